@@ -1,0 +1,124 @@
+"""The provider-neutral conversation: what goes into a request.
+
+A conversation is a sequence of messages: ``UserMessage``, ``AssistantMessage``
+(ordered parts: text, reasoning, tool calls) and ``ToolResult``. Each adapter
+turns it into its own API's request body. Reasoning echo data is only sent
+back to the wire format that produced it (``AssistantMessage.provider``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from providers.events import FinishReason, Usage
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool the model may call: name, description and JSON Schema of its arguments."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    """Visible answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningPart:
+    """Reasoning text plus opaque data to echo (signature, redacted data, item)."""
+
+    text: str = ""
+    echo: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A complete tool call.
+
+    ``arguments`` is the parsed object ({} for empty arguments). When the raw
+    text was not one valid JSON object, ``error`` says why and the call must
+    never be executed.
+    """
+
+    id: str
+    name: str
+    arguments: Mapping[str, Any]
+    raw_arguments: str = ""
+    error: str | None = None
+    echo: Mapping[str, Any] = field(default_factory=dict)
+
+
+AssistantPart: TypeAlias = TextPart | ReasoningPart | ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class UserMessage:
+    """What the user typed."""
+
+    text: str
+    role: Literal["user"] = field(default="user", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AssistantMessage:
+    """A finished (or interrupted) model turn, parts in stream order.
+
+    Args:
+        parts: text, reasoning and tool calls in the order they streamed.
+        provider: the wire format that produced it; echo data goes only there.
+        finish_reason: normalized reason, None when the stream did not finish.
+        usage: the last usage report.
+    """
+
+    parts: tuple[AssistantPart, ...] = ()
+    provider: str = ""
+    finish_reason: FinishReason | None = None
+    usage: Usage | None = None
+    role: Literal["assistant"] = field(default="assistant", repr=False)
+
+    @property
+    def text(self) -> str:
+        """All visible text, concatenated."""
+        return "".join(p.text for p in self.parts if isinstance(p, TextPart))
+
+    @property
+    def reasoning(self) -> str:
+        """All reasoning text, concatenated."""
+        return "".join(p.text for p in self.parts if isinstance(p, ReasoningPart))
+
+    @property
+    def tool_calls(self) -> tuple[ToolCall, ...]:
+        """The tool calls, in order."""
+        return tuple(p for p in self.parts if isinstance(p, ToolCall))
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """The outcome of one tool call, sent back to the model."""
+
+    call_id: str
+    name: str
+    content: str
+    is_error: bool = False
+    role: Literal["tool"] = field(default="tool", repr=False)
+
+
+Message: TypeAlias = UserMessage | AssistantMessage | ToolResult
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """Everything an adapter needs to build one request body."""
+
+    messages: tuple[Message, ...]
+    system: str | None = None
+    tools: tuple[ToolSpec, ...] = ()
+    max_tokens: int | None = None
