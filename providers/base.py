@@ -1,0 +1,276 @@
+"""The shared transport: one streaming POST with retries, timeouts and error mapping.
+
+Each wire format subclasses ``HTTPProvider`` and supplies three things: the
+URL, the request body for a ``ChatRequest``, and ``parse``, an async generator
+from body chunks to ``StreamEvent``. Everything else lives here once:
+
+* retries before the first delta for connection errors, timeouts and
+  408/409/429/5xx/529, with exponential backoff and jitter, honouring
+  ``retry-after-ms`` / ``retry-after`` (and ``x-should-retry``); never after a
+  delta was yielded, since a retry would duplicate output;
+* httpx errors mapped into ``providers.errors`` with one-line messages that
+  never contain the API key;
+* the response closed as soon as the consumer stops (``aclose()`` of the
+  generator, or cancellation of the task holding it inside ``aclosing``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import random
+import re
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, ClassVar
+
+import httpx
+
+from providers.conversation import ChatRequest
+from providers.errors import (
+    APIStatusError,
+    AuthError,
+    BadRequestError,
+    ConnectionFailed,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    StreamError,
+    Timeout,
+)
+from providers.events import Retrying, StreamEvent, Usage
+from providers.settings import ProviderSettings
+
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0  # a server asking for longer than this gets an error, not a hang
+_RETRY_STATUSES = {408, 409, 429}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
+
+
+class HTTPProvider(ABC):
+    """A streaming chat API reached over HTTP.
+
+    Args:
+        settings: endpoint, model, key, timeouts and retries.
+        transport: an httpx transport (tests pass ``httpx.MockTransport``).
+        sleep: awaited between retries (tests pass a recorder).
+    """
+
+    kind: ClassVar[str]
+
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        timeout = httpx.Timeout(
+            connect=settings.connect_timeout, read=settings.timeout, write=30.0, pool=10.0
+        )
+        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    @property
+    def model(self) -> str:
+        """The model name requests are sent for."""
+        return self.settings.model
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    # -- what each wire format supplies -------------------------------------------------
+
+    @abstractmethod
+    def url(self) -> str:
+        """The full URL of the streaming endpoint."""
+
+    @abstractmethod
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The JSON request body for this API."""
+
+    @abstractmethod
+    def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
+        """Turn body chunks into events; raise ``StreamError`` on error events."""
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that carry the key (Bearer by default)."""
+        key = self.settings.api_key
+        return {"Authorization": f"Bearer {key.reveal()}"} if key else {}
+
+    def headers(self) -> dict[str, str]:
+        """All request headers: content type, auth, then the user's extras."""
+        return {
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream",
+            **self.auth_headers(),
+            **dict(self.settings.headers),
+        }
+
+    # -- the shared streaming loop -------------------------------------------------------
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Send ``request`` and yield its events, retrying only before output began."""
+        body = self.build_body(request)
+        attempt = 0
+        while True:
+            produced = False
+            try:
+                async for event in self._attempt(body):
+                    produced = produced or not isinstance(event, Usage)
+                    yield event
+                return
+            except ProviderError as err:
+                delay = self._retry_delay(err, attempt) if not produced else None
+                if delay is None:
+                    raise
+            attempt += 1
+            yield Retrying(attempt, delay, str(err))
+            await self._sleep(delay)
+
+    def _retry_delay(self, err: ProviderError, attempt: int) -> float | None:
+        if not err.retryable or attempt >= self.settings.max_retries:
+            return None
+        if err.retry_after is not None:
+            return err.retry_after if err.retry_after <= MAX_RETRY_AFTER else None
+        delay = min(INITIAL_RETRY_DELAY * 2**attempt, MAX_RETRY_DELAY)
+        return delay * (1 - 0.25 * random.random())
+
+    async def _attempt(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+        try:
+            async with self._client.stream(
+                "POST", self.url(), headers=self.headers(), json=body
+            ) as response:
+                if response.status_code >= 400:
+                    raw = await response.aread()
+                    raise self.status_error(response.status_code, raw, response.headers)
+                async for event in self.parse(response.aiter_bytes()):
+                    yield event
+        except httpx.TimeoutException as exc:
+            raise Timeout(self._timeout_message(exc)) from None
+        except httpx.TransportError as exc:
+            raise ConnectionFailed(self._connection_message(exc)) from None
+
+    # -- error mapping ---------------------------------------------------------------------
+
+    def _timeout_message(self, exc: httpx.TimeoutException) -> str:
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"could not connect to {self._host()} within {self.settings.connect_timeout:g} s"
+        return f"no data from {self._host()} for {self.settings.timeout:g} s (read timeout)"
+
+    def _connection_message(self, exc: httpx.TransportError) -> str:
+        if isinstance(exc, httpx.ConnectError):
+            return f"could not connect to {self._host()}: {self.scrub(str(exc)) or 'refused'}"
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
+            return f"connection to {self._host()} dropped mid-response"
+        return f"connection to {self._host()} failed: {self.scrub(str(exc))}"
+
+    def _host(self) -> str:
+        try:
+            return httpx.URL(self.url()).host or self.url()
+        except httpx.InvalidURL:
+            return "the server"
+
+    def status_error(
+        self, status: int, raw: bytes, headers: Mapping[str, str]
+    ) -> APIStatusError:
+        """Map an HTTP error status and its body to the error hierarchy."""
+        detail = self.scrub(error_detail(raw))
+        retry_after = parse_retry_after(headers)
+        kwargs: dict[str, Any] = {"status": status, "retry_after": retry_after}
+        should = headers.get("x-should-retry", "").lower()
+        if should in ("true", "false"):
+            kwargs["retryable"] = should == "true"
+        suffix = f": {detail}" if detail else ""
+        if status in (401, 403):
+            source = self.settings.key_source or "no key configured"
+            what = "authentication failed" if status == 401 else "permission denied"
+            return AuthError(f"{what} (HTTP {status}){suffix}; check the API key ({source})", **kwargs)
+        if status == 429:
+            return RateLimitError(f"rate limited (HTTP 429){suffix}", **kwargs)
+        if status >= 500:
+            what = "overloaded" if status == 529 else "server error"
+            return ServerError(f"{what} (HTTP {status}){suffix}", **kwargs)
+        if status in _RETRY_STATUSES:
+            kwargs.setdefault("retryable", True)
+        return BadRequestError(f"request rejected (HTTP {status}){suffix}", **kwargs)
+
+    def scrub(self, text: str) -> str:
+        """One printable line, at most 300 characters, with the key blanked out."""
+        key = self.settings.api_key.reveal() if self.settings.api_key else ""
+        if key:
+            text = text.replace(key, "***")
+        text = " ".join(_CONTROL.sub(" ", text).split())
+        return text if len(text) <= 300 else text[:299] + "…"
+
+    def stream_error(self, detail: str, *, retryable: bool = False) -> StreamError:
+        """An error reported inside a 200 response, scrubbed.
+
+        ``retryable`` marks transient errors (overloaded, rate limited); they
+        are retried only if nothing was yielded yet.
+        """
+        return StreamError(self.scrub(detail), retryable=retryable)
+
+
+def error_detail(raw: bytes) -> str:
+    """The human part of an API error body, whatever its shape."""
+    text = raw[:65536].decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:300]
+    return describe_error(data) or text[:300]
+
+
+def describe_error(data: Any) -> str:
+    """Find the message in ``{"error": {...}}``, ``{"error": "..."}``, lists of them, etc."""
+    if isinstance(data, list) and data:
+        return describe_error(data[0])
+    if not isinstance(data, dict):
+        return str(data) if data else ""
+    error = data.get("error", data)
+    if isinstance(error, str):
+        return error
+    if isinstance(error, dict):
+        message = error.get("message") or data.get("message") or ""
+        kind = error.get("type") or error.get("status") or error.get("code") or ""
+        if kind and message and str(kind) not in str(message):
+            return f"{message} ({kind})"
+        return str(message or kind)
+    return ""
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from ``retry-after-ms`` (preferred) or ``retry-after`` (seconds or a date)."""
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(float(value) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def loads_event(data: str, error: Callable[[str], ProviderError]) -> Any:
+    """Parse one event's JSON; a malformed chunk is a stream error, never ignored."""
+    try:
+        return json.loads(data)
+    except ValueError:
+        snippet = data[:60] + ("…" if len(data) > 60 else "")
+        raise error(f"malformed chunk from the server: {snippet!r}") from None

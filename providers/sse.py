@@ -1,0 +1,123 @@
+"""Server-sent events, decoded from bytes by the WHATWG rules.
+
+Lines end in ``\\n``, ``\\r\\n`` or ``\\r`` and are split as bytes before UTF-8
+decoding, so a multi-byte character split across network chunks is never
+mangled. ``data:`` lines of one event are joined with ``\\n``; lines starting
+with ``:`` are comments (keep-alives such as OpenRouter's
+``: OPENROUTER PROCESSING``); unknown fields are ignored; exactly one space
+after the colon is removed. https://html.spec.whatwg.org/multipage/server-sent-events.html
+
+One deliberate difference from the spec: an event still pending when the
+body ends (no closing blank line) is dispatched rather than dropped, because
+some servers omit the last blank line. A truncated event then fails to parse
+as JSON and is reported as such instead of vanishing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    """One dispatched event: its type (``message`` when unnamed), data and id."""
+
+    event: str
+    data: str
+    id: str | None = None
+
+
+class SSEDecoder:
+    """Incremental decoder: ``feed(bytes)`` returns the events completed so far."""
+
+    def __init__(self) -> None:
+        self._partial = b""  # bytes of a line not yet terminated
+        self._skip_lf = False  # the last chunk ended in CR; a leading LF belongs to it
+        self._first_line = True
+        self._event = ""
+        self._data: list[str] = []
+        self._has_data = False
+        self._last_id: str | None = None
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Decode a chunk of the body; returns the events it completed."""
+        if self._skip_lf and chunk.startswith(b"\n"):
+            chunk = chunk[1:]
+        self._skip_lf = chunk.endswith(b"\r")
+        lines = (self._partial + chunk).splitlines(keepends=True)
+        self._partial = b""
+        if lines and not lines[-1].endswith((b"\n", b"\r")):
+            self._partial = lines.pop()
+        out: list[SSEEvent] = []
+        for raw in lines:
+            event = self._line(raw.rstrip(b"\r\n"))
+            if event is not None:
+                out.append(event)
+        return out
+
+    def flush(self) -> list[SSEEvent]:
+        """End of body: dispatch whatever is pending (see the module note)."""
+        out: list[SSEEvent] = []
+        if self._partial:
+            event = self._line(self._partial)
+            self._partial = b""
+            if event is not None:
+                out.append(event)
+        event = self._dispatch()
+        if event is not None:
+            out.append(event)
+        return out
+
+    def _line(self, raw: bytes) -> SSEEvent | None:
+        line = raw.decode("utf-8", errors="replace")
+        if self._first_line:
+            self._first_line = False
+            line = line.removeprefix("\ufeff")
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+            self._has_data = True
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\x00" not in value:
+            self._last_id = value
+        return None
+
+    def _dispatch(self) -> SSEEvent | None:
+        event, data, has_data = self._event, self._data, self._has_data
+        self._event, self._data, self._has_data = "", [], False
+        if not has_data:
+            return None
+        return SSEEvent(event or "message", "\n".join(data), self._last_id)
+
+
+async def aiter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[SSEEvent]:
+    """Decode an async stream of body chunks into SSE events."""
+    decoder = SSEDecoder()
+    async for chunk in chunks:
+        for event in decoder.feed(chunk):
+            yield event
+    for event in decoder.flush():
+        yield event
+
+
+async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
+    """Split a byte stream into non-empty text lines (NDJSON, JSON lines)."""
+    partial = b""
+    async for chunk in chunks:
+        lines = (partial + chunk).split(b"\n")
+        partial = lines.pop()
+        for line in lines:
+            text = line.decode("utf-8", errors="replace").strip()
+            if text:
+                yield text
+    tail = partial.decode("utf-8", errors="replace").strip()
+    if tail:
+        yield tail

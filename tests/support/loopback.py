@@ -1,0 +1,143 @@
+"""A real HTTP server on 127.0.0.1 for tests: scripted, chunked responses.
+
+Each request pops the next scripted ``Reply`` for its path (the last one
+repeats). Bodies go out with ``Transfer-Encoding: chunked``, one HTTP chunk
+per item of ``chunks``, optionally paced, optionally cut off (connection
+dropped) or stalled, so adapters are exercised over a real socket.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """One scripted response."""
+
+    chunks: Sequence[bytes] = ()
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
+    pace: float = 0.0  # seconds between chunks
+    drop_after: int | None = None  # close the socket after this many chunks, no terminator
+    stall_after: int | None = None  # stop sending (keep the socket open) after this many chunks
+    stall_seconds: float = 5.0
+
+
+@dataclass
+class Recorded:
+    """A request as the server saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+class LoopbackServer:
+    """Scripted replies per path; records every request."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.requests: list[Recorded] = []
+        self.closed_early = 0  # responses whose client went away before the end
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def script(self, path: str, *replies: Reply) -> None:
+        """Set the replies for ``path``, served in order (the last repeats)."""
+        self.routes[path] = list(replies)
+
+    def _next(self, path: str) -> Reply:
+        replies = self.routes.get(path.split("?")[0]) or [Reply(status=404, chunks=[b"{}"])]
+        return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                server.requests.append(
+                    Recorded("POST", self.path, dict(self.headers.items()), body)
+                )
+                server._serve(self, server._next(self.path))
+
+            do_GET = do_POST  # noqa: N815
+
+        return Handler
+
+    def _serve(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        handler.send_response(reply.status)
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Transfer-Encoding", "chunked")
+        handler.end_headers()
+        try:
+            for i, chunk in enumerate(reply.chunks):
+                if reply.drop_after is not None and i >= reply.drop_after:
+                    handler.wfile.flush()
+                    handler.close_connection = True
+                    handler.connection.shutdown(2)
+                    return
+                if reply.stall_after is not None and i >= reply.stall_after:
+                    time.sleep(reply.stall_seconds)
+                    return
+                if chunk:
+                    handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    handler.wfile.flush()
+                if reply.pace:
+                    time.sleep(reply.pace)
+            handler.wfile.write(b"0\r\n\r\n")
+            handler.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.closed_early += 1
+
+    def start(self) -> LoopbackServer:
+        """Start serving in a background thread."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def loopback() -> Iterator[LoopbackServer]:
+    """A started server, stopped afterwards."""
+    server = LoopbackServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def split_every(data: bytes, size: int) -> list[bytes]:
+    """``data`` cut into pieces of ``size`` bytes (the last may be shorter)."""
+    return [data[i : i + size] for i in range(0, len(data), size)] or [b""]
