@@ -129,8 +129,9 @@ class HTTPProvider(ABC):
                 delay = self._retry_delay(err, attempt) if not produced else None
                 if delay is None:
                     raise
+                reason = str(err)  # ``err`` is unbound once the except block ends
             attempt += 1
-            yield Retrying(attempt, delay, str(err))
+            yield Retrying(attempt, delay, reason)
             await self._sleep(delay)
 
     def _retry_delay(self, err: ProviderError, attempt: int) -> float | None:
