@@ -3,38 +3,35 @@
 The file lives at ``$CHATTUI_CONFIG`` or ``<user config dir>/chattui/config.toml``
 (see ``tui.locations``). Every key is optional; a full example::
 
-    default_provider = "local"       # default: the first provider in the file
+    default_provider = "local"   # default: the first provider in the file
 
     [providers.local]
-    kind = "openai"                  # openai | openai-responses | anthropic | gemini | ollama | demo
-                                     # (default: the table name, when it is one of these)
+    kind = "openai"              # openai | openai-responses | anthropic | gemini | ollama | demo
+                                 # (default: the table name, when it is one of these)
     base_url = "http://127.0.0.1:8080/v1"
     model = "qwen2.5-coder"
-    api_key_env = "LOCAL_KEY"        # or api_key = "...", or api_key_cmd = ["pass", "show", "llm"]
-    timeout = 300                    # read timeout in seconds
+    api_key_env = "LOCAL_KEY"    # or api_key = "...", or api_key_cmd = ["pass", "show", "llm"]
+    timeout = 300                # read timeout in seconds
     max_retries = 2
     headers = { "X-Title" = "chattui" }
     system_prompt = "..."
     max_tokens = 8192
 
     [tools]
-    workspace = "."                  # the only place file tools may touch (relative to the cwd)
-    approval = "ask"                 # ask | auto (inside the workspace) | deny
+    workspace = "."              # the only place file tools may touch (relative to the cwd)
+    approval = "ask"             # ask | auto (inside the workspace) | deny
     enabled = ["save_file", "read_file", "list_files"]
-    max_steps = 25                   # tool-loop bound per prompt
+    max_steps = 25               # tool-loop bound per prompt
 
-Defaults per kind (base URL, model, key variable):
+Defaults per kind:
 
-=================  ================================================  =================  =================
-kind               base_url                                          model              key
-=================  ================================================  =================  =================
-openai             https://api.openai.com/v1                         gpt-5-mini         $OPENAI_API_KEY
-openai-responses   https://api.openai.com/v1                         gpt-5-mini         $OPENAI_API_KEY
-anthropic          https://api.anthropic.com                         claude-sonnet-4-5  $ANTHROPIC_API_KEY
-gemini             https://generativelanguage.googleapis.com/v1beta  gemini-2.5-flash   $GEMINI_API_KEY
-ollama             http://127.0.0.1:11434                            (required)         none
-demo               (in-process)                                      demo               none
-=================  ================================================  =================  =================
+| kind | base_url | model | key |
+|---|---|---|---|
+| openai, openai-responses | https://api.openai.com/v1 | gpt-5-mini | $OPENAI_API_KEY |
+| anthropic | https://api.anthropic.com | claude-sonnet-4-5 | $ANTHROPIC_API_KEY |
+| gemini | https://generativelanguage.googleapis.com/v1beta | gemini-2.5-flash | $GEMINI_API_KEY |
+| ollama | http://127.0.0.1:11434 | (required) | none |
+| demo | (in-process) | demo | none |
 
 Keys: give at most one of ``api_key`` (a literal; keep the file ``chmod 600``),
 ``api_key_env`` (a variable name) or ``api_key_cmd`` (a command run without a shell,
@@ -88,7 +85,9 @@ _PROVIDER_KEYS = ("kind", "base_url", "model", *_KEY_OPTIONS, "timeout", "max_re
                   "headers", "system_prompt", "max_tokens")
 _TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps")
 _TOP_KEYS = ("default_provider", "providers", "tools")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Capitals only: a pasted key (mixed case, like most Gemini keys) must fail here, before
+# "variable X is not set" messages and the doctor report would echo it.
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}
 )
@@ -323,7 +322,10 @@ def _key_source(table: dict[str, Any], where: str, kind: str, base_url: str) -> 
     env_name = _string(table, "api_key_env", where)
     if env_name is not None and not _ENV_NAME.fullmatch(env_name):
         # Never echo it: a common slip is pasting the key itself here.
-        raise ConfigError(f"{where}.api_key_env: must be the name of an environment variable")
+        raise ConfigError(
+            f"{where}.api_key_env: must be the name of an environment variable"
+            " (capitals, digits and _), not the key itself"
+        )
     argv = table.get("api_key_cmd")
     if argv is not None and not (
         isinstance(argv, list) and argv and all(isinstance(a, str) and a for a in argv)

@@ -221,7 +221,8 @@ def test_config_env_var_redirects_the_file(tmp_path: Path) -> None:
         ('a = 1\nb = 2\nkind\n', "line 3, column 5: Expected '=' after a key"),
         ("[providers.local\n", "line 1, column 17: Expected ']'"),
         ('[tools]\napproval = \n', "line 2, column 12: Invalid value"),
-        (FULL_EXAMPLE[:FULL_EXAMPLE.index("qwen") + 2], "line 5, column 12 (end of file): Unterminated string"),
+        (FULL_EXAMPLE[: FULL_EXAMPLE.index("qwen") + 2],
+         "line 5, column 12 (end of file): Unterminated string"),
         ('default_provider = "x', "line 1, column 22 (end of file): Unterminated string"),
     ],
     ids=["missing-equals", "open-table", "missing-value", "truncated", "unterminated"],
@@ -289,7 +290,8 @@ def test_schema_error_names_key_path(tmp_path: Path, text: str, message: str) ->
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('default_provder = "x"\n', "default_provder: unknown key (did you mean 'default_provider'?)"),
+        ('default_provder = "x"\n',
+         "default_provder: unknown key (did you mean 'default_provider'?)"),
         (provider_with('modle = "m"'), "providers.p.modle: unknown key (did you mean 'model'?)"),
         (provider_with('apikey_env = "K"'),
          "providers.p.apikey_env: unknown key (did you mean 'api_key_env'?)"),
@@ -317,8 +319,9 @@ def test_only_one_key_source(tmp_path: Path, extra: str, second: str, first: str
     assert "sk-1" not in message
 
 
-def test_key_pasted_into_api_key_env_is_rejected_without_echo(tmp_path: Path) -> None:
-    message = error_of(tmp_path, provider_with('api_key_env = "sk-proj-abc123"'))
+@pytest.mark.parametrize("pasted", ["sk-proj-abc123", "AIzaSyabc123", "abc123"])
+def test_key_pasted_into_api_key_env_is_rejected_without_echo(tmp_path: Path, pasted: str) -> None:
+    message = error_of(tmp_path, provider_with(f'api_key_env = "{pasted}"'))
     assert "providers.p.api_key_env: must be the name of an environment variable" in message
     assert "abc123" not in message
 
@@ -417,7 +420,8 @@ def test_api_key_cmd_failure_shows_stderr_never_stdout(tmp_path: Path) -> None:
     [
         (cmd("import sys; sys.exit(1)"), "exited with status 1: (no error output)"),
         (cmd("pass"), "printed no key"),
-        ("api_key_cmd = ['chattui-no-such-command-xyz']", "chattui-no-such-command-xyz: cannot run"),
+        ("api_key_cmd = ['chattui-no-such-command-xyz']",
+         "chattui-no-such-command-xyz: cannot run"),
     ],
 )
 def test_api_key_cmd_other_failures(tmp_path: Path, extra: str, message: str) -> None:
@@ -434,6 +438,25 @@ def test_api_key_cmd_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert str(info.value) == (
         f"providers.p.api_key_cmd: {sys.executable} timed out after 0.2 seconds"
     )
+
+
+def test_api_key_cmd_runs_without_shell_or_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[object, dict[str, object]]] = []
+    real_run = subprocess.run
+
+    def spy(argv: object, **kwargs: object) -> object:
+        calls.append((argv, kwargs))
+        return real_run(argv, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    p = provider(tmp_path, cmd("import sys; print(repr(sys.stdin.read()))"))
+    assert resolve_settings(p, env={}).api_key == Secret("''")  # stdin is empty, not the tty
+    ((argv, kwargs),) = calls
+    assert argv == (sys.executable, "-c", "import sys; print(repr(sys.stdin.read()))")
+    assert not kwargs.get("shell") and kwargs["stdin"] == subprocess.DEVNULL
+    assert kwargs["timeout"] == cfg.KEY_CMD_TIMEOUT == 10.0
 
 
 def test_api_key_cmd_runs_only_when_resolved(tmp_path: Path) -> None:
