@@ -1,0 +1,225 @@
+"""The offline demo: a scripted model served in-process to the real Anthropic adapter.
+
+No key and no network: ``DemoTransport`` is an httpx transport that reads the
+request body the Anthropic adapter built and answers with Messages-API
+server-sent events, paced like a real model. So the demo exercises the same
+SSE decoder, adapter, accumulator and tool loop as a real provider, and shows
+what chattui does: reasoning, streamed Markdown with code, and a ``save_file``
+call carrying a ~180-line source file that the UI renders while it streams.
+
+``CHATTUI_DEMO_DELAY`` sets the pause between events in seconds (default
+0.012; tests use 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from providers.anthropic import Anthropic
+from providers.settings import ProviderSettings
+
+DEMO_FILE = (Path(__file__).parent / "demo_data" / "life.py.txt").read_text(encoding="utf-8")
+DEFAULT_DELAY = 0.012
+
+THINKING = (
+    "The user is trying chattui without an API key, so this is the offline demo. "
+    "I should show what the client does best: stream an answer with Markdown, then write "
+    "a real file with save_file so they can watch it arrive line by line, highlighted."
+)
+
+WELCOME = """# Welcome to chattui
+
+This is the **offline demo**: no API key and no network, but every byte goes through
+the same streaming parser, tool loop and transcript as a real model.
+
+What to watch for:
+
+- **Tool calls render live.** The next thing I do is write `demo/life.py`; the card below
+  shows the file being written, syntax-highlighted, *while it streams*.
+- **Nothing runs without you.** When the call is complete it waits: press `y` to approve,
+  `n` to refuse (you can say why), or `a` to allow `save_file` for this session.
+- **Everything is saved.** Transcripts are written as you go; `chattui --resume` picks up here.
+
+| key | does |
+|-----|------|
+| `Enter` | send |
+| `Escape` | cancel the response |
+| `Ctrl+P` | commands: provider, model, export, theme |
+
+```python
+# The file below runs Conway's Game of Life:
+python demo/life.py --pattern glider
+```
+
+Here it comes:
+"""
+
+AFTER_WRITE = """Done: `demo/life.py` is in your workspace. Try it:
+
+```sh
+python demo/life.py --pattern pulsar
+```
+
+To talk to a real model, create `~/.config/chattui/config.toml` (see the README) or set
+`OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, then start chattui again.
+"""
+
+AFTER_REFUSAL = """No problem, nothing was written. That's the approval flow: under
+`approval = "ask"` no tool call runs until you say so, and your reason (if you gave one)
+goes back to the model.
+
+To talk to a real model, set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, or write a config
+file (see the README).
+"""
+
+FOLLOW_UP = """You said: *{prompt}*
+
+I'm the **demo provider**, so I can't really answer that. What I can do is show you the
+client: ask me to **write a file** and I'll stream one through `save_file` again.
+
+To talk to a real model, set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, or write a config
+file (see the README).
+"""
+
+
+def _event(kind: str, data: dict[str, Any]) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _pieces(text: str, size: int) -> Iterator[str]:
+    for start in range(0, len(text), size):
+        yield text[start : start + size]
+
+
+class Script:
+    """Builds the SSE events of one demo reply, block by block."""
+
+    def __init__(self) -> None:
+        self.events: list[bytes] = []
+        self.index = 0
+        self.out_tokens = 0
+
+    def start(self, input_tokens: int) -> None:
+        """``message_start``."""
+        message = {"id": f"msg_demo_{uuid.uuid4().hex[:12]}", "type": "message", "role": "assistant",
+                   "model": "demo", "content": [], "stop_reason": None,
+                   "usage": {"input_tokens": input_tokens, "output_tokens": 1}}
+        self.events.append(_event("message_start", {"type": "message_start", "message": message}))
+
+    def block(self, start: dict[str, Any], deltas: Iterator[dict[str, Any]]) -> None:
+        """One content block: start, deltas, stop."""
+        i = self.index
+        self.events.append(_event("content_block_start",
+                                  {"type": "content_block_start", "index": i, "content_block": start}))
+        for delta in deltas:
+            self.out_tokens += 1
+            self.events.append(_event("content_block_delta",
+                                      {"type": "content_block_delta", "index": i, "delta": delta}))
+        self.events.append(_event("content_block_stop", {"type": "content_block_stop", "index": i}))
+        self.index += 1
+
+    def thinking(self, text: str) -> None:
+        """A thinking block with a signature."""
+        deltas = [{"type": "thinking_delta", "thinking": p} for p in _pieces(text, 12)]
+        deltas.append({"type": "signature_delta", "signature": "demo-signature"})
+        self.block({"type": "thinking", "thinking": "", "signature": ""}, iter(deltas))
+
+    def text(self, text: str) -> None:
+        """A text block in token-sized pieces."""
+        deltas = ({"type": "text_delta", "text": p} for p in _pieces(text, 5))
+        self.block({"type": "text", "text": ""}, deltas)
+
+    def tool_use(self, name: str, arguments: dict[str, Any]) -> None:
+        """A tool_use block whose JSON arguments stream in small fragments."""
+        raw = json.dumps(arguments, ensure_ascii=False)
+        deltas = ({"type": "input_json_delta", "partial_json": p} for p in _pieces(raw, 6))
+        start = {"type": "tool_use", "id": f"toolu_demo_{uuid.uuid4().hex[:12]}", "name": name,
+                 "input": {}}
+        self.block(start, deltas)
+
+    def stop(self, reason: str) -> None:
+        """``message_delta`` with the stop reason and usage, then ``message_stop``."""
+        self.events.append(_event("message_delta", {
+            "type": "message_delta", "delta": {"stop_reason": reason, "stop_sequence": None},
+            "usage": {"output_tokens": self.out_tokens}}))
+        self.events.append(_event("message_stop", {"type": "message_stop"}))
+
+
+def reply_for(body: dict[str, Any]) -> Script:
+    """The scripted reply to an Anthropic Messages request body."""
+    messages = body.get("messages") or []
+    script = Script()
+    script.start(input_tokens=max(len(json.dumps(messages)) // 4, 1))
+    last = messages[-1] if messages else {"content": ""}
+    results = [b for b in _blocks(last) if b.get("type") == "tool_result"]
+    if results:
+        script.text(AFTER_REFUSAL if results[-1].get("is_error") else AFTER_WRITE)
+        script.stop("end_turn")
+        return script
+    prompt = " ".join(b.get("text", "") for b in _blocks(last) if b.get("type") == "text")
+    user_turns = sum(1 for m in messages if m.get("role") == "user")
+    wants_file = any(w in prompt.lower() for w in ("file", "write", "code", "save"))
+    if user_turns <= 1 or wants_file:
+        script.thinking(THINKING)
+        script.text(WELCOME)
+        script.tool_use("save_file", {"path": "demo/life.py", "content": DEMO_FILE})
+        script.stop("tool_use")
+    else:
+        script.text(FOLLOW_UP.format(prompt=" ".join(prompt.split())[:200]))
+        script.stop("end_turn")
+    return script
+
+
+def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    content = message.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content or [] if isinstance(b, dict)]
+
+
+class _Paced(httpx.AsyncByteStream):
+    def __init__(self, events: list[bytes], delay: float) -> None:
+        self._events = events
+        self._delay = delay
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for event in self._events:
+            if self._delay:
+                await asyncio.sleep(self._delay)
+            yield event
+
+
+class DemoTransport(httpx.AsyncBaseTransport):
+    """Answers Messages API requests in-process with scripted, paced SSE."""
+
+    def __init__(self, delay: float | None = None) -> None:
+        if delay is None:
+            delay = float(os.environ.get("CHATTUI_DEMO_DELAY", DEFAULT_DELAY))
+        self.delay = delay
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Serve the scripted reply for the request's conversation."""
+        body = json.loads(await request.aread())
+        script = reply_for(body)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"},
+                              stream=_Paced(script.events, self.delay))
+
+
+class Demo(Anthropic):
+    """The demo provider: the real Anthropic adapter over ``DemoTransport``."""
+
+    kind = "demo"
+
+    def __init__(self, settings: ProviderSettings, *, transport: httpx.AsyncBaseTransport | None = None,
+                 **kwargs: Any) -> None:
+        settings = ProviderSettings(kind="demo", base_url="http://demo.invalid", model="demo",
+                                    key_source="none (offline demo)", max_retries=0)
+        super().__init__(settings, transport=transport or DemoTransport(), **kwargs)

@@ -1,0 +1,134 @@
+"""The ``chattui`` command: the TUI, pipe mode (``-p``), ``export`` and ``config``.
+
+Start-up is kept lean: ``--version`` and ``--help`` import neither Textual
+nor httpx; each mode imports what it needs only once it is chosen.
+
+Exit codes: 0 the final turn finished normally; 1 a provider or tool-loop
+failure; 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tui import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = "A terminal chat client for LLMs that renders tool calls live while they stream."
+EPILOG = """commands:
+  chattui export [ID|latest] --format md|json [-o FILE]   print or write a transcript
+  chattui config [--config PATH]                           show and check the config file
+
+With no config file, $OPENAI_API_KEY or $ANTHROPIC_API_KEY selects that API,
+otherwise chattui runs its offline demo.
+"""
+
+
+def _session_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--provider", metavar="NAME", help="provider table from the config")
+    parser.add_argument("--model", metavar="MODEL", help="override the provider's model")
+    parser.add_argument("--config", metavar="PATH", type=Path, help="config file to use")
+    parser.add_argument("--workspace", metavar="DIR", type=Path,
+                        help="the only directory file tools may touch")
+    parser.add_argument("--resume", metavar="ID", nargs="?", const="latest",
+                        help="continue a saved conversation (default: latest)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The main parser (TUI and pipe mode)."""
+    parser = argparse.ArgumentParser(
+        prog="chattui", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"chattui {__version__}")
+    parser.add_argument("-p", "--prompt", metavar="PROMPT",
+                        help="pipe mode: run one turn without the TUI (stdin is appended)")
+    parser.add_argument("--json", action="store_true",
+                        help="pipe mode: print one JSON event per line")
+    parser.add_argument("--yes", action="store_true",
+                        help="pipe mode: approve tool calls (within the approval policy)")
+    _session_options(parser)
+    return parser
+
+
+def build_export_parser() -> argparse.ArgumentParser:
+    """``chattui export``."""
+    parser = argparse.ArgumentParser(prog="chattui export", description="Print or write a transcript.")
+    parser.add_argument("ref", nargs="?", default="latest", metavar="ID|latest")
+    parser.add_argument("--format", choices=("md", "json"), default="md")
+    parser.add_argument("-o", "--output", metavar="FILE", type=Path)
+    return parser
+
+
+def build_config_parser() -> argparse.ArgumentParser:
+    """``chattui config``."""
+    parser = argparse.ArgumentParser(prog="chattui config",
+                                     description="Show which config file is used and check it.")
+    parser.add_argument("--config", metavar="PATH", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args[:1] == ["export"]:
+            return _export(build_export_parser().parse_args(args[1:]))
+        if args[:1] == ["config"]:
+            return _config(build_config_parser().parse_args(args[1:]))
+        ns = build_parser().parse_args(args)
+        if ns.prompt is not None:
+            from tui.pipe import run_pipe
+
+            return run_pipe(ns)
+        if ns.json or ns.yes:
+            print("chattui: --json and --yes apply to pipe mode (-p PROMPT)", file=sys.stderr)
+            return EXIT_USAGE
+        from tui.app import run_app
+
+        return run_app(ns)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _export(ns: argparse.Namespace) -> int:
+    from tui import locations
+    from tui.transcript import TranscriptError, load, resolve, to_json, to_markdown
+
+    try:
+        transcript = load(resolve(locations.transcripts_dir(), ns.ref))
+    except (TranscriptError, OSError) as exc:
+        print(f"chattui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    text = to_markdown(transcript) if ns.format == "md" else to_json(transcript)
+    if ns.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        ns.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"chattui: cannot write {ns.output}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"wrote {ns.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _config(ns: argparse.Namespace) -> int:
+    from tui.config import ConfigError, doctor, load_config
+
+    try:
+        config = load_config(ns.config)
+    except ConfigError as exc:
+        print(f"chattui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    lines = doctor(config)
+    print("\n".join(lines))
+    return EXIT_OK if lines and lines[-1].strip() == "ok" else EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""Pipe mode: one conversation turn without the TUI, for scripts.
+
+The answer streams to stdout as it arrives; tool calls, retries and errors are
+summarized on stderr. With ``--json`` every event is one JSON object per line
+on stdout instead, and each model request ends with a ``finish`` or an
+``error`` line. Calls that need approval are approved by ``--yes``; without
+it they are asked on the terminal (``/dev/tty``) when there is one, and
+refused otherwise: pipe mode fails closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from contextlib import aclosing
+from typing import Any, TextIO
+
+from providers.events import (
+    Finish,
+    ReasoningDelta,
+    Retrying,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallStart,
+    Usage,
+)
+from tui.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from tui.runtime import Options, StartupError, start
+from tui.sanitize import sanitize, visible
+from tui.session import (
+    Approval,
+    ApprovalNeeded,
+    Approver,
+    CallReady,
+    RequestFailed,
+    SessionEvent,
+    StepStarted,
+    ToolRan,
+    TurnEnded,
+    refuse_all,
+)
+from tui.tools.registry import PreparedCall
+
+FINISHED = {"stop", "length", "content_filter", "refusal", "tool_calls", "pause", "other"}
+
+
+def read_prompt(prompt: str, stdin: TextIO) -> str:
+    """The prompt, with text piped on stdin appended."""
+    if stdin.isatty():
+        return prompt
+    piped = stdin.read()
+    if not piped.strip():
+        return prompt
+    return f"{prompt}\n\n{piped}" if prompt.strip() else piped
+
+
+def run_pipe(ns: argparse.Namespace) -> int:
+    """Run pipe mode for parsed arguments; returns the exit code."""
+    prompt = read_prompt(ns.prompt, sys.stdin)
+    if not prompt.strip():
+        print("chattui: empty prompt (give -p TEXT or pipe text on stdin)", file=sys.stderr)
+        return EXIT_USAGE
+    approver = approve_all if ns.yes else terminal_approver()
+    options = Options(ns.provider, ns.model, ns.config, ns.workspace, ns.resume)
+    try:
+        runtime = start(options, approver)
+    except StartupError as exc:
+        print(f"chattui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for warning in runtime.config.warnings:
+        print(f"chattui: warning: {warning}", file=sys.stderr)
+    printer = JsonPrinter(sys.stdout) if ns.json else TextPrinter(sys.stdout, sys.stderr)
+    try:
+        return asyncio.run(_drive(runtime.session.send(prompt), printer, runtime.provider.aclose))
+    finally:
+        runtime.transcript.close()
+
+
+async def _drive(events: Any, printer: TextPrinter | JsonPrinter,
+                 close: Callable[[], Any]) -> int:
+    status = "failed"
+    try:
+        async with aclosing(events) as stream:
+            async for event in stream:
+                printer.show(event)
+                if isinstance(event, TurnEnded):
+                    status = event.status
+    finally:
+        printer.close()
+        await close()
+    return EXIT_OK if status in FINISHED else EXIT_FAILED
+
+
+async def approve_all(prepared: PreparedCall) -> Approval:
+    """``--yes``: approve every call the policy lets us ask about."""
+    return Approval("yes")
+
+
+def terminal_approver() -> Approver:
+    """Ask on the controlling terminal if there is one; otherwise refuse (fail closed)."""
+    try:
+        tty = open("/dev/tty", "r+", encoding="utf-8")  # noqa: SIM115 (kept for the session)
+    except OSError:
+        return refuse_all
+
+    async def ask(prepared: PreparedCall) -> Approval:
+        return await asyncio.to_thread(_ask_tty, tty, prepared)
+
+    return ask
+
+
+def _ask_tty(tty: TextIO, prepared: PreparedCall) -> Approval:
+    if prepared.preview:
+        tty.write(sanitize(prepared.preview) + "\n")
+    tty.write(f"{visible(prepared.title)}\nApprove? [y/N] ")
+    tty.flush()
+    answer = tty.readline()
+    if not answer:  # EOF is a no, never a yes
+        return Approval("no", "no answer to the approval prompt")
+    return Approval("yes") if answer.strip().lower() in ("y", "yes") else Approval("no")
+
+
+class TextPrinter:
+    """Human output: answer text on stdout, everything else summarized on stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
+        self._line_open = False
+
+    def show(self, event: SessionEvent) -> None:
+        """Print one event."""
+        match event:
+            case TextDelta(text=text):
+                self.out.write(text)
+                self.out.flush()
+                self._line_open = not text.endswith("\n")
+            case ToolCallStart(name=name):
+                self._note(f"→ {sanitize(name)} …")
+            case CallReady(call=call):
+                args = ", ".join(f"{k}={_short(v)}" for k, v in call.arguments.items())
+                bad = f" (invalid: {call.error})" if call.error else ""
+                self._note(f"→ {sanitize(call.name)}({sanitize(args)}){bad}")
+            case ToolRan(result=result):
+                mark = "✗" if result.is_error else "✓"
+                self._note(f"{mark} {sanitize(result.name)}: {_short(result.content, 200)}")
+            case Retrying(attempt=n, delay=delay, reason=reason):
+                self._note(f"{sanitize(reason)}; retrying in {delay:.1f} s (retry {n})")
+            case RequestFailed(error=error, partial=partial):
+                kept = " (the partial answer is kept in the transcript)" if partial.text else ""
+                self._note(f"error: {sanitize(str(error))}{kept}")
+            case TurnEnded(status="max_steps", reason=reason):
+                self._note(f"stopped: {reason}")
+            case TurnEnded(status="length"):
+                self._note("note: the answer was cut off at the output token limit")
+
+    def _note(self, text: str) -> None:
+        if self._line_open:
+            self.out.write("\n")
+            self.out.flush()
+            self._line_open = False
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def close(self) -> None:
+        """End the output with a newline."""
+        if self._line_open:
+            self.out.write("\n")
+            self.out.flush()
+
+
+class JsonPrinter:
+    """One JSON object per event per line; a request ends with finish or error."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self._finish: Finish | None = None
+        self._called = False
+
+    def show(self, event: SessionEvent) -> None:
+        """Print one event (a finish is held until the request is over)."""
+        record = self._record(event)
+        if record is not None:
+            self._emit(record)
+
+    def _record(self, event: SessionEvent) -> dict[str, Any] | None:
+        match event:
+            case TextDelta(text=text):
+                return {"type": "text", "text": text}
+            case ReasoningDelta(text=text):
+                return {"type": "reasoning", "text": text}
+            case ToolCallStart(index=i, id=call_id, name=name):
+                self._called = True
+                return {"type": "tool_call_start", "index": i, "id": call_id, "name": name}
+            case ToolCallDelta(index=i, arguments=fragment):
+                return {"type": "tool_call_delta", "index": i, "arguments": fragment}
+            case CallReady(index=i, call=call):
+                args = None if call.error else dict(call.arguments)
+                return {"type": "tool_call_end", "index": i, "id": call.id, "name": call.name,
+                        "arguments": args, "error": call.error}
+            case Usage(input_tokens=inp, output_tokens=out):
+                return {"type": "usage", "input_tokens": inp, "output_tokens": out}
+            case Finish():
+                self._finish = event
+                return None
+            case StepStarted() | ApprovalNeeded() | TurnEnded():
+                self._flush_finish()
+            case ToolRan(call=call, result=result):
+                self._flush_finish()
+                return {"type": "tool_result", "id": call.id, "name": call.name,
+                        "ok": not result.is_error, "content": result.content}
+            case RequestFailed(error=error):
+                self._finish = None
+                return {"type": "error", "message": str(error)}
+            case Retrying(attempt=n, delay=delay, reason=reason):
+                sys.stderr.write(f"{sanitize(reason)}; retrying in {delay:.1f} s (retry {n})\n")
+        return None
+
+    def _flush_finish(self) -> None:
+        if self._finish is not None:
+            reason = self._finish.reason
+            if self._called and reason == "stop":
+                reason = "tool_calls"
+            self._emit({"type": "finish", "reason": reason})
+            self._finish, self._called = None, False
+
+    def _emit(self, record: dict[str, Any]) -> None:
+        self.out.write(dumps_safe(record) + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        """Emit a finish still held at the end."""
+        self._flush_finish()
+
+
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f]")
+
+
+def dumps_safe(record: dict[str, Any]) -> str:
+    """JSON with DEL and C1 controls escaped too (json.dumps leaves them raw)."""
+    text = json.dumps(record, ensure_ascii=False)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return repr(text[:limit] + "…") if len(text) > limit else repr(text)
+
+
+if os.name == "nt":  # pragma: no cover - no /dev/tty on Windows
+    terminal_approver = lambda: refuse_all  # noqa: E731
