@@ -32,7 +32,7 @@ class SSEDecoder:
     """Incremental decoder: ``feed(bytes)`` returns the events completed so far."""
 
     def __init__(self) -> None:
-        self._partial = b""  # bytes of a line not yet terminated
+        self._partial = bytearray()  # bytes of a line not yet terminated
         self._skip_lf = False  # the last chunk ended in CR; a leading LF belongs to it
         self._first_line = True
         self._event = ""
@@ -42,13 +42,18 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Decode a chunk of the body; returns the events it completed."""
+        if not chunk:
+            return []  # an empty read must not forget a CR still waiting for its LF
         if self._skip_lf and chunk.startswith(b"\n"):
             chunk = chunk[1:]
         self._skip_lf = chunk.endswith(b"\r")
-        lines = (self._partial + chunk).splitlines(keepends=True)
-        self._partial = b""
+        if b"\n" not in chunk and b"\r" not in chunk:
+            self._partial += chunk  # inside a long line: never rescan what came before
+            return []
+        lines = (bytes(self._partial) + chunk).splitlines(keepends=True)
+        self._partial = bytearray()
         if lines and not lines[-1].endswith((b"\n", b"\r")):
-            self._partial = lines.pop()
+            self._partial += lines.pop()
         out: list[SSEEvent] = []
         for raw in lines:
             event = self._line(raw.rstrip(b"\r\n"))
@@ -60,8 +65,8 @@ class SSEDecoder:
         """End of body: dispatch whatever is pending (see the module note)."""
         out: list[SSEEvent] = []
         if self._partial:
-            event = self._line(self._partial)
-            self._partial = b""
+            event = self._line(bytes(self._partial))
+            self._partial = bytearray()
             if event is not None:
                 out.append(event)
         event = self._dispatch()
@@ -110,10 +115,13 @@ async def aiter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[SSEEvent]:
 
 async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
     """Split a byte stream into non-empty text lines (NDJSON, JSON lines)."""
-    partial = b""
+    partial = bytearray()
     async for chunk in chunks:
-        lines = (partial + chunk).split(b"\n")
-        partial = lines.pop()
+        if b"\n" not in chunk:
+            partial += chunk  # inside a long line: never rescan what came before
+            continue
+        lines = (bytes(partial) + chunk).split(b"\n")
+        partial = bytearray(lines.pop())
         for line in lines:
             text = line.decode("utf-8", errors="replace").strip()
             if text:
