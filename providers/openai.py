@@ -1,0 +1,405 @@
+"""OpenAI Chat Completions and its clones: ``POST {base_url}/chat/completions``.
+
+One adapter serves api.openai.com and the OpenAI-compatible servers (DeepSeek,
+Groq, Mistral, OpenRouter, xAI, vLLM, llama.cpp, Ollama's ``/v1``), so the
+parser accepts the union of their quirks; each is named where it is handled,
+with the recording under ``tests/fixtures/openai-*`` that shows it.
+
+Request choices:
+
+* ``stream_options.include_usage`` so token counts arrive (OpenAI sends none
+  otherwise); the usage chunk has ``choices: []``.
+* The output cap goes out as ``max_completion_tokens`` to api.openai.com (its
+  current name, required by reasoning models) and as ``max_tokens`` to every
+  other server, because many compatible servers only know the old name.
+* Reasoning is never sent back: no compatible server needs it, and DeepSeek's
+  reasoner documentation says a ``reasoning_content`` field in input messages
+  is rejected with HTTP 400.
+* Tool results have no error flag in this API, so a failed tool's text is
+  prefixed with ``Error: `` (``tool_result_text``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Iterator, Mapping
+from contextlib import aclosing
+from typing import Any, cast
+
+import httpx
+
+from providers.base import HTTPProvider, describe_error, loads_event
+from providers.conversation import (
+    AssistantMessage,
+    ChatRequest,
+    Message,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    UserMessage,
+)
+from providers.errors import IncompleteResponse, StreamError
+from providers.events import (
+    Finish,
+    FinishReason,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+from providers.sse import SSEEvent, aiter_sse
+from providers.toolcalls import ToolCalls, canonical_arguments
+
+ERROR_PREFIX = "Error: "
+OPENAI_HOST = "api.openai.com"
+
+_FINISH: dict[str, FinishReason] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",  # the deprecated functions API
+    "content_filter": "content_filter",
+}
+# Error codes after which the same request may well succeed; retried only
+# when nothing was shown yet (the base never retries after output).
+TRANSIENT_CODES = frozenset(
+    {
+        "rate_limit_exceeded",
+        "server_error",
+        "overloaded",
+        "overloaded_error",
+        "429",
+        "500",
+        "502",
+        "503",
+        "504",
+        "529",
+    }
+)
+
+ErrorFactory = Callable[..., StreamError]
+
+
+# -- request ------------------------------------------------------------------------------
+
+
+def tool_result_text(result: ToolResult) -> str:
+    """The text sent back for a tool result; failures are marked in the text itself.
+
+    Neither OpenAI API has an ``is_error`` flag (Anthropic's), so the prefix is
+    the only way the model learns that the call failed.
+    """
+    return f"{ERROR_PREFIX}{result.content}" if result.is_error else result.content
+
+
+def call_arguments(call: ToolCall) -> str:
+    """A call's argument text as sent back to the model.
+
+    The model's own text when it was a valid, non-empty object; otherwise
+    ``{}``: servers that render chat templates (vLLM, llama.cpp) parse this
+    string and would reject the whole request, and the tool result already
+    tells the model what was wrong.
+    """
+    if call.error is None and call.arguments and call.raw_arguments.strip():
+        return call.raw_arguments
+    return json.dumps(dict(call.arguments), ensure_ascii=False)
+
+
+def chat_tool(spec: ToolSpec) -> dict[str, Any]:
+    """A tool definition in Chat Completions form."""
+    function = {
+        "name": spec.name,
+        "description": spec.description,
+        "parameters": dict(spec.parameters),
+    }
+    return {"type": "function", "function": function}
+
+
+def chat_messages(request: ChatRequest) -> list[dict[str, Any]]:
+    """The ``messages`` array: system first, then the conversation in order."""
+    messages: list[dict[str, Any]] = []
+    if request.system:
+        messages.append({"role": "system", "content": request.system})
+    messages.extend(_chat_message(message) for message in request.messages)
+    return messages
+
+
+def _chat_message(message: Message) -> dict[str, Any]:
+    if isinstance(message, UserMessage):
+        return {"role": "user", "content": message.text}
+    if isinstance(message, ToolResult):
+        return {
+            "role": "tool",
+            "tool_call_id": message.call_id,
+            "content": tool_result_text(message),
+        }
+    return _assistant_message(message)
+
+
+def _assistant_message(message: AssistantMessage) -> dict[str, Any]:
+    calls = message.tool_calls
+    # content may be null only when tool_calls carries the turn.
+    out: dict[str, Any] = {"role": "assistant", "content": message.text or (None if calls else "")}
+    if calls:
+        out["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": call_arguments(c)},
+            }
+            for c in calls
+        ]
+    return out
+
+
+# -- response pieces ----------------------------------------------------------------------
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def chat_usage(chunk: Mapping[str, Any]) -> Usage | None:
+    """Token counts in a chunk, wherever the server put them.
+
+    Top-level ``usage`` (OpenAI's ``choices: []`` chunk, or the finish chunk for
+    DeepSeek and Mistral), else Groq's ``x_groq.usage``. DeepSeek also reports
+    cache hits as ``prompt_cache_hit_tokens``. xAI leaves reasoning out of
+    ``completion_tokens`` (its ``total_tokens`` is prompt + completion +
+    reasoning); it is added back so ``output_tokens`` always includes reasoning.
+    """
+    raw = chunk.get("usage")
+    if not isinstance(raw, dict):
+        raw = _dict(chunk.get("x_groq")).get("usage")
+    if not isinstance(raw, dict):
+        return None
+    prompt, output = _int(raw.get("prompt_tokens")), _int(raw.get("completion_tokens"))
+    reasoning = _int(_dict(raw.get("completion_tokens_details")).get("reasoning_tokens"))
+    cached = _int(_dict(raw.get("prompt_tokens_details")).get("cached_tokens"))
+    if cached is None:
+        cached = _int(raw.get("prompt_cache_hit_tokens"))
+    total = _int(raw.get("total_tokens"))
+    if (
+        reasoning
+        and prompt is not None
+        and output is not None
+        and total == prompt + output + reasoning
+    ):
+        output += reasoning
+    return Usage(prompt, output, reasoning, cached)
+
+
+def content_events(content: Any) -> Iterator[StreamEvent]:
+    """Events for ``delta.content``: a string, or Mistral's list of typed parts.
+
+    Mistral (magistral) sends ``[{"type": "thinking", "thinking": [{"type":
+    "text", "text": ...}]}]`` and ``[{"type": "text", "text": ...}]``
+    (fixture ``mistral-thinking-content-array``).
+    """
+    if isinstance(content, str):
+        if content:
+            yield TextDelta(content)
+        return
+    for part in content if isinstance(content, list) else ():
+        part = _dict(part)
+        if part.get("type") == "text" and isinstance(part.get("text"), str) and part["text"]:
+            yield TextDelta(part["text"])
+        elif part.get("type") == "thinking":
+            for inner in part.get("thinking") or ():
+                text = _dict(inner).get("text")
+                if isinstance(text, str) and text:
+                    yield ReasoningDelta(text)
+
+
+def is_transient(error: Any) -> bool:
+    """Whether an error payload describes a condition a retry could outlive."""
+    error = _dict(error)
+    return any(str(error.get(k)) in TRANSIENT_CODES for k in ("code", "type", "status_code"))
+
+
+# -- the stream ---------------------------------------------------------------------------
+
+
+class ChatStream:
+    """What one Chat Completions response has said so far; fed chunk by chunk.
+
+    Args:
+        error: builds the ``StreamError`` for an error reported in the stream.
+    """
+
+    def __init__(self, error: ErrorFactory) -> None:
+        self._error = error
+        self.calls = ToolCalls()
+        self._by_index: dict[int, Hashable] = {}
+        self._by_id: dict[str, Hashable] = {}
+        self._ids: dict[Hashable, str] = {}
+        self._last: Hashable | None = None
+        self.finished = False
+        self._refused = False
+
+    def chunk(self, event: str, data: Any) -> Iterator[StreamEvent]:
+        """Events for one ``data:`` payload (``event`` is the SSE event name)."""
+        if not isinstance(data, dict):
+            raise self._error(f"unexpected chunk from the server: {json.dumps(data)[:60]}")
+        usage = chat_usage(data)
+        # OpenAI/vLLM send {"error": ...} with no choices, OpenRouter puts it
+        # beside choices, Groq uses `event: error`; all end the stream.
+        if event == "error" or data.get("error"):
+            if usage is not None:
+                yield usage  # OpenRouter bills the failed attempt; keep the count
+            detail = describe_error(data) or "the server reported an error"
+            raise self._error(detail, retryable=is_transient(data.get("error", data)))
+        for choice in data.get("choices") or ():
+            # We never ask for n > 1; other choices would interleave answers.
+            if isinstance(choice, dict) and choice.get("index", 0) == 0:
+                yield from self._choice(choice)
+        if usage is not None:
+            yield usage
+
+    def close(self, done: bool) -> Iterator[StreamEvent]:
+        """End of body: close open calls, or fail when the response was cut short."""
+        if self.finished:
+            yield from self.calls.end_all()
+        elif done:
+            # OpenRouter/Novita can end with [DONE] and no finish_reason at all
+            # (fixture openrouter-repeated-id-and-name).
+            yield from self._finish(None)
+        else:
+            raise IncompleteResponse(
+                "response incomplete: the stream ended without [DONE] or a finish reason"
+            )
+
+    def _choice(self, choice: Mapping[str, Any]) -> Iterator[StreamEvent]:
+        # The delta first: vLLM puts the last argument text in the finish chunk.
+        yield from self._delta(_dict(choice.get("delta")))
+        reason = choice.get("finish_reason")
+        # OpenRouter repeats finish_reason; only the first one counts.
+        if isinstance(reason, str) and reason and not self.finished:
+            yield from self._finish(reason)
+
+    def _delta(self, delta: Mapping[str, Any]) -> Iterator[StreamEvent]:
+        # DeepSeek, xAI, llama.cpp: reasoning_content; Groq, OpenRouter, vLLM,
+        # Ollama /v1: reasoning.
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            yield ReasoningDelta(reasoning)
+        yield from content_events(delta.get("content"))
+        refusal = delta.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            self._refused = True
+            yield TextDelta(refusal)
+        for fragment in delta.get("tool_calls") or ():
+            if isinstance(fragment, dict):
+                yield from self._tool_fragment(fragment)
+
+    def _tool_fragment(self, fragment: Mapping[str, Any]) -> Iterator[StreamEvent]:
+        function = _dict(fragment.get("function"))
+        name, call_id = _str(function.get("name")), _str(fragment.get("id"))
+        index = _int(fragment.get("index"))
+        key = self._locate(index, call_id, name)
+        if key is None:
+            key = ("call", self.calls.count)
+            if index is not None:
+                self._by_index[index] = key
+            yield self._start(key, call_id, name)
+        arguments = function.get("arguments")  # "", null or missing are all nothing
+        if isinstance(arguments, dict):
+            arguments = canonical_arguments(arguments)
+        if isinstance(arguments, str) and (delta := self.calls.delta(key, arguments)):
+            yield delta
+
+    def _locate(self, index: int | None, call_id: str, name: str) -> Hashable | None:
+        """The call a fragment continues, or None when it starts a new one.
+
+        id, name and type are taken once and never concatenated: OpenRouter
+        repeats them, Mistral sends ``name: ""`` in continuations.
+        """
+        if index is not None:
+            # Anthropic's compat layer starts at index 1; ToolCalls renumbers.
+            # A new id under a known index is a new call (Ollama /v1 may send
+            # index 0 for every call).
+            key = self._by_index.get(index)
+            if key is not None and (not call_id or self._ids.get(key) in ("", call_id)):
+                return key
+            return None
+        # Mistral sends no index: match by id, else continue the latest call.
+        if call_id:
+            return self._by_id.get(call_id)
+        return self._last if not name else None
+
+    def _start(self, key: Hashable, call_id: str, name: str) -> StreamEvent:
+        self._ids[key] = call_id
+        if call_id:
+            self._by_id[call_id] = key
+        self._last = key
+        return self.calls.start(key, call_id or None, name)
+
+    def _finish(self, raw: str | None) -> Iterator[StreamEvent]:
+        self.finished = True
+        yield from self.calls.end_all()
+        reason: FinishReason = _FINISH.get(raw, "other") if raw else "stop"
+        if reason == "stop" and self._refused:
+            reason = "refusal"
+        elif reason == "stop" and self.calls.count:
+            reason = "tool_calls"  # Ollama /v1 and OpenRouter may say stop (or nothing)
+        yield Finish(reason, raw)
+
+
+class OpenAIChat(HTTPProvider):
+    """OpenAI Chat Completions, and every server that speaks it."""
+
+    kind = "openai"
+
+    def url(self) -> str:
+        """``{base_url}/chat/completions``."""
+        return f"{self.settings.base_url.rstrip('/')}/chat/completions"
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The streaming request body (field choices in the module docstring)."""
+        body: dict[str, Any] = {
+            "model": self.settings.model,
+            "messages": chat_messages(request),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if request.tools:
+            body["tools"] = [chat_tool(spec) for spec in request.tools]
+        limit = request.max_tokens or self.settings.max_tokens
+        if limit:
+            body[self.max_tokens_field()] = limit
+        return body
+
+    def max_tokens_field(self) -> str:
+        """``max_completion_tokens`` for OpenAI itself, ``max_tokens`` elsewhere."""
+        try:
+            host = httpx.URL(self.settings.base_url).host
+        except httpx.InvalidURL:
+            host = ""
+        return "max_completion_tokens" if host == OPENAI_HOST else "max_tokens"
+
+    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
+        """Chat Completions SSE to events; ``[DONE]`` or a finish_reason ends it."""
+        stream = ChatStream(self.stream_error)
+        done = False
+        # aiter_sse is an async generator; closing it at [DONE] stops the body read.
+        sse_events = cast(AsyncGenerator[SSEEvent, None], aiter_sse(chunks))
+        async with aclosing(sse_events) as events:
+            async for sse in events:
+                # openai-python also stops on anything starting with [DONE].
+                if sse.data.startswith("[DONE]"):
+                    done = True
+                    break
+                if not sse.data.strip():
+                    continue  # an empty data line is a keep-alive, not a chunk
+                for event in stream.chunk(sse.event, loads_event(sse.data, self.stream_error)):
+                    yield event
+        for event in stream.close(done):
+            yield event

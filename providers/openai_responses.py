@@ -1,0 +1,317 @@
+"""OpenAI Responses API: ``POST {base_url}/responses``.
+
+Every event is ``event: <type>`` plus a JSON ``data`` whose ``type`` repeats
+it; there is no ``[DONE]``: ``response.completed``, ``response.incomplete`` or
+``response.failed`` ends the stream. Items (reasoning, message, function call)
+are addressed by ``item_id`` and ``output_index``; early-2025 streams carry no
+``sequence_number`` (fixture ``function-call-legacy-no-sequence-number``), so
+nothing here depends on it.
+
+Request choices:
+
+* ``store: false``: chattui keeps the conversation itself and sends it whole,
+  so nothing needs to live on OpenAI's side. Reasoning then survives between
+  turns only as ``encrypted_content``, hence ``include:
+  ["reasoning.encrypted_content"]``; each reasoning item is kept verbatim
+  (``ReasoningSignature({"item": item})``) and echoed back in place, but only
+  to this API (``AssistantMessage.provider``).
+* Function tools are sent with ``strict: false``: the API defaults to strict,
+  which rejects any schema with optional properties.
+* Failed tool results are prefixed with ``Error: `` (no error flag here either).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Iterator, Mapping
+from contextlib import aclosing
+from typing import Any, cast
+
+from providers.base import HTTPProvider, loads_event
+from providers.conversation import (
+    AssistantMessage,
+    ChatRequest,
+    ReasoningPart,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    UserMessage,
+)
+from providers.errors import IncompleteResponse, StreamError
+from providers.events import (
+    Finish,
+    FinishReason,
+    ReasoningDelta,
+    ReasoningSignature,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+from providers.openai import TRANSIENT_CODES, call_arguments, tool_result_text
+from providers.sse import SSEEvent, aiter_sse
+from providers.toolcalls import ToolCalls
+
+_INCOMPLETE: dict[str, FinishReason] = {
+    "max_output_tokens": "length",
+    "content_filter": "content_filter",
+}
+_TERMINAL = ("response.completed", "response.incomplete", "response.failed")
+
+ErrorFactory = Callable[..., StreamError]
+
+
+# -- request ------------------------------------------------------------------------------
+
+
+def responses_tool(spec: ToolSpec) -> dict[str, Any]:
+    """A function tool in Responses form (flat, not nested under ``function``)."""
+    return {
+        "type": "function",
+        "name": spec.name,
+        "description": spec.description,
+        "parameters": dict(spec.parameters),
+        "strict": False,
+    }
+
+
+def input_items(request: ChatRequest, kind: str) -> list[dict[str, Any]]:
+    """The ``input`` array; reasoning items are echoed only if ``kind`` made them."""
+    items: list[dict[str, Any]] = []
+    for message in request.messages:
+        if isinstance(message, UserMessage):
+            items.append(
+                {"role": "user", "content": [{"type": "input_text", "text": message.text}]}
+            )
+        elif isinstance(message, ToolResult):
+            items.append(
+                {
+                    "type": "function_call_output",
+                    "call_id": message.call_id,
+                    "output": tool_result_text(message),
+                }
+            )
+        else:
+            items.extend(_assistant_items(message, echo=message.provider == kind))
+    return items
+
+
+def _assistant_items(message: AssistantMessage, *, echo: bool) -> Iterator[dict[str, Any]]:
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            if part.text:
+                yield {"role": "assistant", "content": [{"type": "output_text", "text": part.text}]}
+        elif isinstance(part, ToolCall):
+            yield {
+                "type": "function_call",
+                "call_id": part.id,
+                "name": part.name,
+                "arguments": call_arguments(part),
+            }
+        elif isinstance(part, ReasoningPart) and echo:
+            item = part.echo.get("item")
+            if isinstance(item, Mapping) and item.get("type") == "reasoning":
+                yield dict(item)
+
+
+# -- response pieces ----------------------------------------------------------------------
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def responses_usage(response: Mapping[str, Any]) -> Usage | None:
+    """Token counts from a terminal event's ``response.usage``."""
+    raw = response.get("usage")
+    if not isinstance(raw, dict):
+        return None
+    return Usage(
+        _int(raw.get("input_tokens")),
+        _int(raw.get("output_tokens")),
+        _int(_dict(raw.get("output_tokens_details")).get("reasoning_tokens")),
+        _int(_dict(raw.get("input_tokens_details")).get("cached_tokens")),
+    )
+
+
+def error_text(payload: Mapping[str, Any]) -> tuple[str, bool]:
+    """``(message, transient)`` of an error, nested ``{"error": {...}}`` or flat.
+
+    The recorded shape nests it (fixture ``error-event-then-response-failed``);
+    the API reference documents a flat ``{type: "error", code, message}``.
+    """
+    nested = payload.get("error")
+    error: Mapping[str, Any] = nested if isinstance(nested, dict) else payload
+    message = str(error.get("message") or "")
+    code = error.get("code") or error.get("type")
+    code = None if code == "error" else code  # the flat shape's event type, not a code
+    text = f"{message} ({code})" if code and message and str(code) not in message else message
+    transient = any(str(error.get(k)) in TRANSIENT_CODES for k in ("code", "type"))
+    return text or str(code or "the server reported an error"), transient
+
+
+# -- the stream ---------------------------------------------------------------------------
+
+
+class ResponsesStream:
+    """What one Responses stream has said so far; fed event by event.
+
+    Args:
+        error: builds the ``StreamError`` for an error reported in the stream.
+    """
+
+    def __init__(self, error: ErrorFactory) -> None:
+        self._error = error
+        self.calls = ToolCalls()
+        self._by_output: dict[int, Hashable] = {}
+        self._streamed: set[Hashable] = set()  # calls whose arguments came as deltas
+        self._refused = False
+        self.ended = False
+
+    def event(self, data: Any) -> Iterator[StreamEvent]:
+        """Events for one payload; sets ``ended`` at the terminal event."""
+        kind = data.get("type") if isinstance(data, dict) else None
+        if not isinstance(kind, str):
+            raise self._error(f"unexpected event from the server: {str(data)[:60]}")
+        delta = data.get("delta")
+        if kind == "response.output_text.delta" and isinstance(delta, str) and delta:
+            yield TextDelta(delta)
+        elif kind == "response.refusal.delta" and isinstance(delta, str) and delta:
+            self._refused = True
+            yield TextDelta(delta)
+        elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+            # summary text for OpenAI; raw text for DeepSeek's and OpenRouter's /responses
+            if isinstance(delta, str) and delta:
+                yield ReasoningDelta(delta)
+        elif kind == "response.reasoning_summary_part.added" and data.get("summary_index"):
+            yield ReasoningDelta("\n\n")  # keep separate summary parts apart
+        elif kind.startswith(("response.output_item.", "response.function_call_arguments.")):
+            yield from self._item_event(kind, data)
+        elif kind == "error":
+            message, transient = error_text(data)
+            raise self._error(message, retryable=transient)
+        elif kind in _TERMINAL:
+            yield from self._terminal(kind, _dict(data.get("response")))
+
+    def _item_event(self, kind: str, data: Mapping[str, Any]) -> Iterator[StreamEvent]:
+        item = _dict(data.get("item"))
+        if kind == "response.output_item.added" and item.get("type") == "function_call":
+            yield self._start(item, data.get("output_index"))[1]
+        elif kind == "response.function_call_arguments.delta":
+            key = self._key(data)
+            delta = self.calls.delta(key, data.get("delta") or "") if key is not None else None
+            if delta is not None:
+                self._streamed.add(key)
+                yield delta
+        elif kind == "response.function_call_arguments.done":
+            yield from self._end_call(self._key(data), data.get("arguments"))
+        elif kind == "response.output_item.done" and item.get("type") == "function_call":
+            key = self._key({"item_id": item.get("id"), "output_index": data.get("output_index")})
+            if key is None:  # no output_item.added was seen: the call arrives whole
+                key, start = self._start(item, data.get("output_index"))
+                yield start
+            yield from self._end_call(key, item.get("arguments"))
+        elif kind == "response.output_item.done" and item.get("type") == "reasoning":
+            # The item as it is now (the encrypted_content of .added is stale).
+            yield ReasoningSignature({"item": dict(item)})
+
+    def _start(self, item: Mapping[str, Any], output_index: Any) -> tuple[Hashable, StreamEvent]:
+        key: Hashable = item.get("id") or ("output", output_index)
+        if _int(output_index) is not None:
+            self._by_output[output_index] = key
+        call_id = item.get("call_id") or item.get("id")  # results must quote call_id
+        name = item.get("name")
+        return key, self.calls.start(
+            key,
+            call_id if isinstance(call_id, str) else None,
+            name if isinstance(name, str) else "",
+        )
+
+    def _key(self, data: Mapping[str, Any]) -> Hashable | None:
+        """The call an event is about: by ``item_id``, else by ``output_index``."""
+        item_id = data.get("item_id")
+        if isinstance(item_id, str) and item_id in self.calls:
+            return item_id
+        output_index = _int(data.get("output_index"))
+        return self._by_output.get(output_index) if output_index is not None else None
+
+    def _end_call(self, key: Hashable | None, arguments: Any) -> Iterator[StreamEvent]:
+        if key is None:
+            return
+        # Arguments delivered only whole, in .done: send them once.
+        if key not in self._streamed and isinstance(arguments, str):
+            delta = self.calls.delta(key, arguments)
+            if delta is not None:
+                self._streamed.add(key)
+                yield delta
+        end = self.calls.end(key)
+        if end is not None:
+            yield end
+
+    def _terminal(self, kind: str, response: Mapping[str, Any]) -> Iterator[StreamEvent]:
+        self.ended = True
+        usage = responses_usage(response)
+        if usage is not None:
+            yield usage
+        if kind == "response.failed":
+            message, transient = error_text(_dict(response.get("error")))
+            raise self._error(message, retryable=transient)
+        if kind == "response.incomplete":
+            # Calls still open were cut off: left open, the accumulator marks them.
+            raw = _dict(response.get("incomplete_details")).get("reason")
+            reason = raw if isinstance(raw, str) else None
+            yield Finish(_INCOMPLETE.get(reason or "", "other"), reason)
+            return
+        yield from self.calls.end_all()
+        status: FinishReason = "stop"
+        if self._refused:
+            status = "refusal"
+        elif self.calls.count:
+            status = "tool_calls"
+        yield Finish(status, "completed")
+
+
+class OpenAIResponses(HTTPProvider):
+    """The OpenAI Responses API, stateless (``store: false``)."""
+
+    kind = "openai-responses"
+
+    def url(self) -> str:
+        """``{base_url}/responses``."""
+        return f"{self.settings.base_url.rstrip('/')}/responses"
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The streaming request body (field choices in the module docstring)."""
+        body: dict[str, Any] = {
+            "model": self.settings.model,
+            "input": input_items(request, self.kind),
+            "stream": True,
+            "store": False,
+            "include": ["reasoning.encrypted_content"],
+        }
+        if request.system:
+            body["instructions"] = request.system
+        if request.tools:
+            body["tools"] = [responses_tool(spec) for spec in request.tools]
+        limit = request.max_tokens or self.settings.max_tokens
+        if limit:
+            body["max_output_tokens"] = limit
+        return body
+
+    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
+        """Responses SSE to events; a terminal event ends it, EOF before one fails."""
+        stream = ResponsesStream(self.stream_error)
+        # aiter_sse is an async generator; closing it stops reading the body.
+        sse_events = cast(AsyncGenerator[SSEEvent, None], aiter_sse(chunks))
+        async with aclosing(sse_events) as events:
+            async for sse in events:
+                if not sse.data.strip() or sse.data.startswith("[DONE]"):
+                    continue  # not sent by OpenAI; tolerated from look-alike servers
+                for event in stream.event(loads_event(sse.data, self.stream_error)):
+                    yield event
+                if stream.ended:
+                    return
+        raise IncompleteResponse("response incomplete: the stream ended before response.completed")
