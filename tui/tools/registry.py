@@ -262,14 +262,14 @@ class ToolRegistry:
         current = files.take_snapshot(now)
         if now.real != target.real or current.digest != before.digest:
             raise ToolError(f"{quoted(target.rel)} changed since the preview; not written")
-        parent = os.path.dirname(target.real)
-        os.makedirs(parent, exist_ok=True)
-        if os.path.realpath(parent) != parent:
-            raise ToolError(f"the directory of {quoted(target.rel)} changed; not written")
         # Writing to a file clears its set-id bits on Linux; model text must not keep them.
         set_id = stat.S_ISUID | stat.S_ISGID
         mode = files.new_file_mode() if current.mode is None else current.mode & ~set_id
+        parent = os.path.dirname(target.real)
         try:
+            os.makedirs(parent, exist_ok=True)
+            if os.path.realpath(parent) != parent:  # a directory was swapped for a link
+                raise ToolError(f"the directory of {quoted(target.rel)} changed; not written")
             files.atomic_write(target.real, data, mode)
         except OSError as exc:
             raise ToolError(f"could not write {quoted(target.rel)}: {exc.strerror}") from None
@@ -278,14 +278,14 @@ class ToolRegistry:
 
     def _prepare_read(self, args: dict[str, Any]) -> tuple[str, str | None, Callable[[], str]]:
         target = self.workspace.resolve_read(args["path"])
-        _require_kind(target, "regular file", "; use list_files for directories")
+        _require_kind(target, "regular file")
         offset, limit = args["offset"], args["limit"]
         title = f"read_file {quoted(target.rel)} (lines {offset}-{offset + limit - 1})"
         return title, None, partial(files.read_text, target, offset, limit)
 
     def _prepare_list(self, args: dict[str, Any]) -> tuple[str, str | None, Callable[[], str]]:
         target = self.workspace.resolve_read(args["path"])
-        _require_kind(target, "directory", "")
+        _require_kind(target, "directory")
         listing.glob_regex(args["pattern"])  # refuse a bad pattern before any approval
         title = f"list_files {quoted(target.rel)} {quoted(args['pattern'])}"
         skip = self.workspace.is_protected
@@ -306,12 +306,13 @@ def _overwrite_preview(before: files.Snapshot, new: str, data: bytes, rel: str) 
     return f"overwrite, +{added} -{len(body) - added}", diff
 
 
-def _require_kind(target: Resolved, kind: str, hint: str) -> None:
+def _require_kind(target: Resolved, kind: str) -> None:
     try:
         actual = file_kind(os.lstat(target.real).st_mode)
     except FileNotFoundError:
         raise ToolError(f"{quoted(target.rel)} does not exist") from None
     if actual != kind:
+        hint = "; use list_files for directories" if actual == "directory" else ""
         raise ToolError(f"{quoted(target.rel)} is a {actual}, not a {kind}{hint}")
 
 
