@@ -117,7 +117,7 @@ def _new_transcript(chosen: ProviderConfig, model: str, session: Session,
                     env: Mapping[str, str] = os.environ) -> TranscriptWriter:
     return TranscriptWriter.create(
         locations.transcripts_dir(env), provider=chosen.name, model=model,
-        workspace=str(session.tools.workspace),
+        workspace=session.tools.workspace.root,
     )
 
 
