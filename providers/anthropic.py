@@ -1,0 +1,321 @@
+"""Anthropic Messages API (``POST /v1/messages`` with ``stream: true``).
+
+Request side: content blocks, with thinking and redacted-thinking blocks
+echoed verbatim (only to Anthropic, which signed them), tool results grouped
+into the user turn that follows the calls, and ``eager_input_streaming`` on
+every tool so argument fragments stream as they are generated (the fragments
+may then form invalid JSON; the accumulator marks such calls, it never guesses).
+
+Response side, per docs.claude.com/en/api/messages-streaming and the recorded
+streams in ``tests/fixtures/anthropic/``:
+
+* events are told apart by the ``type`` inside ``data`` (the JSON is
+  right-padded with spaces, ``ping`` is spelled ``{"type": "ping"}``), never
+  by string comparison; unknown types are ignored;
+* block ``index`` counts every block (text, thinking, server tools and their
+  results), so calls are keyed by it and mapped to ordinals by ``ToolCalls``;
+* server tools (``server_tool_use`` and ``*_tool_result`` blocks) run on
+  Anthropic's side: they are not client calls and are skipped, while the text
+  around them is kept. They are therefore not echoed in the next request,
+  which matters only for ``pause_turn`` continuations of server-tool loops;
+* usage is cumulative: ``message_start`` usage merged with each
+  ``message_delta`` usage, last value wins, never summed;
+* the finish reason arrives in ``message_delta`` but the response is only
+  complete at ``message_stop``; a body without it is an ``IncompleteResponse``;
+* ``event: error`` after HTTP 200 (``overloaded_error`` …) raises; a second
+  ``message_start`` means a proxy spliced a retried generation into the body
+  (vercel/ai#18331) and raises too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from providers.base import HTTPProvider, describe_error, loads_event
+from providers.conversation import (
+    AssistantMessage,
+    ChatRequest,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    UserMessage,
+)
+from providers.errors import IncompleteResponse
+from providers.events import (
+    Finish,
+    FinishReason,
+    ReasoningDelta,
+    ReasoningSignature,
+    StreamEvent,
+    TextDelta,
+    Usage,
+)
+from providers.sse import aiter_sse
+from providers.toolcalls import ToolCalls
+
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 8192  # the API refuses requests without max_tokens
+
+STOP_REASONS: dict[str, FinishReason] = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "refusal",
+    "pause_turn": "pause",
+}
+RETRYABLE_ERRORS = {"overloaded_error", "api_error", "rate_limit_error"}
+
+
+class Anthropic(HTTPProvider):
+    """Adapter for the Anthropic Messages API."""
+
+    kind = "anthropic"
+
+    def url(self) -> str:
+        """``{base_url}/v1/messages``; a base URL already ending in ``/v1`` is accepted."""
+        base = self.settings.base_url.rstrip("/").removesuffix("/v1")
+        return f"{base}/v1/messages"
+
+    def auth_headers(self) -> dict[str, str]:
+        """``x-api-key`` (not Bearer) plus the pinned API version."""
+        headers = {"anthropic-version": API_VERSION}
+        if self.settings.api_key:
+            headers["x-api-key"] = self.settings.api_key.reveal()
+        return headers
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The Messages API body for ``request``."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": request.max_tokens or self.settings.max_tokens or DEFAULT_MAX_TOKENS,
+            "stream": True,
+            "messages": build_messages(request.messages),
+        }
+        if request.system:
+            body["system"] = request.system
+        if request.tools:
+            body["tools"] = [tool_definition(tool) for tool in request.tools]
+        return body
+
+    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
+        """Turn the SSE body into events; see the module docstring for the rules."""
+        state = _StreamState()
+        async for sse in aiter_sse(chunks):
+            data = loads_event(sse.data, self.stream_error)
+            if not isinstance(data, dict):
+                raise self.stream_error(f"unexpected event data: {sse.data[:60]!r}")
+            if sse.event == "error" or data.get("type") == "error":
+                raise self._error_event(data)
+            for event in state.handle(data):
+                yield event
+            if state.stopped:
+                for end in state.calls.end_all():  # a block the server never closed
+                    yield end
+                reason = state.stop_reason
+                yield Finish(STOP_REASONS.get(reason or "", "other"), reason)
+                return
+            if state.spliced:
+                raise self.stream_error(
+                    "spliced stream: a second message_start arrived mid-response"
+                )
+        raise IncompleteResponse("response incomplete: the stream ended before message_stop")
+
+    def _error_event(self, data: dict[str, Any]) -> Exception:
+        error = data.get("error")
+        kind = error.get("type", "") if isinstance(error, dict) else ""
+        detail = describe_error(data) or "unknown error"
+        return self.stream_error(
+            f"Anthropic stream error: {detail}", retryable=kind in RETRYABLE_ERRORS
+        )
+
+
+class _StreamState:
+    """What one response has said so far: open blocks, calls, usage, stop reason."""
+
+    def __init__(self) -> None:
+        self.calls = ToolCalls()
+        self.blocks: dict[int, str] = {}  # open block index -> block type
+        self.usage: dict[str, Any] = {}
+        self.started = False
+        self.spliced = False
+        self.stopped = False
+        self.stop_reason: str | None = None
+
+    def handle(self, data: dict[str, Any]) -> list[StreamEvent]:
+        """The events for one decoded ``data`` payload."""
+        kind = data.get("type")
+        if kind == "message_start":
+            return self._message_start(data)
+        if kind == "content_block_start":
+            return self._block_start(data.get("index"), data.get("content_block") or {})
+        if kind == "content_block_delta":
+            return self._block_delta(data.get("index"), data.get("delta") or {})
+        if kind == "content_block_stop":
+            return self._block_stop(data.get("index"))
+        if kind == "message_delta":
+            delta = data.get("delta") or {}
+            self.stop_reason = delta.get("stop_reason") or self.stop_reason
+            return self._usage(data.get("usage"))
+        if kind == "message_stop":
+            self.stopped = True
+        return []  # ping and event types added after this was written
+
+    def _message_start(self, data: dict[str, Any]) -> list[StreamEvent]:
+        if self.started:
+            self.spliced = True
+            return []
+        self.started = True
+        return self._usage((data.get("message") or {}).get("usage"))
+
+    def _block_start(self, index: Any, block: dict[str, Any]) -> list[StreamEvent]:
+        kind = str(block.get("type", ""))
+        self.blocks[index] = kind
+        if kind == "text" and block.get("text"):
+            return [TextDelta(block["text"])]
+        if kind == "thinking" and block.get("thinking"):
+            return [ReasoningDelta(block["thinking"])]
+        if kind == "redacted_thinking":
+            # Arrives whole, no deltas: an encrypted block to echo verbatim.
+            return [ReasoningSignature({"redacted_thinking": block.get("data", "")})]
+        if kind == "tool_use":
+            return [self.calls.start(index, block.get("id"), str(block.get("name", "")))]
+        return []  # server_tool_use, *_tool_result: handled by Anthropic, not by us
+
+    def _block_delta(self, index: Any, delta: dict[str, Any]) -> list[StreamEvent]:
+        kind = delta.get("type")
+        block = self.blocks.get(index)
+        if kind == "text_delta" and block == "text" and delta.get("text"):
+            return [TextDelta(delta["text"])]
+        if kind == "thinking_delta" and block == "thinking" and delta.get("thinking"):
+            return [ReasoningDelta(delta["thinking"])]
+        if kind == "signature_delta" and block == "thinking":
+            return [ReasoningSignature({"signature": delta.get("signature", "")})]
+        if kind == "input_json_delta" and block == "tool_use":
+            event = self.calls.delta(index, str(delta.get("partial_json", "")))
+            return [event] if event else []
+        return []
+
+    def _block_stop(self, index: Any) -> list[StreamEvent]:
+        if self.blocks.pop(index, None) == "tool_use":
+            end = self.calls.end(index)
+            return [end] if end else []
+        return []
+
+    def _usage(self, usage: Any) -> list[StreamEvent]:
+        if not isinstance(usage, dict):
+            return []
+        self.usage.update({k: v for k, v in usage.items() if v is not None})
+        return [usage_event(self.usage)]
+
+
+def usage_event(usage: dict[str, Any]) -> Usage:
+    """Anthropic usage as a ``Usage``.
+
+    Anthropic's ``input_tokens`` excludes cache reads and writes; chattui's
+    ``input_tokens`` is the whole prompt (as OpenAI and Gemini report it), so
+    the cache counts are added and cache reads are also given as ``cached``.
+    """
+    cached = usage.get("cache_read_input_tokens")
+    written = usage.get("cache_creation_input_tokens") or 0
+    fresh = usage.get("input_tokens")
+    details = usage.get("output_tokens_details") or {}
+    return Usage(
+        input_tokens=None if fresh is None else fresh + (cached or 0) + written,
+        output_tokens=usage.get("output_tokens"),
+        reasoning_tokens=details.get("thinking_tokens"),
+        cached_tokens=cached,
+    )
+
+
+# -- request body ------------------------------------------------------------------------
+
+
+def tool_definition(tool: ToolSpec) -> dict[str, Any]:
+    """One tool; ``eager_input_streaming`` makes its arguments stream as generated."""
+    return {
+        "name": tool.name,
+        "description": tool.description,
+        "input_schema": dict(tool.parameters),
+        "eager_input_streaming": True,
+    }
+
+
+def build_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+    """Messages as Anthropic content blocks.
+
+    Consecutive user-side blocks (tool results, then the next user text) are
+    merged into one user message, so roles strictly alternate and every
+    ``tool_result`` sits in the user turn right after its ``tool_use``.
+    """
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, UserMessage):
+            blocks = [{"type": "text", "text": message.text}] if message.text else []
+            _append(out, "user", blocks)
+        elif isinstance(message, ToolResult):
+            _append(out, "user", [tool_result_block(message)])
+        else:
+            _append(out, "assistant", assistant_blocks(message))
+    return out
+
+
+def _append(out: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
+    if not blocks:
+        return  # the API rejects empty content
+    if out and out[-1]["role"] == role:
+        out[-1]["content"].extend(blocks)
+    else:
+        out.append({"role": role, "content": blocks})
+
+
+def tool_result_block(result: ToolResult) -> dict[str, Any]:
+    """A ``tool_result`` block answering the call ``result.call_id``."""
+    return {
+        "type": "tool_result",
+        "tool_use_id": result.call_id,
+        "content": result.content,
+        "is_error": result.is_error,
+    }
+
+
+def assistant_blocks(message: AssistantMessage) -> list[dict[str, Any]]:
+    """An assistant turn's blocks in part order.
+
+    Thinking is sent back only when Anthropic produced it: the API verifies
+    the signature, and unsigned or foreign reasoning cannot be replayed.
+    """
+    own = message.provider == Anthropic.kind
+    blocks: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, ReasoningPart):
+            block = thinking_block(part) if own else None
+            if block:
+                blocks.append(block)
+        elif isinstance(part, TextPart):
+            if part.text:
+                blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ToolCall):
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": part.id,
+                    "name": part.name,
+                    "input": dict(part.arguments),
+                }
+            )
+    return blocks
+
+
+def thinking_block(part: ReasoningPart) -> dict[str, Any] | None:
+    """The thinking or redacted-thinking block recorded in ``part.echo``, if any."""
+    if "redacted_thinking" in part.echo:
+        return {"type": "redacted_thinking", "data": part.echo["redacted_thinking"]}
+    if "signature" in part.echo:
+        return {"type": "thinking", "thinking": part.text, "signature": part.echo["signature"]}
+    return None
