@@ -1,0 +1,536 @@
+"""A live, syntax-highlighted view of a file while a model writes it.
+
+`CodeView` is a line-API widget (like Textual's `Log`): it keeps the text as a list of lines and
+renders only the rows on screen, so the cost of an update follows what is visible, not the size
+of the file.
+
+Highlighting while streaming. Pygments lexers carry state across lines (docstrings, block
+comments), so a line cannot be lexed alone. When a visible line has no cached strip, the view
+lexes a *window*: from a start line to the last uncached visible line, and caches the strips of
+the lines it was asked for. The start is the nearest line above that a previous lex saw begin in
+the lexer's root state (its preceding newline was a plain whitespace token, so not inside a
+string or comment), looking back at most `CONTEXT_LINES` lines / `CONTEXT_CHARS` characters.
+While following the tail, a frame therefore re-lexes only the open last line and the few lines
+since the last root-state line. Lines longer than `LONG_LINE` are shown plain.
+
+Exact colours at the end. `complete()` lexes the whole file once (O(n), sliced over frames for
+big files, so the UI stays responsive) and keeps the result as two flat arrays (token start
+offsets and token types); each visible line then finds its tokens by bisection.
+
+The text is data: it is never parsed as markup. Control characters and lone surrogates are
+shown as U+FFFD (callers should sanitize first; this only keeps the widget from writing them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterator
+from time import perf_counter
+from typing import ClassVar
+
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_for_filename
+from pygments.lexers.special import TextLexer
+from pygments.token import Text, Whitespace, _TokenType
+from pygments.util import ClassNotFound
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.syntax import Syntax
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+__all__ = ["CodeView"]
+
+CONTEXT_LINES = 100
+"""Most lines lexed above a requested line to recover the lexer state."""
+CONTEXT_CHARS = 16_000
+"""Most characters lexed above a requested line."""
+WINDOW_CHARS = 32_000
+"""Most characters of requested lines lexed in one window."""
+LONG_LINE = 4_000
+"""Lines longer than this are shown without highlighting while streaming."""
+FINAL_SLICE_SECONDS = 0.005
+"""Time budget of one slice of the final full-file lex."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+_Tokens = tuple["array[int]", list[_TokenType]]
+
+
+def _display(text: str) -> str:
+    """Replace characters that must not reach the terminal, keeping offsets unchanged."""
+    return text if _CONTROL.search(text) is None else _CONTROL.sub("\ufffd", text)
+
+
+def _advance(column: int, text: str, tab_size: int) -> int:
+    """Return the cell column after writing `text` from `column`, expanding tabs."""
+    pieces = _display(text).split("\t")
+    for index, piece in enumerate(pieces):
+        if index:
+            column += tab_size - column % tab_size
+        column += cell_len(piece)
+    return column
+
+
+def _expand_tabs(text: str, column: int, tab_size: int) -> tuple[str, int]:
+    """Expand tabs in `text` written from `column`; return the text and the end column."""
+    out: list[str] = []
+    for index, piece in enumerate(text.split("\t")):
+        if index:
+            spaces = tab_size - column % tab_size
+            out.append(" " * spaces)
+            column += spaces
+        out.append(piece)
+        column += cell_len(piece)
+    return "".join(out), column
+
+
+def _line_pieces(
+    line: str, start: int, starts: array[int], types: list[_TokenType]
+) -> list[tuple[_TokenType | None, str]]:
+    """Cut `line` (which begins at offset `start` of the lexed text) into typed pieces.
+
+    Every character of the line is covered exactly once, whatever the lexer produced: gaps
+    or out-of-order tokens only cost colour, never text.
+    """
+    end = start + len(line)
+    count = len(starts)
+    token = bisect_right(starts, start) - 1
+    position = start
+    pieces: list[tuple[_TokenType | None, str]] = []
+    while position < end:
+        while token + 1 < count and starts[token + 1] <= position:
+            token += 1
+        stop = min(end, starts[token + 1]) if token + 1 < count else end
+        pieces.append((types[token] if token >= 0 else None, line[position - start : stop - start]))
+        position = stop
+    return pieces
+
+
+def _lex(lexer: Lexer, text: str) -> Iterator[tuple[int, _TokenType, str]]:
+    # get_tokens_unprocessed skips Pygments' input preprocessing (strip newlines, CRLF
+    # rewriting), so token offsets match our text exactly.
+    return iter(lexer.get_tokens_unprocessed(text))
+
+
+class _FinalPass:
+    """State of the one full-file lex started by `CodeView.complete`."""
+
+    def __init__(self, tokens: Iterator[tuple[int, _TokenType, str]]) -> None:
+        self.tokens = tokens
+        self.starts: array[int] = array("q")
+        self.types: list[_TokenType] = []
+
+
+class CodeView(ScrollView, can_focus=True):
+    """Live view of a file being written: highlighted, numbered, following the tail.
+
+    Args:
+        path: File name used to pick the highlighting language, if known.
+        tab_size: Tab stop width in cells.
+        name: Widget name.
+        id: Widget id.
+        classes: Widget classes.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"code-view--gutter", "code-view--cursor-line"}
+    DEFAULT_CSS = """
+    CodeView {
+        height: 16;
+        background: $surface;
+        color: $foreground;
+        overflow: auto auto;
+        scrollbar-size-vertical: 1;
+        & > .code-view--gutter { color: $text-muted; }
+        & > .code-view--cursor-line { background: $foreground 6%; }
+        &:focus { background-tint: $foreground 4%; }
+    }
+    """
+
+    following: var[bool] = var(True, toggle_class="-following")
+    """True while the view follows the tail; False once the user scrolls up."""
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        tab_size: int = 4,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.tab_size = tab_size
+        self.lexed_lines = 0
+        """Lines given to the lexer so far (instrumentation for tests and benchmarks)."""
+        self._lexer: Lexer = TextLexer()
+        self._theme_name = ""
+        self._token_styles: dict[_TokenType | None, Style] = {}
+        self._strips: LRUCache[int, Strip] = LRUCache(1024)
+        self._sync_scheduled = False
+        self._final_job: _FinalPass | None = None
+        self._reset()
+        if path is not None:
+            self.set_language_from_path(path)
+
+    def _reset(self) -> None:
+        self._lines: list[str] = []  # closed lines
+        self._open_parts: list[str] = []  # fragments of the open last line
+        self._starts: array[int] = array("q", [0])  # document offset of every line
+        self._clean = bytearray(1)  # 1: a lex saw this line begin in the root state
+        self._chars = 0
+        self._size_bytes = 0
+        self._open_column = 0
+        self._max_width = 0
+        self._dirty_from: int | None = None
+        self._complete = False
+        self._final: _Tokens | None = None
+        self._final_job = None
+        self._strips.clear()
+
+    # Content ---------------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The full content (joined on demand, O(n))."""
+        return "\n".join([*self._lines, self._open_text()])
+
+    @property
+    def line_count(self) -> int:
+        """Number of lines shown: a trailing newline does not start a shown line."""
+        return len(self._lines) + (self._chars > self._starts[-1])
+
+    @property
+    def size_bytes(self) -> int:
+        """UTF-8 size of the content (lone surrogates count as 3 bytes)."""
+        return self._size_bytes
+
+    @property
+    def language(self) -> str:
+        """Name of the highlighting language."""
+        return str(self._lexer.name)
+
+    @property
+    def is_complete(self) -> bool:
+        """True once `complete` was called and no text arrived since."""
+        return self._complete
+
+    @property
+    def is_highlight_final(self) -> bool:
+        """True once the full-file lex started by `complete` has finished."""
+        return self._final is not None
+
+    def line(self, index: int) -> str:
+        """Return line `index` (0-based) without its newline."""
+        return self._lines[index] if index < len(self._lines) else self._open_text()
+
+    def _open_text(self) -> str:
+        parts = self._open_parts
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0] if parts else ""
+
+    def append(self, text: str) -> None:
+        """Append a chunk of the file; it may hold partial lines. O(len(text)).
+
+        The scroll position and virtual size are updated once per batch of appends (from a
+        callback queued behind them), not once per call.
+
+        Args:
+            text: The next piece of content.
+        """
+        if not text:
+            return
+        if self._complete:
+            self._reopen()
+        self._size_bytes += (
+            len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        )
+        open_index = len(self._lines)
+        self._strips.discard(open_index)
+        if self._dirty_from is None:
+            self._dirty_from = open_index
+        tab_size = self.tab_size
+        if "\n" not in text:
+            self._open_parts.append(text)
+            self._open_column = _advance(self._open_column, text, tab_size)
+        else:
+            parts = text.split("\n")
+            self._open_parts.append(parts[0])
+            width = _advance(self._open_column, parts[0], tab_size)
+            offset = self._chars + len(parts[0]) + 1
+            self._lines.append(self._open_text())
+            for part in parts[1:-1]:
+                width = max(width, _advance(0, part, tab_size))
+                self._lines.append(part)
+                self._starts.append(offset)
+                offset += len(part) + 1
+            self._starts.append(offset)
+            self._clean.extend(bytes(len(parts) - 1))
+            self._max_width = max(self._max_width, width)
+            self._open_parts = [parts[-1]]
+            self._open_column = _advance(0, parts[-1], tab_size)
+        self._max_width = max(self._max_width, self._open_column)
+        self._chars += len(text)
+        self._schedule_sync()
+
+    def complete(self) -> None:
+        """Mark the content finished: re-highlight the whole file once, for exact colours."""
+        self._complete = True
+        self._start_final_pass()
+        self.refresh()
+
+    def clear(self) -> None:
+        """Remove all content."""
+        self._reset()
+        self.virtual_size = Size(0, 0)
+        self.following = True
+        self.refresh()
+
+    def set_language_from_path(self, path: str) -> None:
+        """Choose the highlighting language from a file name; may be called mid-stream.
+
+        Args:
+            path: File name or path; unknown or odd names fall back to plain text.
+        """
+        try:
+            lexer: Lexer = get_lexer_for_filename(path, stripnl=False, ensurenl=False)
+        except ClassNotFound:
+            lexer = TextLexer()
+        self._lexer = lexer
+        self._strips.clear()
+        self._clean = bytearray(len(self._clean))
+        self._final = None
+        if self._complete:
+            self._start_final_pass()
+        self.refresh()
+
+    # Updates ---------------------------------------------------------------------------------
+
+    def _schedule_sync(self) -> None:
+        if not self._sync_scheduled:
+            self._sync_scheduled = True
+            self.call_later(self._sync)
+
+    def _gutter_width(self) -> int:
+        return max(3, len(str(self.line_count))) + 2
+
+    def _sync(self) -> None:
+        """Apply a batch of appends to the virtual size, the dirty lines and the scroll."""
+        self._sync_scheduled = False
+        size = Size(self._gutter_width() + self._max_width, self.line_count)
+        if size != self.virtual_size:
+            self.virtual_size = size  # a layout refresh repaints every visible line
+        elif self._dirty_from is not None:
+            top = self.scroll_offset.y
+            first = max(self._dirty_from, top)
+            last = min(self.line_count, top + self.size.height)
+            if first < last:
+                self.refresh_lines(first, last - first)
+        self._dirty_from = None
+        if self.following and self.scroll_y != self.max_scroll_y:
+            self._scroll_to_tail()
+
+    def _reopen(self) -> None:
+        """Text arrived after `complete`: go back to streaming highlights."""
+        self._complete = False
+        self._final = None
+        self._final_job = None
+
+    def on_mount(self) -> None:
+        # Textual calls ScrollView.on_mount itself (handlers run for each class in the MRO).
+        self._sync()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.following:
+            self._scroll_to_tail()
+
+    def _scroll_to_tail(self) -> None:
+        # force: before the first layout the scrollbar is not shown yet, so scrolling is not
+        # "allowed"; the target is clamped again once the layout knows the real size.
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.following = round(new_value) >= self.max_scroll_y
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._token_styles.clear()
+
+    # Final full-file highlight ---------------------------------------------------------------
+
+    def _start_final_pass(self) -> None:
+        self._final = None
+        job = _FinalPass(_lex(self._lexer, _display(self.text) + "\n"))
+        self._final_job = job
+        if self._step_final(job, FINAL_SLICE_SECONDS if self.is_mounted else None):
+            return
+        self.run_worker(
+            self._run_final(job), group="code-view-final", exclusive=True, exit_on_error=False
+        )
+
+    async def _run_final(self, job: _FinalPass) -> None:
+        while self._final_job is job and not self._step_final(job, FINAL_SLICE_SECONDS):
+            await asyncio.sleep(0)
+
+    def _step_final(self, job: _FinalPass, budget: float | None) -> bool:
+        """Lex for about `budget` seconds (None: to the end); return True when finished."""
+        deadline = None if budget is None else perf_counter() + budget
+        starts, types = job.starts, job.types
+        try:
+            for index, token_type, _value in job.tokens:
+                starts.append(index)
+                types.append(token_type)
+                if deadline is not None and not len(types) & 255 and perf_counter() > deadline:
+                    return False
+        except Exception:  # noqa: BLE001 - a lexer bug must cost colour, not the app
+            del starts[:], types[:]
+        if self._final_job is job:
+            self._final_job = None
+            self._final = (starts, types)
+            self.lexed_lines += self.line_count
+            self._strips.clear()
+            self.refresh()
+        return True
+
+    # Highlighting ----------------------------------------------------------------------------
+
+    def _token_style(self, token_type: _TokenType | None) -> Style:
+        styles = self._token_styles
+        if not styles:
+            self._theme_name = "monokai" if self.app.current_theme.dark else "default"
+        style = styles.get(token_type)
+        if style is None:
+            if token_type is None or token_type in Text or token_type in Whitespace:
+                style = Style()  # plain text takes the widget's colour
+            else:
+                theme = Syntax.get_theme(self._theme_name)
+                themed = theme.get_style_for_token(token_type)
+                # The theme paints its own background on every token; keep the widget's.
+                background = theme.get_background_style().bgcolor
+                style = Style(
+                    color=themed.color,
+                    bgcolor=None if themed.bgcolor == background else themed.bgcolor,
+                    bold=themed.bold,
+                    italic=themed.italic,
+                    underline=themed.underline,
+                )
+            styles[token_type] = style
+        return style
+
+    def _make_strip(self, pieces: list[tuple[_TokenType | None, str]]) -> Strip:
+        segments: list[Segment] = []
+        column = 0
+        for token_type, text in pieces:
+            if "\t" in text:
+                text, column = _expand_tabs(text, column, self.tab_size)
+            else:
+                column += cell_len(text)
+            segments.append(Segment(text, self._token_style(token_type)))
+        return Strip(segments, column)
+
+    def _code_strip(self, index: int) -> Strip:
+        strip = self._strips.get(index)
+        if strip is not None:
+            return strip
+        line = _display(self.line(index))
+        if self._final is not None:
+            starts, types = self._final
+            strip = self._make_strip(_line_pieces(line, self._starts[index], starts, types))
+        elif len(line) > LONG_LINE:
+            strip = self._make_strip([(None, line)])
+        else:
+            return self._highlight_window(index)
+        self._strips[index] = strip
+        return strip
+
+    def _window_start(self, index: int) -> int:
+        """Where to start lexing so that line `index` is lexed in the right state."""
+        start = index
+        budget = CONTEXT_CHARS
+        floor = max(0, index - CONTEXT_LINES)
+        while start > floor and not self._clean[start]:
+            length = len(self._lines[start - 1])
+            if length > LONG_LINE or length >= budget:
+                break
+            budget -= length + 1
+            start -= 1
+        return start
+
+    def _window_stop(self, index: int) -> int:
+        """One past the last line to lex: the uncached visible lines after `index`."""
+        bottom = min(self.line_count, self.scroll_offset.y + self.size.height)
+        stop = index + 1
+        budget = WINDOW_CHARS - len(self.line(index))
+        while stop < bottom and stop not in self._strips:
+            length = len(self.line(stop))
+            if length > LONG_LINE or length >= budget:
+                break
+            budget -= length + 1
+            stop += 1
+        return stop
+
+    def _highlight_window(self, index: int) -> Strip:
+        """Lex a window around line `index`, cache its lines, return line `index`."""
+        start, stop = self._window_start(index), self._window_stop(index)
+        lines = [_display(self.line(i)) for i in range(start, stop)]
+        starts: array[int] = array("q")
+        types: list[_TokenType] = []
+        try:
+            for offset, token_type, _value in _lex(self._lexer, "\n".join(lines) + "\n"):
+                starts.append(offset)
+                types.append(token_type)
+        except Exception:  # noqa: BLE001 - a lexer bug must cost colour, not the app
+            del starts[:], types[:]
+        self.lexed_lines += stop - start
+        closed = len(self._lines)
+        offset = 0
+        for line_index, line in enumerate(lines, start):
+            if line_index > start:
+                self._note_clean(line_index, offset - 1, starts, types)
+            if line_index >= index:
+                self._strips[line_index] = self._make_strip(
+                    _line_pieces(line, offset, starts, types)
+                )
+            offset += len(line) + 1
+        if stop - 1 < closed and stop < len(self._clean):
+            self._note_clean(stop, offset - 1, starts, types)
+        return self._strips[index]
+
+    def _note_clean(
+        self, line_index: int, newline: int, starts: array[int], types: list[_TokenType]
+    ) -> None:
+        token = bisect_right(starts, newline) - 1
+        token_type = types[token] if token >= 0 else None
+        clean = token_type is not None and (token_type in Text or token_type in Whitespace)
+        self._clean[line_index] = clean
+
+    # Rendering -------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        """Render row `y` of the view: gutter plus the horizontally scrolled code."""
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if index >= self.line_count:
+            return Strip.blank(width, base)
+        gutter_width = self._gutter_width()
+        # Full (not partial) component styles: partial ones drop alpha blending.
+        gutter_style = self.get_component_rich_style("code-view--gutter")
+        gutter = Strip([Segment(f" {index + 1:>{gutter_width - 2}} ", gutter_style)], gutter_width)
+        style = base
+        if not self._complete and index == len(self._lines):
+            style = self.get_component_rich_style("code-view--cursor-line")
+        code_width = max(0, width - gutter_width)
+        code = self._code_strip(index).apply_style(style)
+        code = code.crop_extend(scroll_x, scroll_x + code_width, style)
+        return Strip.join([gutter, code]).crop(0, width)
