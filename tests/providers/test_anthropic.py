@@ -205,8 +205,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
     THINKING_TOOL: {
         "text": "",
         "reasoning": "The user wants me to:\n1. Use the fixed_version tool\n"
-        "2. Tell them the version\n3. Make a short joke about it\n\nLet me first call the fixed_version tool to see what "
-        "version it returns.",
+        "2. Tell them the version\n3. Make a short joke about it\n\n"
+        "Let me first call the fixed_version tool to see what version it returns.",
         "echo": [{"signature": fixture_value(THINKING_TOOL, "signature", 1)}],
         "calls": [
             {
