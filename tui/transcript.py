@@ -85,7 +85,8 @@ STATUSES = ("complete", "incomplete", "cancelled", "failed")
 META_FIELDS = ("id", "created", "provider", "model", "workspace", "chattui_version", "title")
 TITLE_CHARS = 80
 NOTE_CHARS = 2000
-_OPEN_FLAGS = os.O_RDWR | os.O_APPEND | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+# O_BINARY: on Windows a descriptor otherwise turns each "\n" into "\r\n".
+_OPEN_FLAGS = os.O_RDWR | os.O_APPEND | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 _ID_ATTEMPTS = 50
 # Our own compact serialization always starts a message record with these
 # bytes, so listing can count messages without parsing every line.
@@ -162,27 +163,10 @@ class TranscriptWriter:
         directory = Path(directory)
         _ensure_private_dir(directory)
         now = _utcnow()
-        for _ in range(_ID_ATTEMPTS):
-            conv_id = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-            path = directory / f"{conv_id}.jsonl"
-            try:
-                fd = os.open(path, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                continue
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)  # the umask can only narrow the mode; make it exact
-            _fsync_dir(directory)
-            meta = {
-                "id": conv_id,
-                "created": _iso(now),
-                "provider": provider,
-                "model": model,
-                "workspace": workspace,
-                "chattui_version": _version(),
-                "title": "",
-            }
-            return cls(path, fd, conv_id=conv_id, meta=meta)
-        raise TranscriptError(f"could not pick an unused transcript id in {directory}")
+        conv_id, fd = _new_file(directory, f"{now:%Y%m%d-%H%M%S}")
+        meta: dict[str, Any] = dict(id=conv_id, created=_iso(now), provider=provider, model=model)
+        meta.update(workspace=workspace, chattui_version=_version(), title="")
+        return cls(directory / f"{conv_id}.jsonl", fd, conv_id=conv_id, meta=meta)
 
     @classmethod
     def reopen(cls, path: Path) -> TranscriptWriter:
@@ -376,8 +360,8 @@ def history_for_request(t: Transcript) -> tuple[Message, ...]:
     Complete messages as stored; incomplete or cancelled assistant messages
     reduced to their text (their reasoning lacks a signature and their calls
     never ran); failed ones left out. Every API rejects a tool call without
-    its result, a result without its call, and an empty assistant turn, so
-    those are dropped too.
+    its result and a result without its call, so those are dropped, and so is
+    an assistant turn left with neither text nor calls.
     """
     candidates = [m for e in t.entries if (m := _request_form(e)) is not None]
     return _drop_unpaired_calls(candidates)
@@ -468,8 +452,10 @@ class _Replay:
         stream_id = str(rec["stream_id"])
         if stream_id in self.finalized:
             return
-        index = self.open_partials.setdefault(stream_id, len(self.entries))
-        self._place(index if index < len(self.entries) else None, Entry(msg, "incomplete"))
+        index = self.open_partials.get(stream_id)
+        if index is None:
+            self.open_partials[stream_id] = len(self.entries)
+        self._place(index, Entry(msg, "incomplete"))
 
     def _place(self, index: int | None, entry: Entry) -> None:
         if index is None:
@@ -539,6 +525,22 @@ def _ends_mid_line(fd: int) -> bool:
     if size == 0 or not hasattr(os, "pread"):
         return False
     return os.pread(fd, 1, size - 1) != b"\n"
+
+
+def _new_file(directory: Path, stamp: str) -> tuple[str, int]:
+    for _ in range(_ID_ATTEMPTS):
+        conv_id = f"{stamp}-{secrets.token_hex(2)}"
+        try:
+            fd = os.open(
+                directory / f"{conv_id}.jsonl", _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o600
+            )
+        except FileExistsError:
+            continue  # two conversations started in the same second
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # the umask can only narrow the mode; make it exact
+        _fsync_dir(directory)
+        return conv_id, fd
+    raise TranscriptError(f"could not pick an unused transcript id in {directory}")
 
 
 def _ensure_private_dir(directory: Path) -> None:

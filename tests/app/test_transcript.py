@@ -40,6 +40,7 @@ from tui import transcript, transcript_codec
 from tui.transcript import (
     AmbiguousTranscript,
     Entry,
+    Note,
     Transcript,
     TranscriptNotFound,
     TranscriptWriter,
@@ -484,6 +485,43 @@ def test_history_for_request_drops_unpaired_calls_and_keeps_partial_text() -> No
         assistant(TextPart("partial")),
         assistant(TextPart("stopped")),
     )
+
+
+entries = st.lists(
+    st.builds(
+        Entry,
+        messages,
+        st.sampled_from(transcript.STATUSES),
+        st.none() | st.text(max_size=20),
+    ),
+    max_size=8,
+)
+
+
+@given(entries)
+def test_history_for_request_always_pairs_calls_with_results(items: list[Entry]) -> None:
+    history = history_for_request(Transcript("x", Path("x.jsonl"), {}, items))
+    calls = [c.id for m in history if isinstance(m, AssistantMessage) for c in m.tool_calls]
+    results = [m.call_id for m in history if isinstance(m, ToolResult)]
+    assert set(calls) == set(results)
+    users = [e.message for e in items if isinstance(e.message, UserMessage)]
+    assert [m for m in history if isinstance(m, UserMessage)] == users
+    for m in history:
+        if isinstance(m, AssistantMessage):
+            assert m.text.strip() or m.tool_calls
+
+
+@given(entries, st.text(max_size=100))
+def test_exports_are_terminal_safe_and_json_is_lossless(items: list[Entry], title: str) -> None:
+    t = Transcript("x", Path("x.jsonl"), {"title": title, "model": title}, items)
+    t.notes.append(Note("error", title, "ts", len(items)))
+    md = to_markdown(t)
+    assert not CONTROL.search(md) and md.endswith("\n")
+    doc = json.loads(to_json(t))
+    assert [message_from_dict(m["message"]) for m in doc["messages"]] == list(t.messages)
+    assert [(m["status"], m["error"]) for m in doc["messages"]] == [
+        (e.status, e.error) for e in items
+    ]
 
 
 # --- export -----------------------------------------------------------------------------
