@@ -254,13 +254,14 @@ class TranscriptWriter:
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
+        unused = self._created_here and not self._wrote
         try:
-            if self._created_here and not self._wrote:
-                self.path.unlink(missing_ok=True)
-            else:
+            if not unused:
                 os.fsync(fd)
         finally:
             os.close(fd)
+        if unused:  # after closing: Windows cannot delete an open file
+            self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> TranscriptWriter:
         return self
