@@ -17,13 +17,16 @@ from body chunks to ``StreamEvent``. Everything else lives here once:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime
 import email.utils
 import json
+import math
 import random
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
 import httpx
@@ -121,9 +124,11 @@ class HTTPProvider(ABC):
         while True:
             produced = False
             try:
-                async for event in self._attempt(body):
-                    produced = produced or not isinstance(event, Usage)
-                    yield event
+                # aclosing: when the consumer stops, the response closes now, not at GC
+                async with contextlib.aclosing(self._attempt(body)) as events:
+                    async for event in events:
+                        produced = produced or not isinstance(event, Usage)
+                        yield event
                 return
             except ProviderError as err:
                 delay = self._retry_delay(err, attempt) if not produced else None
@@ -139,10 +144,10 @@ class HTTPProvider(ABC):
             return None
         if err.retry_after is not None:
             return err.retry_after if err.retry_after <= MAX_RETRY_AFTER else None
-        delay = min(INITIAL_RETRY_DELAY * 2**attempt, MAX_RETRY_DELAY)
+        delay = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
         return delay * (1 - 0.25 * random.random())
 
-    async def _attempt(self, body: dict[str, Any]) -> AsyncIterator[StreamEvent]:
+    async def _attempt(self, body: dict[str, Any]) -> AsyncGenerator[StreamEvent, None]:
         try:
             async with self._client.stream(
                 "POST", self.url(), headers=self.headers(), json=body
@@ -150,12 +155,23 @@ class HTTPProvider(ABC):
                 if response.status_code >= 400:
                     raw = await response.aread()
                     raise self.status_error(response.status_code, raw, response.headers)
-                async for event in self.parse(response.aiter_bytes()):
-                    yield event
+                events = self.parse(response.aiter_bytes())
+                try:
+                    async for event in events:
+                        yield event
+                finally:
+                    await _aclose(events)
         except httpx.TimeoutException as exc:
             raise Timeout(self._timeout_message(exc)) from None
+        except httpx.UnsupportedProtocol as exc:  # a bad base_url: retrying cannot help
+            raise ConnectionFailed(self._connection_message(exc), retryable=False) from None
         except httpx.TransportError as exc:
             raise ConnectionFailed(self._connection_message(exc)) from None
+        except httpx.DecodingError as exc:  # e.g. a corrupt gzip body; not a TransportError
+            detail = self.scrub(str(exc))
+            raise StreamError(
+                f"could not decode the response from {self._host()}: {detail}"
+            ) from None
 
     # -- error mapping ---------------------------------------------------------------------
 
@@ -177,9 +193,7 @@ class HTTPProvider(ABC):
         except httpx.InvalidURL:
             return "the server"
 
-    def status_error(
-        self, status: int, raw: bytes, headers: Mapping[str, str]
-    ) -> APIStatusError:
+    def status_error(self, status: int, raw: bytes, headers: Mapping[str, str]) -> APIStatusError:
         """Map an HTTP error status and its body to the error hierarchy."""
         detail = self.scrub(error_detail(raw))
         retry_after = parse_retry_after(headers)
@@ -191,7 +205,9 @@ class HTTPProvider(ABC):
         if status in (401, 403):
             source = self.settings.key_source or "no key configured"
             what = "authentication failed" if status == 401 else "permission denied"
-            return AuthError(f"{what} (HTTP {status}){suffix}; check the API key ({source})", **kwargs)
+            return AuthError(
+                f"{what} (HTTP {status}){suffix}; check the API key ({source})", **kwargs
+            )
         if status == 429:
             return RateLimitError(f"rate limited (HTTP 429){suffix}", **kwargs)
         if status >= 500:
@@ -216,6 +232,13 @@ class HTTPProvider(ABC):
         are retried only if nothing was yielded yet.
         """
         return StreamError(self.scrub(detail), retryable=retryable)
+
+
+async def _aclose(iterator: AsyncIterator[Any]) -> None:
+    """Close an adapter's ``parse`` generator (and the generators it holds) at once."""
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        await aclose()
 
 
 def error_detail(raw: bytes) -> str:
@@ -250,22 +273,31 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from ``retry-after-ms`` (preferred) or ``retry-after`` (seconds or a date)."""
     value = headers.get("retry-after-ms")
     if value:
-        try:
-            return max(float(value) / 1000, 0.0)
-        except ValueError:
-            pass
+        millis = _finite(value)
+        if millis is not None:
+            return max(millis / 1000, 0.0)
     value = headers.get("retry-after")
     if not value:
         return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    seconds = _finite(value)
+    if seconds is not None:
+        return max(seconds, 0.0)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are always UTC
+        when = when.replace(tzinfo=datetime.UTC)
     return max(when.timestamp() - time.time(), 0.0)
+
+
+def _finite(value: str) -> float | None:
+    """``value`` as a finite number; None for dates, garbage, "nan" and "inf"."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def loads_event(data: str, error: Callable[[str], ProviderError]) -> Any:
