@@ -1,0 +1,553 @@
+"""Google Gemini ``streamGenerateContent`` (AI Studio; Vertex AI's extensions too).
+
+Request side: ``contents`` with roles ``user``/``model``; the model's thought
+parts, text and ``functionCall`` parts in stream order, each carrying the
+``thoughtSignature`` Gemini produced (Gemini 3 rejects a follow-up whose
+calls lost theirs); tool results as ``functionResponse`` parts in call order,
+since Gemini has no call ids and pairs responses with calls by position.
+The key travels in the ``x-goog-api-key`` header, never in the URL, where it
+would end up in proxy and server logs.
+
+Response side, per ``tests/fixtures/gemini/`` and ai.google.dev:
+
+* ``?alt=sse`` bodies are SSE with CRLF framing and no end sentinel; the
+  response is complete once a chunk carries ``finishReason`` (Finish is
+  yielded at the end of the body, so usage sent after it still counts);
+* without ``alt=sse`` the body is one pretty-printed JSON array streamed
+  element by element; it is recognised by its first byte (``parse`` sees
+  bytes, not headers) and split by ``JsonArraySplitter``;
+* an error after HTTP 200 may be a ``{"error": …}`` chunk or raw, possibly
+  pretty-printed JSON outside the SSE framing at the end of the body; the
+  SSE decoder ignores such lines as unknown fields, so they are collected
+  on the side and raised at the end;
+* calls arrive whole (``args`` an object, or absent) with no id, so ids are
+  synthesized and two calls of one tool in a turn stay distinct; Vertex's
+  ``streamFunctionCallArguments`` sends ``partialArgs`` path/value pieces
+  instead, which are assembled into one object and emitted as one canonical
+  JSON fragment when the call closes (simple, and always valid JSON);
+* ``usageMetadata`` is on every chunk and changes between chunks: the last wins.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from providers.base import HTTPProvider, describe_error, loads_event
+from providers.conversation import (
+    AssistantMessage,
+    ChatRequest,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    ToolSpec,
+    UserMessage,
+)
+from providers.errors import IncompleteResponse, StreamError
+from providers.events import (
+    Finish,
+    FinishReason,
+    ReasoningDelta,
+    ReasoningSignature,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+from providers.sse import SSEDecoder
+from providers.toolcalls import ToolCalls, canonical_arguments
+
+FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
+RETRYABLE_STATUSES = {"UNAVAILABLE", "RESOURCE_EXHAUSTED", "INTERNAL", 429, 500, 503}
+# JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects with HTTP 400.
+UNSUPPORTED_SCHEMA_KEYS = {"additionalProperties", "$schema"}
+SSE_FIELDS = {"data", "event", "id", "retry"}
+MAX_LEFTOVER = 65536  # enough for any error object; stops an endless garbage body
+
+
+def finish_reason(raw: str) -> FinishReason:
+    """Gemini's ``finishReason`` in chattui's vocabulary (tool calls also say STOP)."""
+    if raw == "STOP":
+        return "stop"
+    if raw == "MAX_TOKENS":
+        return "length"
+    return "content_filter" if raw in FILTERED else "other"
+
+
+class Gemini(HTTPProvider):
+    """Adapter for the Gemini API's streaming endpoint."""
+
+    kind = "gemini"
+
+    def url(self) -> str:
+        """``{base_url}/models/{model}:streamGenerateContent?alt=sse``."""
+        model = self.model.removeprefix("models/")
+        return f"{self.settings.base_url.rstrip('/')}/models/{model}:streamGenerateContent?alt=sse"
+
+    def auth_headers(self) -> dict[str, str]:
+        """The key as ``x-goog-api-key``."""
+        key = self.settings.api_key
+        return {"x-goog-api-key": key.reveal()} if key else {}
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        """The ``generateContent`` body for ``request``."""
+        config: dict[str, Any] = {"thinkingConfig": {"includeThoughts": True}}
+        max_tokens = request.max_tokens or self.settings.max_tokens
+        if max_tokens:
+            config["maxOutputTokens"] = max_tokens
+        body: dict[str, Any] = {"contents": build_contents(request.messages)}
+        if request.system:
+            body["systemInstruction"] = {"parts": [{"text": request.system}]}
+        if request.tools:
+            body["tools"] = [{"functionDeclarations": [declaration(t) for t in request.tools]}]
+        body["generationConfig"] = config
+        return body
+
+    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
+        """Turn the body (SSE or JSON array) into events."""
+        state = _StreamState()
+        framing = _Framing()
+        async for chunk in chunks:
+            for text in framing.feed(chunk):
+                for event in self._payload(state, text):
+                    yield event
+        for text in framing.flush():
+            for event in self._payload(state, text):
+                yield event
+        if framing.leftover.strip():
+            raise self._leftover_error(framing.leftover)
+        for event in state.close():
+            yield event
+
+    def _payload(self, state: _StreamState, text: str) -> list[StreamEvent]:
+        data = loads_event(text, self.stream_error)
+        if isinstance(data, dict) and "error" in data:
+            raise self._error(data)
+        if not isinstance(data, dict):
+            raise self.stream_error(f"unexpected chunk: {text[:60]!r}")
+        return state.chunk(data)
+
+    def _error(self, data: Any) -> StreamError:
+        error = data.get("error") if isinstance(data, dict) else None
+        status = (error.get("status") or error.get("code")) if isinstance(error, dict) else None
+        detail = describe_error(data) or "unknown error"
+        return self.stream_error(f"Gemini error: {detail}", retryable=status in RETRYABLE_STATUSES)
+
+    def _leftover_error(self, text: str) -> StreamError:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, list) and data:
+            data = data[0]  # non-SSE errors sometimes come as a one-element array
+        if isinstance(data, dict) and "error" in data:
+            return self._error(data)
+        snippet = " ".join(text.split())[:60]
+        return self.stream_error(f"unexpected text outside the event stream: {snippet!r}")
+
+
+# -- framing -----------------------------------------------------------------------------
+
+
+class _Framing:
+    """Splits the body into JSON texts: SSE ``data`` or JSON-array elements.
+
+    In SSE mode, lines that are no SSE field (raw JSON an intermediary
+    appended) are kept in ``leftover`` instead of being dropped.
+    """
+
+    def __init__(self) -> None:
+        self._head = b""
+        self._array: JsonArraySplitter | None = None
+        self._sse: SSEDecoder | None = None
+        self._partial = b""
+        self.leftover = ""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """JSON texts completed by ``chunk``."""
+        if self._array is None and self._sse is None:
+            self._head += chunk
+            start = self._head.lstrip()
+            if not start:
+                return []
+            if start.startswith(b"["):
+                self._array = JsonArraySplitter()
+            else:
+                self._sse = SSEDecoder()
+            chunk, self._head = self._head, b""
+        if self._array is not None:
+            return self._array.feed(chunk)
+        assert self._sse is not None
+        self._collect(chunk)
+        return [event.data for event in self._sse.feed(chunk)]
+
+    def flush(self) -> list[str]:
+        """End of body: whatever is still pending."""
+        if self._array is not None:
+            texts = self._array.flush()
+            self._keep(self._array.trailing)
+            return texts
+        self._collect(b"\n")  # completes a last unterminated line
+        return [event.data for event in self._sse.flush()] if self._sse else []
+
+    def _collect(self, chunk: bytes) -> None:
+        lines = (self._partial + chunk).splitlines(keepends=True)
+        self._partial = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
+        for raw in lines:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            name = line.partition(":")[0]
+            if line.strip() and not line.startswith(":") and name not in SSE_FIELDS:
+                self._keep(line + "\n")
+
+    def _keep(self, text: str) -> None:
+        if len(self.leftover) < MAX_LEFTOVER:
+            self.leftover += text
+
+
+_WHITESPACE = frozenset(b" \t\r\n")
+
+
+class JsonArraySplitter:
+    """Incremental splitter of a streamed JSON array into its element texts.
+
+    Works on bytes: UTF-8 continuation bytes never equal an ASCII bracket,
+    quote or backslash, so multi-byte characters split across chunks are safe.
+    Text after the closing ``]`` is kept in ``trailing``.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._depth = 0
+        self._in_string = False
+        self._escaped = False
+        self._started = False
+        self._ended = False
+        self.trailing = ""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """Element texts completed by ``chunk``."""
+        out: list[str] = []
+        for i, byte in enumerate(chunk):
+            if self._ended:
+                self.trailing += chunk[i:].decode("utf-8", errors="replace")
+                break
+            if not self._started:
+                self._started = byte == ord("[")
+                continue
+            if self._in_string:
+                self._string_byte(byte)
+            elif byte in b"{[":
+                self._depth += 1
+                self._buf.append(byte)
+            elif byte in b"}]" and self._depth > 0:
+                self._depth -= 1
+                self._buf.append(byte)
+                if self._depth == 0:
+                    self._emit(out)
+            elif self._depth == 0 and byte in b",]":
+                self._emit(out)
+                self._ended = byte == ord("]")
+            elif byte == ord('"'):
+                self._in_string = True
+                self._buf.append(byte)
+            elif self._depth > 0 or byte not in _WHITESPACE:
+                self._buf.append(byte)
+        return out
+
+    def flush(self) -> list[str]:
+        """An unfinished last element, so that parsing it reports the truncation."""
+        out: list[str] = []
+        self._emit(out)
+        return out
+
+    def _string_byte(self, byte: int) -> None:
+        self._buf.append(byte)
+        if self._escaped:
+            self._escaped = False
+        elif byte == ord("\\"):
+            self._escaped = True
+        elif byte == ord('"'):
+            self._in_string = False
+
+    def _emit(self, out: list[str]) -> None:
+        text = self._buf.decode("utf-8", errors="replace").strip()
+        self._buf.clear()
+        if text:
+            out.append(text)
+
+
+# -- response state ----------------------------------------------------------------------
+
+_PATH_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+
+
+class _PartialCall:
+    """A Vertex call whose arguments arrive as ``partialArgs`` path/value pieces."""
+
+    def __init__(self, key: tuple[str, int]) -> None:
+        self.key = key
+        self.arguments: dict[str, Any] = {}
+        self._continuing: set[str] = set()  # paths whose string goes on in the next piece
+
+    def add(self, pieces: Any) -> None:
+        """Apply ``partialArgs`` pieces; a string with ``willContinue`` is continued."""
+        for piece in pieces if isinstance(pieces, list) else ():
+            path = str(piece.get("jsonPath", ""))
+            value = _piece_value(piece)
+            if path in self._continuing and isinstance(value, str):
+                value = str(_lookup(self.arguments, path) or "") + value
+            _assign(self.arguments, path, value)
+            if piece.get("willContinue"):
+                self._continuing.add(path)
+            else:
+                self._continuing.discard(path)
+
+
+def _piece_value(piece: Mapping[str, Any]) -> Any:
+    for field in ("stringValue", "numberValue", "boolValue"):
+        if field in piece:
+            return piece[field]
+    return None  # nullValue ("NULL_VALUE") or nothing
+
+
+def _steps(path: str) -> list[str | int]:
+    steps: list[str | int] = []
+    for match in _PATH_STEP.finditer(path.removeprefix("$")):
+        name, index, quoted, dquoted = match.groups()
+        steps.append(int(index) if index is not None else name or quoted or dquoted or "")
+    return steps
+
+
+def _lookup(root: Any, path: str) -> Any:
+    node = root
+    for step in _steps(path):
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _assign(root: dict[str, Any], path: str, value: Any) -> None:
+    steps = _steps(path)
+    node: Any = root
+    for step, following in zip(steps, steps[1:], strict=False):
+        empty: Any = [] if isinstance(following, int) else {}
+        if isinstance(node, list):
+            node.extend([None] * (int(step) + 1 - len(node)))
+            node[int(step)] = node[int(step)] if node[int(step)] is not None else empty
+            node = node[int(step)]
+        else:
+            node = node.setdefault(step, empty)
+    if not steps:
+        return
+    if isinstance(node, list):
+        node.extend([None] * (int(steps[-1]) + 1 - len(node)))
+        node[int(steps[-1])] = value
+    elif isinstance(node, dict):
+        node[steps[-1]] = value
+
+
+class _StreamState:
+    """What one response has said so far: calls, the open Vertex call, finish."""
+
+    def __init__(self) -> None:
+        self.calls = ToolCalls()
+        self.open: _PartialCall | None = None
+        self.finish: str | None = None
+        self.blocked: str | None = None
+
+    def chunk(self, data: dict[str, Any]) -> list[StreamEvent]:
+        """The events for one ``GenerateContentResponse``."""
+        events: list[StreamEvent] = []
+        candidates = data.get("candidates") or []
+        if candidates:
+            candidate = candidates[0]  # one candidate is requested
+            for part in (candidate.get("content") or {}).get("parts") or ():
+                events.extend(self._part(part))
+            self.finish = candidate.get("finishReason") or self.finish
+        else:
+            # A blocked prompt has no candidates at all, only promptFeedback.
+            self.blocked = (data.get("promptFeedback") or {}).get("blockReason") or self.blocked
+        usage = usage_event(data.get("usageMetadata"))
+        return events + [usage] if usage else events
+
+    def close(self) -> list[StreamEvent]:
+        """End of body: close a call Vertex never closed, then finish (or fail)."""
+        raw = self.finish or self.blocked
+        if raw is None:
+            raise IncompleteResponse("response incomplete: no chunk carried a finishReason")
+        reason = finish_reason(self.finish) if self.finish else "content_filter"
+        return [*self._close_open(), Finish(reason, raw)]
+
+    def _part(self, part: dict[str, Any]) -> list[StreamEvent]:
+        signature = part.get("thoughtSignature")
+        echo = {"thoughtSignature": signature} if signature else {}
+        if "functionCall" in part:
+            return self._function_call(part.get("functionCall") or {}, echo)
+        events = self._close_open()  # other content means a streamed call is over
+        text = part.get("text")
+        if text:
+            events.append(ReasoningDelta(text) if part.get("thought") else TextDelta(text))
+        if signature:
+            events.append(ReasoningSignature(echo))  # after its text: it closes that part
+        return events
+
+    def _function_call(self, call: dict[str, Any], echo: dict[str, Any]) -> list[StreamEvent]:
+        name = call.get("name")
+        if name:
+            events = self._close_open()
+            if not call.get("willContinue"):
+                return events + self.calls.whole(None, str(name), call.get("args"), echo)
+            key = ("streamed", self.calls.count)
+            events.append(self.calls.start(key, None, str(name), echo))
+            self.open = _PartialCall(key)
+            self.open.arguments.update(call.get("args") or {})
+            self.open.add(call.get("partialArgs"))
+            return events
+        if self.open is None:
+            return []  # a stray piece for no open call
+        self.open.add(call.get("partialArgs"))
+        return [] if call.get("willContinue") else self._close_open()
+
+    def _close_open(self) -> list[StreamEvent]:
+        call, self.open = self.open, None
+        if call is None:
+            return []
+        index = self.calls.index_of(call.key)
+        end = self.calls.end(call.key)
+        assert index is not None and end is not None
+        return [ToolCallDelta(index, canonical_arguments(call.arguments)), end]
+
+
+def usage_event(meta: Any) -> Usage | None:
+    """``usageMetadata`` as ``Usage``, or None when it holds no counts.
+
+    Vertex sends ``{"trafficType": …}`` alone on intermediate chunks. Output
+    counts the thoughts too, as OpenAI and Anthropic do; Gemini reports
+    ``candidatesTokenCount`` and ``thoughtsTokenCount`` apart.
+    """
+    if not isinstance(meta, dict):
+        return None
+    prompt = meta.get("promptTokenCount")
+    answer = meta.get("candidatesTokenCount")
+    thoughts = meta.get("thoughtsTokenCount")
+    cached = meta.get("cachedContentTokenCount")
+    if prompt is None and answer is None and thoughts is None and cached is None:
+        return None
+    output = None if answer is None and thoughts is None else (answer or 0) + (thoughts or 0)
+    return Usage(
+        input_tokens=prompt, output_tokens=output, reasoning_tokens=thoughts, cached_tokens=cached
+    )
+
+
+# -- request body ------------------------------------------------------------------------
+
+
+def declaration(tool: ToolSpec) -> dict[str, Any]:
+    """One ``functionDeclaration``; a tool without parameters has none (Gemini
+    rejects an object schema with no properties)."""
+    out: dict[str, Any] = {"name": tool.name, "description": tool.description}
+    schema = gemini_schema(tool.parameters)
+    if isinstance(schema, dict) and schema.get("properties"):
+        out["parameters"] = schema
+    return out
+
+
+def gemini_schema(node: Any) -> Any:
+    """A JSON Schema without the keywords Gemini rejects (``additionalProperties``).
+
+    Property *names* are kept whatever they are; only keywords are dropped.
+    """
+    if isinstance(node, list):
+        return [gemini_schema(item) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in UNSUPPORTED_SCHEMA_KEYS:
+            continue
+        if key == "properties" and isinstance(value, Mapping):
+            out[key] = {name: gemini_schema(sub) for name, sub in value.items()}
+        elif key in ("enum", "const", "default", "example", "examples"):
+            out[key] = value  # data, not schema
+        else:
+            out[key] = gemini_schema(value)
+    return out
+
+
+def build_contents(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+    """``contents``, one per message, consecutive tool results grouped into one.
+
+    The function-response content holds nothing but one ``functionResponse``
+    per call of the preceding model turn: Gemini segments turns on it and
+    rejects sibling text parts (vellum-ai/vellum-assistant#39495), so the
+    next user text gets a content of its own.
+    """
+    out: list[dict[str, Any]] = []
+    order: list[str] = []  # call ids of the last model turn
+    results: list[ToolResult] = []
+    for message in (*messages, None):
+        if isinstance(message, ToolResult):
+            results.append(message)
+            continue
+        if results:
+            out.append({"role": "user", "parts": response_parts(results, order)})
+            results = []
+        if isinstance(message, UserMessage) and message.text:
+            out.append({"role": "user", "parts": [{"text": message.text}]})
+        elif isinstance(message, AssistantMessage):
+            order = [call.id for call in message.tool_calls]
+            parts = model_parts(message)
+            if parts:
+                out.append({"role": "model", "parts": parts})
+    return out
+
+
+def response_parts(results: list[ToolResult], order: list[str]) -> list[dict[str, Any]]:
+    """``functionResponse`` parts sorted into the order of the calls they answer."""
+    position = {call_id: i for i, call_id in enumerate(order)}
+    ranked = sorted(results, key=lambda r: position.get(r.call_id, len(order)))
+    return [
+        {
+            "functionResponse": {
+                "name": r.name,
+                "response": {"error" if r.is_error else "result": r.content},
+            }
+        }
+        for r in ranked
+    ]
+
+
+def model_parts(message: AssistantMessage) -> list[dict[str, Any]]:
+    """A model turn's parts in order; thoughts and signatures only if Gemini made them."""
+    own = message.provider == Gemini.kind
+    parts: list[dict[str, Any]] = []
+    for part in message.parts:
+        if isinstance(part, ReasoningPart):
+            if own:
+                parts.extend(thought_part(part))
+        elif isinstance(part, TextPart):
+            if part.text:
+                parts.append({"text": part.text})
+        elif isinstance(part, ToolCall):
+            out: dict[str, Any] = {
+                "functionCall": {"name": part.name, "args": dict(part.arguments)}
+            }
+            if own and part.echo.get("thoughtSignature"):
+                out["thoughtSignature"] = part.echo["thoughtSignature"]
+            parts.append(out)
+    return parts
+
+
+def thought_part(part: ReasoningPart) -> list[dict[str, Any]]:
+    """A thought part, or an empty text part that only carries a signature."""
+    signature = part.echo.get("thoughtSignature")
+    out: dict[str, Any] = {"text": part.text, "thought": True} if part.text else {"text": ""}
+    if signature:
+        out["thoughtSignature"] = signature
+    return [out] if part.text or signature else []
