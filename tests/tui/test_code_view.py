@@ -1,0 +1,359 @@
+"""Tests for the live code view (tui/widgets/code_view.py), driven headless with Pilot."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.strip import Strip
+
+from tui.widgets.code_view import CONTEXT_LINES, CodeView
+
+SAMPLE = '''"""Tiny module."""
+
+import os
+
+
+class Greeter:
+    """Says hello."""
+
+    def greet(self, name: str) -> str:
+        # Build the greeting.
+        return f"Hello, {name}!" * 2
+'''
+
+STRING_COLOUR = "#e6db74"  # monokai String
+KEYWORD_COLOUR = "#66d9ef"  # monokai Keyword
+
+
+class Host(App[None]):
+    """A tiny app holding one CodeView of a fixed height."""
+
+    CSS = "CodeView { height: 20; }"
+
+    def __init__(self, view: CodeView | None = None) -> None:
+        super().__init__()
+        self.view = view or CodeView()
+
+    def compose(self) -> ComposeResult:
+        yield self.view
+
+
+def rows(view: CodeView) -> list[str]:
+    return [view.render_line(y).text for y in range(view.size.height)]
+
+
+def segment_colour(strip: Strip, text: str) -> str | None:
+    """Hex colour of the first segment whose text is exactly `text`."""
+    for segment in strip:
+        if segment.text == text:
+            style = segment.style or Style()
+            return style.color.triplet.hex if style.color and style.color.triplet else None
+    raise AssertionError(f"{text!r} not found in {[s.text for s in strip]}")
+
+
+def chunks(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+async def settle(pilot: Pilot[None], view: CodeView) -> None:
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+# Content -------------------------------------------------------------------------------------
+
+
+async def test_split_chunks_give_exact_lines_text_and_size() -> None:
+    text = "def f():\n\treturn 'caf\u00e9 \u4f60\u597d \U0001f600'\n\n\n# end\r\nlast"
+    for size in (1, 2, 3, 4, 7, len(text)):
+        app = Host()
+        async with app.run_test():
+            view = app.view
+            for piece in chunks(text, size):
+                view.append(piece)
+            assert view.text == text
+            assert [view.line(i) for i in range(view.line_count)] == text.split("\n")
+            assert view.line_count == 6
+            assert view.size_bytes == len(text.encode("utf-8"))
+
+
+async def test_line_count_rules() -> None:
+    app = Host()
+    async with app.run_test():
+        view = app.view
+        assert view.line_count == 0 and view.text == ""
+        expected = [("a", 1), ("\n", 1), ("b", 2), ("\n", 2), ("\n", 3)]
+        for piece, count in expected:
+            view.append(piece)
+            assert view.line_count == count, piece
+        assert view.text == "a\nb\n\n"
+
+
+async def test_append_before_mount_is_shown_after_mount() -> None:
+    view = CodeView("early.py")
+    view.append("x = 1\n" * 50)
+    app = Host(view)
+    async with app.run_test() as pilot:
+        await settle(pilot, view)
+        assert view.line_count == 50
+        assert view.scroll_offset.y == view.max_scroll_y == 30
+        assert rows(view)[-1].startswith("  50 x = 1")
+
+
+async def test_odd_strings_never_crash_and_never_reach_the_screen_raw() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("x.py")
+        view.append("a\x1b]52;c;QQ==\x07b\x9b2J\ud800\x00\r\n\x7f\u202e\n")
+        await pilot.pause()
+        shown = "".join(rows(view))
+        assert "\ufffd" in shown
+        for bad in "\x1b\x07\x9b\ud800\x00\r\x7f":
+            assert bad not in shown
+        assert view.size_bytes == len(view.text.encode("utf-8", "surrogatepass"))
+
+
+# Following the tail --------------------------------------------------------------------------
+
+
+async def test_follows_tail_stops_when_user_scrolls_up_and_resumes_at_bottom() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        for piece in chunks("".join(f"line {i}\n" for i in range(100)), 5):
+            view.append(piece)
+        await settle(pilot, view)
+        assert view.following
+        assert view.scroll_offset.y == view.max_scroll_y == 80
+
+        view.focus()
+        await pilot.press("pageup")
+        await settle(pilot, view)
+        assert not view.following
+        stopped_at = view.scroll_offset.y
+        assert stopped_at < view.max_scroll_y
+
+        view.append("more\n" * 30)
+        await settle(pilot, view)
+        assert view.scroll_offset.y == stopped_at  # the user's position is kept
+        assert not view.following
+
+        await pilot.press("end")
+        await settle(pilot, view)
+        assert view.following
+        view.append("tail\n" * 10)
+        await settle(pilot, view)
+        assert view.scroll_offset.y == view.max_scroll_y == 120
+        assert rows(view)[-1].startswith(" 140 tail")
+
+
+async def test_many_appends_in_one_frame_are_synced_once() -> None:
+    syncs = 0
+
+    class CountingView(CodeView):
+        def _sync(self) -> None:
+            nonlocal syncs
+            syncs += 1
+            super()._sync()
+
+    app = Host(CountingView())
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        syncs = 0
+        for piece in chunks("value = 1\n" * 100, 4):
+            app.view.append(piece)
+        await pilot.pause()
+        assert syncs == 1
+        assert app.view.virtual_size.height == 100
+
+
+# Highlighting --------------------------------------------------------------------------------
+
+
+async def test_language_set_late_changes_highlighting() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        for piece in chunks(SAMPLE, 3):
+            view.append(piece)
+        await pilot.pause()
+        assert view.language == "Text only"
+        plain = view.rich_style.color
+        assert plain is not None
+        greet_row = view.render_line(8)
+        assert "def greet" in greet_row.text
+        assert all(
+            seg.style is None or seg.style.color == plain for seg in greet_row if seg.text == "def"
+        )
+
+        view.set_language_from_path("src/greeter.py")
+        await pilot.pause()
+        assert view.language == "Python"
+        keyword = segment_colour(view.render_line(8), "def")
+        assert keyword == KEYWORD_COLOUR
+        assert keyword != plain.triplet.hex if plain.triplet else True
+        assert segment_colour(view.render_line(0), '"""Tiny module."""') == STRING_COLOUR
+
+
+async def test_unknown_and_odd_file_names_fall_back_to_plain_text() -> None:
+    view = CodeView()
+    for path in ("notes.unknown-ext", "", "/", "dir/", "a\x00b.py\x1b", "Makefile"):
+        view.set_language_from_path(path)
+    assert view.language == "Makefile"
+    view.set_language_from_path("strange.zzzz")
+    assert view.language == "Text only"
+
+
+async def test_docstring_context_is_recovered_while_streaming() -> None:
+    """A tail line inside a docstring opened 30 lines above is coloured as a string."""
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("m.py")
+        body = "def f():\n    '''Start\n" + "".join(f"    words {i}\n" for i in range(30))
+        for index, piece in enumerate(chunks(body, 4)):
+            view.append(piece)
+            if index % 10 == 0:
+                await pilot.pause()  # render frames mid-stream, as the app would
+        view.append("    still inside")
+        await settle(pilot, view)
+        last = view.render_line(view.size.height - 1)
+        assert "still inside" in last.text
+        assert segment_colour(last, "    still inside") == STRING_COLOUR
+
+
+async def test_lexing_per_frame_is_bounded_with_100k_lines() -> None:
+    block = "def f{n}(x):\n    '''Doc {n}.'''\n    return x + {n}  # add\n\n"
+    content = "".join(block.format(n=n) for n in range(25_000))
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("big.py")
+        view.append(content)
+        await settle(pilot, view)
+        assert view.line_count == 100_000
+        height = view.size.height
+        assert 0 < view.lexed_lines <= CONTEXT_LINES + height
+
+        # Streaming at the tail: a frame lexes the changed lines, not the file.
+        for frame in range(5):
+            view.lexed_lines = 0
+            for piece in chunks(block.format(n=frame), 4):
+                view.append(piece)
+            await pilot.pause()
+            assert 0 < view.lexed_lines <= CONTEXT_LINES + height
+            # Lines above the tail start in the lexer's root state: only a few are re-lexed.
+            assert view.lexed_lines <= 2 * height
+
+        # Jumping to the middle lexes the visible lines plus bounded context.
+        view.lexed_lines = 0
+        view.scroll_to(y=50_000, animate=False)
+        await pilot.pause()
+        assert 0 < view.lexed_lines <= CONTEXT_LINES + height
+        assert rows(view)[0].split()[:2] == ["50001", "def"]
+
+
+async def test_complete_lexes_whole_file_once_and_fixes_long_docstrings() -> None:
+    doc_lines = CONTEXT_LINES + 50
+    text = "x = 1\n'''\n" + "".join(f"prose line {i}\n" for i in range(doc_lines)) + "'''\n"
+    text += "y = 2\n" * 20_000  # big enough for the final lex to be sliced over frames
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("doc.py")
+        view.append(text)
+        await settle(pilot, view)
+        before = view.lexed_lines
+        view.complete()
+        assert not view.is_highlight_final  # big file: the final lex runs in slices
+        for _ in range(200):
+            if view.is_highlight_final:
+                break
+            await pilot.pause(0.01)
+        assert view.is_highlight_final
+        assert view.lexed_lines == before + view.line_count
+
+        # Deep inside the docstring, more than CONTEXT_LINES below its opening quotes.
+        target = 2 + CONTEXT_LINES + 20
+        view.scroll_to(y=target, animate=False)
+        await pilot.pause()
+        assert view.render_line(0).text.startswith(f" {target + 1:>5} prose line")
+        assert segment_colour(view.render_line(0), f"prose line {target - 2}") == STRING_COLOUR
+        assert view.lexed_lines == before + view.line_count  # rendering re-lexes nothing
+
+
+async def test_complete_small_file_is_synchronous_and_append_reopens() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("g.py")
+        view.append(SAMPLE)
+        view.complete()
+        assert view.is_complete and view.is_highlight_final
+        view.append("x = 2\n")
+        assert not view.is_complete and not view.is_highlight_final
+        await pilot.pause()
+        assert view.text.endswith("x = 2\n")
+
+
+# Display -------------------------------------------------------------------------------------
+
+
+async def test_markup_is_shown_literally() -> None:
+    hostile = ["[bold]x[/]", "[@click=app.quit]click[/]", "[/", "x[/]", "[TODO] plan"]
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("notes.md")
+        view.append("\n".join(hostile))
+        await pilot.pause()
+        shown = rows(view)
+        for index, line in enumerate(hostile):
+            assert shown[index].startswith(f" {index + 1:>3} {line} ")
+            for segment in view.render_line(index):
+                assert segment.style is None or "@click" not in segment.style.meta
+
+
+async def test_gutter_tabs_and_horizontal_scroll() -> None:
+    long_line = "".join(f"{i % 10}" for i in range(300))
+    app = Host()
+    async with app.run_test(size=(60, 24)) as pilot:
+        view = app.view
+        view.append(f"\tx\nab\tc\n{long_line}\n")
+        await pilot.pause()
+        first, second, third = rows(view)[:3]
+        assert first.startswith("   1     x")
+        assert second.startswith("   2 ab  c")
+        assert third.startswith("   3 0123456789")
+        assert view.virtual_size.width == 5 + 300
+
+        view.scroll_to(x=100, animate=False)
+        await pilot.pause()
+        assert view.render_line(2).text.startswith("   3 0123456789")  # gutter stays put
+        assert view.render_line(2).text[5:8] == long_line[100:103]
+        assert all(len(row) == view.size.width for row in rows(view))
+
+
+async def test_gutter_grows_with_line_count() -> None:
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.append("z\n" * 12_345)
+        await settle(pilot, view)
+        assert rows(view)[-1].startswith(" 12345 z")
+
+
+def test_snapshot_small_python_file(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    class SnapshotHost(App[None]):
+        CSS = "CodeView { height: 1fr; }"
+
+        def compose(self) -> ComposeResult:
+            view = CodeView("greeter.py")
+            view.append(SAMPLE.replace("Tiny module.", "Tiny module.\tTabbed."))
+            view.complete()
+            yield view
+
+    assert snap_compare(SnapshotHost(), terminal_size=(60, 14))
