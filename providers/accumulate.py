@@ -53,12 +53,20 @@ def parse_arguments(raw: str) -> tuple[dict[str, Any], str | None]:
     if not text or text == "null":
         return {}, None
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         return {}, f"arguments are not valid JSON ({exc.msg} at character {exc.pos})"
+    except RecursionError:  # model-controlled text must never crash the session
+        return {}, "arguments are not valid JSON (nested too deeply)"
+    except ValueError as exc:  # NaN/Infinity, or an integer beyond Python's 4300-digit limit
+        return {}, f"arguments are not valid JSON ({str(exc).split(':')[0]})"
     if not isinstance(value, dict):
         return {}, f"arguments must be a JSON object, not {type(value).__name__}"
     return value, None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 class Accumulator:
