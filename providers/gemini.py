@@ -66,6 +66,7 @@ RETRYABLE_STATUSES = {"UNAVAILABLE", "RESOURCE_EXHAUSTED", "INTERNAL", 429, 500,
 # JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects with HTTP 400.
 UNSUPPORTED_SCHEMA_KEYS = {"additionalProperties", "$schema"}
 SSE_FIELDS = {"data", "event", "id", "retry"}
+_SSE_PREFIXES = (b"data:", b"event:", b"id:", b"retry:", b":")
 MAX_LEFTOVER = 65536  # enough for any error object; stops an endless garbage body
 
 
@@ -197,6 +198,8 @@ class _Framing:
     def _collect(self, chunk: bytes) -> None:
         lines = (self._partial + chunk).splitlines(keepends=True)
         self._partial = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
+        if self._partial.startswith(_SSE_PREFIXES):
+            self._partial = self._partial[:8]  # enough to classify; a data line can be long
         for raw in lines:
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             name = line.partition(":")[0]
@@ -286,11 +289,16 @@ _PATH_STEP = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 
 class _PartialCall:
-    """A Vertex call whose arguments arrive as ``partialArgs`` path/value pieces."""
+    """A Vertex call whose arguments arrive as ``partialArgs`` path/value pieces.
 
-    def __init__(self, key: tuple[str, int]) -> None:
+    Continued strings are kept as lists of pieces and joined once, at close,
+    so a long streamed argument costs linear, not quadratic, time.
+    """
+
+    def __init__(self, key: tuple[str, int], whole: Any) -> None:
         self.key = key
-        self.arguments: dict[str, Any] = {}
+        self._whole = dict(whole) if isinstance(whole, dict) else {}
+        self._values: dict[str, list[Any]] = {}  # path -> value, or string pieces
         self._continuing: set[str] = set()  # paths whose string goes on in the next piece
 
     def add(self, pieces: Any) -> None:
@@ -299,12 +307,20 @@ class _PartialCall:
             path = str(piece.get("jsonPath", ""))
             value = _piece_value(piece)
             if path in self._continuing and isinstance(value, str):
-                value = str(_lookup(self.arguments, path) or "") + value
-            _assign(self.arguments, path, value)
-            if piece.get("willContinue"):
+                self._values[path].append(value)
+            else:
+                self._values[path] = [value]
+            if piece.get("willContinue") and isinstance(value, str):
                 self._continuing.add(path)
             else:
                 self._continuing.discard(path)
+
+    def arguments(self) -> dict[str, Any]:
+        """The arguments object assembled from everything received."""
+        out = dict(self._whole)
+        for path, values in self._values.items():
+            _assign(out, path, "".join(values) if len(values) > 1 else values[0])
+        return out
 
 
 def _piece_value(piece: Mapping[str, Any]) -> Any:
@@ -320,16 +336,6 @@ def _steps(path: str) -> list[str | int]:
         name, index, quoted, dquoted = match.groups()
         steps.append(int(index) if index is not None else name or quoted or dquoted or "")
     return steps
-
-
-def _lookup(root: Any, path: str) -> Any:
-    node = root
-    for step in _steps(path):
-        try:
-            node = node[step]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return node
 
 
 def _assign(root: dict[str, Any], path: str, value: Any) -> None:
@@ -405,8 +411,7 @@ class _StreamState:
                 return events + self.calls.whole(None, str(name), call.get("args"), echo)
             key = ("streamed", self.calls.count)
             events.append(self.calls.start(key, None, str(name), echo))
-            self.open = _PartialCall(key)
-            self.open.arguments.update(call.get("args") or {})
+            self.open = _PartialCall(key, call.get("args"))
             self.open.add(call.get("partialArgs"))
             return events
         if self.open is None:
@@ -421,7 +426,7 @@ class _StreamState:
         index = self.calls.index_of(call.key)
         end = self.calls.end(call.key)
         assert index is not None and end is not None
-        return [ToolCallDelta(index, canonical_arguments(call.arguments)), end]
+        return [ToolCallDelta(index, canonical_arguments(call.arguments())), end]
 
 
 def usage_event(meta: Any) -> Usage | None:

@@ -392,6 +392,21 @@ async def test_vertex_partial_args_of_every_kind() -> None:
     }
 
 
+async def test_empty_function_call_closes_the_call_at_once() -> None:
+    usage = {"usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 2}}
+    body = sse(
+        chunk({"functionCall": {"name": "f", "willContinue": True}}),
+        chunk({"functionCall": {"partialArgs": [{"jsonPath": "$.a", "numberValue": 1}]}}),
+        chunk({"functionCall": {}}),
+        usage,  # a later chunk: the call must already be over
+        chunk({"text": ""}, finish="STOP"),
+    )
+    events = await collect(KIND, [body])
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["ToolCallStart", "ToolCallDelta", "ToolCallEnd", "Usage", "Finish"]
+    assert fold(KIND, events).tool_calls[0].arguments == {"a": 1}
+
+
 async def test_json_array_body_with_an_error_element() -> None:
     body = b'[{"candidates": [{"content": {"parts": [{"text": "Hi"}]}}]}\n,\r\n' + (
         b'{"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}}\n]'
