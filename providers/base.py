@@ -152,7 +152,7 @@ class HTTPProvider(ABC):
             async with self._client.stream(
                 "POST", self.url(), headers=self.headers(), json=body
             ) as response:
-                if response.status_code >= 400:
+                if response.status_code >= 300:  # redirects are not followed: say where
                     raw = await response.aread()
                     raise self.status_error(response.status_code, raw, response.headers)
                 events = self.parse(response.aiter_bytes())
@@ -178,7 +178,10 @@ class HTTPProvider(ABC):
     def _timeout_message(self, exc: httpx.TimeoutException) -> str:
         if isinstance(exc, httpx.ConnectTimeout):
             return f"could not connect to {self._host()} within {self.settings.connect_timeout:g} s"
-        return f"no data from {self._host()} for {self.settings.timeout:g} s (read timeout)"
+        if isinstance(exc, httpx.ReadTimeout):
+            return f"no data from {self._host()} for {self.settings.timeout:g} s (read timeout)"
+        what = "sending the request" if isinstance(exc, httpx.WriteTimeout) else "waiting"
+        return f"timed out {what} to {self._host()} ({type(exc).__name__})"
 
     def _connection_message(self, exc: httpx.TransportError) -> str:
         if isinstance(exc, httpx.ConnectError):
@@ -194,7 +197,10 @@ class HTTPProvider(ABC):
             return "the server"
 
     def status_error(self, status: int, raw: bytes, headers: Mapping[str, str]) -> APIStatusError:
-        """Map an HTTP error status and its body to the error hierarchy."""
+        """Map an HTTP error status (or a redirect) and its body to the error hierarchy."""
+        key = self.settings.api_key.reveal() if self.settings.api_key else ""
+        if key:  # before error_detail truncates, or a cut-off key prefix would escape scrub()
+            raw = raw.replace(key.encode(), b"***")
         detail = self.scrub(error_detail(raw))
         retry_after = parse_retry_after(headers)
         kwargs: dict[str, Any] = {"status": status, "retry_after": retry_after}
@@ -202,6 +208,10 @@ class HTTPProvider(ABC):
         if should in ("true", "false"):
             kwargs["retryable"] = should == "true"
         suffix = f": {detail}" if detail else ""
+        if status < 400:
+            where = self.scrub(headers.get("location", "")) or "another address"
+            message = f"redirected (HTTP {status}) to {where}; set base_url to the final address"
+            return BadRequestError(message, **kwargs)
         if status in (401, 403):
             source = self.settings.key_source or "no key configured"
             what = "authentication failed" if status == 401 else "permission denied"

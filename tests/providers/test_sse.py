@@ -59,9 +59,17 @@ RULES: list[tuple[str, bytes, list[SSEEvent]]] = [
     ("comment ignored", b": keep-alive\ndata: a\n: OPENROUTER PROCESSING\n\n", [ev("a")]),
     ("comment-only block dispatches nothing", b": ping\n\n: ping\n\n", []),
     ("event name", b"event: delta\ndata: {}\n\n", [ev("{}", "delta")]),
-    ("event name resets after dispatch", b"event: x\ndata: 1\n\ndata: 2\n\n", [ev("1", "x"), ev("2")]),
+    (
+        "event name resets after dispatch",
+        b"event: x\ndata: 1\n\ndata: 2\n\n",
+        [ev("1", "x"), ev("2")],
+    ),
     ("empty event name means message", b"event:\ndata: 1\n\n", [ev("1")]),
-    ("id kept for later events", b"id: 7\ndata: a\n\ndata: b\n\n", [ev("a", id="7"), ev("b", id="7")]),
+    (
+        "id kept for later events",
+        b"id: 7\ndata: a\n\ndata: b\n\n",
+        [ev("a", id="7"), ev("b", id="7")],
+    ),
     ("id reset to empty", b"id: 7\ndata: a\n\nid\ndata: b\n\n", [ev("a", id="7"), ev("b", id="")]),
     ("id with NUL ignored", b"id: 1\n\nid: a\x00b\ndata: x\n\n", [ev("x", id="1")]),
     ("field with no colon: data", b"data\n\n", [ev("")]),
@@ -92,7 +100,9 @@ def test_whatwg_rules(body: bytes, expected: list[SSEEvent]) -> None:
 
 
 @pytest.mark.parametrize(("body", "expected"), [r[1:] for r in RULES], ids=[r[0] for r in RULES])
-def test_every_rule_holds_when_fed_one_byte_at_a_time(body: bytes, expected: list[SSEEvent]) -> None:
+def test_every_rule_holds_when_fed_one_byte_at_a_time(
+    body: bytes, expected: list[SSEEvent]
+) -> None:
     assert decode_pieces([body[i : i + 1] for i in range(len(body))]) == expected
 
 
@@ -142,13 +152,12 @@ async def test_aiter_sse_decodes_an_async_stream_and_flushes_the_tail() -> None:
 
 # -- property: where the body is cut never matters ------------------------------------------
 
-_TEXT = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), max_size=12
+_TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), max_size=12)
+_NAME = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), max_size=6)
+_ID = st.one_of(
+    st.none(),
+    st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n\x00"), max_size=4),
 )
-_NAME = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), max_size=6
-)
-_ID = st.one_of(st.none(), st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\r\n\x00"), max_size=4))
 _BLOCK = st.fixed_dictionaries(
     {
         "name": st.one_of(st.none(), _NAME),
@@ -209,7 +218,11 @@ NDJSON = '{"a": "é世"}\n{"b": 2}\r\n\n  \n{"c": 3}'.encode()
 
 @pytest.mark.parametrize("split", range(len(NDJSON) + 1))
 async def test_ndjson_split_anywhere(split: int) -> None:
-    assert await lines_of([NDJSON[:split], NDJSON[split:]]) == ['{"a": "é世"}', '{"b": 2}', '{"c": 3}']
+    assert await lines_of([NDJSON[:split], NDJSON[split:]]) == [
+        '{"a": "é世"}',
+        '{"b": 2}',
+        '{"c": 3}',
+    ]
 
 
 async def test_ndjson_one_byte_at_a_time() -> None:
@@ -233,7 +246,14 @@ async def test_ndjson_edges(body: bytes, expected: list[str]) -> None:
 
 @PROFILE
 @given(
-    lines=st.lists(st.text(st.characters(exclude_categories=["Cs", "Zs", "Cc", "Zl", "Zp"]), min_size=1, max_size=10), max_size=5),
+    lines=st.lists(
+        st.text(
+            st.characters(exclude_categories=["Cs", "Zs", "Cc", "Zl", "Zp"]),
+            min_size=1,
+            max_size=10,
+        ),
+        max_size=5,
+    ),
     data=st.data(),
 )
 async def test_ndjson_any_split(lines: list[str], data: st.DataObject) -> None:

@@ -389,10 +389,38 @@ async def test_401_names_the_key_source_and_never_shows_the_key(
     assert KEY not in "".join(traceback.format_exception(err))
 
 
+def key_pieces(text: str, size: int = 8) -> list[str]:
+    """Every ``size``-character piece of KEY that occurs in ``text``."""
+    return [KEY[i : i + size] for i in range(len(KEY) - size + 1) if KEY[i : i + size] in text]
+
+
+@pytest.mark.parametrize("at", [250, 285, 295])
+async def test_no_piece_of_the_key_survives_where_the_error_text_is_cut(
+    at: int, make: Make
+) -> None:
+    body = ("x" * at + KEY + " tail").encode()  # plain text: shortened to 300 characters
+    transport, _ = counting(status(403, body))
+    _, err = await run(make(transport=transport))
+    assert isinstance(err, AuthError)
+    assert key_pieces(str(err)) == [], str(err)
+
+
 async def test_401_without_key_source_says_so(make: Make) -> None:
     transport, _ = counting(status(401))
     _, err = await run(make(transport=transport, key_source=""))
     assert isinstance(err, AuthError) and "no key configured" in str(err)
+
+
+async def test_redirect_is_reported_with_its_target_not_parsed(make: Make) -> None:
+    location = f"https://api.test/v1/chat?key={KEY}"
+    transport, seen = counting(status(301, b"Moved", location=location), ok)
+    events, err = await run(make(transport=transport))
+    assert type(err) is BadRequestError and err.status == 301
+    assert str(err) == (
+        "redirected (HTTP 301) to https://api.test/v1/chat?key=***; "
+        "set base_url to the final address"
+    )
+    assert len(seen) == 1 and events == []
 
 
 # -- connection faults --------------------------------------------------------------------
@@ -533,7 +561,8 @@ async def test_stall_mid_stream_times_out(server: LoopbackServer, make: Make) ->
 async def test_slow_first_token_within_the_read_timeout_is_fine(
     server: LoopbackServer, make: Make
 ) -> None:
-    # An empty item sends nothing but still waits ``pace``: 0.4 s of silence first.
+    # An empty item sends nothing but still waits ``pace``: 0.4 s of silence first. The
+    # whole body takes 1.6 s, so a total deadline posing as the read timeout would fail.
     server.script(PATH, Reply(chunks=[b"", *OK], pace=0.4))
     events, err = await run(make(server.base_url, timeout=1.0))
     assert err is None and events == OK_EVENTS and len(server.requests) == 1
@@ -546,6 +575,27 @@ async def test_silence_longer_than_the_read_timeout_before_any_text_is_retried(
     events, err = await run(make(server.base_url, timeout=0.4))
     assert err is None and len(server.requests) == 2
     assert isinstance(events[0], Retrying) and "read timeout" in events[0].reason
+
+
+@pytest.mark.parametrize(
+    ("exc", "message"),
+    [
+        (httpx.ConnectTimeout("x"), "could not connect to api.test within 2 s"),
+        (httpx.ReadTimeout("x"), "no data from api.test for 5 s (read timeout)"),
+        (httpx.WriteTimeout("x"), "timed out sending the request to api.test (WriteTimeout)"),
+        (httpx.PoolTimeout("x"), "timed out waiting to api.test (PoolTimeout)"),
+    ],
+)
+async def test_timeout_messages_say_which_timeout(
+    exc: httpx.TimeoutException, message: str, make: Make
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    sleeps = Sleeps()
+    events, err = await run(make(transport=httpx.MockTransport(handler), sleep=sleeps))
+    assert isinstance(err, Timeout) and str(err) == message
+    assert len(sleeps) == 2  # timeouts are retried before any output
 
 
 # -- the consumer stops early --------------------------------------------------------------
