@@ -45,6 +45,14 @@ class Recorded:
         return json.loads(self.body)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up (cancel, kill, keep-alive reset) is expected here.
+        pass
+
+
 class LoopbackServer:
     """Scripted replies per path; records every request."""
 
@@ -52,8 +60,7 @@ class LoopbackServer:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Recorded] = []
         self.closed_early = 0  # responses whose client went away before the end
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

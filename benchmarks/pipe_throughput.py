@@ -1,0 +1,141 @@
+"""Provider-layer overhead: events parsed per second versus a plain read of the same bytes.
+
+Three bodies are served from a loopback HTTP server (chunked, 16 KB writes):
+a 60 KB Markdown answer in 5-character deltas (OpenAI format), a 200 KB
+``save_file`` in 4-character argument fragments (Anthropic format), and the
+largest recorded stream in ``tests/fixtures`` (DeepSeek reasoning, 67 KB). For
+each: a plain httpx read of the bytes (the floor), the provider layer
+(decoder + adapter + accumulator), and ``chattui -p --json`` end to end.
+Budget: provider layer within 3x of the plain read.
+Run: ``python benchmarks/pipe_throughput.py [--markdown] [--repeats N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from _common import ROOT, chattui_command, ms, table
+
+import httpx
+
+from providers import create_provider
+from providers.accumulate import Accumulator
+from providers.conversation import ChatRequest, UserMessage
+from providers.settings import ProviderSettings
+from tests.support.loopback import LoopbackServer, Reply
+from tests.support.wire import ROUTES, text_body, tool_call_body
+
+MARKDOWN_UNIT = (
+    "## Section\n\nSome **bold** text, a [link](https://example.com) and `code`.\n\n"
+    "- item one\n- item two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+    "```python\ndef f(x):\n    return x * 2\n```\n\n"
+)
+
+
+def bodies() -> list[tuple[str, str, bytes]]:
+    """(name, kind, body) for each benchmark stream."""
+    markdown = (MARKDOWN_UNIT * (60_000 // len(MARKDOWN_UNIT) + 1))[:60_000]
+    source = ("def handler(event):\n    return {'ok': True, \"v\": event}\n" * 4000)[:200_000]
+    fixture = ROOT / "tests/fixtures/openai-compatible/deepseek-reasoning-content-then-text.sse"
+    return [
+        ("markdown 60 KB, 5-char deltas", "openai", text_body("openai", markdown, 5)),
+        ("save_file 200 KB, 4-char fragments", "anthropic",
+         tool_call_body("anthropic", "save_file", {"path": "a.py", "content": source}, size=4)),
+        ("recorded DeepSeek stream 67 KB", "openai", fixture.read_bytes()),
+    ]
+
+
+def _settings(kind: str, server: LoopbackServer) -> ProviderSettings:
+    return ProviderSettings(kind=kind, base_url=server.base_url + ROUTES[kind][0],
+                            model="test-model", max_retries=0)
+
+
+async def plain_read(kind: str, server: LoopbackServer) -> int:
+    """Read the body with httpx and nothing else."""
+    size = 0
+    async with httpx.AsyncClient() as client:
+        url = server.base_url + ROUTES[kind][1]
+        async with client.stream("POST", url, json={}) as response:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+    return size
+
+
+async def provider_read(kind: str, server: LoopbackServer) -> int:
+    """Decode, adapt and accumulate the body; returns the number of events."""
+    provider = create_provider(_settings(kind, server))
+    acc = Accumulator(kind)
+    count = 0
+    async for event in provider.stream(ChatRequest(messages=(UserMessage("go"),))):
+        acc.add(event)
+        count += 1
+    acc.message()
+    await provider.aclose()
+    return count
+
+
+def pipe_run(kind: str, server: LoopbackServer, tmp: Path) -> None:
+    """``chattui -p --json`` end to end (tools denied, so one request)."""
+    config = tmp / "config.toml"
+    config.write_text(
+        f'[providers.p]\nkind = "{kind}"\nbase_url = "{server.base_url + ROUTES[kind][0]}"\n'
+        f'model = "m"\nmax_retries = 0\n[tools]\nworkspace = "{tmp}"\napproval = "deny"\n'
+        "max_steps = 1\n")
+    env = {"CHATTUI_CONFIG": str(config), "CHATTUI_DATA_DIR": str(tmp / "data"), "PATH": ""}
+    subprocess.run([*chattui_command(), "-p", "go", "--json"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, env=env, check=False)
+
+
+def _median(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def rows(repeats: int) -> list[list[str]]:
+    """One row per stream."""
+    out = []
+    server = LoopbackServer().start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, kind, body in bodies():
+                pieces = [body[i : i + 16384] for i in range(0, len(body), 16384)]
+                headers = {"Content-Type": "text/event-stream"}
+                server.script(ROUTES[kind][1], Reply(pieces, headers=headers))
+                events = asyncio.run(provider_read(kind, server))
+                floor = _median(lambda: asyncio.run(plain_read(kind, server)), repeats)
+                layer = _median(lambda: asyncio.run(provider_read(kind, server)), repeats)
+                pipe = _median(lambda: pipe_run(kind, server, Path(tmp)), max(repeats // 2, 1))
+                out.append([name, f"{len(body) / 1e6:.2f} MB", str(events), ms(floor), ms(layer),
+                            f"{layer / floor:.1f}x", f"{events / layer:,.0f}/s", ms(pipe)])
+    finally:
+        server.stop()
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the throughput table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--repeats", type=int, default=5)
+    ns = parser.parse_args(argv)
+    headers = ["stream", "bytes", "events", "plain read", "provider layer", "overhead",
+               "events/s", "chattui -p --json"]
+    print(table(headers, rows(ns.repeats), ns.markdown))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
