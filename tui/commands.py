@@ -1,0 +1,103 @@
+"""The command palette (Ctrl+P): provider/model, conversations, export, reasoning, theme.
+
+Titles can hold untrusted text (a transcript's first line), and Textual's own
+``Matcher.highlight`` and ``help`` parse strings as markup, so titles are built as
+``Content`` here and highlighted by offsets; help strings are constants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.style import Style
+
+from tui import locations
+from tui.transcript import TranscriptInfo, list_transcripts
+from tui.widgets.safe import one_line
+
+if TYPE_CHECKING:
+    from tui.app import ChatApp
+
+TRANSCRIPTS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class Command:
+    """One palette entry."""
+
+    title: str
+    help: str
+    run: Callable[[], Any]
+
+
+class ChatCommands(Provider):
+    """chattui's own commands (Textual's system commands, such as Theme, stay too)."""
+
+    _transcripts: list[TranscriptInfo]
+
+    async def startup(self) -> None:
+        app = self._chat_app
+        directory = locations.transcripts_dir(app.runtime.env)
+        try:
+            infos = await asyncio.to_thread(list_transcripts, directory)
+        except OSError:
+            infos = []
+        current = app.runtime.transcript.id
+        self._transcripts = [i for i in infos if i.id != current][:TRANSCRIPTS_SHOWN]
+
+    @property
+    def _chat_app(self) -> ChatApp:
+        return self.app  # type: ignore[return-value]
+
+    def commands(self) -> list[Command]:
+        """Every entry, in display order."""
+        app = self._chat_app
+        items = [
+            Command("New conversation", "Start a fresh conversation (ctrl+n)",
+                    app.action_new_conversation),
+            Command("Export Markdown", "Write this conversation as <id>.md in the workspace",
+                    app.action_export),
+            Command("Toggle reasoning", "Show or hide the model's reasoning blocks",
+                    app.action_toggle_reasoning),
+            Command("Theme", "Change the colour theme", app.action_change_theme),
+        ]
+        for name, provider in app.runtime.config.providers.items():
+            items.append(Command(f"Switch provider: {name} ({provider.kind} · {provider.model})",
+                                 "Use this provider and model from the config",
+                                 partial(app.switch_provider, name)))
+        for info in getattr(self, "_transcripts", []):
+            title = one_line(info.title or "(untitled)", 60)
+            items.append(Command(f"Open transcript: {title} · {info.id}",
+                                 "Load this saved conversation and continue it",
+                                 partial(app.open_transcript, info.path)))
+        return items
+
+    async def discover(self) -> Hits:
+        for command in self.commands():
+            yield DiscoveryHit(Content(command.title), command.run, text=command.title,
+                               help=command.help)
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        matcher = self.matcher(query)
+        for command in self.commands():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(score, _highlight(matcher, command.title), command.run,
+                          text=command.title, help=command.help)
+
+
+def _highlight(matcher: Any, title: str) -> Content:
+    """Like ``Matcher.highlight`` but treating ``title`` as plain text, not markup."""
+    content = Content(title)
+    _score, offsets = matcher.fuzzy_search.match(matcher.query, title)
+    style = Style(reverse=True)
+    for offset in offsets:
+        if not title[offset].isspace():
+            content = content.stylize(style, offset, offset + 1)
+    return content

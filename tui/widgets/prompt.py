@@ -1,0 +1,89 @@
+"""The multi-line prompt: Enter sends, Shift+Enter / Ctrl+J insert a newline, Up/Down recall.
+
+It stays editable while a response streams (the app queues what is sent meanwhile), so
+nothing typed is ever lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+HISTORY_LIMIT = 500
+
+
+class Prompt(TextArea):
+    """The input box.
+
+    History: Up on the first line recalls the previous prompt, Down on the last line the
+    next one; what was being typed is kept as the newest entry until it is sent.
+    """
+
+    @dataclass
+    class Submitted(Message):
+        """The user pressed Enter."""
+
+        prompt: Prompt
+        text: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
+                         compact=True, highlight_cursor_line=False)
+        self.past: list[str] = []
+        self._index: int | None = None  # position in history while browsing
+        self._draft = ""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual runs each class's _on_key along the MRO unless prevent_default() is called,
+        # so TextArea's own handler runs after this one for every other key.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted(self, self.text))
+            return
+        if event.key in ("shift+enter", "ctrl+j"):
+            event.stop()
+            event.prevent_default()
+            start, end = self.selection
+            self.replace("\n", start, end, maintain_selection_offset=False)
+
+    def remember(self, text: str) -> None:
+        """Add a sent prompt to the history and stop browsing."""
+        if text.strip() and (not self.past or self.past[-1] != text):
+            self.past.append(text)
+            del self.past[:-HISTORY_LIMIT]
+        self._index = None
+        self._draft = ""
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if select or self.cursor_location[0] > 0 or not self.past:
+            super().action_cursor_up(select)
+            return
+        if self._index is None:
+            self._draft = self.text
+            self._index = len(self.past)
+        if self._index > 0:
+            self._index -= 1
+            self._show(self.past[self._index], at_end=False)
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        last_line = self.document.line_count - 1
+        if select or self.cursor_location[0] < last_line or self._index is None:
+            super().action_cursor_down(select)
+            return
+        self._index += 1
+        if self._index >= len(self.past):
+            self._index = None
+            self._show(self._draft, at_end=True)
+        else:
+            self._show(self.past[self._index], at_end=True)
+
+    def _show(self, text: str, *, at_end: bool) -> None:
+        self.load_text(text)
+        if at_end:
+            self.move_cursor(self.document.end)
+        else:
+            self.move_cursor((0, len(self.document.get_line(0))))
