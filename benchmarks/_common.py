@@ -40,7 +40,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]], markdown: bo
 def machine() -> str:
     """One line describing this machine."""
     cpus = os.cpu_count()
-    return f"{platform.machine()}, {cpus} cores, Python {platform.python_version()}, {platform.system()}"
+    python = platform.python_version()
+    return f"{platform.machine()}, {cpus} cores, Python {python}, {platform.system()}"
 
 
 def ms(seconds: float) -> str:

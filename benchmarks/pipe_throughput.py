@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import subprocess
 import sys
@@ -23,9 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from _common import ROOT, chattui_command, ms, table
-
 import httpx
+from _common import ROOT, chattui_command, ms, table
 
 from providers import create_provider
 from providers.accumulate import Accumulator
@@ -48,15 +46,19 @@ def bodies() -> list[tuple[str, str, bytes]]:
     fixture = ROOT / "tests/fixtures/openai-compatible/deepseek-reasoning-content-then-text.sse"
     return [
         ("markdown 60 KB, 5-char deltas", "openai", text_body("openai", markdown, 5)),
-        ("save_file 200 KB, 4-char fragments", "anthropic",
-         tool_call_body("anthropic", "save_file", {"path": "a.py", "content": source}, size=4)),
+        (
+            "save_file 200 KB, 4-char fragments",
+            "anthropic",
+            tool_call_body("anthropic", "save_file", {"path": "a.py", "content": source}, size=4),
+        ),
         ("recorded DeepSeek stream 67 KB", "openai", fixture.read_bytes()),
     ]
 
 
 def _settings(kind: str, server: LoopbackServer) -> ProviderSettings:
-    return ProviderSettings(kind=kind, base_url=server.base_url + ROUTES[kind][0],
-                            model="test-model", max_retries=0)
+    return ProviderSettings(
+        kind=kind, base_url=server.base_url + ROUTES[kind][0], model="test-model", max_retries=0
+    )
 
 
 async def plain_read(kind: str, server: LoopbackServer) -> int:
@@ -89,10 +91,16 @@ def pipe_run(kind: str, server: LoopbackServer, tmp: Path) -> None:
     config.write_text(
         f'[providers.p]\nkind = "{kind}"\nbase_url = "{server.base_url + ROUTES[kind][0]}"\n'
         f'model = "m"\nmax_retries = 0\n[tools]\nworkspace = "{tmp}"\napproval = "deny"\n'
-        "max_steps = 1\n")
+        "max_steps = 1\n"
+    )
     env = {"CHATTUI_CONFIG": str(config), "CHATTUI_DATA_DIR": str(tmp / "data"), "PATH": ""}
-    subprocess.run([*chattui_command(), "-p", "go", "--json"], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, env=env, check=False)
+    subprocess.run(
+        [*chattui_command(), "-p", "go", "--json"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        check=False,
+    )
 
 
 def _median(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
@@ -115,11 +123,21 @@ def rows(repeats: int) -> list[list[str]]:
                 headers = {"Content-Type": "text/event-stream"}
                 server.script(ROUTES[kind][1], Reply(pieces, headers=headers))
                 events = asyncio.run(provider_read(kind, server))
-                floor = _median(lambda: asyncio.run(plain_read(kind, server)), repeats)
-                layer = _median(lambda: asyncio.run(provider_read(kind, server)), repeats)
-                pipe = _median(lambda: pipe_run(kind, server, Path(tmp)), max(repeats // 2, 1))
-                out.append([name, f"{len(body) / 1e6:.2f} MB", str(events), ms(floor), ms(layer),
-                            f"{layer / floor:.1f}x", f"{events / layer:,.0f}/s", ms(pipe)])
+                floor = _median(lambda k=kind: asyncio.run(plain_read(k, server)), repeats)
+                layer = _median(lambda k=kind: asyncio.run(provider_read(k, server)), repeats)
+                pipe = _median(lambda k=kind: pipe_run(k, server, Path(tmp)), max(repeats // 2, 1))
+                out.append(
+                    [
+                        name,
+                        f"{len(body) / 1e6:.2f} MB",
+                        str(events),
+                        ms(floor),
+                        ms(layer),
+                        f"{layer / floor:.1f}x",
+                        f"{events / layer:,.0f}/s",
+                        ms(pipe),
+                    ]
+                )
     finally:
         server.stop()
     return out
@@ -131,8 +149,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--repeats", type=int, default=5)
     ns = parser.parse_args(argv)
-    headers = ["stream", "bytes", "events", "plain read", "provider layer", "overhead",
-               "events/s", "chattui -p --json"]
+    headers = [
+        "stream",
+        "bytes",
+        "events",
+        "plain read",
+        "provider layer",
+        "overhead",
+        "events/s",
+        "chattui -p --json",
+    ]
     print(table(headers, rows(ns.repeats), ns.markdown))
     return 0
 

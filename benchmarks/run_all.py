@@ -1,4 +1,4 @@
-"""Runs every benchmark and prints its table: ``python3 dev.py bench`` (``--quick`` for a smoke run).
+"""Runs every benchmark and prints its table: ``python3 dev.py bench`` (``--quick``: smoke run).
 
 Each script also runs alone (``python benchmarks/NAME.py --markdown``). The
 numbers, the machine and the date go into README's Performance section.

@@ -109,20 +109,34 @@ class Script:
 
     def start(self, input_tokens: int) -> None:
         """``message_start``."""
-        message = {"id": f"msg_demo_{uuid.uuid4().hex[:12]}", "type": "message", "role": "assistant",
-                   "model": "demo", "content": [], "stop_reason": None,
-                   "usage": {"input_tokens": input_tokens, "output_tokens": 1}}
+        message: dict[str, Any] = {
+            "id": f"msg_demo_{uuid.uuid4().hex[:12]}",
+            "type": "message",
+            "role": "assistant",
+            "model": "demo",
+            "content": [],
+            "stop_reason": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+        }
         self.events.append(_event("message_start", {"type": "message_start", "message": message}))
 
     def block(self, start: dict[str, Any], deltas: Iterator[dict[str, Any]]) -> None:
         """One content block: start, deltas, stop."""
         i = self.index
-        self.events.append(_event("content_block_start",
-                                  {"type": "content_block_start", "index": i, "content_block": start}))
+        self.events.append(
+            _event(
+                "content_block_start",
+                {"type": "content_block_start", "index": i, "content_block": start},
+            )
+        )
         for delta in deltas:
             self.out_tokens += 1
-            self.events.append(_event("content_block_delta",
-                                      {"type": "content_block_delta", "index": i, "delta": delta}))
+            self.events.append(
+                _event(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": i, "delta": delta},
+                )
+            )
         self.events.append(_event("content_block_stop", {"type": "content_block_stop", "index": i}))
         self.index += 1
 
@@ -141,15 +155,26 @@ class Script:
         """A tool_use block whose JSON arguments stream in small fragments."""
         raw = json.dumps(arguments, ensure_ascii=False)
         deltas = ({"type": "input_json_delta", "partial_json": p} for p in _pieces(raw, 6))
-        start = {"type": "tool_use", "id": f"toolu_demo_{uuid.uuid4().hex[:12]}", "name": name,
-                 "input": {}}
+        start = {
+            "type": "tool_use",
+            "id": f"toolu_demo_{uuid.uuid4().hex[:12]}",
+            "name": name,
+            "input": {},
+        }
         self.block(start, deltas)
 
     def stop(self, reason: str) -> None:
         """``message_delta`` with the stop reason and usage, then ``message_stop``."""
-        self.events.append(_event("message_delta", {
-            "type": "message_delta", "delta": {"stop_reason": reason, "stop_sequence": None},
-            "usage": {"output_tokens": self.out_tokens}}))
+        self.events.append(
+            _event(
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": reason, "stop_sequence": None},
+                    "usage": {"output_tokens": self.out_tokens},
+                },
+            )
+        )
         self.events.append(_event("message_stop", {"type": "message_stop"}))
 
 
@@ -209,8 +234,11 @@ class DemoTransport(httpx.AsyncBaseTransport):
         """Serve the scripted reply for the request's conversation."""
         body = json.loads(await request.aread())
         script = reply_for(body)
-        return httpx.Response(200, headers={"content-type": "text/event-stream"},
-                              stream=_Paced(script.events, self.delay))
+        return httpx.Response(
+            200,
+            headers={"content-type": "text/event-stream"},
+            stream=_Paced(script.events, self.delay),
+        )
 
 
 class Demo(Anthropic):
@@ -218,8 +246,18 @@ class Demo(Anthropic):
 
     kind = "demo"
 
-    def __init__(self, settings: ProviderSettings, *, transport: httpx.AsyncBaseTransport | None = None,
-                 **kwargs: Any) -> None:
-        settings = ProviderSettings(kind="demo", base_url="http://demo.invalid", model="demo",
-                                    key_source="none (offline demo)", max_retries=0)
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
+        settings = ProviderSettings(
+            kind="demo",
+            base_url="http://demo.invalid",
+            model="demo",
+            key_source="none (offline demo)",
+            max_retries=0,
+        )
         super().__init__(settings, transport=transport or DemoTransport(), **kwargs)

@@ -32,32 +32,50 @@ def _session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--provider", metavar="NAME", help="provider table from the config")
     parser.add_argument("--model", metavar="MODEL", help="override the provider's model")
     parser.add_argument("--config", metavar="PATH", type=Path, help="config file to use")
-    parser.add_argument("--workspace", metavar="DIR", type=Path,
-                        help="the only directory file tools may touch")
-    parser.add_argument("--resume", metavar="ID", nargs="?", const="latest",
-                        help="continue a saved conversation (default: latest)")
+    parser.add_argument(
+        "--workspace", metavar="DIR", type=Path, help="the only directory file tools may touch"
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="ID",
+        nargs="?",
+        const="latest",
+        help="continue a saved conversation (default: latest)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The main parser (TUI and pipe mode)."""
     parser = argparse.ArgumentParser(
-        prog="chattui", description=DESCRIPTION, epilog=EPILOG,
+        prog="chattui",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"chattui {__version__}")
-    parser.add_argument("-p", "--prompt", metavar="PROMPT",
-                        help="pipe mode: run one turn without the TUI (stdin is appended)")
-    parser.add_argument("--json", action="store_true",
-                        help="pipe mode: print one JSON event per line")
-    parser.add_argument("--yes", action="store_true",
-                        help="pipe mode: approve tool calls (within the approval policy)")
+    parser.add_argument(
+        "-p",
+        "--prompt",
+        metavar="PROMPT",
+        help="pipe mode: run one turn without the TUI (stdin is appended)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="pipe mode: print one JSON event per line"
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="pipe mode: approve tool calls (within the approval policy)",
+    )
     _session_options(parser)
     return parser
 
 
 def build_export_parser() -> argparse.ArgumentParser:
     """``chattui export``."""
-    parser = argparse.ArgumentParser(prog="chattui export", description="Print or write a transcript.")
+    parser = argparse.ArgumentParser(
+        prog="chattui export", description="Print or write a transcript."
+    )
     parser.add_argument("ref", nargs="?", default="latest", metavar="ID|latest")
     parser.add_argument("--format", choices=("md", "json"), default="md")
     parser.add_argument("-o", "--output", metavar="FILE", type=Path)
@@ -66,8 +84,9 @@ def build_export_parser() -> argparse.ArgumentParser:
 
 def build_config_parser() -> argparse.ArgumentParser:
     """``chattui config``."""
-    parser = argparse.ArgumentParser(prog="chattui config",
-                                     description="Show which config file is used and check it.")
+    parser = argparse.ArgumentParser(
+        prog="chattui config", description="Show which config file is used and check it."
+    )
     parser.add_argument("--config", metavar="PATH", type=Path)
     return parser
 

@@ -81,8 +81,7 @@ def run_pipe(ns: argparse.Namespace) -> int:
         runtime.transcript.close()
 
 
-async def _drive(events: Any, printer: TextPrinter | JsonPrinter,
-                 close: Callable[[], Any]) -> int:
+async def _drive(events: Any, printer: TextPrinter | JsonPrinter, close: Callable[[], Any]) -> int:
     status = "failed"
     try:
         async with aclosing(events) as stream:
@@ -200,8 +199,14 @@ class JsonPrinter:
                 return {"type": "tool_call_delta", "index": i, "arguments": fragment}
             case CallReady(index=i, call=call):
                 args = None if call.error else dict(call.arguments)
-                return {"type": "tool_call_end", "index": i, "id": call.id, "name": call.name,
-                        "arguments": args, "error": call.error}
+                return {
+                    "type": "tool_call_end",
+                    "index": i,
+                    "id": call.id,
+                    "name": call.name,
+                    "arguments": args,
+                    "error": call.error,
+                }
             case Usage(input_tokens=inp, output_tokens=out):
                 return {"type": "usage", "input_tokens": inp, "output_tokens": out}
             case Finish():
@@ -211,8 +216,13 @@ class JsonPrinter:
                 self._flush_finish()
             case ToolRan(call=call, result=result):
                 self._flush_finish()
-                return {"type": "tool_result", "id": call.id, "name": call.name,
-                        "ok": not result.is_error, "content": result.content}
+                return {
+                    "type": "tool_result",
+                    "id": call.id,
+                    "name": call.name,
+                    "ok": not result.is_error,
+                    "content": result.content,
+                }
             case RequestFailed(error=error):
                 self._finish = None
                 return {"type": "error", "message": str(error)}

@@ -75,8 +75,12 @@ class Runtime:
         self.session.history.clear()
 
 
-def start(options: Options, approver: Approver = refuse_all,
-          env: Mapping[str, str] = os.environ, **provider_kwargs: Any) -> Runtime:
+def start(
+    options: Options,
+    approver: Approver = refuse_all,
+    env: Mapping[str, str] = os.environ,
+    **provider_kwargs: Any,
+) -> Runtime:
     """Build the runtime, or raise ``StartupError`` with a one-line reason."""
     try:
         config = load_config(options.config, env)
@@ -88,20 +92,27 @@ def start(options: Options, approver: Approver = refuse_all,
     if not workspace.is_dir():
         raise StartupError(f"workspace is not a directory: {workspace}")
     tools = ToolRegistry(
-        workspace, enabled=config.tools.enabled, approval=config.tools.approval,
+        workspace,
+        enabled=config.tools.enabled,
+        approval=config.tools.approval,
         protected=_protected(config, env),
     )
     session = Session(
-        provider=provider, tools=tools, approver=approver, system=chosen.system_prompt,
-        max_steps=config.tools.max_steps, max_tokens=chosen.max_tokens,
+        provider=provider,
+        tools=tools,
+        approver=approver,
+        system=chosen.system_prompt,
+        max_steps=config.tools.max_steps,
+        max_tokens=chosen.max_tokens,
     )
     transcript = _open_transcript(options.resume, chosen, provider.model, session, env)
     session.transcript = transcript
     return Runtime(config, chosen, provider, session, transcript, env)
 
 
-def _make_provider(chosen: ProviderConfig, model: str | None, env: Mapping[str, str],
-                   **kwargs: Any) -> HTTPProvider:
+def _make_provider(
+    chosen: ProviderConfig, model: str | None, env: Mapping[str, str], **kwargs: Any
+) -> HTTPProvider:
     settings = resolve_settings(chosen, model=model, env=env)
     return create_provider(settings, **kwargs)
 
@@ -113,16 +124,20 @@ def _protected(config: Config, env: Mapping[str, str]) -> list[Path]:
     return paths
 
 
-def _new_transcript(chosen: ProviderConfig, model: str, session: Session,
-                    env: Mapping[str, str] = os.environ) -> TranscriptWriter:
+def _new_transcript(
+    chosen: ProviderConfig, model: str, session: Session, env: Mapping[str, str] = os.environ
+) -> TranscriptWriter:
     return TranscriptWriter.create(
-        locations.transcripts_dir(env), provider=chosen.name, model=model,
+        locations.transcripts_dir(env),
+        provider=chosen.name,
+        model=model,
         workspace=session.tools.workspace.root,
     )
 
 
-def _open_transcript(ref: str | None, chosen: ProviderConfig, model: str, session: Session,
-                     env: Mapping[str, str]) -> TranscriptWriter:
+def _open_transcript(
+    ref: str | None, chosen: ProviderConfig, model: str, session: Session, env: Mapping[str, str]
+) -> TranscriptWriter:
     if ref is None:
         return _new_transcript(chosen, model, session, env)
     try:

@@ -112,7 +112,11 @@ class TranscriptSink(Protocol):
     def append(self, msg: Message) -> None: ...
     def checkpoint(self, stream_id: str, partial: AssistantMessage) -> None: ...
     def finish_partial(
-        self, stream_id: str, msg: AssistantMessage, status: str = "complete", error: str | None = None
+        self,
+        stream_id: str,
+        msg: AssistantMessage,
+        status: str = "complete",
+        error: str | None = None,
     ) -> None: ...
     def note(self, kind: str, text: str) -> None: ...
 
@@ -179,7 +183,9 @@ class Session:
             if message is None:
                 return  # failed or cancelled: _request said so
             if not message.tool_calls:
-                yield TurnEnded("stop" if message.finish_reason == "stop" else str(message.finish_reason))
+                yield TurnEnded(
+                    "stop" if message.finish_reason == "stop" else str(message.finish_reason)
+                )
                 return
             async for event in self._run_calls(message.tool_calls):
                 yield event
@@ -188,8 +194,10 @@ class Session:
 
     async def _request(self, outcome: list[AssistantMessage | None]) -> AsyncIterator[SessionEvent]:
         request = ChatRequest(
-            messages=tuple(self.history), system=self.system,
-            tools=self.tools.specs(), max_tokens=self.max_tokens,
+            messages=tuple(self.history),
+            system=self.system,
+            tools=self.tools.specs(),
+            max_tokens=self.max_tokens,
         )
         stream = _Stream(self.provider.kind, self.transcript)
         try:

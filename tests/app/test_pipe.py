@@ -20,7 +20,10 @@ from tests.support.loopback import LoopbackServer, Reply
 from tests.support.wire import KINDS, ROUTES, text_body, tool_call_body, tool_result_in
 
 KEY = "sk-test-SECRET-7f3a9c"
-CONTENT = 'def greet(name: str) -> str:\n    return f"Hello, {name}! \\u00e9 ü 🎉"\n\tprint("\\"quoted\\"")\n'
+CONTENT = (
+    'def greet(name: str) -> str:\n    return f"Hello, {name}! \\u00e9 ü 🎉"\n'
+    '\tprint("\\"quoted\\"")\n'
+)
 
 
 def _headers(kind: str) -> dict[str, str]:
@@ -30,8 +33,14 @@ def _headers(kind: str) -> dict[str, str]:
 class Env:
     """A temporary home for one chattui run: config, data dir, workspace."""
 
-    def __init__(self, tmp: Path, server: LoopbackServer | None, kind: str = "openai",
-                 approval: str = "ask", max_retries: int = 0) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        server: LoopbackServer | None,
+        kind: str = "openai",
+        approval: str = "ask",
+        max_retries: int = 0,
+    ) -> None:
         self.workspace = tmp / "ws"
         self.workspace.mkdir()
         self.data = tmp / "data"
@@ -46,19 +55,31 @@ class Env:
 
     def env(self, **extra: str) -> dict[str, str]:
         """The process environment for a run."""
-        env = {k: v for k, v in os.environ.items()
-               if not k.endswith("_API_KEY") and not k.startswith("CHATTUI_")}
-        env.update(CHATTUI_CONFIG=str(self.config), CHATTUI_DATA_DIR=str(self.data),
-                   TEST_API_KEY=KEY, CHATTUI_DEMO_DELAY="0",
-                   XDG_CONFIG_HOME=str(self.config.parent.parent / "xdg"))
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.endswith("_API_KEY") and not k.startswith("CHATTUI_")
+        }
+        env.update(
+            CHATTUI_CONFIG=str(self.config),
+            CHATTUI_DATA_DIR=str(self.data),
+            TEST_API_KEY=KEY,
+            CHATTUI_DEMO_DELAY="0",
+            XDG_CONFIG_HOME=str(self.config.parent.parent / "xdg"),
+        )
         env.update(extra)
         return env
 
     def run(self, *args: str, stdin: str = "", **extra: str) -> subprocess.CompletedProcess[str]:
         """Run ``chattui ARGS`` with no controlling terminal (so nobody can approve)."""
         return subprocess.run(
-            [sys.executable, "-m", "tui.cli", *args], input=stdin, capture_output=True,
-            text=True, env=self.env(**extra), timeout=60, start_new_session=True,
+            [sys.executable, "-m", "tui.cli", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env(**extra),
+            timeout=60,
+            start_new_session=True,
             cwd=self.workspace,
         )
 
@@ -86,7 +107,9 @@ def test_save_file_approved_with_yes(kind: str, server: LoopbackServer, tmp_path
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_refused_without_yes_and_no_terminal(kind: str, server: LoopbackServer, tmp_path: Path) -> None:
+def test_refused_without_yes_and_no_terminal(
+    kind: str, server: LoopbackServer, tmp_path: Path
+) -> None:
     env = Env(tmp_path, server, kind)
     _script_call(server, kind, {"path": "hello.py", "content": CONTENT})
     done = env.run("-p", "write hello.py")
@@ -97,13 +120,21 @@ def test_refused_without_yes_and_no_terminal(kind: str, server: LoopbackServer, 
     assert "save_file" in done.stderr and "refused" in done.stderr
 
 
-ESCAPES = ["../outside.txt", "../../outside.txt", "/tmp/chattui-abs.txt", "~/chattui-home.txt",
-           "sub/../../outside.txt", ".git/hooks/pre-commit", "a\x00b.txt"]
+ESCAPES = [
+    "../outside.txt",
+    "../../outside.txt",
+    "/tmp/chattui-abs.txt",
+    "~/chattui-home.txt",
+    "sub/../../outside.txt",
+    ".git/hooks/pre-commit",
+    "a\x00b.txt",
+]
 
 
 @pytest.mark.parametrize("path", ESCAPES)
-def test_escape_attempts_refused_before_any_write(path: str, server: LoopbackServer,
-                                                  tmp_path: Path) -> None:
+def test_escape_attempts_refused_before_any_write(
+    path: str, server: LoopbackServer, tmp_path: Path
+) -> None:
     env = Env(tmp_path, server, "anthropic", approval="auto")
     (env.workspace / ".git" / "hooks").mkdir(parents=True)
     _script_call(server, "anthropic", {"path": path, "content": "pwned"})
@@ -125,12 +156,15 @@ def test_stdin_is_appended_and_json_events(server: LoopbackServer, tmp_path: Pat
     done = env.run("-p", "summarize this", "--json", "--yes", stdin="PIPED TEXT\n")
     assert done.returncode == 0, done.stderr
     user = server.requests[0].json()["messages"][-1]
-    assert user["role"] == "user" and "summarize this" in user["content"] and "PIPED TEXT" in str(user)
+    assert (
+        user["role"] == "user" and "summarize this" in user["content"] and "PIPED TEXT" in str(user)
+    )
     events = [json.loads(line) for line in done.stdout.splitlines()]
     types = [e["type"] for e in events]
     assert types[0] == "tool_call_start"
     assert "".join(e["arguments"] for e in events if e["type"] == "tool_call_delta") == json.dumps(
-        {"path": "x.txt", "content": "hi"})
+        {"path": "x.txt", "content": "hi"}
+    )
     end = next(e for e in events if e["type"] == "tool_call_end")
     assert end["arguments"] == {"path": "x.txt", "content": "hi"} and end["error"] is None
     result = next(e for e in events if e["type"] == "tool_result")
@@ -143,7 +177,9 @@ def test_stdin_is_appended_and_json_events(server: LoopbackServer, tmp_path: Pat
     assert "".join(e["text"] for e in events if e["type"] == "text") == "All done."
 
 
-def test_transcript_export_resume_and_no_key_on_disk(server: LoopbackServer, tmp_path: Path) -> None:
+def test_transcript_export_resume_and_no_key_on_disk(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
     env = Env(tmp_path, server, "anthropic")
     _script_call(server, "anthropic", {"path": "notes.md", "content": "# Notes\n"})
     assert env.run("-p", "first prompt", "--yes").returncode == 0
@@ -165,11 +201,18 @@ def test_transcript_export_resume_and_no_key_on_disk(server: LoopbackServer, tmp
                 assert KEY.encode() not in path.read_bytes(), path
 
 
-def test_provider_failure_exits_1_and_keeps_the_prompt(server: LoopbackServer, tmp_path: Path) -> None:
+def test_provider_failure_exits_1_and_keeps_the_prompt(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
     env = Env(tmp_path, server, "openai")
-    server.script(ROUTES["openai"][1],
-                  Reply([b'{"error": {"message": "boom [/INST] \x1b]0;t\x07"}}'], status=500,
-                        headers={"Content-Type": "application/json"}))
+    server.script(
+        ROUTES["openai"][1],
+        Reply(
+            [b'{"error": {"message": "boom [/INST] \x1b]0;t\x07"}}'],
+            status=500,
+            headers={"Content-Type": "application/json"},
+        ),
+    )
     done = env.run("-p", "keep me")
     assert done.returncode == 1
     assert "server error (HTTP 500)" in done.stderr and "\x1b" not in done.stderr
@@ -180,8 +223,10 @@ def test_provider_failure_exits_1_and_keeps_the_prompt(server: LoopbackServer, t
 
 def test_bad_key_message_names_source_not_value(server: LoopbackServer, tmp_path: Path) -> None:
     env = Env(tmp_path, server, "openai")
-    server.script(ROUTES["openai"][1], Reply([f'{{"error": {{"message": "bad key {KEY}"}}}}'.encode()],
-                                             status=401))
+    server.script(
+        ROUTES["openai"][1],
+        Reply([f'{{"error": {{"message": "bad key {KEY}"}}}}'.encode()], status=401),
+    )
     done = env.run("-p", "hi")
     assert done.returncode == 1
     assert "$TEST_API_KEY" in done.stderr and KEY not in done.stderr
@@ -190,9 +235,11 @@ def test_bad_key_message_names_source_not_value(server: LoopbackServer, tmp_path
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [('default_provider = "p"\n[providers.p\nkind = "openai"\n', "line 2"),
-     ('[providers.p]\nkind = "opneai"\n', "providers.p.kind"),
-     ("[tools]\napproval = 'maybe'\n", "tools.approval")],
+    [
+        ('default_provider = "p"\n[providers.p\nkind = "openai"\n', "line 2"),
+        ('[providers.p]\nkind = "opneai"\n', "providers.p.kind"),
+        ("[tools]\napproval = 'maybe'\n", "tools.approval"),
+    ],
 )
 def test_config_errors_exit_2_and_leave_the_file(text: str, expected: str, tmp_path: Path) -> None:
     env = Env(tmp_path, None)

@@ -44,14 +44,25 @@ class Approver:
         return self.answers.pop(0) if self.answers else Approval("no")
 
 
-def make(tmp_path: Path, provider: ScriptedProvider, approver: Any = None,
-         approval: str = "ask", max_steps: int = 25) -> Session:
+def make(
+    tmp_path: Path,
+    provider: ScriptedProvider,
+    approver: Any = None,
+    approval: str = "ask",
+    max_steps: int = 25,
+) -> Session:
     workspace = tmp_path / "ws"
     workspace.mkdir(exist_ok=True)
-    transcript = TranscriptWriter.create(tmp_path / "data", provider="scripted", model="m",
-                                         workspace=str(workspace))
-    return Session(provider=provider, tools=ToolRegistry(workspace, approval=approval),
-                   transcript=transcript, approver=approver or Approver(), max_steps=max_steps)
+    transcript = TranscriptWriter.create(
+        tmp_path / "data", provider="scripted", model="m", workspace=str(workspace)
+    )
+    return Session(
+        provider=provider,
+        tools=ToolRegistry(workspace, approval=approval),
+        transcript=transcript,
+        approver=approver or Approver(),
+        max_steps=max_steps,
+    )
 
 
 async def run(session: Session, prompt: str) -> list[SessionEvent]:
@@ -101,8 +112,9 @@ async def test_approved_call_runs_and_result_goes_back(tmp_path: Path) -> None:
 
 async def test_invalid_arguments_never_run_or_ask(tmp_path: Path) -> None:
     approver = Approver(Approval("yes"))
-    provider = ScriptedProvider(call_turn("save_file", '{"path": "a.txt", "content": "x'),
-                                text_turn("ok"))
+    provider = ScriptedProvider(
+        call_turn("save_file", '{"path": "a.txt", "content": "x'), text_turn("ok")
+    )
     session = make(tmp_path, provider, approver)
     events = await run(session, "go")
     ran = [e for e in events if isinstance(e, ToolRan)]
@@ -120,8 +132,9 @@ async def test_unknown_tool_is_an_error_result(tmp_path: Path) -> None:
 
 
 async def test_refusal_reason_reaches_the_model(tmp_path: Path) -> None:
-    provider = ScriptedProvider(call_turn("save_file", '{"path": "a.txt", "content": "x"}'),
-                                text_turn("ok"))
+    provider = ScriptedProvider(
+        call_turn("save_file", '{"path": "a.txt", "content": "x"}'), text_turn("ok")
+    )
     session = make(tmp_path, provider, Approver(Approval("no", "use b.txt instead")))
     await run(session, "go")
     result = provider.requests[1].messages[-1]
@@ -133,9 +146,12 @@ async def test_refusal_reason_reaches_the_model(tmp_path: Path) -> None:
 async def test_always_stops_asking_for_that_tool(tmp_path: Path) -> None:
     approver = Approver(Approval("always"))
     provider = ScriptedProvider(
-        calls_turn(("c1", "save_file", '{"path": "a.txt", "content": "a"}'),
-                   ("c2", "save_file", '{"path": "b.txt", "content": "b"}')),
-        text_turn("ok"))
+        calls_turn(
+            ("c1", "save_file", '{"path": "a.txt", "content": "a"}'),
+            ("c2", "save_file", '{"path": "b.txt", "content": "b"}'),
+        ),
+        text_turn("ok"),
+    )
     session = make(tmp_path, provider, approver)
     await run(session, "go")
     assert len(approver.asked) == 1
@@ -152,8 +168,9 @@ async def test_loop_stops_after_max_steps(tmp_path: Path) -> None:
 
 async def test_cancel_mid_stream_keeps_partial_and_next_prompt_works(tmp_path: Path) -> None:
     gate = Gate()
-    provider = ScriptedProvider([TextDelta("partial "), TextDelta("answer"), gate,
-                                 TextDelta("never")], text_turn("fine"))
+    provider = ScriptedProvider(
+        [TextDelta("partial "), TextDelta("answer"), gate, TextDelta("never")], text_turn("fine")
+    )
     session = make(tmp_path, provider)
     task = asyncio.create_task(run(session, "first"))
     await gate.reached.wait()
@@ -167,7 +184,10 @@ async def test_cancel_mid_stream_keeps_partial_and_next_prompt_works(tmp_path: P
     events = await run(session, "second")
     assert events[-1] == TurnEnded("stop")
     assert [type(m).__name__ for m in provider.requests[1].messages] == [
-        "UserMessage", "AssistantMessage", "UserMessage"]
+        "UserMessage",
+        "AssistantMessage",
+        "UserMessage",
+    ]
 
 
 async def test_cancel_during_approval_gives_every_call_a_result(tmp_path: Path) -> None:
@@ -177,8 +197,12 @@ async def test_cancel_during_approval_gives_every_call_a_result(tmp_path: Path) 
             raise AssertionError("unreachable")
 
     provider = ScriptedProvider(
-        calls_turn(("c1", "save_file", '{"path": "a.txt", "content": "a"}'),
-                   ("c2", "read_file", '{"path": "a.txt"}')), text_turn("ok"))
+        calls_turn(
+            ("c1", "save_file", '{"path": "a.txt", "content": "a"}'),
+            ("c2", "read_file", '{"path": "a.txt"}'),
+        ),
+        text_turn("ok"),
+    )
     session = make(tmp_path, provider, Waiting())
     task = asyncio.create_task(run(session, "go"))
     while not any(isinstance(m, AssistantMessage) for m in session.history):
@@ -195,7 +219,8 @@ async def test_cancel_during_approval_gives_every_call_a_result(tmp_path: Path) 
 async def test_failure_keeps_partial_then_retry_resends(tmp_path: Path) -> None:
     provider = ScriptedProvider(
         [TextDelta("half an "), ServerError("overloaded (HTTP 529)", status=529)],
-        text_turn("whole answer"))
+        text_turn("whole answer"),
+    )
     session = make(tmp_path, provider)
     events = await run(session, "ask")
     failed = next(e for e in events if isinstance(e, RequestFailed))
@@ -209,8 +234,15 @@ async def test_failure_keeps_partial_then_retry_resends(tmp_path: Path) -> None:
 
 
 async def test_escape_sequences_split_across_deltas_never_pass(tmp_path: Path) -> None:
-    provider = ScriptedProvider([TextDelta("A\x1b"), TextDelta("]52;c;cHduZWQ=\x07B\x1b["),
-                                 TextDelta("2JC\x9b31m"), TextDelta("D")] + text_turn(""))
+    provider = ScriptedProvider(
+        [
+            TextDelta("A\x1b"),
+            TextDelta("]52;c;cHduZWQ=\x07B\x1b["),
+            TextDelta("2JC\x9b31m"),
+            TextDelta("D"),
+        ]
+        + text_turn("")
+    )
     session = make(tmp_path, provider)
     events = await run(session, "go")
     shown = "".join(e.text for e in events if isinstance(e, TextDelta))
@@ -218,7 +250,9 @@ async def test_escape_sequences_split_across_deltas_never_pass(tmp_path: Path) -
     assert "\x1b" not in Path(session.transcript.path).read_text()  # type: ignore[union-attr]
 
 
-async def test_streaming_answer_is_checkpointed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_streaming_answer_is_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(session_module, "CHECKPOINT_INTERVAL", 0.0)
     gate = Gate()
     provider = ScriptedProvider([TextDelta("so far"), TextDelta("!"), gate, Finish("stop")])
@@ -234,8 +268,9 @@ async def test_streaming_answer_is_checkpointed(tmp_path: Path, monkeypatch: pyt
 
 async def test_auto_policy_runs_without_asking(tmp_path: Path) -> None:
     approver = Approver()
-    provider = ScriptedProvider(call_turn("save_file", '{"path": "a.txt", "content": "a"}'),
-                                text_turn("ok"))
+    provider = ScriptedProvider(
+        call_turn("save_file", '{"path": "a.txt", "content": "a"}'), text_turn("ok")
+    )
     session = make(tmp_path, provider, approver, approval="auto")
     events = await run(session, "go")
     assert approver.asked == [] and not any(isinstance(e, ApprovalNeeded) for e in events)

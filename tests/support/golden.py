@@ -44,13 +44,17 @@ READ_FILE = ToolSpec(
 )
 
 
-def golden_request(provider: str, echo: dict[str, Any], call_echo: dict[str, Any] | None = None) -> ChatRequest:
+def golden_request(
+    provider: str, echo: dict[str, Any], call_echo: dict[str, Any] | None = None
+) -> ChatRequest:
     """The conversation, with reasoning echo data as ``provider`` produced it."""
     assistant = AssistantMessage(
         parts=(
             ReasoningPart("The user wants two files read.", echo),
             TextPart("Let me look at both files."),
-            ToolCall("call_a1", "read_file", {"path": "a.py"}, '{"path": "a.py"}', echo=call_echo or {}),
+            ToolCall(
+                "call_a1", "read_file", {"path": "a.py"}, '{"path": "a.py"}', echo=call_echo or {}
+            ),
             ToolCall("call_b2", "read_file", {"path": "b.py"}, '{"path": "b.py"}'),
         ),
         provider=provider,

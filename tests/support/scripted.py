@@ -76,12 +76,20 @@ def text_turn(text: str, size: int = 4) -> list[Step]:
     return [*steps, Finish("stop")]
 
 
-def call_turn(name: str, raw_arguments: str, call_id: str = "call_1", size: int = 5,
-              index: int = 0, finish: bool = True) -> list[Step]:
+def call_turn(
+    name: str,
+    raw_arguments: str,
+    call_id: str = "call_1",
+    size: int = 5,
+    index: int = 0,
+    finish: bool = True,
+) -> list[Step]:
     """One tool call whose raw argument text streams in pieces."""
     steps: list[Step] = [ToolCallStart(index, call_id, name)]
-    steps += [ToolCallDelta(index, raw_arguments[i : i + size])
-              for i in range(0, len(raw_arguments), size)]
+    steps += [
+        ToolCallDelta(index, raw_arguments[i : i + size])
+        for i in range(0, len(raw_arguments), size)
+    ]
     steps.append(ToolCallEnd(index))
     return [*steps, Finish("tool_calls")] if finish else steps
 

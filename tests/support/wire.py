@@ -33,15 +33,21 @@ def _pieces(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
-def tool_call_body(kind: str, name: str, arguments: dict[str, Any], call_id: str = "call_1",
-                   size: int = 7) -> bytes:
+def tool_call_body(
+    kind: str, name: str, arguments: dict[str, Any], call_id: str = "call_1", size: int = 7
+) -> bytes:
     """A response that calls ``name`` once, arguments streamed in ``size``-char fragments."""
     raw = json.dumps(arguments)
     return _BUILDERS[kind](name, arguments, raw, call_id, size)
 
 
 def _openai_call(name: str, args: Any, raw: str, call_id: str, size: int) -> bytes:
-    first = {"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+    first = {
+        "index": 0,
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": ""},
+    }
     chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [first]}}]}]
     for piece in _pieces(raw, size):
         delta = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
@@ -51,60 +57,126 @@ def _openai_call(name: str, args: Any, raw: str, call_id: str, size: int) -> byt
 
 
 def _responses_call(name: str, args: Any, raw: str, call_id: str, size: int) -> bytes:
-    item = {"type": "function_call", "id": "fc_1", "call_id": call_id, "name": name,
-            "arguments": "", "status": "in_progress"}
+    item = {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": call_id,
+        "name": name,
+        "arguments": "",
+        "status": "in_progress",
+    }
     events: list[dict[str, Any]] = [
         {"type": "response.created", "response": {"id": "resp_1", "status": "in_progress"}},
         {"type": "response.output_item.added", "output_index": 0, "item": item},
     ]
     for piece in _pieces(raw, size):
-        events.append({"type": "response.function_call_arguments.delta", "item_id": "fc_1",
-                       "output_index": 0, "delta": piece})
+        events.append(
+            {
+                "type": "response.function_call_arguments.delta",
+                "item_id": "fc_1",
+                "output_index": 0,
+                "delta": piece,
+            }
+        )
     done = {**item, "arguments": raw, "status": "completed"}
     events += [
-        {"type": "response.function_call_arguments.done", "item_id": "fc_1", "output_index": 0,
-         "arguments": raw},
+        {
+            "type": "response.function_call_arguments.done",
+            "item_id": "fc_1",
+            "output_index": 0,
+            "arguments": raw,
+        },
         {"type": "response.output_item.done", "output_index": 0, "item": done},
-        {"type": "response.completed", "response": {
-            "id": "resp_1", "status": "completed", "output": [done],
-            "usage": {"input_tokens": 10, "output_tokens": 20, "total_tokens": 30}}},
+        {
+            "type": "response.completed",
+            "response": {
+                "id": "resp_1",
+                "status": "completed",
+                "output": [done],
+                "usage": {"input_tokens": 10, "output_tokens": 20, "total_tokens": 30},
+            },
+        },
     ]
     return _sse(events, named=True)
 
 
 def _anthropic_start() -> dict[str, Any]:
-    return {"type": "message_start", "message": {
-        "id": "msg_1", "type": "message", "role": "assistant", "model": "test-model",
-        "content": [], "stop_reason": None, "usage": {"input_tokens": 10, "output_tokens": 1}}}
+    return {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "test-model",
+            "content": [],
+            "stop_reason": None,
+            "usage": {"input_tokens": 10, "output_tokens": 1},
+        },
+    }
 
 
 def _anthropic_call(name: str, args: Any, raw: str, call_id: str, size: int) -> bytes:
     block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
-    events = [_anthropic_start(),
-              {"type": "content_block_start", "index": 0, "content_block": block}]
+    events = [
+        _anthropic_start(),
+        {"type": "content_block_start", "index": 0, "content_block": block},
+    ]
     for piece in _pieces(raw, size):
-        events.append({"type": "content_block_delta", "index": 0,
-                       "delta": {"type": "input_json_delta", "partial_json": piece}})
-    events += [{"type": "content_block_stop", "index": 0},
-               {"type": "message_delta", "delta": {"stop_reason": "tool_use"},
-                "usage": {"output_tokens": 20}},
-               {"type": "message_stop"}]
+        events.append(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "input_json_delta", "partial_json": piece},
+            }
+        )
+    events += [
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "tool_use"},
+            "usage": {"output_tokens": 20},
+        },
+        {"type": "message_stop"},
+    ]
     return _sse(events, named=True)
 
 
 def _gemini_call(name: str, args: Any, raw: str, call_id: str, size: int) -> bytes:
-    chunk = {"candidates": [{"content": {"role": "model", "parts": [
-        {"functionCall": {"name": name, "args": args}}]}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 20}}
+    chunk = {
+        "candidates": [
+            {
+                "content": {
+                    "role": "model",
+                    "parts": [{"functionCall": {"name": name, "args": args}}],
+                },
+                "finishReason": "STOP",
+                "index": 0,
+            }
+        ],
+        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 20},
+    }
     return _sse([chunk], eol="\r\n")
 
 
 def _ollama_call(name: str, args: Any, raw: str, call_id: str, size: int) -> bytes:
     lines = [
-        {"model": "test-model", "message": {"role": "assistant", "content": "", "tool_calls": [
-            {"function": {"name": name, "arguments": args}}]}, "done": False},
-        {"model": "test-model", "message": {"role": "assistant", "content": ""}, "done": True,
-         "done_reason": "stop", "prompt_eval_count": 10, "eval_count": 20},
+        {
+            "model": "test-model",
+            "message": {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [{"function": {"name": name, "arguments": args}}],
+            },
+            "done": False,
+        },
+        {
+            "model": "test-model",
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": "stop",
+            "prompt_eval_count": 10,
+            "eval_count": 20,
+        },
     ]
     return "".join(json.dumps(line) + "\n" for line in lines).encode()
 
@@ -128,28 +200,53 @@ def text_body(kind: str, text: str, size: int = 5) -> bytes:
     if kind == "openai-responses":
         item = {"type": "message", "id": "msg_1", "role": "assistant", "content": []}
         events: list[dict[str, Any]] = [
-            {"type": "response.output_item.added", "output_index": 0, "item": item}]
-        events += [{"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0,
-                    "content_index": 0, "delta": p} for p in pieces]
+            {"type": "response.output_item.added", "output_index": 0, "item": item}
+        ]
+        events += [
+            {
+                "type": "response.output_text.delta",
+                "item_id": "msg_1",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": p,
+            }
+            for p in pieces
+        ]
         events.append({"type": "response.completed", "response": {"status": "completed"}})
         return _sse(events, named=True)
     if kind == "anthropic":
-        events = [_anthropic_start(), {"type": "content_block_start", "index": 0,
-                                       "content_block": {"type": "text", "text": ""}}]
-        events += [{"type": "content_block_delta", "index": 0,
-                    "delta": {"type": "text_delta", "text": p}} for p in pieces]
-        events += [{"type": "content_block_stop", "index": 0},
-                   {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
-                    "usage": {"output_tokens": 5}}, {"type": "message_stop"}]
+        events = [
+            _anthropic_start(),
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ]
+        events += [
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}}
+            for p in pieces
+        ]
+        events += [
+            {"type": "content_block_stop", "index": 0},
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn"},
+                "usage": {"output_tokens": 5},
+            },
+            {"type": "message_stop"},
+        ]
         return _sse(events, named=True)
     if kind == "gemini":
-        chunks = [{"candidates": [{"content": {"role": "model", "parts": [{"text": p}]}}]}
-                  for p in pieces]
+        chunks = [
+            {"candidates": [{"content": {"role": "model", "parts": [{"text": p}]}}]} for p in pieces
+        ]
         chunks[-1]["candidates"][0]["finishReason"] = "STOP"
         return _sse(chunks, eol="\r\n")
     lines = [{"message": {"role": "assistant", "content": p}, "done": False} for p in pieces]
-    lines.append({"message": {"role": "assistant", "content": ""}, "done": True,
-                  "done_reason": "stop"})
+    lines.append(
+        {"message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop"}
+    )
     return "".join(json.dumps(line) + "\n" for line in lines).encode()
 
 
