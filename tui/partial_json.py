@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import re
 from json.decoder import scanstring
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 JSON: TypeAlias = Any
 """A decoded JSON value: dict, list, str, int, float, bool or None."""
@@ -69,6 +69,8 @@ Growth: TypeAlias = tuple[Path, str]
 _PLAIN_RUN = re.compile(r'[^"\\\x00-\x1f]*').match
 _PLAIN_ALL = re.compile(r'[^"\\\x00-\x1f]+').fullmatch
 _HIGH_ESCAPE = re.compile(r"\\u[dD][89abAB]").match
+# What may be held back at the end of a fragment: a half escape or a whole high surrogate.
+_HELD_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3}|u[dD][89abAB][0-9a-fA-F]{2})?").fullmatch
 _WS_RUN = re.compile(r"[ \t\n\r]*").match
 _HEX_RUN = re.compile(r"[0-9a-fA-F]*").match
 _DIGIT_RUN = re.compile(r"[0-9]*").match
@@ -118,9 +120,11 @@ def _clean_end(text: str) -> int:
         first -= 1
     if (last - first) & 1:
         return n  # the last backslash is itself escaped: "\\\\" or "\\\\u12"
-    if last + 6 == n:  # a complete \uXXXX: hold it back if it is a high surrogate
-        return last if _HIGH_ESCAPE(text, last) else n
-    return -1 if last >= 6 and _HIGH_ESCAPE(text, last - 6) else last
+    if last + 6 == n and not _HIGH_ESCAPE(text, last):
+        return n  # a complete \uXXXX that needs no low half
+    if not _HELD_ESCAPE(text, last) or (last >= 6 and _HIGH_ESCAPE(text, last - 6)):
+        return -1  # invalid, or perhaps the low half of a pair: the slow path decides
+    return last
 
 
 class PartialJSONError(ValueError):
@@ -268,10 +272,9 @@ class PartialJSON:
             raise self._error
         if not self._finished:
             if self._mode == self._number:
-                self._fail(self._run(" ", 0))  # the end of input ends a number, like a space
+                self._run(" ", 0)  # the end of input ends a number, as a space would
             if not self._done:
-                self._base = self._offset
-                self._fail(_Invalid(0, self._end_message()))
+                self._fail(self._offset, self._end_message())
             self._finished = True
         return self.value
 
@@ -306,9 +309,8 @@ class PartialJSON:
         if self._error is not None:
             raise self._error
         if self._finished:
-            self._base = self._offset
-            self._fail(_Invalid(0, "Input after finish()"))
-        self._fail(self._run(self._carry + fragment, len(self._carry)))
+            self._fail(self._offset, "Input after finish()")
+        self._run(self._carry + fragment, len(self._carry))
         self._offset += len(fragment)
         events, self._events = self._events, []
         self._fast_parts = self._carry_parts = None
@@ -320,19 +322,14 @@ class PartialJSON:
                 self._fast_parts = self._str_node
         return events
 
-    def _run(self, text: str, carried: int) -> _Invalid | None:
-        """Scan text that starts `carried` characters before the current offset.
-
-        Returns:
-            The parse error, if any, instead of raising it.
-        """
+    def _run(self, text: str, carried: int) -> None:
+        """Scan text that starts `carried` characters before the current offset."""
         self._base = self._offset - carried  # offset of text[0]
         self._carry = ""
         try:
             self._scan(text)
         except _Invalid as exc:
-            return exc
-        return None
+            self._fail(self._base + exc.index, exc.msg)
 
     def _end_message(self) -> str:
         """Why the input cannot end here."""
@@ -340,12 +337,11 @@ class PartialJSON:
             return "Unterminated string"
         return "Expecting value" if self._mode == self._value else "Unexpected end of input"
 
-    def _fail(self, exc: _Invalid | None) -> None:
-        """Turn an error into a `PartialJSONError` at its overall offset and keep it."""
-        if exc is not None:
-            self._fast_parts = self._carry_parts = None
-            self._error = PartialJSONError(exc.msg, self._base + exc.index)
-            raise self._error
+    def _fail(self, pos: int, msg: str) -> NoReturn:
+        """Raise a `PartialJSONError`, and keep it to refuse further input."""
+        self._fast_parts = self._carry_parts = None
+        self._error = PartialJSONError(msg, pos)
+        raise self._error
 
     def _scan(self, text: str) -> None:
         """Run mode handlers over the text; each consumes what it can and picks the next."""

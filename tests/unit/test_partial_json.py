@@ -89,13 +89,20 @@ def feed_all(fragments: list[str]) -> tuple[PartialJSON, list[tuple[Any, str]]]:
 
 
 def error_pos(fragments: list[str]) -> int | None:
-    """Where feeding the fragments and finishing fails, or None if it succeeds."""
-    parser = PartialJSON()
+    """Where feeding the fragments and finishing fails, or None if it succeeds.
+
+    Also checks that the call that raised is the one that read the offending character
+    (`finish` reads the end of input, one past the last character).
+    """
+    parser, end = PartialJSON(), 0
     try:
         for fragment in fragments:
+            start, end = end, end + len(fragment)
             parser.feed(fragment)
+        start, end = end, end + 1
         parser.finish()
     except PartialJSONError as exc:
+        assert start <= exc.pos < end, (fragments, exc.pos, start, end)
         return exc.pos
     return None
 
@@ -413,6 +420,11 @@ INVALID = [
     ("]", 0),
     ('"\\x"', 2),
     ('"\\u12g4"', 5),
+    ('"ab\\u0z"', 6),
+    ('"ab\\ud8zz"', 7),
+    ('"ab\\ud83d\\"', 11),
+    ('"ab\\ud83d\\uz"', 11),
+    ('"ab\\ud83d\\x"', 10),
     ('"\\ud83d\\uzz"', 9),
     ("\ufeff{}", 0),
     ("", 0),
@@ -433,7 +445,9 @@ def test_invalid_input_fails_where_it_becomes_invalid(text: str, pos: int) -> No
         json.loads(text)  # the table itself is right: json.loads rejects it too
     assert error_pos([text]) == pos
     assert error_pos(list(text)) == pos
-    assert error_pos([text[:pos], text[pos:]]) == pos
+    for i in range(len(text) + 1):
+        for j in range(i, len(text) + 1):
+            assert error_pos([text[:i], text[i:j], text[j:]]) == pos
 
 
 def test_refuses_input_after_error_or_finish() -> None:
