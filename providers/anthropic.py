@@ -95,7 +95,7 @@ class Anthropic(HTTPProvider):
             "model": self.model,
             "max_tokens": request.max_tokens or self.settings.max_tokens or DEFAULT_MAX_TOKENS,
             "stream": True,
-            "messages": build_messages(request.messages),
+            "messages": build_messages(request.messages, {Anthropic.kind, self.kind}),
         }
         if request.system:
             body["system"] = request.system
@@ -246,8 +246,13 @@ def tool_definition(tool: ToolSpec) -> dict[str, Any]:
     }
 
 
-def build_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+def build_messages(
+    messages: tuple[Message, ...], own: set[str] | None = None
+) -> list[dict[str, Any]]:
     """Messages as Anthropic content blocks.
+
+    ``own`` names the providers whose thinking is echoed (default: anthropic;
+    a subclass such as the offline demo adds its own kind).
 
     Consecutive user-side blocks (tool results, then the next user text) are
     merged into one user message, so roles strictly alternate and every
@@ -261,7 +266,7 @@ def build_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
         elif isinstance(message, ToolResult):
             _append(out, "user", [tool_result_block(message)])
         else:
-            _append(out, "assistant", assistant_blocks(message))
+            _append(out, "assistant", assistant_blocks(message, own or {Anthropic.kind}))
     return out
 
 
@@ -284,17 +289,17 @@ def tool_result_block(result: ToolResult) -> dict[str, Any]:
     }
 
 
-def assistant_blocks(message: AssistantMessage) -> list[dict[str, Any]]:
+def assistant_blocks(message: AssistantMessage, own: set[str]) -> list[dict[str, Any]]:
     """An assistant turn's blocks in part order.
 
     Thinking is sent back only when Anthropic produced it: the API verifies
     the signature, and unsigned or foreign reasoning cannot be replayed.
     """
-    own = message.provider == Anthropic.kind
+    signed_here = message.provider in own
     blocks: list[dict[str, Any]] = []
     for part in message.parts:
         if isinstance(part, ReasoningPart):
-            block = thinking_block(part) if own else None
+            block = thinking_block(part) if signed_here else None
             if block:
                 blocks.append(block)
         elif isinstance(part, TextPart):

@@ -527,6 +527,18 @@ def test_redacted_thinking_and_unsigned_thinking() -> None:
     ]
 
 
+def test_subclass_echoes_its_own_thinking_but_anthropic_does_not() -> None:
+    class Scripted(Anthropic):  # like the offline demo: same wire format, own kind
+        kind = "scripted"
+
+    signed = AssistantMessage(parts=(ReasoningPart("t", {"signature": "s"}),), provider="scripted")
+    request = ChatRequest(messages=(signed,))
+    assert Scripted(settings_for(KIND)).build_body(request)["messages"] == [
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": "s"}]}
+    ]
+    assert Anthropic(settings_for(KIND)).build_body(request)["messages"] == []
+
+
 def test_max_tokens_default_and_no_empty_fields() -> None:
     request = ChatRequest(messages=(UserMessage("hi"),))
     body = Anthropic(settings_for(KIND)).build_body(request)
