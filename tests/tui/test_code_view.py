@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pygments.lexers import get_lexer_for_filename
+from pygments.token import Keyword, Text, Whitespace
 from rich.style import Style
+from rich.syntax import Syntax
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
@@ -297,6 +300,93 @@ async def test_complete_small_file_is_synchronous_and_append_reopens() -> None:
         assert not view.is_complete and not view.is_highlight_final
         await pilot.pause()
         assert view.text.endswith("x = 2\n")
+
+
+def reference_colours(text: str, path: str) -> list[list[str | None]]:
+    """Per-character colours of every line from one whole-file lex (monokai, Text = plain)."""
+    theme = Syntax.get_theme("monokai")
+    lexer = get_lexer_for_filename(path, stripnl=False, ensurenl=False)
+    lines: list[list[str | None]] = [[]]
+    for token_type, value in lexer.get_tokens(text):
+        plain = token_type in Text or token_type in Whitespace
+        colour = theme.get_style_for_token(token_type).color
+        hex_colour = None if plain or colour is None else colour.get_truecolor().hex
+        for index, part in enumerate(value.split("\n")):
+            if index:
+                lines.append([])
+            lines[-1].extend([hex_colour] * len(part))
+    return lines
+
+
+def shown_colours(view: CodeView, row: int, plain: str) -> list[str | None]:
+    """Per-character colours of the code part of a rendered row (plain colour as None)."""
+    gutter = max(3, len(str(view.line_count))) + 2
+    colours: list[str | None] = []
+    for segment in view.render_line(row):
+        style = segment.style or Style()
+        colour = style.color.get_truecolor().hex if style.color else None
+        colours.extend([None if colour == plain else colour] * len(segment.text))
+    return colours[gutter:]
+
+
+MIXED = (
+    SAMPLE
+    + "'''\nA module-level string\n# not a comment\n'''\n"
+    + "# a comment with 'quotes'\nx = 1  # trailing\n"
+    + "def g():\n    return [i for i in range(3)] + [\"a\\nb\", r'c']\n"
+    + "/* stray */ y = {'k': 0x1F, \"s\": f'{x!r}'}\n"
+)
+
+
+async def test_colours_match_a_whole_file_lex_when_streamed_and_after_complete() -> None:
+    app = Host(CodeView("mixed.py"))
+    async with app.run_test(size=(100, 40)) as pilot:
+        view = app.view
+        for index, piece in enumerate(chunks(MIXED, 5)):
+            view.append(piece)
+            if index % 7 == 0:
+                await pilot.pause()
+        await settle(pilot, view)
+        assert view.rich_style.color is not None
+        plain = view.rich_style.color.get_truecolor().hex
+        expected = reference_colours(MIXED, "mixed.py")
+        assert view.line_count <= view.size.height  # every line is on screen
+        for mode in ("streamed", "complete"):
+            for row in range(view.line_count):
+                width = len(view.line(row))
+                assert shown_colours(view, row, plain)[:width] == expected[row], (mode, row)
+            view.complete()
+            assert view.is_highlight_final
+
+
+async def test_token_colours_follow_a_light_theme() -> None:
+    app = Host(CodeView("t.py"))
+    async with app.run_test() as pilot:
+        app.view.append(SAMPLE)
+        await pilot.pause()
+        assert segment_colour(app.view.render_line(8), "def") == KEYWORD_COLOUR
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = Syntax.get_theme("default").get_style_for_token(Keyword).color
+        assert light is not None
+        assert segment_colour(app.view.render_line(8), "def") == light.get_truecolor().hex
+
+
+async def test_clear_empties_the_view() -> None:
+    app = Host(CodeView("c.py"))
+    async with app.run_test() as pilot:
+        view = app.view
+        view.append("a = 1\n" * 100)
+        view.complete()
+        await settle(pilot, view)
+        view.clear()
+        await settle(pilot, view)
+        assert (view.text, view.line_count, view.size_bytes) == ("", 0, 0)
+        assert view.virtual_size.height == 0 and view.following and not view.is_complete
+        assert rows(view)[0].strip() == ""
+        view.append("b = 2\n")
+        await settle(pilot, view)
+        assert rows(view)[0].startswith("   1 b = 2")
 
 
 # Display -------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from rich.style import Style
 from rich.syntax import Syntax
 from textual import events
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -60,7 +60,7 @@ LONG_LINE = 4_000
 FINAL_SLICE_SECONDS = 0.005
 """Time budget of one slice of the final full-file lex."""
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _Tokens = tuple["array[int]", list[_TokenType]]
 
 
@@ -174,8 +174,10 @@ class CodeView(ScrollView, can_focus=True):
         self._theme_name = ""
         self._token_styles: dict[_TokenType | None, Style] = {}
         self._strips: LRUCache[int, Strip] = LRUCache(1024)
+        self._rows: LRUCache[int, tuple[Strip, tuple[object, ...], Strip]] = LRUCache(256)
         self._sync_scheduled = False
         self._final_job: _FinalPass | None = None
+        self._frame_styles: tuple[Style, Style, Style] | None = None
         self._reset()
         if path is not None:
             self.set_language_from_path(path)
@@ -361,10 +363,6 @@ class CodeView(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         self.following = round(new_value) >= self.max_scroll_y
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._token_styles.clear()
-
     # Final full-file highlight ---------------------------------------------------------------
 
     def _start_final_pass(self) -> None:
@@ -405,8 +403,6 @@ class CodeView(ScrollView, can_focus=True):
 
     def _token_style(self, token_type: _TokenType | None) -> Style:
         styles = self._token_styles
-        if not styles:
-            self._theme_name = "monokai" if self.app.current_theme.dark else "default"
         style = styles.get(token_type)
         if style is None:
             if token_type is None or token_type in Text or token_type in Whitespace:
@@ -515,22 +511,49 @@ class CodeView(ScrollView, can_focus=True):
 
     # Rendering -------------------------------------------------------------------------------
 
+    def _current_styles(self) -> tuple[Style, Style, Style]:
+        theme_name = "monokai" if self.app.current_theme.dark else "default"
+        if theme_name != self._theme_name:  # token colours follow the app's dark/light theme
+            self._theme_name = theme_name
+            self._token_styles.clear()
+            self._strips.clear()
+        # Full (not partial) component styles: partial ones drop alpha blending.
+        return (
+            self.rich_style,
+            self.get_component_rich_style("code-view--gutter"),
+            self.get_component_rich_style("code-view--cursor-line"),
+        )
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Resolving CSS styles walks the ancestors: do it once per repaint, not once per row.
+        self._frame_styles = self._current_styles()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame_styles = None
+
     def render_line(self, y: int) -> Strip:
         """Render row `y` of the view: gutter plus the horizontally scrolled code."""
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
-        base = self.rich_style
+        base, gutter_style, cursor_style = self._frame_styles or self._current_styles()
         if index >= self.line_count:
             return Strip.blank(width, base)
         gutter_width = self._gutter_width()
-        # Full (not partial) component styles: partial ones drop alpha blending.
-        gutter_style = self.get_component_rich_style("code-view--gutter")
-        gutter = Strip([Segment(f" {index + 1:>{gutter_width - 2}} ", gutter_style)], gutter_width)
         style = base
         if not self._complete and index == len(self._lines):
-            style = self.get_component_rich_style("code-view--cursor-line")
+            style = cursor_style
+        code = self._code_strip(index)
+        # While following, every row moves up each frame: reuse the finished row if nothing
+        # that shapes it changed (a Strip is costly to build; a tuple compare is not).
+        key = (scroll_x, width, gutter_width, style, gutter_style)
+        cached = self._rows.get(index)
+        if cached is not None and cached[0] is code and cached[1] == key:
+            return cached[2]
+        gutter = Strip([Segment(f" {index + 1:>{gutter_width - 2}} ", gutter_style)], gutter_width)
         code_width = max(0, width - gutter_width)
-        code = self._code_strip(index).apply_style(style)
-        code = code.crop_extend(scroll_x, scroll_x + code_width, style)
-        return Strip.join([gutter, code]).crop(0, width)
+        body = code.apply_style(style).crop_extend(scroll_x, scroll_x + code_width, style)
+        row = Strip.join([gutter, body]).crop(0, width)
+        self._rows[index] = (code, key, row)
+        return row
