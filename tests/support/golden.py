@@ -79,6 +79,6 @@ def check_golden(body: dict[str, Any], path: Path, update: bool = False) -> None
     text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     if update or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
         raise AssertionError(f"golden file written: {path}; review it and rerun")
-    assert json.loads(path.read_text()) == json.loads(text)
+    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(text)
