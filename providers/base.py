@@ -165,6 +165,9 @@ class HTTPProvider(ABC):
             raise Timeout(self._timeout_message(exc)) from None
         except httpx.UnsupportedProtocol as exc:  # a bad base_url: retrying cannot help
             raise ConnectionFailed(self._connection_message(exc), retryable=False) from None
+        except httpx.InvalidURL as exc:  # not an httpx.HTTPError: would escape unmapped
+            message = f"invalid API address: {self.scrub(str(exc))}"
+            raise ConnectionFailed(message, retryable=False) from None
         except httpx.TransportError as exc:
             raise ConnectionFailed(self._connection_message(exc)) from None
         except httpx.DecodingError as exc:  # e.g. a corrupt gzip body; not a TransportError

@@ -502,6 +502,14 @@ async def test_base_url_without_http_scheme_fails_once(make: Make) -> None:
     assert "unsupported protocol" in str(err) and sleeps == [] and events == []
 
 
+async def test_malformed_base_url_is_mapped_not_raised_raw(make: Make) -> None:
+    sleeps = Sleeps()
+    events, err = await run(make("http://api\x00.test", sleep=sleeps))
+    assert isinstance(err, ConnectionFailed) and not err.retryable
+    assert str(err).startswith("invalid API address: ") and not CONTROL.search(str(err))
+    assert sleeps == [] and events == []
+
+
 # -- errors inside a 200 stream -----------------------------------------------------------
 
 
