@@ -8,7 +8,7 @@ the text before it; `partial-json-parser` and jiter's partial mode re-parse the 
 
     >>> p = PartialJSON()
     >>> p.feed('{"path": "app.py", "con')
-    []
+    [(('path',), 'app.py')]
     >>> p.feed('tent": "import os\\\\nprint(')
     [(('content',), 'import os\\nprint(')]
     >>> p.value
@@ -30,10 +30,10 @@ What a snapshot (`value`) shows, for any prefix of a valid JSON text:
 Semantics follow `json.loads` exactly: the same whitespace, number forms (`-0` is the int 0,
 big ints, `1E5` is a float), `NaN`/`Infinity`/`-Infinity` accepted as floats, raw control
 characters inside strings rejected, lone surrogate escapes accepted (a lone high surrogate is
-emitted once the next character proves no low half follows). For duplicate keys the last wins
-and keeps the first key's position: when the later value begins it replaces the earlier one in
-`value` (so that snapshot is not a prefix of the earlier one), and its growth events use the
-same path, so concatenated growth for that path is then the old text followed by the new.
+emitted once the next character proves no low half follows). Duplicate keys: the last value
+wins and keeps the first key's position; it replaces the earlier one in `value` as soon as it
+begins (the one exception to "values only grow"), and its growth events reuse the path, so
+the growth concatenated for that path is then the old text followed by the new.
 
 Invalid input raises `PartialJSONError` (a `ValueError`) at the character offset where the
 text stopped being a prefix of any valid JSON text (`tru e` fails at the space, `[1,]` at

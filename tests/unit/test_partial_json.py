@@ -7,6 +7,7 @@ tables. Property tests run with a derandomized hypothesis profile so CI is deter
 
 from __future__ import annotations
 
+import doctest
 import json
 import math
 import re
@@ -20,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from partial_json_parser import loads as pjp_loads
 
+import tui.partial_json
 from tui.partial_json import PartialJSON, PartialJSONError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,6 +138,11 @@ def test_api_example() -> None:
     assert parser.value == {"path": "app.py", "content": "import os\nprint("}
     assert parser.feed(')"}') == [(("content",), ")")]
     assert parser.finish() == {"path": "app.py", "content": "import os\nprint()"}
+
+
+def test_module_docstring_example() -> None:
+    result = doctest.testmod(tui.partial_json)
+    assert result.attempted and not result.failed
 
 
 PREFIXES = [
