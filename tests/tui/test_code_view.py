@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
-from tui.widgets.code_view import CONTEXT_LINES, CodeView
+from tui.widgets.code_view import CONTEXT_LINES, LONG_LINE, CodeView
 
 SAMPLE = '''"""Tiny module."""
 
@@ -145,12 +145,13 @@ async def test_follows_tail_stops_when_user_scrolls_up_and_resumes_at_bottom() -
         assert not view.following
 
         await pilot.press("end")
+        view.append("during\n" * 5)  # text arriving right after the key press
         await settle(pilot, view)
         assert view.following
         view.append("tail\n" * 10)
         await settle(pilot, view)
-        assert view.scroll_offset.y == view.max_scroll_y == 120
-        assert rows(view)[-1].startswith(" 140 tail")
+        assert view.scroll_offset.y == view.max_scroll_y == 125
+        assert rows(view)[-1].startswith(" 145 tail")
 
 
 async def test_many_appends_in_one_frame_are_synced_once() -> None:
@@ -387,6 +388,30 @@ async def test_clear_empties_the_view() -> None:
         view.append("b = 2\n")
         await settle(pilot, view)
         assert rows(view)[0].startswith("   1 b = 2")
+
+
+async def test_very_long_lines_are_shown_plain_without_lexing() -> None:
+    long_line = "def x(): return 1; " * (LONG_LINE // 10)
+    app = Host(CodeView("long.py"))
+    async with app.run_test(size=(60, 24)) as pilot:
+        view = app.view
+        view.append("def short(): pass\n")
+        for piece in chunks(long_line, 512):
+            view.append(piece)
+        await settle(pilot, view)
+        assert view.lexed_lines == 1  # only the short line went through the lexer
+        assert segment_colour(view.render_line(0), "def") == KEYWORD_COLOUR
+        row = view.render_line(1)
+        assert row.text[5:].startswith("def x(): return 1;")
+        code_colours = {segment.style.color for segment in row if segment.style}
+        assert code_colours <= {
+            view.rich_style.color,
+            view.get_component_rich_style("code-view--gutter").color,
+        }
+        view.scroll_to(x=len(long_line), animate=False)  # clamped: the end is at the edge
+        await pilot.pause()
+        assert view.scroll_offset.x == view.max_scroll_x > len(long_line) - 60
+        assert view.render_line(1).text.rstrip().endswith(long_line.rstrip()[-30:])
 
 
 # Display -------------------------------------------------------------------------------------

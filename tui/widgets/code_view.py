@@ -359,6 +359,12 @@ class CodeView(ScrollView, can_focus=True):
         # "allowed"; the target is clamped again once the layout knows the real size.
         self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
+    def action_scroll_end(self) -> None:
+        # Without animation: an animated scroll aims at the tail as it was when the key was
+        # pressed, so while text streams in it would stop short and leave following off.
+        self.following = True
+        self._scroll_to_tail()
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self.following = round(new_value) >= self.max_scroll_y
