@@ -31,3 +31,15 @@ def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+    real_lookup = socket.getaddrinfo
+
+    def lookup(host: object, *args: object, **kwargs: object) -> object:
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host is not None and not (
+            str(host).startswith("127.") or host in ("::1", "localhost")
+        ):
+            raise OSError(f"test tried to resolve a real host: {host!r}")
+        return real_lookup(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)

@@ -61,7 +61,9 @@ class LoopbackServer:
         self.requests: list[Recorded] = []
         self.closed_early = 0  # responses whose client went away before the end
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
