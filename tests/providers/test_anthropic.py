@@ -9,7 +9,6 @@ never from the adapter's output.
 from __future__ import annotations
 
 import json
-import random
 import re
 from typing import Any
 
@@ -37,9 +36,11 @@ from tests.support.replay import (
     collect,
     fold,
     pieces_of,
+    random_pieces,
     replay,
     settings_for,
     summarize,
+    until_error,
 )
 
 KIND = "anthropic"
@@ -104,17 +105,9 @@ OVERLOADED = {
 
 async def events_until_error(body: bytes, size: int = 5) -> tuple[list[StreamEvent], Exception]:
     """Events yielded before the stream raised, and the error (retries off)."""
-    provider = create_provider(
-        settings_for(KIND, max_retries=0), transport=_transport([body], size)
-    )
-    events: list[StreamEvent] = []
-    try:
-        with pytest.raises(StreamError) as info:
-            async for event in provider.stream(ChatRequest(messages=(UserMessage("hi"),))):
-                events.append(event)
-    finally:
-        await provider.aclose()
-    return events, info.value
+    events, err = await until_error(KIND, pieces_of(body, size))
+    assert isinstance(err, StreamError), err
+    return events, err
 
 
 def _transport(bodies: list[bytes], size: int, seen: list[httpx.Request] | None = None) -> Any:
@@ -284,12 +277,6 @@ def test_fixture_values_are_real() -> None:
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))
 async def test_recorded_stream(fixture: str) -> None:
     assert summarize(await replay(KIND, fixture)) == EXPECTED[fixture]
-
-
-def random_pieces(body: bytes, seed: int) -> list[bytes]:
-    rng = random.Random(seed)
-    cuts = sorted(rng.sample(range(1, len(body)), rng.randint(1, 40)))
-    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))

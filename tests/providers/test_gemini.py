@@ -9,7 +9,6 @@ prefix and uniqueness separately.
 from __future__ import annotations
 
 import json
-import random
 import re
 from typing import Any
 
@@ -38,10 +37,11 @@ from tests.support.replay import (
     collect,
     fold,
     pieces_of,
+    random_pieces,
     replay,
     settings_for,
     summarize,
-    transport_for,
+    until_error,
 )
 
 KIND = "gemini"
@@ -68,16 +68,9 @@ def sse(*chunks: dict[str, Any]) -> bytes:
 
 async def stream_until_error(body: bytes, size: int = 7) -> tuple[list[StreamEvent], Exception]:
     """Events yielded before the stream raised, and the error (retries off)."""
-    events: list[StreamEvent] = []
-    transport = transport_for(pieces_of(body, size))
-    provider = create_provider(settings_for(KIND, max_retries=0), transport=transport)
-    try:
-        with pytest.raises(StreamError) as info:
-            async for event in provider.stream(ChatRequest(messages=(UserMessage("hi"),))):
-                events.append(event)
-    finally:
-        await provider.aclose()
-    return events, info.value
+    events, err = await until_error(KIND, pieces_of(body, size))
+    assert isinstance(err, StreamError), err
+    return events, err
 
 
 def call(name: str, arguments: dict[str, Any], echo: str | None = None) -> dict[str, Any]:
@@ -208,12 +201,6 @@ async def test_recorded_stream(fixture: str) -> None:
     assert summarize(message, keep_ids=False) == EXPECTED[fixture]
     ids = [c.id for c in message.tool_calls]
     assert all(i.startswith("call_") for i in ids) and len(set(ids)) == len(ids)
-
-
-def random_pieces(body: bytes, seed: int) -> list[bytes]:
-    rng = random.Random(seed)
-    cuts = sorted(rng.sample(range(1, len(body)), rng.randint(1, 40)))
-    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))

@@ -8,7 +8,6 @@ their ``call_`` prefix and uniqueness separately.
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import pytest
@@ -26,10 +25,11 @@ from tests.support.replay import (
     collect,
     fold,
     pieces_of,
+    random_pieces,
     replay,
     settings_for,
     summarize,
-    transport_for,
+    until_error,
 )
 
 KIND = "ollama"
@@ -59,19 +59,11 @@ def final(reason: str = "stop", content: str = "") -> dict[str, Any]:
     }
 
 
-async def stream_until_error(body: bytes) -> tuple[list[StreamEvent], Exception]:
+async def stream_until_error(body: bytes, size: int = 6) -> tuple[list[StreamEvent], Exception]:
     """Events yielded before the stream raised, and the error (retries off)."""
-    events: list[StreamEvent] = []
-    provider = create_provider(
-        settings_for(KIND, max_retries=0), transport=transport_for(pieces_of(body, 6))
-    )
-    try:
-        with pytest.raises(StreamError) as info:
-            async for event in provider.stream(ChatRequest(messages=(UserMessage("hi"),))):
-                events.append(event)
-    finally:
-        await provider.aclose()
-    return events, info.value
+    events, err = await until_error(KIND, pieces_of(body, size))
+    assert isinstance(err, StreamError), err
+    return events, err
 
 
 def call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -117,12 +109,6 @@ async def test_recorded_stream(fixture: str) -> None:
     assert summarize(message, keep_ids=False) == EXPECTED[fixture]
     ids = [c.id for c in message.tool_calls]
     assert all(i.startswith("call_") for i in ids) and len(set(ids)) == len(ids)
-
-
-def random_pieces(body: bytes, seed: int) -> list[bytes]:
-    rng = random.Random(seed)
-    cuts = sorted(rng.sample(range(1, len(body)), rng.randint(1, 40)))
-    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))

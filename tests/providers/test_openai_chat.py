@@ -12,7 +12,6 @@ the golden test pins the whole request body.
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 import httpx
@@ -35,11 +34,14 @@ from tests.support.loopback import LoopbackServer, Reply, split_every
 from tests.support.replay import (
     FIXTURES,
     body_from_fixture,
+    fold,
     pieces_of,
+    random_pieces,
     replay,
     settings_for,
     summarize,
     transport_for,
+    until_error,
 )
 
 KIND = "openai"
@@ -266,18 +268,8 @@ async def fold_until_error(
     pieces: list[bytes], kind: str = KIND, **settings: Any
 ) -> tuple[dict[str, Any], ProviderError | None]:
     """Fold events as they arrive; return the partial message and the error, if any."""
-    provider = create_provider(
-        settings_for(kind, max_retries=0, **settings), transport=transport_for(pieces)
-    )
-    acc = Accumulator(kind)
-    try:
-        async for event in provider.stream(REQUEST):
-            acc.add(event)
-    except ProviderError as err:
-        return summarize(acc.message()), err
-    finally:
-        await provider.aclose()
-    return summarize(acc.message()), None
+    events, err = await until_error(kind, pieces, REQUEST, **settings)
+    return summarize(fold(kind, events)), err
 
 
 def sse(*payloads: Any, done: bool = True) -> bytes:
@@ -302,16 +294,10 @@ def fragment(index: int | None, call_id: str | None, name: str | None, args: Any
     return out
 
 
-def random_cuts(body: bytes, seed: int, count: int = 20) -> list[bytes]:
-    """``body`` cut at ``count`` seeded random points."""
-    cuts = sorted(random.Random(seed).sample(range(1, len(body)), min(count, len(body) - 1)))
-    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
-
-
 def cuttings(body: bytes) -> list[tuple[str, list[bytes]]]:
     """Every piece size from 1 to 64 bytes, then three seeded random cuttings."""
     out = [(f"{size}-byte pieces", pieces_of(body, size)) for size in range(1, 65)]
-    out += [(f"random cuts, seed {seed}", random_cuts(body, seed)) for seed in (1, 2, 3)]
+    out += [(f"random cuts, seed {seed}", random_pieces(body, seed, 20)) for seed in (1, 2, 3)]
     return out
 
 

@@ -9,6 +9,7 @@ a folded message to plain data for exact comparison with expected results.
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import httpx
 from providers import create_provider
 from providers.accumulate import Accumulator
 from providers.conversation import AssistantMessage, ChatRequest, ReasoningPart, UserMessage
+from providers.errors import ProviderError
 from providers.events import StreamEvent
 from providers.settings import ProviderSettings, Secret
 
@@ -47,6 +49,14 @@ def pieces_of(body: bytes, size: int) -> list[bytes]:
     return [body[i : i + size] for i in range(0, len(body), size)]
 
 
+def random_pieces(body: bytes, seed: int, count: int | None = None) -> list[bytes]:
+    """``body`` cut at seeded random points (``count`` cuts, else 1 to 40 of them)."""
+    rng = random.Random(seed)
+    wanted = count if count is not None else rng.randint(1, 40)
+    cuts = sorted(rng.sample(range(1, len(body)), min(wanted, len(body) - 1)))
+    return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
+
+
 def transport_for(pieces: Sequence[bytes], status: int = 200) -> httpx.MockTransport:
     """A transport answering every request with ``pieces`` as a streamed body."""
 
@@ -71,6 +81,25 @@ async def collect(kind: str, pieces: Sequence[bytes], **kw: Any) -> list[StreamE
         return [event async for event in provider.stream(request)]
     finally:
         await provider.aclose()
+
+
+async def until_error(
+    kind: str, pieces: Sequence[bytes], request: ChatRequest | None = None, **kw: Any
+) -> tuple[list[StreamEvent], ProviderError | None]:
+    """Events yielded before the stream raised, and the error (None if none); no retries."""
+    provider = create_provider(
+        settings_for(kind, max_retries=0, **kw), transport=transport_for(pieces)
+    )
+    request = request or ChatRequest(messages=(UserMessage("hi"),))
+    events: list[StreamEvent] = []
+    try:
+        async for event in provider.stream(request):
+            events.append(event)
+    except ProviderError as err:
+        return events, err
+    finally:
+        await provider.aclose()
+    return events, None
 
 
 def fold(kind: str, events: Sequence[StreamEvent]) -> AssistantMessage:
