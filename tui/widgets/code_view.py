@@ -17,6 +17,10 @@ Exact colours at the end. `complete()` lexes the whole file once (O(n), sliced o
 big files, so the UI stays responsive) and keeps the result as two flat arrays (token start
 offsets and token types); each visible line then finds its tokens by bisection.
 
+Per frame, CSS styles are resolved once (in `render_lines`), and a finished row (gutter plus
+cropped code) is reused while its code strip, scroll offset, width and styles are unchanged, so
+rows that merely move up as the view follows the tail cost a dictionary lookup.
+
 The text is data: it is never parsed as markup. Control characters and lone surrogates are
 shown as U+FFFD (callers should sanitize first; this only keeps the widget from writing them).
 """
