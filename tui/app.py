@@ -134,12 +134,10 @@ class ChatApp(App[int]):
             self.queue.append(text)
             await self.query_one("#queue").mount(UserMessage(text, queued=True))
             return
-        await self.send(text)
+        self.send(text)
 
-    async def send(self, text: str) -> None:
-        """Show the user's message and start the turn."""
-        await self.conversation.add(UserMessage(text))
-        self.conversation.follow()
+    def send(self, text: str) -> None:
+        """Start a turn (the worker shows the user's message first)."""
         self._start_turn(text)
 
     def _start_turn(self, prompt: str | None) -> None:
@@ -151,6 +149,9 @@ class ChatApp(App[int]):
     async def _run_turn(self, prompt: str | None) -> None:
         session = self.runtime.session
         turn = AssistantTurn()
+        if prompt is not None:
+            await self.conversation.add(UserMessage(prompt))
+        self.conversation.follow()
         await self.conversation.add(turn)
         renderer = self._renderer = TurnRenderer(self.conversation, turn, self.clock)
         events = session.send(prompt) if prompt is not None else session.retry()
@@ -220,7 +221,7 @@ class ChatApp(App[int]):
         if self._last_status in OK_STATUSES:
             text = self.queue.pop(0)
             await queued.children[0].remove()
-            await self.send(text)
+            self.send(text)
             return
         # Cancelled or failed: give the queued prompts back to the user rather than send them.
         restored = "\n\n".join([*self.queue, self.prompt.text] if self.prompt.text.strip()
@@ -264,7 +265,6 @@ class ChatApp(App[int]):
     def action_retry(self) -> None:
         """Run the last failed or cancelled request again."""
         if self.check_action("retry", ()):
-            self.conversation.follow()
             self._start_turn(None)
 
     async def action_new_conversation(self) -> None:

@@ -140,6 +140,7 @@ class ToolCard(Vertical, can_focus=True):
         self._call: ToolCall | None = None
         self._future: asyncio.Future[Approval] | None = None
         self.refused = False
+        self._composed = False  # children exist (is_mounted is still False in on_mount)
         self._saved_call = call
         self.result: ToolResult | None = None
         """A saved result to show on mount (a loaded transcript)."""
@@ -153,6 +154,7 @@ class ToolCard(Vertical, can_focus=True):
             yield Static(id="args")
 
     def on_mount(self) -> None:
+        self._composed = True
         if self._saved_call is not None:  # from a transcript: show it finished
             self.ready(self._saved_call)
             if self.result is not None:
@@ -168,8 +170,7 @@ class ToolCard(Vertical, can_focus=True):
         self.remove_class(f"-{old}")
         self.add_class(f"-{new}")
         self._dirty = True
-        if self.is_mounted:
-            self.flush()
+        self.flush()
 
     # Streaming ------------------------------------------------------------------------------
 
@@ -210,7 +211,7 @@ class ToolCard(Vertical, can_focus=True):
 
     def flush(self) -> None:
         """Apply what arrived since the last frame (called at most once a frame)."""
-        if not self._dirty or not self.is_mounted:
+        if not self._dirty or not self._composed:
             return
         self._dirty = False
         if self.is_save:
@@ -254,7 +255,7 @@ class ToolCard(Vertical, can_focus=True):
         return header
 
     def _line_count(self) -> int:
-        return self.query_one(CodeView).line_count if self.is_mounted else self._lines
+        return self.query_one(CodeView).line_count if self._composed else self._lines
 
     def _rate(self) -> str:
         if self._first_content is None or self.state != "streaming":

@@ -1,0 +1,722 @@
+"""Pilot tests of ChatApp: every user flow, against a scripted provider or the offline demo."""
+
+from __future__ import annotations
+
+import argparse
+
+from textual.widgets import Input
+from textual.widgets._markdown import MarkdownFence
+
+from providers.conversation import ToolResult, UserMessage as UserMsg
+from providers.errors import RateLimitError, ServerError
+from providers.events import Finish, Retrying, TextDelta, ToolCallDelta, ToolCallEnd, ToolCallStart
+from tests.tui.scripted import (
+    Pause,
+    ScriptedProvider,
+    call_events,
+    idle,
+    make_app,
+    make_runtime,
+    screen_text,
+    text_reply,
+    texts,
+    tool_reply,
+    wait_for,
+)
+from tui import app as app_module
+from tui.transcript import load
+from tui.widgets import conversation as conversation_module
+from tui.widgets.code_view import CodeView
+from tui.widgets.messages import (
+    AssistantText,
+    AssistantTurn,
+    ErrorNote,
+    ReasoningBlock,
+    TurnNote,
+    UserMessage,
+)
+from tui.widgets.prompt import Prompt
+from tui.widgets.tool_card import ToolCard
+
+SIZE = (100, 40)
+LIFE = "import sys\n\n\ndef main():\n    print('life')\n    return 0\n\n\nsys.exit(main())\n"
+
+
+async def type_and_send(pilot, text: str) -> None:
+    await pilot.click(Prompt)
+    for char in text:
+        await pilot.press("space" if char == " " else char)
+    await pilot.press("enter")
+    # The prompt is cleared by the handler that starts (or queues) the turn.
+    await wait_for(pilot, lambda: pilot.app.prompt.text == "", what="the prompt to be sent")
+
+
+def card(app) -> ToolCard:
+    return app.query(ToolCard).last()
+
+
+# -- send and stream ---------------------------------------------------------------------------
+
+
+async def test_send_streams_text_reasoning_and_a_code_fence(tmp_path, monkeypatch):
+    answer = "Here is code:\n\n```python\nprint('hi')\n```\n\nDone."
+    provider = ScriptedProvider(text_reply(answer, reasoning="Let me think about it."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "hi")
+        await idle(pilot)
+        assert [m.source for m in app.query(UserMessage)] == ["hi"]
+        assert app.query_one(AssistantText).source == answer
+        fence = app.query_one(MarkdownFence)  # the full update() after the stream keeps it
+        assert "print('hi')" in texts([fence])
+        reasoning = app.query_one(ReasoningBlock)
+        assert reasoning.source == "Let me think about it."
+        assert reasoning.collapsed and reasoning.title == "Reasoning"
+        assert app.status_bar.state == "idle"
+        assert "in 12" in str(app.status_bar.render())
+        assert provider.requests[0].messages[-1] == UserMsg("hi")
+        assert app.internal_errors == []
+
+
+async def test_reasoning_is_open_while_it_streams(tmp_path, monkeypatch):
+    pause = Pause()
+    provider = ScriptedProvider([*text_reply("", reasoning="thinking hard")[:-2], pause,
+                                 TextDelta("answer"), Finish("stop")])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "q")
+        await wait_for(pilot, pause.reached.is_set)
+        await wait_for(pilot, lambda: app.query(ReasoningBlock) and
+                       "thinking hard" in texts(app.query(ReasoningBlock)))
+        assert not app.query_one(ReasoningBlock).collapsed
+        pause.release()
+        await idle(pilot)
+        assert app.query_one(ReasoningBlock).collapsed
+
+
+async def test_text_after_a_tool_card_starts_a_new_block_in_order(tmp_path, monkeypatch):
+    provider = ScriptedProvider(
+        tool_reply(call_events("list_files", {"path": "."}), text="Looking."),
+        text_reply("Found nothing."),
+    )
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "list")
+        await idle(pilot)
+        turn = app.query_one(AssistantTurn)
+        kinds = [type(child).__name__ for child in turn.children]
+        assert kinds == ["AssistantText", "ToolCard", "AssistantText"]
+        assert card(app).state == "done"  # read-only tools run without approval
+        assert isinstance(provider.requests[1].messages[-1], ToolResult)
+
+
+# -- the live save_file card -------------------------------------------------------------------
+
+
+async def test_save_file_card_shows_path_and_content_before_the_call_completes(
+        tmp_path, monkeypatch):
+    pause = Pause()
+    call = call_events("save_file", {"path": "src/life.py", "content": LIFE}, size=6,
+                       pause_at=60, pause=pause)
+    provider = ScriptedProvider(tool_reply(call))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "write it")
+        await wait_for(pilot, pause.reached.is_set, what="the pause")
+        view = app.query_one(CodeView)
+        await wait_for(pilot, lambda: "def main" in view.text, what="partial content")
+        live = card(app)
+        assert live.state == "streaming"
+        assert LIFE.startswith(view.text) and view.text != LIFE  # partial, in order
+        header = str(live.query_one("#header").render())
+        assert "src/life.py" in header and "streaming" in header and "lines" in header
+        assert view.language == "Python"
+        assert not view.is_complete
+        assert not (tmp_path / "ws" / "src" / "life.py").exists()
+        pause.release()
+        await wait_for(pilot, lambda: live.state == "approval", what="approval")
+        assert view.text == LIFE.rstrip("\n") + "\n" or view.text == LIFE
+        assert view.is_complete
+        app.action_cancel()
+        await idle(pilot)
+
+
+async def test_call_delivered_in_one_piece_shows_receiving_then_renders(tmp_path, monkeypatch):
+    pause = Pause()
+    provider = ScriptedProvider([
+        ToolCallStart(0, "c1", "list_files"), pause,
+        ToolCallDelta(0, '{"path": ".", "pattern": "*.py"}'), ToolCallEnd(0),
+        Finish("tool_calls"),
+    ])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "ls")
+        await wait_for(pilot, pause.reached.is_set)
+        await wait_for(pilot, lambda: app.query(ToolCard))
+        await pilot.pause(0.1)
+        live = card(app)
+        assert live.state == "receiving"
+        assert live.query_one("#receiving").display
+        assert "receiving" in str(live.query_one("#header").render())
+        pause.release()
+        await idle(pilot)
+        assert not live.query_one("#receiving").display
+        shown = texts([live.query_one("#args")])
+        assert '"pattern": "*.py"' in shown
+
+
+# -- approval ----------------------------------------------------------------------------------
+
+
+def save_then_text(path: str = "demo/out.py", content: str = LIFE, text: str = "Saved."):
+    return (tool_reply(call_events("save_file", {"path": path, "content": content})),
+            text_reply(text))
+
+
+async def test_approve_with_y_writes_the_file_and_returns_focus(tmp_path, monkeypatch):
+    provider = ScriptedProvider(*save_then_text())
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "save")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.pause()
+        live = card(app)
+        assert app.focused is live  # so y cannot land in the prompt
+        assert "Approve?" in screen_text(app)
+        assert app.status_bar.state == "approval"
+        target = tmp_path / "ws" / "demo" / "out.py"
+        assert not target.exists()  # nothing runs before approval
+        await pilot.press("y")
+        await idle(pilot)
+        assert target.read_text() == LIFE
+        assert live.state == "done"
+        assert app.prompt.text == ""
+        assert app.focused is app.prompt
+        assert "created" in texts(live.query(".result"))
+        assert "Saved." in app.query(AssistantText).last().source
+
+
+async def test_approve_with_the_mouse(tmp_path, monkeypatch):
+    provider = ScriptedProvider(*save_then_text())
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "save")
+        await wait_for(pilot, lambda: app.query("#yes"))
+        await pilot.pause()
+        await pilot.click("#yes")
+        await idle(pilot)
+        assert (tmp_path / "ws" / "demo" / "out.py").read_text() == LIFE
+
+
+async def test_refuse_with_n_and_a_reason_that_reaches_the_model(tmp_path, monkeypatch):
+    provider = ScriptedProvider(*save_then_text(text="Understood."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "save")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.pause()
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.query("#reason"))
+        await pilot.pause()
+        assert isinstance(app.focused, Input)
+        for key in "not now":
+            await pilot.press("space" if key == " " else key)
+        assert card(app).state == "approval"  # y/n/a typed in the reason are just text
+        await pilot.press("enter")
+        await idle(pilot)
+        result = provider.requests[1].messages[-1]
+        assert isinstance(result, ToolResult) and result.is_error
+        assert "not now" in result.content
+        assert not (tmp_path / "ws" / "demo" / "out.py").exists()
+        assert card(app).state == "refused"
+        assert app.focused is app.prompt
+
+
+async def test_refuse_with_escape_sends_no_reason(tmp_path, monkeypatch):
+    provider = ScriptedProvider(*save_then_text())
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "save")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.pause()
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.query("#reason"))
+        await pilot.pause()
+        await pilot.press("escape")
+        await idle(pilot)
+        result = provider.requests[1].messages[-1]
+        assert result.content == "the user refused this call"
+        assert app.query(AssistantTurn).last().status == "stop"  # Escape did not cancel
+
+
+async def test_always_with_a_stops_asking_for_that_tool(tmp_path, monkeypatch):
+    first = save_then_text("a.txt", "one\n")
+    second = save_then_text("b.txt", "two\n")
+    provider = ScriptedProvider(*first, *second)
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "first")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.pause()
+        await pilot.press("a")
+        await idle(pilot)
+        await type_and_send(pilot, "second")
+        await idle(pilot)
+        assert (tmp_path / "ws" / "a.txt").read_text() == "one\n"
+        assert (tmp_path / "ws" / "b.txt").read_text() == "two\n"
+        assert [c.state for c in app.query(ToolCard)] == ["done", "done"]
+
+
+async def test_existing_file_shows_the_diff_before_approval(tmp_path, monkeypatch):
+    runtime = make_runtime(tmp_path, monkeypatch)
+    (tmp_path / "ws" / "demo").mkdir()
+    (tmp_path / "ws" / "demo" / "out.py").write_text(LIFE.replace("life", "old"))
+    provider = ScriptedProvider(*save_then_text())
+    runtime.provider = runtime.session.provider = provider
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "save")
+        await wait_for(pilot, lambda: app.query("#diff"))
+        diff = texts(app.query("#diff"))
+        assert "-    print('old')" in diff and "+    print('life')" in diff
+        await pilot.press("y")
+        await idle(pilot)
+
+
+# -- cancel, queue, retry, errors ---------------------------------------------------------------
+
+
+async def test_escape_cancels_keeps_the_partial_and_the_next_prompt_works(tmp_path, monkeypatch):
+    pause = Pause()
+    provider = ScriptedProvider([TextDelta("partial "), TextDelta("answer"), pause,
+                                 TextDelta(" never"), Finish("stop")], text_reply("second one"))
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "first")
+        await wait_for(pilot, pause.reached.is_set)
+        await pilot.pause(0.1)
+        await pilot.press("escape")
+        await idle(pilot)
+        assert provider.cancelled == 1 and provider.closed == 1  # the stream was closed
+        turn = app.query(AssistantTurn).first()
+        assert turn.status == "cancelled"
+        assert turn.source == "partial answer"
+        assert "cancelled" in texts(turn.query(TurnNote))
+        assert app.status_bar.state == "cancelled"
+        entries = load(runtime.transcript.path).entries
+        assert entries[-1].status == "cancelled" and entries[-1].message.text == "partial answer"
+        await type_and_send(pilot, "again")
+        await idle(pilot)
+        assert app.query(AssistantTurn).last().source == "second one"
+
+
+async def test_escape_while_waiting_for_approval_cancels_without_running(tmp_path, monkeypatch):
+    provider = ScriptedProvider(*save_then_text())
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "save")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.pause()
+        await pilot.press("escape")
+        await idle(pilot)
+        assert card(app).state == "cancelled"
+        assert not app.query("#approval")
+        assert not (tmp_path / "ws" / "demo" / "out.py").exists()
+        assert app.focused is app.prompt
+
+
+async def test_prompt_sent_while_busy_is_queued_then_sent(tmp_path, monkeypatch):
+    pause = Pause()
+    provider = ScriptedProvider([TextDelta("one"), pause, Finish("stop")], text_reply("two"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "first")
+        await wait_for(pilot, pause.reached.is_set)
+        await type_and_send(pilot, "second")
+        await pilot.pause()
+        queued = app.query("#queue UserMessage")
+        assert [q.source for q in queued] == ["second"] and queued.first().has_class("-queued")
+        assert app.queue == ["second"] and len(provider.requests) == 1
+        pause.release()
+        await idle(pilot)
+        assert not app.query("#queue UserMessage")
+        assert provider.requests[1].messages[-1] == UserMsg("second")
+        assert [m.source for m in app.query("#conversation UserMessage")] == ["first", "second"]
+
+
+async def test_queued_prompt_goes_back_to_the_input_after_cancel(tmp_path, monkeypatch):
+    pause = Pause()
+    provider = ScriptedProvider([TextDelta("one"), pause, Finish("stop")])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "first")
+        await wait_for(pilot, pause.reached.is_set)
+        await type_and_send(pilot, "later")
+        await pilot.press("escape")
+        await idle(pilot)
+        assert app.prompt.text == "later"  # typed text is never lost
+        assert len(provider.requests) == 1
+
+
+async def test_error_note_then_retry(tmp_path, monkeypatch):
+    provider = ScriptedProvider([TextDelta("half"), ServerError("server error 500", status=500)],
+                                text_reply("recovered"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "go")
+        await idle(pilot)
+        note = app.query_one(ErrorNote)
+        shown = texts([note])
+        assert "server error 500" in shown and "retry" in shown and "\n" not in shown.strip()
+        assert app.status_bar.state == "error"
+        await pilot.press("ctrl+r")
+        await idle(pilot)
+        assert app.query(AssistantTurn).last().source == "recovered"
+        assert [m for m in provider.requests[1].messages if isinstance(m, UserMsg)] == [
+            UserMsg("go")]
+        assert app.status_bar.state == "idle"
+
+
+async def test_r_on_the_focused_error_note_retries(tmp_path, monkeypatch):
+    provider = ScriptedProvider([RateLimitError("rate limited", status=429)], text_reply("ok!"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "go")
+        await idle(pilot)
+        await pilot.click(ErrorNote)
+        await pilot.press("r")
+        await idle(pilot)
+        assert app.query(AssistantTurn).last().source == "ok!"
+
+
+async def test_unexpected_exception_in_the_worker_becomes_a_note(tmp_path, monkeypatch):
+    provider = ScriptedProvider([TextDelta("x"), RuntimeError("kaboom")], text_reply("fine"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "go")
+        await idle(pilot)
+        assert "internal error: RuntimeError: kaboom" in texts(app.query(ErrorNote))
+        assert app.is_running
+        await type_and_send(pilot, "again")
+        await idle(pilot)
+        assert app.query(AssistantTurn).last().source == "fine"
+
+
+async def test_retrying_shows_in_the_status_bar(tmp_path, monkeypatch):
+    pause = Pause()
+    provider = ScriptedProvider([Retrying(1, 7.0, "HTTP 429 rate limited"), pause,
+                                 *text_reply("ok")])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "go")
+        await wait_for(pilot, pause.reached.is_set)
+        await pilot.pause(0.1)
+        assert "rate limited — retrying in 7 s" in str(app.status_bar.render())
+        pause.release()
+        await idle(pilot)
+
+
+# -- prompt, keys, palette ---------------------------------------------------------------------
+
+
+async def test_up_and_down_recall_earlier_prompts(tmp_path, monkeypatch):
+    provider = ScriptedProvider(text_reply("a"), text_reply("b"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "one")
+        await idle(pilot)
+        await type_and_send(pilot, "two")
+        await idle(pilot)
+        for key in "dra":
+            await pilot.press(key)
+        await pilot.press("up")
+        assert app.prompt.text == "two"
+        await pilot.press("up")
+        assert app.prompt.text == "one"
+        await pilot.press("down")
+        assert app.prompt.text == "two"
+        await pilot.press("down")
+        assert app.prompt.text == "dra"  # the draft comes back
+
+
+async def test_shift_enter_and_ctrl_j_insert_newlines(tmp_path, monkeypatch):
+    provider = ScriptedProvider(text_reply("a"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a", "ctrl+j", "b", "shift+enter", "c")
+        assert app.prompt.text == "a\nb\nc"
+        await pilot.press("enter")
+        await idle(pilot)
+        assert provider.requests[0].messages[-1] == UserMsg("a\nb\nc")
+
+
+async def test_typing_while_streaming_is_kept(tmp_path, monkeypatch):
+    pause = Pause()
+    provider = ScriptedProvider([TextDelta("one"), pause, Finish("stop")])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "first")
+        await wait_for(pilot, pause.reached.is_set)
+        await pilot.press("n", "e", "x", "t")
+        pause.release()
+        await idle(pilot)
+        assert app.prompt.text == "next"
+
+
+async def test_ctrl_n_starts_a_new_conversation(tmp_path, monkeypatch):
+    provider = ScriptedProvider(text_reply("a"))
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "hello")
+        await idle(pilot)
+        old = runtime.transcript.id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert not app.query("#conversation > *")
+        assert runtime.transcript.id != old and runtime.session.history == []
+
+
+async def test_ctrl_y_copies_the_last_answer(tmp_path, monkeypatch):
+    provider = ScriptedProvider(text_reply("first"), text_reply("**second** `x`"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "a")
+        await idle(pilot)
+        await type_and_send(pilot, "b")
+        await idle(pilot)
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "**second** `x`"
+
+
+async def test_ctrl_y_on_a_focused_card_copies_the_file(tmp_path, monkeypatch):
+    provider = ScriptedProvider(*save_then_text())
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "save")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.pause()
+        await pilot.press("ctrl+y")
+        assert app.clipboard == LIFE
+        await pilot.press("y")
+        await idle(pilot)
+
+
+async def palette(pilot, query: str) -> None:
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    for char in query:
+        await pilot.press("space" if char == " " else char)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_palette_export_writes_markdown_into_the_workspace(tmp_path, monkeypatch):
+    provider = ScriptedProvider(text_reply("exported answer"))
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "hello")
+        await idle(pilot)
+        await palette(pilot, "export markdown")
+        target = tmp_path / "ws" / f"{runtime.transcript.id}.md"
+        await wait_for(pilot, target.exists)
+        assert "exported answer" in target.read_text()
+
+
+async def test_palette_switches_provider(tmp_path, monkeypatch):
+    runtime = make_runtime(tmp_path, monkeypatch)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        assert "demo · demo" in str(app.status_bar.render())
+        await palette(pilot, "switch provider backup")
+        assert runtime.provider_config.name == "backup"
+        assert "backup · demo" in str(app.status_bar.render())
+
+
+async def test_palette_toggles_reasoning(tmp_path, monkeypatch):
+    provider = ScriptedProvider(text_reply("a", reasoning="hmm"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "q")
+        await idle(pilot)
+        assert app.query_one(ReasoningBlock).display
+        await palette(pilot, "toggle reasoning")
+        assert not app.query_one(ReasoningBlock).display
+
+
+async def test_palette_opens_a_saved_transcript_and_resumes_it(tmp_path, monkeypatch):
+    provider = ScriptedProvider(*save_then_text("notes.md", "# notes\n", "Wrote notes."),
+                                text_reply("continuing"))
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "remember this")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.pause()
+        await pilot.press("y")
+        await idle(pilot)
+        saved = runtime.transcript.id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await palette(pilot, f"open transcript {saved}")
+        await wait_for(pilot, lambda: runtime.transcript.id == saved, what="resume")
+        await pilot.pause()
+        assert [m.source for m in app.query(UserMessage)] == ["remember this"]
+        resumed = card(app)
+        assert resumed.state == "done" and "notes.md" in str(resumed.query_one("#header").render())
+        assert app.query(AssistantText).last().source == "Wrote notes."
+        await type_and_send(pilot, "more")
+        await idle(pilot)
+        sent = provider.requests[-1].messages
+        assert sent[0] == UserMsg("remember this") and sent[-1] == UserMsg("more")
+        assert len(load(runtime.transcript.path).entries) > 4
+
+
+async def test_demo_end_to_end(tmp_path, monkeypatch):
+    runtime = make_runtime(tmp_path, monkeypatch)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "hello")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        assert "demo/life.py" in str(card(app).query_one("#header").render())
+        await pilot.pause()
+        await pilot.press("y")
+        await idle(pilot)
+        assert (tmp_path / "ws" / "demo" / "life.py").exists()
+        assert "Done:" in app.query(AssistantText).last().source
+        assert app.internal_errors == []
+
+
+# -- scrolling and memory ------------------------------------------------------------------------
+
+
+async def test_scrolling_up_stops_following_and_shows_a_hint(tmp_path, monkeypatch):
+    pause = Pause()
+    long = "\n\n".join(f"Paragraph {i}." for i in range(60))
+    provider = ScriptedProvider([*[TextDelta(p) for p in long.split(" ")], pause,
+                                 TextDelta("\n\nMore."), Finish("stop")])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "long")
+        await wait_for(pilot, pause.reached.is_set)
+        await pilot.pause(0.2)
+        conv = app.conversation
+        assert conv.max_scroll_y > 0 and conv.following
+        conv.scroll_home(animate=False)
+        await pilot.pause(0.1)
+        assert not conv.following
+        pause.release()
+        await idle(pilot)
+        await pilot.pause(0.1)
+        assert conv.scroll_y < conv.max_scroll_y  # it did not jump
+        assert app.query_one("#new-below").display
+        await pilot.click("#new-below")
+        await pilot.pause(0.2)
+        assert conv.following and not app.query_one("#new-below").display
+
+
+async def test_old_turn_widgets_leave_the_dom(tmp_path, monkeypatch):
+    monkeypatch.setattr(conversation_module, "MAX_TURN_WIDGETS", 6)
+    provider = ScriptedProvider(*[text_reply(f"answer {i}") for i in range(6)])
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        for i in range(6):
+            await type_and_send(pilot, f"q{i}")
+            await idle(pilot)
+        assert len(app.conversation.children) == 6
+        assert [m.source for m in app.query(UserMessage)] == ["q3", "q4", "q5"]
+        assert len(load(runtime.transcript.path).entries) == 12  # all kept on disk
+
+
+# -- startup -----------------------------------------------------------------------------------
+
+
+def test_startup_error_is_printed_and_exits_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CHATTUI_DATA_DIR", str(tmp_path))
+    ns = argparse.Namespace(provider=None, model=None, config=tmp_path / "missing.toml",
+                            workspace=tmp_path, resume=None)
+    assert app_module.run_app(ns) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chattui: ") and err.count("\n") == 1
+
+
+async def test_resume_at_startup_shows_the_conversation(tmp_path, monkeypatch):
+    provider = ScriptedProvider(text_reply("first answer"))
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "first question")
+        await idle(pilot)
+    runtime.transcript.close()
+    from tui.runtime import Options, start
+
+    again = start(Options(workspace=tmp_path / "ws", resume="latest"))
+    app = make_app(again, resumed=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert [m.source for m in app.query(UserMessage)] == ["first question"]
+        assert app.query_one(AssistantText).source == "first answer"
+
+
+# -- hostile text --------------------------------------------------------------------------------
+
+HOSTILE = "[bold]b[/] [@click=app.quit]x[/] [TODO] [/ [link=http://e]l x[/]"
+ESCAPES = "A\x1b]52;c;cHduZWQ=\x07B\x1b]0;T\x1b\\C\x1b[2J\x9b31mD"
+
+
+async def test_hostile_text_is_shown_literally_and_fires_nothing(tmp_path, monkeypatch):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "evil.txt").write_text(HOSTILE + "\n" + ESCAPES + "\n")
+    provider = ScriptedProvider(
+        tool_reply(call_events("read_file", {"path": "evil.txt"}), text=HOSTILE + " " + ESCAPES),
+        [TextDelta("ok"), BadRequest(HOSTILE + " [/INST] " + ESCAPES)],
+    )
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "read")
+        await idle(pilot)
+        shown = screen_text(app)
+        assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
+        assert "[@click=app.quit]x[/]" in texts(app.query(ToolCard))  # the tool result
+        assert "ABCD" in texts(app.query(ToolCard))
+        assert HOSTILE.split(" [link")[0] in app.query(AssistantText).first().source
+        note = texts(app.query(ErrorNote))
+        assert "[@click=app.quit]x[/]" in note and "[/INST]" in note and "[TODO]" in note
+        for widget in [*app.query(ErrorNote), *app.query(".result")]:
+            await pilot.click(widget, offset=(2, 0))
+            await pilot.click(widget, offset=(20, 0))
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert app.internal_errors == []
+
+
+async def test_hostile_file_name_and_content_in_the_card(tmp_path, monkeypatch):
+    name = "[bold]x[/]\u202etxt.py"
+    content = "print('[@click=app.quit]q[/]')\n\x1b[31mred\n"
+    provider = ScriptedProvider(*save_then_text(name, content))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "save")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.pause()
+        live = card(app)
+        header = str(live.query_one("#header").render())
+        assert "[bold]x[/]\\u202etxt.py" in header  # bidi override made visible
+        view = live.query_one(CodeView)
+        assert "[@click=app.quit]q[/]" in view.text and "\\x1b[31mred" in view.text
+        assert "\\u202e" in texts(live.query("#approval-title"))
+        await pilot.press("y")
+        await idle(pilot)
+        assert (tmp_path / "ws" / name).read_text() == content
+        assert app.is_running
+
+
+class BadRequest(ServerError):
+    """A 400-ish error whose message carries hostile text."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=400)
