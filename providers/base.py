@@ -26,7 +26,14 @@ import random
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Mapping,
+)
 from typing import Any, ClassVar
 
 import httpx
@@ -150,7 +157,7 @@ class HTTPProvider(ABC):
     async def _attempt(self, body: dict[str, Any]) -> AsyncGenerator[StreamEvent, None]:
         try:
             async with self._client.stream(
-                "POST", self.url(), headers=self.headers(), json=body
+                "POST", self.url(), json=body, auth=_SendHeaders(self)
             ) as response:
                 if response.status_code >= 300:  # redirects are not followed: say where
                     raw = await response.aread()
@@ -238,6 +245,16 @@ class HTTPProvider(ABC):
         text = " ".join(_CONTROL.sub(" ", text).split())
         return text if len(text) <= 300 else text[:299] + "…"
 
+    def unsendable_header(self, name: str) -> ProviderError:
+        """The error for a header value HTTP cannot carry; names the key's source, not the key."""
+        if name.lower() in {k.lower() for k in self.auth_headers()}:
+            what = f"the API key ({self.settings.key_source or 'as configured'})"
+        else:
+            what = f"the configured header {name!r}"
+        return ProviderError(
+            f"{what} cannot be sent: it contains a control or non-ASCII character"
+        )
+
     def stream_error(self, detail: str, *, retryable: bool = False) -> StreamError:
         """An error reported inside a 200 response, scrubbed.
 
@@ -245,6 +262,33 @@ class HTTPProvider(ABC):
         are retried only if nothing was yielded yet.
         """
         return StreamError(self.scrub(detail), retryable=retryable)
+
+
+_SENDABLE = re.compile(r"[\t\x20-\x7e]*")  # what an HTTP/1.1 header value may hold
+
+
+class _SendHeaders(httpx.Auth):
+    """Puts ``provider.headers()`` (the key among them) on the request as it is sent.
+
+    Crash screens print every frame's local variables (THREATS.md finding 4).
+    Passed as ``client.stream(headers=...)``, the header dict is a local of
+    httpx frames for as long as the request is in flight, so any unexpected
+    exception would print the key. Here only the request object holds it, and
+    its repr shows no header. A value that cannot be sent (a pasted key with a
+    curly quote or a newline) is refused by name: httpx would raise with the
+    key in its locals, h11 with the key in its message.
+    """
+
+    def __init__(self, provider: HTTPProvider) -> None:
+        self._provider = provider
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        bad = next((k for k, v in self._provider.headers().items() if not _SENDABLE.fullmatch(v)),
+                   None)
+        if bad is not None:
+            raise self._provider.unsendable_header(bad)
+        request.headers.update(self._provider.headers())
+        yield request
 
 
 async def _aclose(iterator: AsyncIterator[Any]) -> None:

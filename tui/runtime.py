@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ class Runtime:
     provider: HTTPProvider
     session: Session
     transcript: TranscriptWriter
-    env: Mapping[str, str]
+    env: Mapping[str, str] = field(repr=False)  # holds API key variables
 
     @property
     def label(self) -> str:
