@@ -139,14 +139,15 @@ class TextPrinter:
                 self.out.flush()
                 self._line_open = not text.endswith("\n")
             case ToolCallStart(name=name):
-                self._note(f"→ {sanitize(name)} …")
+                self._note(f"→ {visible(name)} …")
             case CallReady(call=call):
                 args = ", ".join(f"{k}={_short(v)}" for k, v in call.arguments.items())
                 bad = f" (invalid: {call.error})" if call.error else ""
-                self._note(f"→ {sanitize(call.name)}({sanitize(args)}){bad}")
+                self._note(f"→ {visible(call.name)}({sanitize(args)}){bad}")
             case ToolRan(result=result):
                 mark = "✗" if result.is_error else "✓"
-                self._note(f"{mark} {sanitize(result.name)}: {_short(result.content, 200)}")
+                # model-chosen name: one visible line, so it cannot forge a summary line
+                self._note(f"{mark} {visible(result.name)}: {_short(result.content, 200)}")
             case Retrying(attempt=n, delay=delay, reason=reason):
                 self._note(f"{sanitize(reason)}; retrying in {delay:.1f} s (retry {n})")
             case RequestFailed(error=error, partial=partial):
