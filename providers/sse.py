@@ -36,8 +36,7 @@ class SSEDecoder:
         self._skip_lf = False  # the last chunk ended in CR; a leading LF belongs to it
         self._first_line = True
         self._event = ""
-        self._data: list[str] = []
-        self._has_data = False
+        self._data: list[str] = []  # non-empty once the pending event has a data line
         self._last_id: str | None = None
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
@@ -47,58 +46,73 @@ class SSEDecoder:
         if self._skip_lf and chunk.startswith(b"\n"):
             chunk = chunk[1:]
         self._skip_lf = chunk.endswith(b"\r")
-        if b"\n" not in chunk and b"\r" not in chunk:
+        end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1
+        if not end:
             self._partial += chunk  # inside a long line: never rescan what came before
             return []
-        lines = (bytes(self._partial) + chunk).splitlines(keepends=True)
-        self._partial = bytearray()
-        if lines and not lines[-1].endswith((b"\n", b"\r")):
-            self._partial += lines.pop()
-        out: list[SSEEvent] = []
-        for raw in lines:
-            event = self._line(raw.rstrip(b"\r\n"))
-            if event is not None:
-                out.append(event)
-        return out
+        complete = chunk[:end]
+        if self._partial:
+            complete = bytes(self._partial) + complete
+            self._partial = bytearray()
+        self._partial += chunk[end:]
+        # CR and LF never occur inside a UTF-8 sequence, so the complete lines
+        # decode as a whole exactly as they would one by one.
+        return self._lines(complete.decode("utf-8", errors="replace"))
 
     def flush(self) -> list[SSEEvent]:
         """End of body: dispatch whatever is pending (see the module note)."""
         out: list[SSEEvent] = []
         if self._partial:
-            event = self._line(bytes(self._partial))
+            out += self._lines(self._partial.decode("utf-8", errors="replace") + "\n")
             self._partial = bytearray()
-            if event is not None:
-                out.append(event)
         event = self._dispatch()
         if event is not None:
             out.append(event)
         return out
 
-    def _line(self, raw: bytes) -> SSEEvent | None:
-        line = raw.decode("utf-8", errors="replace")
+    def _lines(self, text: str) -> list[SSEEvent]:
+        """Interpret complete lines; ``text`` ends with a line ending."""
         if self._first_line:
             self._first_line = False
-            line = line.removeprefix("\ufeff")
-        if not line:
-            return self._dispatch()
+            text = text.removeprefix("\ufeff")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        lines.pop()  # the empty string after the last line ending
+        out: list[SSEEvent] = []
+        data = self._data
+        # The shapes every API sends get the shortest path; _field has the rest.
+        for line in lines:
+            if line.startswith("data: "):
+                data.append(line[6:])
+            elif not line:
+                if data:
+                    out.append(SSEEvent(self._event or "message", "\n".join(data), self._last_id))
+                    data = self._data = []
+                self._event = ""
+            elif line.startswith("event: "):
+                self._event = line[7:]
+            else:
+                self._field(line)
+        return out
+
+    def _field(self, line: str) -> None:
         if line.startswith(":"):
-            return None
+            return
         name, sep, value = line.partition(":")
         if sep and value.startswith(" "):
             value = value[1:]
         if name == "data":
             self._data.append(value)
-            self._has_data = True
         elif name == "event":
             self._event = value
         elif name == "id" and "\x00" not in value:
             self._last_id = value
-        return None
 
     def _dispatch(self) -> SSEEvent | None:
-        event, data, has_data = self._event, self._data, self._has_data
-        self._event, self._data, self._has_data = "", [], False
-        if not has_data:
+        event, data = self._event, self._data
+        self._event, self._data = "", []
+        if not data:
             return None
         return SSEEvent(event or "message", "\n".join(data), self._last_id)
 

@@ -7,7 +7,9 @@ depends on where the network happened to cut the body.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -204,6 +206,70 @@ def test_any_split_decodes_like_the_whole_body(blocks: list[dict], data: st.Data
 def test_byte_at_a_time_decodes_like_the_whole_body(blocks: list[dict]) -> None:
     body, expected = serialize(blocks)
     assert decode_pieces([body[i : i + 1] for i in range(len(body))]) == expected
+
+
+def reference_decode(body: bytes) -> list[SSEEvent]:
+    """The spec read literally: split the whole body, decode and interpret line by line."""
+    events: list[SSEEvent] = []
+    state: dict[str, Any] = {"event": "", "data": None, "id": None}
+
+    def dispatch() -> None:
+        if state["data"] is not None:
+            events.append(SSEEvent(state["event"] or "message", state["data"], state["id"]))
+        state["event"], state["data"] = "", None
+
+    lines = re.split(rb"\r\n|\r|\n", body.removeprefix(b"\xef\xbb\xbf"))
+    tail = lines.pop()  # unterminated: interpreted at the end of the body (module note)
+    for raw in [*lines, tail] if tail else lines:
+        line = raw.decode("utf-8", errors="replace")
+        if not line:
+            dispatch()
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if line.startswith(":"):
+            continue
+        if name == "data":
+            state["data"] = value if state["data"] is None else state["data"] + "\n" + value
+        elif name == "event":
+            state["event"] = value
+        elif name == "id" and "\x00" not in value:
+            state["id"] = value
+    dispatch()
+    return events
+
+
+# Tokens that stress every branch: field names with and without the space,
+# all three line endings, BOMs, invalid and multi-byte UTF-8, and characters
+# str.splitlines() would (wrongly) treat as line ends.
+_TOKENS = st.sampled_from(
+    [b"data", b"event", b"id", b"retry", b":", b": ", b" ", b"x", b"\r", b"\n", b"\r\n"]
+    + [b"\xef\xbb\xbf", b"\xff", b"\xe2\x82", "é世🎉".encode(), b"\x00", b"\x0b\x0c\x1c\x85"]
+    + ["\u2028\u2029".encode()]
+)
+
+
+@PROFILE
+@given(tokens=st.lists(_TOKENS, max_size=40), data=st.data())
+def test_any_bytes_any_split_decode_like_the_reference(
+    tokens: list[bytes], data: st.DataObject
+) -> None:
+    body = b"".join(tokens)
+    cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=8), label="cuts")
+    expected = reference_decode(body)
+    assert decode_whole(body) == expected
+    assert decode_pieces(cut(body, cuts)) == expected
+    assert decode_pieces([body[i : i + 1] for i in range(len(body))]) == expected
+
+
+def test_only_cr_and_lf_end_lines() -> None:
+    # str.splitlines() would also split on these; the SSE grammar does not.
+    body = "data: a\x0bb\x0cc\x1cd\x85e\u2028f\u2029g\n\n".encode()
+    assert decode_whole(body) == [ev("a\x0bb\x0cc\x1cd\x85e\u2028f\u2029g")]
+
+
+def test_invalid_utf8_before_a_line_end_is_replaced_like_a_lone_line() -> None:
+    assert decode_pieces([b"data: \xe2\x82\ndata: \xe2", b"\x82\xac\n\n"]) == [ev("\ufffd\n€")]
 
 
 # -- NDJSON lines ---------------------------------------------------------------------------
