@@ -178,3 +178,22 @@ def test_corrupt_config_is_refused_and_never_rewritten(command: list[str],
         assert home.config.stat().st_mtime_ns == 1_000_000_000, name
     assert not (home.data / "transcripts").exists() or not any(
         (home.data / "transcripts").iterdir())  # nothing started
+
+
+# -- T36: a huge answer ----------------------------------------------------------------------------
+
+
+async def test_five_megabyte_answer_is_saved_whole(server: LoopbackServer, tmp_path: Path) -> None:
+    piece = "".join(chr(0x61 + i % 26) for i in range(1023)) + "\n"  # 1 KiB lines
+    server.script(ROUTE, Reply(chunks([piece] * 5 * 1024)))
+    runtime = Home(tmp_path, "openai", server.base_url + "/v1").start()
+    try:
+        received = 0
+        async for event in runtime.session.send("write a lot"):
+            received += len(getattr(event, "text", "") or "")
+    finally:
+        await runtime.provider.aclose()
+        runtime.transcript.close()
+    assert received == 5 * 1024 * 1024
+    (_, (role, status, text)) = entries(load(runtime.transcript.path))
+    assert (role, status) == ("assistant", "complete") and text == piece * 5 * 1024
