@@ -110,9 +110,10 @@ class Anthropic(HTTPProvider):
             data = loads_event(sse.data, self.stream_error)
             if not isinstance(data, dict):
                 raise self.stream_error(f"unexpected event data: {sse.data[:60]!r}")
-            if sse.event == "error" or data.get("type") == "error":
+            kind = data.get("type")
+            if kind == "error" or sse.event == "error":
                 raise self._error_event(data)
-            for event in state.handle(data):
+            for event in state.handle(kind, data):
                 yield event
             if state.stopped:
                 for end in state.calls.end_all():  # a block the server never closed
@@ -147,17 +148,16 @@ class _StreamState:
         self.stopped = False
         self.stop_reason: str | None = None
 
-    def handle(self, data: dict[str, Any]) -> list[StreamEvent]:
-        """The events for one decoded ``data`` payload."""
-        kind = data.get("type")
-        if kind == "message_start":
-            return self._message_start(data)
+    def handle(self, kind: Any, data: dict[str, Any]) -> list[StreamEvent]:
+        """The events for one decoded ``data`` payload of type ``kind``."""
+        if kind == "content_block_delta":  # nearly every event: test it first
+            return self._block_delta(data.get("index"), data.get("delta") or {})
         if kind == "content_block_start":
             return self._block_start(data.get("index"), data.get("content_block") or {})
-        if kind == "content_block_delta":
-            return self._block_delta(data.get("index"), data.get("delta") or {})
         if kind == "content_block_stop":
             return self._block_stop(data.get("index"))
+        if kind == "message_start":
+            return self._message_start(data)
         if kind == "message_delta":
             delta = data.get("delta") or {}
             self.stop_reason = delta.get("stop_reason") or self.stop_reason
@@ -192,13 +192,13 @@ class _StreamState:
         block = self.blocks.get(index)
         if kind == "text_delta" and block == "text" and delta.get("text"):
             return [TextDelta(delta["text"])]
+        if kind == "input_json_delta" and block == "tool_use":
+            event = self.calls.delta(index, str(delta.get("partial_json", "")))
+            return [event] if event else []
         if kind == "thinking_delta" and block == "thinking" and delta.get("thinking"):
             return [ReasoningDelta(delta["thinking"])]
         if kind == "signature_delta" and block == "thinking":
             return [ReasoningSignature({"signature": delta.get("signature", "")})]
-        if kind == "input_json_delta" and block == "tool_use":
-            event = self.calls.delta(index, str(delta.get("partial_json", "")))
-            return [event] if event else []
         return []
 
     def _block_stop(self, index: Any) -> list[StreamEvent]:
