@@ -85,9 +85,14 @@ class Accumulator:
 
     def add(self, event: StreamEvent) -> None:
         """Fold one event in."""
+        # Cases are tried in order: the per-fragment ones come first.
         match event:
             case TextDelta(text=text):
                 self._current("text").chunks.append(text)
+            case ToolCallDelta(index=index, arguments=fragment):
+                call = self._calls.get(index)
+                if call is not None and call.done is None:
+                    call.chunks.append(fragment)
             case ReasoningDelta(text=text):
                 self._current("reasoning").chunks.append(text)
             case ReasoningSignature(data=data):
@@ -96,10 +101,6 @@ class Accumulator:
                 part = _Open("call", start=event)
                 self._parts.append(part)
                 self._calls[event.index] = part
-            case ToolCallDelta(index=index, arguments=fragment):
-                call = self._calls.get(index)
-                if call is not None and call.done is None:
-                    call.chunks.append(fragment)
             case ToolCallEnd(index=index):
                 call = self._calls.get(index)
                 if call is not None and call.done is None:
