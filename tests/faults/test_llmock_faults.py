@@ -181,6 +181,10 @@ async def test_stream_cut_short_keeps_the_partial_marked_failed(
         mock: LLMock, start: Start, kind: str, fault: str) -> None:
     getattr(mock, fault)(after_chunks=5)
     mock.reply(TEXT, times=2)
+    if fault == "corrupt":
+        # Paced, so llmock sees us hang up after the bad chunk; unpaced it may have written
+        # the whole body into the socket first and then grades the stream as read to the end.
+        mock.pace(20)
     runtime = start(kind)
     events = await collect(runtime.session.send("count"))
     failed = failure(events)
@@ -194,6 +198,7 @@ async def test_stream_cut_short_keeps_the_partial_marked_failed(
     assert entries(transcript) == [("user", "complete", "count"), ("assistant", "failed", partial)]
     assert CUTS[fault] in (transcript.entries[-1].error or "")
     # The user retries the turn: the same request goes out and completes.
+    mock.pace(0)
     retried = await collect(runtime.session.retry())
     assert text_of(retried) == TEXT and retried[-1] == TurnEnded("stop")
     assert mock.requests[1].body == mock.requests[0].body
