@@ -280,14 +280,13 @@ class _Stream:
     def add(self, event: StreamEvent) -> list[SessionEvent]:
         """Sanitize and fold one event; returns what to pass on."""
         out: list[SessionEvent] = []
-        if isinstance(event, TextDelta):
-            event = TextDelta(self._text.feed(event.text))
-            if not event.text:
+        if isinstance(event, TextDelta | ReasoningDelta):
+            sanitizer = self._text if isinstance(event, TextDelta) else self._reasoning
+            clean = sanitizer.feed(event.text)
+            if not clean:
                 return out
-        elif isinstance(event, ReasoningDelta):
-            event = ReasoningDelta(self._reasoning.feed(event.text))
-            if not event.text:
-                return out
+            if clean is not event.text:  # rebuilt only when something was stripped
+                event = type(event)(clean)
         self.acc.add(event)
         out.append(event)
         if isinstance(event, ToolCallEnd):
