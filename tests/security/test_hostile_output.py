@@ -10,13 +10,16 @@ shown in an approval prompt make bidi and zero-width characters visible.
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
 import pty
 import re
 import select
+import struct
 import subprocess
+import termios
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from typing import Any
 import pytest
 
 from providers.conversation import ToolCall
-from tests.faults.harness import Home
+from tests.faults.harness import Home, entries
 from tests.support.loopback import LoopbackServer, Reply
 from tui.pipe import _ask_tty
 from tui.tools.registry import PreparedCall, ToolRegistry
@@ -249,3 +252,67 @@ def test_approval_prompt_shows_hidden_characters(path: str, tmp_path: Path) -> N
 def test_approval_end_of_input_is_a_no(tmp_path: Path) -> None:
     answer = _ask_tty(FakeTTY(""), prepare(tmp_path, "a.txt"))
     assert answer.decision == "no" and not (tmp_path / "a.txt").exists()
+
+
+# -- the TUI on a real pseudo-terminal ----------------------------------------------------------
+
+
+def test_tui_on_a_terminal_never_emits_the_payloads(server: LoopbackServer,
+                                                    tmp_path: Path) -> None:
+    """Textual writes its own escape sequences, so here the payloads' own parts must be absent.
+
+    Textual itself emits CSI and OSC 22 (pointer shape); no OSC 0/2 (title), 8 (link) or
+    52 (clipboard) may appear, nor any C1 control, nor any distinctive part of a payload.
+    """
+    server.script(ROUTE, Reply(sse(*split_text(f"A{HOSTILE}B {MARKUP} ENDMARK"),
+                                   finish("stop"))))
+    home = Home(tmp_path, "openai", server.base_url + "/v1")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
+    proc = subprocess.Popen(home.command(), stdin=slave, stdout=slave, stderr=slave,
+                            env=home.env(TERM="xterm-256color"), cwd=home.workspace,
+                            start_new_session=True)
+    os.close(slave)
+    raw = bytearray()
+
+    def read_until(needle: bytes, limit: float = 30) -> None:
+        deadline = time.monotonic() + limit
+        while needle not in raw and time.monotonic() < deadline and proc.poll() is None:
+            if select.select([master], [], [], 0.1)[0]:
+                try:
+                    raw.extend(os.read(master, 65536))
+                except OSError:
+                    break
+        assert needle in raw, (needle, bytes(raw[-2000:]))
+
+    try:
+        read_until(b"test-model")  # the status bar: the app is up
+        os.write(master, b"go")
+        read_until(b"go")
+        os.write(master, b"\r")
+        read_until(b"ENDMARK")  # the whole answer was rendered
+        os.write(master, b"\x11")  # ctrl+q
+        assert proc.wait(timeout=20) == 0
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            raw.extend(chunk)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    output = bytes(raw)
+    text = output.decode("utf-8")  # strict: no stray 0x9b/0x9d byte
+    assert not re.search("[\x80-\x9f]", text)  # no C1 control, 8-bit or UTF-8 encoded
+    assert set(re.findall(rb"\x1b\](\d*)", output)) <= {b"22"}  # Textual's pointer shape only
+    # CSI payloads look like Textual's own output; every other payload is distinctive
+    for marker in (m for m in MARKERS if not m.startswith(("[", "\u009b"))):
+        assert marker.encode() not in output, marker
+    assert len(server.requests) == 1
+    assert entries(home.latest())[-1] == ("assistant", "complete",
+                                          f"A{VISIBLE}B {MARKUP} ENDMARK")
