@@ -319,7 +319,10 @@ def describe_error(data: Any) -> str:
         return error
     if isinstance(error, dict):
         message = error.get("message") or data.get("message") or ""
-        kind = error.get("type") or error.get("status") or error.get("code") or ""
+        kinds = (error.get("type"), error.get("status"), error.get("code"))
+        # A flat error event ({"type": "error", "code", "message"}) names its event type,
+        # not the kind of error: skip it.
+        kind = next((k for k in kinds if k and k != "error"), "")
         if kind and message and str(kind) not in str(message):
             return f"{message} ({kind})"
         return str(message or kind)

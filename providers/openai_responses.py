@@ -26,7 +26,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, I
 from contextlib import aclosing
 from typing import Any, cast
 
-from providers.base import HTTPProvider, loads_event
+from providers.base import HTTPProvider, describe_error, loads_event
 from providers.conversation import (
     AssistantMessage,
     ChatRequest,
@@ -145,12 +145,8 @@ def error_text(payload: Mapping[str, Any]) -> tuple[str, bool]:
     """
     nested = payload.get("error")
     error: Mapping[str, Any] = nested if isinstance(nested, dict) else payload
-    message = str(error.get("message") or "")
-    code = error.get("code") or error.get("type")
-    code = None if code == "error" else code  # the flat shape's event type, not a code
-    text = f"{message} ({code})" if code and message and str(code) not in message else message
     transient = any(str(error.get(k)) in TRANSIENT_CODES for k in ("code", "type"))
-    return text or str(code or "the server reported an error"), transient
+    return describe_error(payload) or "the server reported an error", transient
 
 
 # -- the stream ---------------------------------------------------------------------------

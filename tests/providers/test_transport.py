@@ -763,6 +763,10 @@ async def test_stream_error_text_is_scrubbed(make: Make) -> None:
             "API key not valid (INVALID_ARGUMENT)",
         ),
         ({"error": "model 'x' not found"}, "model 'x' not found"),  # Ollama
+        (  # Responses API, the flat shape of its reference: "error" is the event type
+            {"type": "error", "code": "server_error", "message": "Try again"},
+            "Try again (server_error)",
+        ),
         (
             {"error": {"message": "rate_limit_exceeded happened", "type": "rate_limit_exceeded"}},
             "rate_limit_exceeded happened",
