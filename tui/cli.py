@@ -137,7 +137,8 @@ def _export(ns: argparse.Namespace) -> int:
 
 
 def _config(ns: argparse.Namespace) -> int:
-    from tui.config import ConfigError, doctor, load_config
+    from tui.config import ConfigError, load_config
+    from tui.keys import doctor
 
     try:
         config = load_config(ns.config)

@@ -15,7 +15,8 @@ from typing import Any
 from providers import create_provider
 from providers.base import HTTPProvider
 from tui import locations
-from tui.config import Config, ConfigError, ProviderConfig, load_config, resolve_settings
+from tui.config import Config, ConfigError, ProviderConfig, load_config
+from tui.keys import resolve_settings
 from tui.session import Approver, Session, refuse_all
 from tui.tools.registry import ToolRegistry
 from tui.transcript import (

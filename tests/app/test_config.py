@@ -1,4 +1,4 @@
-"""Config file loading, key resolution and the doctor report (tui/config.py, tui/locations.py)."""
+"""Config loading, key resolution and the doctor (tui/config.py, tui/keys.py, tui/locations.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import pytest
 
 from providers.settings import Secret
 from tui import config as cfg
-from tui import locations
-from tui.config import ConfigError, doctor, load_config, resolve_settings
+from tui import keys, locations
+from tui.config import ConfigError, load_config
+from tui.keys import doctor, resolve_settings
 
 POSIX_ONLY = pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
 REPO = Path(__file__).resolve().parents[2]
@@ -431,7 +432,7 @@ def test_api_key_cmd_other_failures(tmp_path: Path, extra: str, message: str) ->
 
 
 def test_api_key_cmd_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cfg, "KEY_CMD_TIMEOUT", 0.2)
+    monkeypatch.setattr(keys, "KEY_CMD_TIMEOUT", 0.2)
     p = provider(tmp_path, cmd("import time; print('sk-late', flush=True); time.sleep(60)"))
     with pytest.raises(ConfigError) as info:
         resolve_settings(p, env={})
@@ -456,7 +457,7 @@ def test_api_key_cmd_runs_without_shell_or_terminal(
     ((argv, kwargs),) = calls
     assert argv == (sys.executable, "-c", "import sys; print(repr(sys.stdin.read()))")
     assert not kwargs.get("shell") and kwargs["stdin"] == subprocess.DEVNULL
-    assert kwargs["timeout"] == cfg.KEY_CMD_TIMEOUT == 10.0
+    assert kwargs["timeout"] == keys.KEY_CMD_TIMEOUT == 10.0
 
 
 def test_api_key_cmd_runs_only_when_resolved(tmp_path: Path) -> None:

@@ -27,7 +27,8 @@ from providers.errors import ProviderError
 from providers.settings import ProviderSettings, Secret
 from tests.faults.harness import KEY, KEY_ENV, Home, collect
 from tests.support.loopback import LoopbackServer, Reply
-from tui.config import load_config, resolve_settings
+from tui.config import load_config
+from tui.keys import resolve_settings
 
 # Every adapter that sends a key, with the path its loopback request goes to.
 KEYED = {"openai": "/v1/chat/completions", "openai-responses": "/v1/responses",
