@@ -84,5 +84,9 @@ def ensure_private_dir(path: Path) -> Path:
         OSError: when the directory cannot be created (e.g. a file is in the way).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.mkdir(mode=0o700, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return path
+    os.chmod(path, 0o700)  # mkdir's mode is narrowed by the umask; make it exact
     return path

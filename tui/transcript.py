@@ -45,6 +45,7 @@ from providers.conversation import (
     ToolResult,
     UserMessage,
 )
+from tui import locations
 from tui.transcript_codec import (  # re-exported: callers import everything from here
     Entry,
     Note,
@@ -52,9 +53,8 @@ from tui.transcript_codec import (  # re-exported: callers import everything fro
     dumps,
     message_from_dict,
     message_to_dict,
-    to_json,
-    to_markdown,
 )
+from tui.transcript_export import to_json, to_markdown
 
 try:
     import fcntl
@@ -161,7 +161,7 @@ class TranscriptWriter:
             A writer whose file exists (0o600) but is empty until the first record.
         """
         directory = Path(directory)
-        _ensure_private_dir(directory)
+        locations.ensure_private_dir(directory)
         now = _utcnow()
         conv_id, fd = _new_file(directory, f"{now:%Y%m%d-%H%M%S}")
         meta: dict[str, Any] = dict(id=conv_id, created=_iso(now), provider=provider, model=model)
@@ -542,15 +542,6 @@ def _new_file(directory: Path, stamp: str) -> tuple[str, int]:
         _fsync_dir(directory)
         return conv_id, fd
     raise TranscriptError(f"could not pick an unused transcript id in {directory}")
-
-
-def _ensure_private_dir(directory: Path) -> None:
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        directory.mkdir(mode=0o700)
-    except FileExistsError:
-        return
-    os.chmod(directory, 0o700)  # mkdir's mode is narrowed by the umask; make it exact
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -36,7 +36,7 @@ from providers.conversation import (
 )
 from providers.events import FinishReason, Usage
 from providers.settings import ProviderSettings, Secret
-from tui import transcript, transcript_codec
+from tui import transcript, transcript_export
 from tui.transcript import (
     AmbiguousTranscript,
     Entry,
@@ -567,7 +567,7 @@ def test_markdown_export(tmp_path: Path) -> None:
     assert '(invalid arguments: invalid JSON: unexpected end)\n\n```text\n{"dir": \n```' in md
     assert "**Tool result** `save_file`\n\n```text\nsaved\n```" in md
     assert "**Tool result** `read_file` (error)" in md
-    shown = "\n".join(["line"] * transcript_codec.RESULT_LINES)
+    shown = "\n".join(["line"] * transcript_export.RESULT_LINES)
     assert f"```text\n{shown}\n```\n\n*[truncated: {15000 - len(shown)} more characters]*" in md
     assert "> **Note (error):** HTTP 429[2J rate limited" in md
     assert "## Assistant (incomplete)\n\n```python\nprint(1\n```\n\n*[incomplete" in md
