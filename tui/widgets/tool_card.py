@@ -169,8 +169,7 @@ class ToolCard(Vertical, can_focus=True):
     def watch_state(self, old: str, new: str) -> None:
         self.remove_class(f"-{old}")
         self.add_class(f"-{new}")
-        self._dirty = True
-        self.flush()
+        self._dirty = True  # the header is redrawn by the next flush
 
     # Streaming ------------------------------------------------------------------------------
 
@@ -184,9 +183,9 @@ class ToolCard(Vertical, can_focus=True):
     def feed(self, fragment: str) -> None:
         """Take one raw argument fragment (O(len(fragment)); widgets change in ``flush``)."""
         self._raw_chars += len(fragment)
-        self._dirty = True
         if self.state == "receiving":
             self.state = "streaming"
+        self._dirty = True
         if self._json_error is not None:
             return
         try:
@@ -270,15 +269,15 @@ class ToolCard(Vertical, can_focus=True):
         self._call = call
         self._dirty = True
         if call.error is not None:
-            self.flush()
             self.state = "invalid"
+            self.flush()
             return
         if self.is_save:
             self._finish_content(call.arguments)
         else:
             self._show_args(dict(call.arguments))
-        self.flush()
         self.state = "ready"
+        self.flush()
 
     def _finish_content(self, arguments: Any) -> None:
         self.flush()
@@ -312,11 +311,11 @@ class ToolCard(Vertical, can_focus=True):
     async def ask(self, prepared: PreparedCall) -> Approval:
         """Show the approval prompt and wait for the user's key or click."""
         self.state = "approval"
+        self.flush()
         panel = ApprovalPanel(prepared)
         await self.mount(panel)
         self._future = asyncio.get_running_loop().create_future()
         self.focus()
-        self.scroll_visible(animate=False)
         try:
             return await self._future
         finally:
@@ -352,6 +351,7 @@ class ToolCard(Vertical, can_focus=True):
             return
         self.refused = answer.decision == "no"
         self.state = "refused" if self.refused else "running"
+        self.flush()
         self._future.set_result(answer)
 
     @on(Button.Pressed)
@@ -372,6 +372,7 @@ class ToolCard(Vertical, can_focus=True):
         """The call ran (or was refused): show its result under it."""
         if not self.refused:
             self.state = "failed" if result.is_error else "done"
+        self.flush()
         text = sanitize(result.content)
         lines = text.count("\n") + 1
         body = Static(Text(text), classes="result -error" if result.is_error else "result")
@@ -386,6 +387,7 @@ class ToolCard(Vertical, can_focus=True):
         """The session is running this call now (no approval needed)."""
         if self.state == "ready":
             self.state = "running"
+            self.flush()
 
     def cancel(self) -> None:
         """The turn was cancelled before this call finished."""
