@@ -93,7 +93,7 @@ class ApprovalPanel(Vertical):
         yield Static(Text(visible(self.prepared.title)), id="approval-title")
         preview = self.prepared.preview
         if preview:
-            yield Static(Syntax(shown(sanitize(preview)), "diff", theme="ansi_dark",
+            yield Static(Syntax(shown(sanitize(preview)).rstrip("\n"), "diff", theme="ansi_dark",
                                 background_color="default", word_wrap=True), id="diff")
         yield Static(Text(APPROVE_PROMPT), id="approve-prompt")
         with Horizontal(id="approve-buttons"):
