@@ -240,10 +240,13 @@ class ChatApp(App[int]):
             return Approval("no", "the approval prompt could not be shown")
         await renderer.flush()
         self.status_bar.set_state("approval")
+        # Focus moves (card, reason box) scroll the view; they are not the user scrolling away.
+        following = self.conversation.following
         try:
-            answer = await card.ask(prepared)
+            answer = await card.ask(prepared, then_focus=self.prompt)
         finally:
-            self.prompt.focus()
+            if following:
+                self.conversation.follow()
         self.status_bar.set_state("waiting" if answer.decision == "no" else "running")
         return answer
 

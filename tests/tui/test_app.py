@@ -590,6 +590,24 @@ async def test_demo_end_to_end(tmp_path, monkeypatch):
         assert app.internal_errors == []
 
 
+async def test_answering_the_approval_keeps_following_the_output(tmp_path, monkeypatch):
+    app = make_app(make_runtime(tmp_path, monkeypatch))  # the demo: taller than the screen
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_and_send(pilot, "hello")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.pause(0.1)
+        assert app.conversation.following
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.query("#reason"))
+        await pilot.press("x", "enter")
+        await idle(pilot)
+        await pilot.pause(0.2)
+        conv = app.conversation
+        assert conv.following and conv.scroll_y == conv.max_scroll_y > 0
+        assert not app.query_one("#new-below").display
+        assert "No problem" in app.query(AssistantText).last().source
+
+
 # -- scrolling and memory ------------------------------------------------------------------------
 
 

@@ -53,7 +53,7 @@ class Conversation(VerticalScroll, can_focus=False):
 
     def release_anchor(self) -> None:
         super().release_anchor()
-        self.following = self.scroll_y >= self.max_scroll_y and self.max_scroll_y == 0
+        self.following = False
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)

@@ -30,6 +30,7 @@ from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
+from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Static
 
 from providers.conversation import ToolCall, ToolResult
@@ -308,18 +309,32 @@ class ToolCard(Vertical, can_focus=True):
 
     # Approval -------------------------------------------------------------------------------
 
-    async def ask(self, prepared: PreparedCall) -> Approval:
-        """Show the approval prompt and wait for the user's key or click."""
+    async def ask(self, prepared: PreparedCall, *, then_focus: Widget | None = None) -> Approval:
+        """Show the approval prompt and wait for the user's key or click.
+
+        Args:
+            prepared: the call to approve.
+            then_focus: where focus goes once answered. It moves before the prompt is
+                removed: removing a focused widget makes Textual focus and scroll to some
+                other widget, which would stop the conversation following its output.
+        """
         self.state = "approval"
         self.flush()
         panel = ApprovalPanel(prepared)
         await self.mount(panel)
         self._future = asyncio.get_running_loop().create_future()
-        self.focus()
+        # The question must be on screen (the card may be taller than the view); when the
+        # conversation follows the output this scrolls nothing.
+        self.focus(scroll_visible=False)
+        self.call_after_refresh(panel.scroll_visible, animate=False)
         try:
             return await self._future
         finally:
             self._future = None
+            focused = self.screen.focused
+            if then_focus is not None and focused is not None and (
+                    focused is self or self in focused.ancestors):
+                self.screen.set_focus(then_focus, scroll_visible=False)
             panel.remove()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
