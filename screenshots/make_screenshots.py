@@ -60,8 +60,12 @@ async def main() -> None:
         await pilot.press("enter")
 
     async def approval() -> ToolCard:
-        await until(pilot, lambda: (c := card()) is not None and c.state == "approval"
-                    and c.query("#approve-buttons"))
+        await until(
+            pilot,
+            lambda: (
+                (c := card()) is not None and c.state == "approval" and c.query("#approve-buttons")
+            ),
+        )
         found = card()
         assert found is not None
         await until(pilot, lambda: found.query_one(CodeView).is_highlight_final)
@@ -70,8 +74,9 @@ async def main() -> None:
 
     async with app.run_test(size=SIZE) as pilot:
         await send("Hello! What can you do?")
-        await until(pilot, lambda: (c := card()) is not None
-                    and c.query_one(CodeView).line_count >= 75)
+        await until(
+            pilot, lambda: (c := card()) is not None and c.query_one(CodeView).line_count >= 75
+        )
         shot("streaming")
         await approval()
         await pilot.press("y")

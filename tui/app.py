@@ -41,8 +41,9 @@ from tui.widgets.status import StatusBar
 from tui.widgets.tool_card import ToolCard
 
 FRAME = 1 / 30
-OK_STATUSES = frozenset({"stop", "tool_calls", "length", "content_filter", "refusal", "pause",
-                         "other", "max_steps"})
+OK_STATUSES = frozenset(
+    {"stop", "tool_calls", "length", "content_filter", "refusal", "pause", "other", "max_steps"}
+)
 
 
 class ChatApp(App[int]):
@@ -66,8 +67,13 @@ class ChatApp(App[int]):
         Binding("ctrl+end", "follow", "Follow", show=False),
     ]
 
-    def __init__(self, runtime: Runtime, *, resumed: bool = False,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        resumed: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self.runtime = runtime
         self.resumed = resumed
@@ -119,7 +125,9 @@ class ChatApp(App[int]):
     def busy(self) -> bool:
         """Whether a turn is running."""
         return self._worker is not None and self._worker.state in (
-            WorkerState.PENDING, WorkerState.RUNNING)
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
 
     # Sending ---------------------------------------------------------------------------------
 
@@ -168,8 +176,9 @@ class ChatApp(App[int]):
         else:
             await self._end_turn(renderer, status, reason)
 
-    async def _pump(self, events: AsyncIterator[SessionEvent],
-                    renderer: TurnRenderer) -> tuple[str, str | None]:
+    async def _pump(
+        self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
+    ) -> tuple[str, str | None]:
         status, reason = "failed", None
         async with aclosing(events) as stream:
             async for event in stream:
@@ -200,13 +209,19 @@ class ChatApp(App[int]):
             await renderer.turn.mount(TurnNote(f"stopped: {reason or status}"))
         if not renderer.turn.children:
             await renderer.turn.remove()
-        self.status_bar.set_state({"stop": "idle", "cancelled": "cancelled"}.get(
-            status, "idle" if status in OK_STATUSES else "error"))
+        self.status_bar.set_state(
+            {"stop": "idle", "cancelled": "cancelled"}.get(
+                status, "idle" if status in OK_STATUSES else "error"
+            )
+        )
         self.status_bar.tick()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or event.state not in (
-                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
             return
         self._worker = None
         self._cancelling = False
@@ -224,8 +239,9 @@ class ChatApp(App[int]):
             self.send(text)
             return
         # Cancelled or failed: give the queued prompts back to the user rather than send them.
-        restored = "\n\n".join([*self.queue, self.prompt.text] if self.prompt.text.strip()
-                               else self.queue)
+        restored = "\n\n".join(
+            [*self.queue, self.prompt.text] if self.prompt.text.strip() else self.queue
+        )
         self.queue.clear()
         await queued.remove_children()
         self.prompt.load_text(restored)
@@ -371,8 +387,7 @@ class ChatApp(App[int]):
         await self._reset_view()
         await self.conversation.add(*history_widgets(transcript))
         self.conversation.follow()
-        self.notify(f"resumed {transcript.id} ({len(transcript.entries)} messages)",
-                    markup=False)
+        self.notify(f"resumed {transcript.id} ({len(transcript.entries)} messages)", markup=False)
 
     async def _show_history_of(self, path: Path) -> None:
         try:

@@ -59,37 +59,60 @@ class ChatCommands(Provider):
         """Every entry, in display order."""
         app = self._chat_app
         items = [
-            Command("New conversation", "Start a fresh conversation (ctrl+n)",
-                    app.action_new_conversation),
-            Command("Export Markdown", "Write this conversation as <id>.md in the workspace",
-                    app.action_export),
-            Command("Toggle reasoning", "Show or hide the model's reasoning blocks",
-                    app.action_toggle_reasoning),
+            Command(
+                "New conversation",
+                "Start a fresh conversation (ctrl+n)",
+                app.action_new_conversation,
+            ),
+            Command(
+                "Export Markdown",
+                "Write this conversation as <id>.md in the workspace",
+                app.action_export,
+            ),
+            Command(
+                "Toggle reasoning",
+                "Show or hide the model's reasoning blocks",
+                app.action_toggle_reasoning,
+            ),
             Command("Theme", "Change the colour theme", app.action_change_theme),
         ]
         for name, provider in app.runtime.config.providers.items():
-            items.append(Command(f"Switch provider: {name} ({provider.kind} · {provider.model})",
-                                 "Use this provider and model from the config",
-                                 partial(app.switch_provider, name)))
+            items.append(
+                Command(
+                    f"Switch provider: {name} ({provider.kind} · {provider.model})",
+                    "Use this provider and model from the config",
+                    partial(app.switch_provider, name),
+                )
+            )
         for info in getattr(self, "_transcripts", []):
             title = one_line(info.title or "(untitled)", 60)
-            items.append(Command(f"Open transcript: {title} · {info.id}",
-                                 "Load this saved conversation and continue it",
-                                 partial(app.open_transcript, info.path)))
+            items.append(
+                Command(
+                    f"Open transcript: {title} · {info.id}",
+                    "Load this saved conversation and continue it",
+                    partial(app.open_transcript, info.path),
+                )
+            )
         return items
 
     async def discover(self) -> Hits:
         for command in self.commands():
-            yield DiscoveryHit(Content(command.title), command.run, text=command.title,
-                               help=command.help)
+            yield DiscoveryHit(
+                Content(command.title), command.run, text=command.title, help=command.help
+            )
 
     async def search(self, query: str) -> AsyncIterator[Hit]:
         matcher = self.matcher(query)
         for command in self.commands():
             score = matcher.match(command.title)
             if score > 0:
-                yield Hit(score, _highlight(matcher, command.title), command.run,
-                          text=command.title, help=command.help)
+                yield Hit(
+                    score,
+                    _highlight(matcher, command.title),
+                    command.run,
+                    text=command.title,
+                    help=command.help,
+                )
 
 
 def _highlight(matcher: Any, title: str) -> Content:

@@ -117,9 +117,16 @@ def text_reply(text: str, *, reasoning: str = "", size: int = 5) -> list[Any]:
     return events
 
 
-def call_events(name: str, arguments: dict[str, Any], *, index: int = 0, call_id: str = "",
-                size: int = 7, pause_at: int | None = None, pause: Pause | None = None
-                ) -> list[Any]:
+def call_events(
+    name: str,
+    arguments: dict[str, Any],
+    *,
+    index: int = 0,
+    call_id: str = "",
+    size: int = 7,
+    pause_at: int | None = None,
+    pause: Pause | None = None,
+) -> list[Any]:
     """A tool call whose JSON arguments stream in ``size``-character fragments.
 
     With ``pause``, the stream stops after ``pause_at`` characters of the arguments.
@@ -145,8 +152,9 @@ def tool_reply(*calls: list[Any], text: str = "") -> list[Any]:
     return [*events, Finish("tool_calls")]
 
 
-def make_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: Any = None,
-                 *, approval: str = "ask") -> Runtime:
+def make_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: Any = None, *, approval: str = "ask"
+) -> Runtime:
     """A real runtime over a temporary config, data dir and workspace."""
     workspace = tmp_path / "ws"
     workspace.mkdir(exist_ok=True)
@@ -172,8 +180,9 @@ def make_app(runtime: Runtime, **kwargs: Any) -> ChatApp:
     return ChatApp(runtime, clock=fixed_clock, **kwargs)
 
 
-async def wait_for(pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 10.0,
-                   what: str = "condition") -> None:
+async def wait_for(
+    pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+) -> None:
     """Let the app run until ``predicate()`` is true (fails after ``timeout`` seconds)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
+import os
 
+import pytest
+from rich.console import Console
 from textual.widgets import Input
-from textual.widgets._markdown import MarkdownFence
+from textual.widgets.markdown import MarkdownFence
 
-from providers.conversation import ToolResult, UserMessage as UserMsg
+from providers.conversation import ToolResult
+from providers.conversation import UserMessage as UserMsg
 from providers.errors import RateLimitError, ServerError
 from providers.events import Finish, Retrying, TextDelta, ToolCallDelta, ToolCallEnd, ToolCallStart
 from tests.tui.scripted import (
@@ -80,14 +85,24 @@ async def test_send_streams_text_reasoning_and_a_code_fence(tmp_path, monkeypatc
 
 async def test_reasoning_is_open_while_it_streams(tmp_path, monkeypatch):
     pause = Pause()
-    provider = ScriptedProvider([*text_reply("", reasoning="thinking hard")[:-2], pause,
-                                 TextDelta("answer"), Finish("stop")])
+    provider = ScriptedProvider(
+        [
+            *text_reply("", reasoning="thinking hard")[:-2],
+            pause,
+            TextDelta("answer"),
+            Finish("stop"),
+        ]
+    )
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "q")
         await wait_for(pilot, pause.reached.is_set)
-        await wait_for(pilot, lambda: app.query(ReasoningBlock) and
-                       "thinking hard" in texts(app.query(ReasoningBlock)))
+        await wait_for(
+            pilot,
+            lambda: (
+                app.query(ReasoningBlock) and "thinking hard" in texts(app.query(ReasoningBlock))
+            ),
+        )
         assert not app.query_one(ReasoningBlock).collapsed
         pause.release()
         await idle(pilot)
@@ -114,10 +129,12 @@ async def test_text_after_a_tool_card_starts_a_new_block_in_order(tmp_path, monk
 
 
 async def test_save_file_card_shows_path_and_content_before_the_call_completes(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     pause = Pause()
-    call = call_events("save_file", {"path": "src/life.py", "content": LIFE}, size=6,
-                       pause_at=60, pause=pause)
+    call = call_events(
+        "save_file", {"path": "src/life.py", "content": LIFE}, size=6, pause_at=60, pause=pause
+    )
     provider = ScriptedProvider(tool_reply(call))
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
@@ -143,11 +160,15 @@ async def test_save_file_card_shows_path_and_content_before_the_call_completes(
 
 async def test_call_delivered_in_one_piece_shows_receiving_then_renders(tmp_path, monkeypatch):
     pause = Pause()
-    provider = ScriptedProvider([
-        ToolCallStart(0, "c1", "list_files"), pause,
-        ToolCallDelta(0, '{"path": ".", "pattern": "*.py"}'), ToolCallEnd(0),
-        Finish("tool_calls"),
-    ])
+    provider = ScriptedProvider(
+        [
+            ToolCallStart(0, "c1", "list_files"),
+            pause,
+            ToolCallDelta(0, '{"path": ".", "pattern": "*.py"}'),
+            ToolCallEnd(0),
+            Finish("tool_calls"),
+        ]
+    )
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "ls")
@@ -169,8 +190,10 @@ async def test_call_delivered_in_one_piece_shows_receiving_then_renders(tmp_path
 
 
 def save_then_text(path: str = "demo/out.py", content: str = LIFE, text: str = "Saved."):
-    return (tool_reply(call_events("save_file", {"path": path, "content": content})),
-            text_reply(text))
+    return (
+        tool_reply(call_events("save_file", {"path": path, "content": content})),
+        text_reply(text),
+    )
 
 
 async def test_approve_with_y_writes_the_file_and_returns_focus(tmp_path, monkeypatch):
@@ -288,8 +311,10 @@ async def test_existing_file_shows_the_diff_before_approval(tmp_path, monkeypatc
 
 async def test_escape_cancels_keeps_the_partial_and_the_next_prompt_works(tmp_path, monkeypatch):
     pause = Pause()
-    provider = ScriptedProvider([TextDelta("partial "), TextDelta("answer"), pause,
-                                 TextDelta(" never"), Finish("stop")], text_reply("second one"))
+    provider = ScriptedProvider(
+        [TextDelta("partial "), TextDelta("answer"), pause, TextDelta(" never"), Finish("stop")],
+        text_reply("second one"),
+    )
     runtime = make_runtime(tmp_path, monkeypatch, provider)
     app = make_app(runtime)
     async with app.run_test(size=SIZE) as pilot:
@@ -360,8 +385,9 @@ async def test_queued_prompt_goes_back_to_the_input_after_cancel(tmp_path, monke
 
 
 async def test_error_note_then_retry(tmp_path, monkeypatch):
-    provider = ScriptedProvider([TextDelta("half"), ServerError("server error 500", status=500)],
-                                text_reply("recovered"))
+    provider = ScriptedProvider(
+        [TextDelta("half"), ServerError("server error 500", status=500)], text_reply("recovered")
+    )
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "go")
@@ -374,7 +400,8 @@ async def test_error_note_then_retry(tmp_path, monkeypatch):
         await idle(pilot)
         assert app.query(AssistantTurn).last().source == "recovered"
         assert [m for m in provider.requests[1].messages if isinstance(m, UserMsg)] == [
-            UserMsg("go")]
+            UserMsg("go")
+        ]
         assert app.status_bar.state == "idle"
 
 
@@ -405,8 +432,9 @@ async def test_unexpected_exception_in_the_worker_becomes_a_note(tmp_path, monke
 
 async def test_retrying_shows_in_the_status_bar(tmp_path, monkeypatch):
     pause = Pause()
-    provider = ScriptedProvider([Retrying(1, 7.0, "HTTP 429 rate limited"), pause,
-                                 *text_reply("ok")])
+    provider = ScriptedProvider(
+        [Retrying(1, 7.0, "HTTP 429 rate limited"), pause, *text_reply("ok")]
+    )
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "go")
@@ -548,8 +576,9 @@ async def test_palette_toggles_reasoning(tmp_path, monkeypatch):
 
 
 async def test_palette_opens_a_saved_transcript_and_resumes_it(tmp_path, monkeypatch):
-    provider = ScriptedProvider(*save_then_text("notes.md", "# notes\n", "Wrote notes."),
-                                text_reply("continuing"))
+    provider = ScriptedProvider(
+        *save_then_text("notes.md", "# notes\n", "Wrote notes."), text_reply("continuing")
+    )
     runtime = make_runtime(tmp_path, monkeypatch, provider)
     app = make_app(runtime)
     async with app.run_test(size=SIZE) as pilot:
@@ -614,8 +643,9 @@ async def test_answering_the_approval_keeps_following_the_output(tmp_path, monke
 async def test_scrolling_up_stops_following_and_shows_a_hint(tmp_path, monkeypatch):
     pause = Pause()
     long = "\n\n".join(f"Paragraph {i}." for i in range(60))
-    provider = ScriptedProvider([*[TextDelta(p) for p in long.split(" ")], pause,
-                                 TextDelta("\n\nMore."), Finish("stop")])
+    provider = ScriptedProvider(
+        [*[TextDelta(p) for p in long.split(" ")], pause, TextDelta("\n\nMore."), Finish("stop")]
+    )
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "long")
@@ -655,8 +685,9 @@ async def test_old_turn_widgets_leave_the_dom(tmp_path, monkeypatch):
 
 def test_startup_error_is_printed_and_exits_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CHATTUI_DATA_DIR", str(tmp_path))
-    ns = argparse.Namespace(provider=None, model=None, config=tmp_path / "missing.toml",
-                            workspace=tmp_path, resume=None)
+    ns = argparse.Namespace(
+        provider=None, model=None, config=tmp_path / "missing.toml", workspace=tmp_path, resume=None
+    )
     assert app_module.run_app(ns) == 2
     err = capsys.readouterr().err
     assert err.startswith("chattui: ") and err.count("\n") == 1
@@ -738,3 +769,62 @@ class BadRequest(ServerError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status=400)
+
+
+async def test_markdown_links_from_the_model_open_only_web_urls(tmp_path, monkeypatch):
+    provider = ScriptedProvider(text_reply("see [docs](app.quit) and [web](https://example.com)"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    opened: list[str] = []
+    monkeypatch.setattr(app, "open_url", lambda url, **kw: opened.append(url))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "links")
+        await idle(pilot)
+        block = app.query_one(AssistantText)
+        block.post_message(AssistantText.LinkClicked(block, "app.quit"))
+        block.post_message(AssistantText.LinkClicked(block, "https://example.com"))
+        await pilot.pause()
+        assert opened == ["https://example.com"] and app.is_running
+
+
+async def test_ctrl_q_mid_stream_quits_and_saves_the_partial(tmp_path, monkeypatch):
+    pause = Pause()
+    provider = ScriptedProvider([TextDelta("half an answer"), pause, Finish("stop")])
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "go")
+        await wait_for(pilot, pause.reached.is_set)
+        await pilot.press("ctrl+q")
+    assert provider.cancelled == 1
+    entries = load(runtime.transcript.path).entries
+    assert entries[-1].status == "cancelled" and entries[-1].message.text == "half an answer"
+
+
+async def test_a_crash_outside_the_worker_prints_no_local_variables(tmp_path, monkeypatch):
+    app = make_app(make_runtime(tmp_path, monkeypatch))
+
+    monkeypatch.setenv("CHATTUI_TEST_FAKE_KEY", "sk-very-secret-123")
+
+    def explode() -> None:
+        api_key = os.environ["CHATTUI_TEST_FAKE_KEY"]  # noqa: F841 - must not be printed
+        raise RuntimeError("boom")
+
+    shown: list[str] = []
+    real_panic = app.panic
+
+    def panic(*renderables) -> None:
+        console = Console(file=io.StringIO(), width=120)
+        for renderable in renderables:
+            console.print(renderable)
+        shown.append(console.file.getvalue())
+        real_panic(*renderables)
+
+    monkeypatch.setattr(app, "action_copy", explode)
+    monkeypatch.setattr(app, "panic", panic)
+    with pytest.raises(RuntimeError, match="boom"):
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("ctrl+y")  # handled in the app's loop: Textual's crash path
+            await pilot.pause()
+    printed = "".join(shown)
+    assert "RuntimeError" in printed and "explode" in printed
+    assert "sk-very-secret-123" not in printed

@@ -23,8 +23,10 @@ from tui.widgets.tool_card import ToolCard
 
 SIZE = (110, 42)
 SOURCE = "".join(
-    f"def step_{i}(board):\n    \"\"\"Advance the board by rule {i}.\"\"\"\n"
-    f"    return [row[:] for row in board]  # rule {i}\n\n\n" for i in range(12))
+    f'def step_{i}(board):\n    """Advance the board by rule {i}."""\n'
+    f"    return [row[:] for row in board]  # rule {i}\n\n\n"
+    for i in range(12)
+)
 
 
 async def send(pilot, text: str) -> None:
@@ -38,8 +40,15 @@ async def send(pilot, text: str) -> None:
 
 async def approval_shown(pilot) -> ToolCard:
     app = pilot.app
-    await wait_for(pilot, lambda: app.query(ToolCard) and app.query(ToolCard).last().state
-                   == "approval" and app.query("#approve-buttons"), what="the approval prompt")
+    await wait_for(
+        pilot,
+        lambda: (
+            app.query(ToolCard)
+            and app.query(ToolCard).last().state == "approval"
+            and app.query("#approve-buttons")
+        ),
+        what="the approval prompt",
+    )
     card = app.query(ToolCard).last()
     await wait_for(pilot, lambda: card.query_one(CodeView).is_highlight_final)
     await pilot.pause(0.1)
@@ -61,8 +70,13 @@ def test_demo_welcome_answer_finished(snap_compare, tmp_path, monkeypatch):
 
 def test_save_file_streaming_mid_way(snap_compare, tmp_path, monkeypatch):
     pause = Pause()
-    call = call_events("save_file", {"path": "game/rules.py", "content": SOURCE}, size=9,
-                       pause_at=len(SOURCE) // 2, pause=pause)
+    call = call_events(
+        "save_file",
+        {"path": "game/rules.py", "content": SOURCE},
+        size=9,
+        pause_at=len(SOURCE) // 2,
+        pause=pause,
+    )
     provider = ScriptedProvider(tool_reply(call, text="Writing the rules module now."))
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
 
@@ -80,8 +94,9 @@ def test_approval_prompt_with_a_diff(snap_compare, tmp_path, monkeypatch):
     runtime = make_runtime(tmp_path, monkeypatch)
     (tmp_path / "ws" / "notes.md").write_text("# Notes\n\n- buy milk\n- call Bob\n")
     new = "# Notes\n\n- buy oat milk\n- call Bob\n- [TODO] write tests\n"
-    provider = ScriptedProvider(tool_reply(call_events("save_file",
-                                                       {"path": "notes.md", "content": new})))
+    provider = ScriptedProvider(
+        tool_reply(call_events("save_file", {"path": "notes.md", "content": new}))
+    )
     runtime.provider = runtime.session.provider = provider
     app = make_app(runtime)
 
@@ -95,9 +110,12 @@ def test_approval_prompt_with_a_diff(snap_compare, tmp_path, monkeypatch):
 def test_error_note(snap_compare, tmp_path, monkeypatch):
     from providers.errors import ServerError
 
-    provider = ScriptedProvider([*text_reply("Let me check")[:-2],
-                                 ServerError("server error 503: overloaded [/INST]",
-                                             status=503)])
+    provider = ScriptedProvider(
+        [
+            *text_reply("Let me check")[:-2],
+            ServerError("server error 503: overloaded [/INST]", status=503),
+        ]
+    )
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
 
     async def run_before(pilot) -> None:

@@ -84,7 +84,8 @@ async def test_path_shows_as_soon_as_it_is_known_and_picks_the_language():
         assert "src/app.py" in header(card)
         assert card.query_one(CodeView).language == "Python"
         assert "2 lines" in header(card) and human_size(len("import os\nprint(os.name)")) in header(
-            card)
+            card
+        )
 
 
 async def test_rate_is_shown_while_streaming():
@@ -151,7 +152,7 @@ async def test_ready_makes_the_view_match_the_parsed_content():
     card = ToolCard("save_file", "c1")
     async with Host(card).run_test() as pilot:
         card.feed('{"path": "a.py", "content": "partial')  # then the stream went wrong
-        card.feed('\x00garbage')
+        card.feed("\x00garbage")
         card.flush()
         card.ready(ToolCall("c1", "save_file", {"path": "b.py", "content": CONTENT}))
         await pilot.pause()

@@ -94,8 +94,12 @@ class TurnRenderer:
         clock: passed to tool cards for their write rate.
     """
 
-    def __init__(self, conversation: Conversation, turn: AssistantTurn,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        turn: AssistantTurn,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.conversation = conversation
         self.turn = turn
         self.clock = clock
@@ -225,8 +229,9 @@ def history_widgets(transcript: Transcript) -> list[Widget]:
     return widgets[-MAX_TURN_WIDGETS:]
 
 
-def _assistant_turn(message: AssistantMessage, status: str,
-                    cards: dict[str, ToolCard]) -> AssistantTurn:
+def _assistant_turn(
+    message: AssistantMessage, status: str, cards: dict[str, ToolCard]
+) -> AssistantTurn:
     blocks: list[Widget] = []
     for part in message.parts:
         if isinstance(part, TextPart) and part.text:
@@ -244,5 +249,10 @@ def _assistant_turn(message: AssistantMessage, status: str,
     return turn
 
 
-__all__ = ["MAX_TURN_WIDGETS", "Conversation", "StreamedMarkdown", "TurnRenderer",
-           "history_widgets"]
+__all__ = [
+    "MAX_TURN_WIDGETS",
+    "Conversation",
+    "StreamedMarkdown",
+    "TurnRenderer",
+    "history_widgets",
+]

@@ -108,8 +108,9 @@ class ReasoningBlock(Collapsible):
     def __init__(self, text: str = "") -> None:
         self.body = ReasoningText(text)
         finished = bool(text)
-        super().__init__(self.body, title="Reasoning" if finished else "Thinking…",
-                         collapsed=finished)
+        super().__init__(
+            self.body, title="Reasoning" if finished else "Thinking…", collapsed=finished
+        )
 
     def feed(self, text: str) -> None:
         """Queue a chunk for the next frame."""

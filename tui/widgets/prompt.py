@@ -30,8 +30,14 @@ class Prompt(TextArea):
         text: str
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
-                         compact=True, highlight_cursor_line=False)
+        super().__init__(
+            id=id,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            compact=True,
+            highlight_cursor_line=False,
+        )
         self.past: list[str] = []
         self._index: int | None = None  # position in history while browsing
         self._draft = ""

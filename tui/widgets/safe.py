@@ -31,8 +31,9 @@ def shown(text: str) -> str:
     """
     if _HIDDEN.search(text) is None:
         return text
-    return "\n".join("\t".join(visible(part) for part in line.split("\t"))
-                     for line in text.split("\n"))
+    return "\n".join(
+        "\t".join(visible(part) for part in line.split("\t")) for line in text.split("\n")
+    )
 
 
 def one_line(text: str, limit: int = 300) -> str:

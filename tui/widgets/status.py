@@ -40,8 +40,9 @@ class StatusBar(Static):
         clock: seconds (tests pass a fixed clock so snapshots are stable).
     """
 
-    def __init__(self, label: str, *, clock: Callable[[], float] = time.monotonic,
-                 id: str | None = None) -> None:
+    def __init__(
+        self, label: str, *, clock: Callable[[], float] = time.monotonic, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.label = label
         self.clock = clock

@@ -41,12 +41,28 @@ from tui.tools.registry import PreparedCall
 from tui.widgets.code_view import CodeView
 from tui.widgets.safe import one_line, shown
 
-STATES = ("receiving", "streaming", "ready", "approval", "running", "done", "refused",
-          "failed", "invalid", "cancelled")
+STATES = (
+    "receiving",
+    "streaming",
+    "ready",
+    "approval",
+    "running",
+    "done",
+    "refused",
+    "failed",
+    "invalid",
+    "cancelled",
+)
 LABELS = {
-    "receiving": "receiving…", "streaming": "streaming", "ready": "complete",
-    "approval": "waiting for approval", "running": "running", "done": "done",
-    "refused": "refused", "failed": "failed", "invalid": "invalid arguments",
+    "receiving": "receiving…",
+    "streaming": "streaming",
+    "ready": "complete",
+    "approval": "waiting for approval",
+    "running": "running",
+    "done": "done",
+    "refused": "refused",
+    "failed": "failed",
+    "invalid": "invalid arguments",
     "cancelled": "cancelled",
 }
 OPEN_STATES = frozenset({"receiving", "streaming", "ready", "approval", "running"})
@@ -94,8 +110,16 @@ class ApprovalPanel(Vertical):
         yield Static(Text(visible(self.prepared.title)), id="approval-title")
         preview = self.prepared.preview
         if preview:
-            yield Static(Syntax(shown(sanitize(preview)).rstrip("\n"), "diff", theme="ansi_dark",
-                                background_color="default", word_wrap=True), id="diff")
+            yield Static(
+                Syntax(
+                    shown(sanitize(preview)).rstrip("\n"),
+                    "diff",
+                    theme="ansi_dark",
+                    background_color="default",
+                    word_wrap=True,
+                ),
+                id="diff",
+            )
         yield Static(Text(APPROVE_PROMPT), id="approve-prompt")
         with Horizontal(id="approve-buttons"):
             yield Button(Text("Yes"), id="yes", variant="success", compact=True)
@@ -121,8 +145,14 @@ class ToolCard(Vertical, can_focus=True):
 
     state: var[str] = var("receiving")
 
-    def __init__(self, name: str, call_id: str = "", *, call: ToolCall | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        name: str,
+        call_id: str = "",
+        *,
+        call: ToolCall | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(classes="-receiving")
         self.tool_name = one_line(name, 80)
         self.call_id = call_id
@@ -219,7 +249,8 @@ class ToolCard(Vertical, can_focus=True):
         elif self._call is None and self._raw_chars and self._json_error is None:
             self._show_args(self._json.value)
         self.query_one("#receiving", Static).display = self._raw_chars == 0 and (
-            self.state == "receiving")
+            self.state == "receiving"
+        )
         self.query_one("#header", Static).update(self._header())
 
     def _flush_save(self) -> None:
@@ -236,8 +267,14 @@ class ToolCard(Vertical, can_focus=True):
         if value is None:
             return
         self.query_one("#args", Static).update(
-            Syntax(pretty_json(value), "json", theme="ansi_dark", background_color="default",
-                   word_wrap=True))
+            Syntax(
+                pretty_json(value),
+                "json",
+                theme="ansi_dark",
+                background_color="default",
+                word_wrap=True,
+            )
+        )
 
     def _header(self) -> Text:
         header = Text.assemble(("⏺ ", "bold"), (self.tool_name, "bold"))
@@ -332,8 +369,11 @@ class ToolCard(Vertical, can_focus=True):
         finally:
             self._future = None
             focused = self.screen.focused
-            if then_focus is not None and focused is not None and (
-                    focused is self or self in focused.ancestors):
+            if (
+                then_focus is not None
+                and focused is not None
+                and (focused is self or self in focused.ancestors)
+            ):
                 self.screen.set_focus(then_focus, scroll_visible=False)
             panel.remove()
 
@@ -355,8 +395,9 @@ class ToolCard(Vertical, can_focus=True):
         if self.query("#reason"):
             return
         panel = self.query_one(ApprovalPanel)
-        reason = ReasonInput(placeholder="why not? (optional; Enter sends, Escape skips)",
-                             id="reason")
+        reason = ReasonInput(
+            placeholder="why not? (optional; Enter sends, Escape skips)", id="reason"
+        )
         panel.mount(reason)
         reason.focus()
         self.refresh_bindings()
@@ -393,8 +434,11 @@ class ToolCard(Vertical, can_focus=True):
         body = Static(Text(text), classes="result -error" if result.is_error else "result")
         if lines > RESULT_FOLD_LINES or len(text) > RESULT_FOLD_CHARS:
             # The title is parsed as markup by Collapsible: keep untrusted text out of it.
-            self.mount(Collapsible(body, title=f"result · {lines} lines", collapsed=True,
-                                   classes="result-fold"))
+            self.mount(
+                Collapsible(
+                    body, title=f"result · {lines} lines", collapsed=True, classes="result-fold"
+                )
+            )
         else:
             self.mount(body)
 
