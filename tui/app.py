@@ -32,7 +32,7 @@ from tui.commands import ChatCommands
 from tui.runtime import Options, Runtime, StartupError, start
 from tui.session import Approval, RequestFailed, SessionEvent, TurnEnded
 from tui.tools.registry import PreparedCall
-from tui.transcript import TranscriptError, TranscriptWriter, history_for_request, load, to_markdown
+from tui.transcript import TranscriptError, load
 from tui.widgets.conversation import Conversation, TurnRenderer, history_widgets
 from tui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage
 from tui.widgets.prompt import Prompt
@@ -292,10 +292,11 @@ class ChatApp(App[int]):
             self.notify("a response is running: press Escape first", markup=False)
             return
         self.runtime.new_conversation()
-        await self._reset_view()
+        await self.reset_view()
         self.notify("new conversation", markup=False)
 
-    async def _reset_view(self) -> None:
+    async def reset_view(self) -> None:
+        """Empty the conversation view, the queue and the counters."""
         await self.conversation.remove_children()
         await self.query_one("#queue").remove_children()
         self.queue.clear()
@@ -332,62 +333,6 @@ class ChatApp(App[int]):
     def action_toggle_reasoning(self) -> None:
         """Show or hide reasoning blocks."""
         self.conversation.toggle_class("-hide-reasoning")
-
-    def action_export(self) -> None:
-        """Write the conversation as Markdown into the workspace (or the cwd)."""
-        try:
-            transcript = load(self.runtime.transcript.path)
-        except (TranscriptError, OSError) as exc:
-            self.notify(f"cannot export: {exc}", severity="error", markup=False)
-            return
-        if not transcript.entries:
-            self.notify("nothing to export yet", markup=False)
-            return
-        text = to_markdown(transcript)
-        for folder in (Path(self.runtime.session.tools.workspace.root), Path.cwd()):
-            target = folder / f"{transcript.id}.md"
-            try:
-                target.write_text(text, encoding="utf-8")
-            except OSError:
-                continue
-            self.notify(f"exported to {target}", markup=False)
-            return
-        self.notify("cannot export: no writable folder", severity="error", markup=False)
-
-    def switch_provider(self, name: str) -> None:
-        """Use another provider (and its model) from the config."""
-        if self.busy:
-            self.notify("a response is running: press Escape first", markup=False)
-            return
-        try:
-            self.runtime.switch(name)
-        except Exception as exc:  # a config or key problem: say it, keep the old provider
-            self.notify(f"cannot switch: {one_line(str(exc))}", severity="error", markup=False)
-            return
-        self.status_bar.label = self.runtime.label
-        self.status_bar.tick()
-        self.notify(f"now using {self.runtime.label}", markup=False)
-
-    async def open_transcript(self, path: Path) -> None:
-        """Load a saved conversation into view and continue it."""
-        if self.busy:
-            self.notify("a response is running: press Escape first", markup=False)
-            return
-        try:
-            transcript = await asyncio.to_thread(load, path)
-            writer = TranscriptWriter.reopen(path)
-        except (TranscriptError, OSError) as exc:
-            self.notify(f"cannot open transcript: {exc}", severity="error", markup=False)
-            return
-        runtime = self.runtime
-        runtime.transcript.close()
-        runtime.transcript = writer
-        runtime.session.transcript = writer
-        runtime.session.history[:] = list(history_for_request(transcript))
-        await self._reset_view()
-        await self.conversation.add(*history_widgets(transcript))
-        self.conversation.follow()
-        self.notify(f"resumed {transcript.id} ({len(transcript.entries)} messages)", markup=False)
 
     async def _show_history_of(self, path: Path) -> None:
         try:

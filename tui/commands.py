@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -18,13 +19,23 @@ from textual.content import Content
 from textual.style import Style
 
 from tui import locations
-from tui.transcript import TranscriptInfo, list_transcripts
+from tui.transcript import (
+    TranscriptError,
+    TranscriptInfo,
+    TranscriptWriter,
+    history_for_request,
+    list_transcripts,
+    load,
+    to_markdown,
+)
+from tui.widgets.conversation import history_widgets
 from tui.widgets.safe import one_line
 
 if TYPE_CHECKING:
     from tui.app import ChatApp
 
 TRANSCRIPTS_SHOWN = 50
+BUSY = "a response is running: press Escape first"
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,7 @@ class ChatCommands(Provider):
             Command(
                 "Export Markdown",
                 "Write this conversation as <id>.md in the workspace",
-                app.action_export,
+                partial(export_markdown, app),
             ),
             Command(
                 "Toggle reasoning",
@@ -81,7 +92,7 @@ class ChatCommands(Provider):
                 Command(
                     f"Switch provider: {name} ({provider.kind} · {provider.model})",
                     "Use this provider and model from the config",
-                    partial(app.switch_provider, name),
+                    partial(switch_provider, app, name),
                 )
             )
         for info in getattr(self, "_transcripts", []):
@@ -90,7 +101,7 @@ class ChatCommands(Provider):
                 Command(
                     f"Open transcript: {title} · {info.id}",
                     "Load this saved conversation and continue it",
-                    partial(app.open_transcript, info.path),
+                    partial(open_transcript, app, info.path),
                 )
             )
         return items
@@ -124,3 +135,65 @@ def _highlight(matcher: Any, title: str) -> Content:
         if not title[offset].isspace():
             content = content.stylize(style, offset, offset + 1)
     return content
+
+
+# The commands themselves ------------------------------------------------------------------
+
+
+def export_markdown(app: ChatApp) -> None:
+    """Write the conversation as ``<id>.md`` into the workspace (or the cwd if it fails)."""
+    try:
+        transcript = load(app.runtime.transcript.path)
+    except (TranscriptError, OSError) as exc:
+        app.notify(f"cannot export: {exc}", severity="error", markup=False)
+        return
+    if not transcript.entries:
+        app.notify("nothing to export yet", markup=False)
+        return
+    text = to_markdown(transcript)
+    for folder in (Path(app.runtime.session.tools.workspace.root), Path.cwd()):
+        target = folder / f"{transcript.id}.md"
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError:
+            continue
+        app.notify(f"exported to {target}", markup=False)
+        return
+    app.notify("cannot export: no writable folder", severity="error", markup=False)
+
+
+def switch_provider(app: ChatApp, name: str) -> None:
+    """Use another provider (and its model) from the config, from the next request on."""
+    if app.busy:
+        app.notify(BUSY, markup=False)
+        return
+    try:
+        app.runtime.switch(name)
+    except Exception as exc:  # a config or key problem: say it, keep the old provider
+        app.notify(f"cannot switch: {one_line(str(exc))}", severity="error", markup=False)
+        return
+    app.status_bar.label = app.runtime.label
+    app.status_bar.tick()
+    app.notify(f"now using {app.runtime.label}", markup=False)
+
+
+async def open_transcript(app: ChatApp, path: Path) -> None:
+    """Load a saved conversation into view and continue it (its file gets the new turns)."""
+    if app.busy:
+        app.notify(BUSY, markup=False)
+        return
+    try:
+        transcript = await asyncio.to_thread(load, path)
+        writer = TranscriptWriter.reopen(path)
+    except (TranscriptError, OSError) as exc:
+        app.notify(f"cannot open transcript: {exc}", severity="error", markup=False)
+        return
+    runtime = app.runtime
+    runtime.transcript.close()
+    runtime.transcript = writer
+    runtime.session.transcript = writer
+    runtime.session.history[:] = list(history_for_request(transcript))
+    await app.reset_view()
+    await app.conversation.add(*history_widgets(transcript))
+    app.conversation.follow()
+    app.notify(f"resumed {transcript.id} ({len(transcript.entries)} messages)", markup=False)

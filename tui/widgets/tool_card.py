@@ -13,7 +13,8 @@ Argument fragments go through ``PartialJSON`` once each (cheap). ``save_file`` c
 appended to a ``CodeView`` from the growth events of ``("content",)`` only (just the new
 characters); other tools show their arguments as pretty JSON, re-rendered from
 ``PartialJSON.value`` at most once a frame. Nothing here is applied per fragment: ``feed``
-only buffers, ``flush`` (called once a frame by the renderer) updates widgets.
+only buffers, ``flush`` (called once a frame by the renderer) updates widgets. The approval
+prompt itself is ``tui.widgets.approval.ApprovalPanel``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual import on
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.reactive import var
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Static
@@ -38,6 +39,7 @@ from tui.partial_json import PartialJSON, PartialJSONError
 from tui.sanitize import sanitize, visible
 from tui.session import Approval
 from tui.tools.registry import PreparedCall
+from tui.widgets.approval import ApprovalPanel, ReasonInput
 from tui.widgets.code_view import CodeView
 from tui.widgets.safe import one_line, shown
 
@@ -66,7 +68,6 @@ LABELS = {
     "cancelled": "cancelled",
 }
 OPEN_STATES = frozenset({"receiving", "streaming", "ready", "approval", "running"})
-APPROVE_PROMPT = "Approve? [y] yes  [n] no  [a] always for this tool this session"
 RESULT_FOLD_LINES = 6
 RESULT_FOLD_CHARS = 600
 
@@ -87,44 +88,6 @@ def pretty_json(value: Any) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return shown(sanitize(text))
-
-
-class ReasonInput(Input):
-    """The optional reason for a refusal: Enter sends it, Escape sends none."""
-
-    BINDINGS = [Binding("escape", "skip", "No reason", show=True)]
-
-    def action_skip(self) -> None:
-        self.value = ""
-        self.post_message(Input.Submitted(self, ""))
-
-
-class ApprovalPanel(Vertical):
-    """What is about to happen, the diff of an existing file, and the question."""
-
-    def __init__(self, prepared: PreparedCall) -> None:
-        super().__init__(id="approval")
-        self.prepared = prepared
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(Text(visible(self.prepared.title)), id="approval-title")
-        preview = self.prepared.preview
-        if preview:
-            yield Static(
-                Syntax(
-                    shown(sanitize(preview)).rstrip("\n"),
-                    "diff",
-                    theme="ansi_dark",
-                    background_color="default",
-                    word_wrap=True,
-                ),
-                id="diff",
-            )
-        yield Static(Text(APPROVE_PROMPT), id="approve-prompt")
-        with Horizontal(id="approve-buttons"):
-            yield Button(Text("Yes"), id="yes", variant="success", compact=True)
-            yield Button(Text("No"), id="no", variant="error", compact=True)
-            yield Button(Text("Always"), id="always", variant="primary", compact=True)
 
 
 class ToolCard(Vertical, can_focus=True):
