@@ -22,6 +22,7 @@ from tests.tui.scripted import (
     idle,
     make_app,
     make_runtime,
+    pieces,
     screen_text,
     text_reply,
     texts,
@@ -71,7 +72,7 @@ async def test_send_streams_text_reasoning_and_a_code_fence(tmp_path, monkeypatc
         await type_and_send(pilot, "hi")
         await idle(pilot)
         assert [m.source for m in app.query(UserMessage)] == ["hi"]
-        assert app.query_one(AssistantText).source == answer
+        assert app.query_one(AssistantText).raw == answer
         fence = app.query_one(MarkdownFence)  # the full update() after the stream keeps it
         assert "print('hi')" in texts([fence])
         reasoning = app.query_one(ReasoningBlock)
@@ -81,6 +82,37 @@ async def test_send_streams_text_reasoning_and_a_code_fence(tmp_path, monkeypatc
         assert "in 12" in str(app.status_bar.render())
         assert provider.requests[0].messages[-1] == UserMsg("hi")
         assert app.internal_errors == []
+
+
+STREAMED = (
+    "# Title\n\nThis is the **offline demo**: no API key and no network, but every byte goes\n"
+    "through the same streaming parser as a real model.\n\nWhat to watch for:\n\n"
+    "- **Tool calls render live.** The card shows the file.\n- **Nothing runs** without you.\n"
+)
+
+
+async def test_markdown_is_right_while_it_streams(tmp_path, monkeypatch):
+    pause = Pause()
+    cut = STREAMED.index("Nothing")  # mid list item: its "- **" shows as typed so far
+    events = [TextDelta(p) for p in pieces(STREAMED[:cut], 3)]
+    provider = ScriptedProvider([*events, pause, TextDelta(STREAMED[cut:]), Finish("stop")])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "go")
+        await wait_for(pilot, pause.reached.is_set)
+        await pilot.pause(0.3)
+        shown = texts(app.query(AssistantText))
+        plain = " ".join(STREAMED.replace("**", "").split())
+        lines = [" ".join(line.split()) for line in shown.splitlines() if line.strip()]
+        assert lines[:3] == [
+            "Title",
+            "This is the offline demo: no API key and no network, but every byte goes through "
+            "the same streaming parser as a real model.",
+            "What to watch for:",
+        ]
+        assert all(line in plain for line in lines[:-1]), lines
+        pause.release()
+        await idle(pilot)
 
 
 async def test_reasoning_is_open_while_it_streams(tmp_path, monkeypatch):
@@ -216,7 +248,7 @@ async def test_approve_with_y_writes_the_file_and_returns_focus(tmp_path, monkey
         assert app.prompt.text == ""
         assert app.focused is app.prompt
         assert "created" in texts(live.query(".result"))
-        assert "Saved." in app.query(AssistantText).last().source
+        assert "Saved." in app.query(AssistantText).last().raw
 
 
 async def test_approve_with_the_mouse(tmp_path, monkeypatch):
@@ -596,7 +628,7 @@ async def test_palette_opens_a_saved_transcript_and_resumes_it(tmp_path, monkeyp
         assert [m.source for m in app.query(UserMessage)] == ["remember this"]
         resumed = card(app)
         assert resumed.state == "done" and "notes.md" in str(resumed.query_one("#header").render())
-        assert app.query(AssistantText).last().source == "Wrote notes."
+        assert app.query(AssistantText).last().raw == "Wrote notes."
         await type_and_send(pilot, "more")
         await idle(pilot)
         sent = provider.requests[-1].messages
@@ -615,7 +647,7 @@ async def test_demo_end_to_end(tmp_path, monkeypatch):
         await pilot.press("y")
         await idle(pilot)
         assert (tmp_path / "ws" / "demo" / "life.py").exists()
-        assert "Done:" in app.query(AssistantText).last().source
+        assert "Done:" in app.query(AssistantText).last().raw
         assert app.internal_errors == []
 
 
@@ -634,7 +666,7 @@ async def test_answering_the_approval_keeps_following_the_output(tmp_path, monke
         conv = app.conversation
         assert conv.following and conv.scroll_y == conv.max_scroll_y > 0
         assert not app.query_one("#new-below").display
-        assert "No problem" in app.query(AssistantText).last().source
+        assert "No problem" in app.query(AssistantText).last().raw
 
 
 # -- scrolling and memory ------------------------------------------------------------------------
@@ -708,7 +740,7 @@ async def test_resume_at_startup_shows_the_conversation(tmp_path, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert [m.source for m in app.query(UserMessage)] == ["first question"]
-        assert app.query_one(AssistantText).source == "first answer"
+        assert app.query_one(AssistantText).raw == "first answer"
 
 
 # -- hostile text --------------------------------------------------------------------------------
@@ -732,7 +764,7 @@ async def test_hostile_text_is_shown_literally_and_fires_nothing(tmp_path, monke
         assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown
         assert "[@click=app.quit]x[/]" in texts(app.query(ToolCard))  # the tool result
         assert "ABCD" in texts(app.query(ToolCard))
-        assert HOSTILE.split(" [link")[0] in app.query(AssistantText).first().source
+        assert HOSTILE.split(" [link")[0] in app.query(AssistantText).first().raw
         note = texts(app.query(ErrorNote))
         assert "[@click=app.quit]x[/]" in note and "[/INST]" in note and "[TODO]" in note
         for widget in [*app.query(ErrorNote), *app.query(".result")]:

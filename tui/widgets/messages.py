@@ -38,7 +38,7 @@ class AssistantTurn(Vertical):
     @property
     def source(self) -> str:
         """The raw Markdown of every text block of the turn."""
-        texts = [block.source for block in self.query_children(AssistantText)]
+        texts = [block.raw for block in self.query_children(AssistantText)]
         return "\n\n".join(text for text in texts if text.strip())
 
 
@@ -53,8 +53,8 @@ class StreamedMarkdown(Markdown):
         self.closed = bool(text)
 
     @property
-    def source(self) -> str:
-        """Everything fed so far."""
+    def raw(self) -> str:
+        """Everything fed so far (not ``source``: Markdown.append relies on its own)."""
         if len(self._parts) > 1:
             self._parts[:] = ["".join(self._parts)]
         return self._parts[0] if self._parts else ""
@@ -82,7 +82,7 @@ class StreamedMarkdown(Markdown):
         self._pending.clear()
         if self._stream is not None:
             await self._stream.stop()
-        await self.update(self.source)
+        await self.update(self.raw)
 
     async def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         # Model-made links: open web links only, never other schemes.
@@ -129,7 +129,7 @@ class ReasoningBlock(Collapsible):
     @property
     def source(self) -> str:
         """The reasoning text."""
-        return self.body.source
+        return self.body.raw
 
 
 class TurnNote(Static):
