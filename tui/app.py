@@ -65,6 +65,9 @@ class ChatApp(App[int]):
         # Priority: the prompt's TextArea binds ctrl+y to redo.
         Binding("ctrl+y", "copy", "Copy", priority=True),
         Binding("ctrl+end", "follow", "Follow", show=False),
+        # Priority: page keys scroll the conversation, not the (small) prompt.
+        Binding("pageup", "page(-1)", "Scroll up", show=False, priority=True),
+        Binding("pagedown", "page(1)", "Scroll down", show=False, priority=True),
     ]
 
     def __init__(
@@ -273,7 +276,16 @@ class ChatApp(App[int]):
             return self.busy
         if action == "retry":
             return not self.busy and self._last_status in ("failed", "cancelled", "error")
+        if action == "page":  # only on the main screen (the palette has its own list)
+            return self.screen is self.screen_stack[0]
         return True
+
+    def action_page(self, direction: int) -> None:
+        """PageUp / PageDown: scroll the conversation (scrolling up stops following)."""
+        if direction < 0:
+            self.conversation.scroll_page_up()
+        else:
+            self.conversation.scroll_page_down()
 
     def action_cancel(self) -> None:
         """Escape: stop the response (the partial stays, marked cancelled)."""
