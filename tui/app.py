@@ -103,7 +103,7 @@ class ChatApp(App[int]):
         self.watch(self.conversation, "new_below", self._show_new_below)
         self.prompt.focus()
         for warning in self.runtime.config.warnings:
-            self.notify(warning, title="config", severity="warning", markup=False)
+            self.notify(one_line(warning, 500), title="config", severity="warning", markup=False)
         if self.resumed:
             await self._show_history_of(self.runtime.transcript.path)
 
@@ -350,7 +350,9 @@ class ChatApp(App[int]):
         try:
             transcript = await asyncio.to_thread(load, path)
         except (TranscriptError, OSError) as exc:
-            self.notify(f"cannot show transcript: {exc}", severity="error", markup=False)
+            self.notify(
+                f"cannot show transcript: {one_line(str(exc))}", severity="error", markup=False
+            )
             return
         await self.conversation.add(*history_widgets(transcript))
         self.conversation.follow()

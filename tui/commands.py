@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.style import Style
 
 from tui import locations
+from tui.sanitize import visible
 from tui.transcript import (
     TranscriptError,
     TranscriptInfo,
@@ -90,7 +91,7 @@ class ChatCommands(Provider):
         for name, provider in app.runtime.config.providers.items():
             items.append(
                 Command(
-                    f"Switch provider: {name} ({provider.kind} · {provider.model})",
+                    one_line(f"Switch provider: {name} ({provider.kind} · {provider.model})"),
                     "Use this provider and model from the config",
                     partial(switch_provider, app, name),
                 )
@@ -145,7 +146,7 @@ def export_markdown(app: ChatApp) -> None:
     try:
         transcript = load(app.runtime.transcript.path)
     except (TranscriptError, OSError) as exc:
-        app.notify(f"cannot export: {exc}", severity="error", markup=False)
+        app.notify(f"cannot export: {one_line(str(exc))}", severity="error", markup=False)
         return
     if not transcript.entries:
         app.notify("nothing to export yet", markup=False)
@@ -157,7 +158,7 @@ def export_markdown(app: ChatApp) -> None:
             target.write_text(text, encoding="utf-8")
         except OSError:
             continue
-        app.notify(f"exported to {target}", markup=False)
+        app.notify(f"exported to {visible(str(target))}", markup=False)
         return
     app.notify("cannot export: no writable folder", severity="error", markup=False)
 
@@ -174,7 +175,7 @@ def switch_provider(app: ChatApp, name: str) -> None:
         return
     app.status_bar.label = app.runtime.label
     app.status_bar.tick()
-    app.notify(f"now using {app.runtime.label}", markup=False)
+    app.notify(f"now using {one_line(app.runtime.label)}", markup=False)
 
 
 async def open_transcript(app: ChatApp, path: Path) -> None:
@@ -186,7 +187,7 @@ async def open_transcript(app: ChatApp, path: Path) -> None:
         transcript = await asyncio.to_thread(load, path)
         writer = TranscriptWriter.reopen(path)
     except (TranscriptError, OSError) as exc:
-        app.notify(f"cannot open transcript: {exc}", severity="error", markup=False)
+        app.notify(f"cannot open transcript: {one_line(str(exc))}", severity="error", markup=False)
         return
     runtime = app.runtime
     runtime.transcript.close()
@@ -196,4 +197,6 @@ async def open_transcript(app: ChatApp, path: Path) -> None:
     await app.reset_view()
     await app.conversation.add(*history_widgets(transcript))
     app.conversation.follow()
-    app.notify(f"resumed {transcript.id} ({len(transcript.entries)} messages)", markup=False)
+    app.notify(
+        f"resumed {one_line(transcript.id, 80)} ({len(transcript.entries)} messages)", markup=False
+    )

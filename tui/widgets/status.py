@@ -115,7 +115,7 @@ class StatusBar(Static):
 
     def render_status(self) -> Text:
         """The status line as ``Text`` (literal: no markup)."""
-        line = Text(self.label, style="bold")
+        line = Text(one_line(self.label, 80), style="bold")
         line.append("  ")
         line.append(self._state_text(), style="italic")
         if self._request_at is not None and self._first_at is not None:
