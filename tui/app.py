@@ -89,13 +89,17 @@ class ChatApp(App[int]):
         self._renderer: TurnRenderer | None = None
         self._cancelling = False
         self._last_status = "stop"
+        # Kept, not queried: queries walk the whole DOM, and these are used per event.
+        self.conversation = Conversation(id="conversation")
+        self.prompt = Prompt(id="prompt")
+        self.status_bar = StatusBar(runtime.label, clock=clock, id="status")
 
     def compose(self) -> ComposeResult:
-        yield Conversation(id="conversation")
+        yield self.conversation
         yield Static(Text("↓ new output below (click or ctrl+end)"), id="new-below")
         yield Vertical(id="queue")
-        yield Prompt(id="prompt")
-        yield StatusBar(self.runtime.label, clock=self.clock, id="status")
+        yield self.prompt
+        yield self.status_bar
         yield Footer()
 
     async def on_mount(self) -> None:
@@ -108,21 +112,6 @@ class ChatApp(App[int]):
             await self._show_history_of(self.runtime.transcript.path)
 
     # Widgets ---------------------------------------------------------------------------------
-
-    @property
-    def conversation(self) -> Conversation:
-        """The scrolling conversation."""
-        return self.query_one(Conversation)
-
-    @property
-    def prompt(self) -> Prompt:
-        """The input box."""
-        return self.query_one(Prompt)
-
-    @property
-    def status_bar(self) -> StatusBar:
-        """The status line."""
-        return self.query_one(StatusBar)
 
     @property
     def busy(self) -> bool:
