@@ -80,6 +80,10 @@ To talk to a real model, set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, or write a
 file (see the README).
 """
 
+REVISION = """Sure: here is a revision of `demo/life.py` with a new `blinker` pattern and a
+faster default speed. The file exists now, so the approval shows a **diff** first.
+"""
+
 FOLLOW_UP = """You said: *{prompt}*
 
 I'm the **demo provider**, so I can't really answer that. What I can do is show you the
@@ -192,7 +196,11 @@ def reply_for(body: dict[str, Any]) -> Script:
     prompt = " ".join(b.get("text", "") for b in _blocks(last) if b.get("type") == "text")
     user_turns = sum(1 for m in messages if m.get("role") == "user")
     wants_file = any(w in prompt.lower() for w in ("file", "write", "code", "save"))
-    if user_turns <= 1 or wants_file:
+    if _wrote_before(messages) and wants_file:
+        script.text(REVISION)
+        script.tool_use("save_file", {"path": "demo/life.py", "content": revised(DEMO_FILE)})
+        script.stop("tool_use")
+    elif user_turns <= 1 or wants_file:
         script.thinking(THINKING)
         script.text(WELCOME)
         script.tool_use("save_file", {"path": "demo/life.py", "content": DEMO_FILE})
@@ -201,6 +209,22 @@ def reply_for(body: dict[str, Any]) -> Script:
         script.text(FOLLOW_UP.format(prompt=" ".join(prompt.split())[:200]))
         script.stop("end_turn")
     return script
+
+
+def _wrote_before(messages: list[dict[str, Any]]) -> bool:
+    return any(
+        b.get("type") == "tool_use" and b.get("name") == "save_file"
+        for m in messages
+        if m.get("role") == "assistant"
+        for b in _blocks(m)
+    )
+
+
+def revised(source: str) -> str:
+    """The demo file with a small change, so a second write shows a diff."""
+    blinker = '    "blinker": [\n        "###",\n    ],\n'
+    source = source.replace('    "acorn": [\n', blinker + '    "acorn": [\n', 1)
+    return source.replace("default=0.08", "default=0.05", 1)
 
 
 def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
