@@ -217,6 +217,8 @@ class ChatApp(App[int]):
             return
         self._worker = None
         self._cancelling = False
+        if not self.screen_stack:  # the app is shutting down
+            return
         self.refresh_bindings()
         if self.queue:
             self.call_later(self._after_turn)
@@ -343,7 +345,7 @@ class ChatApp(App[int]):
                 f"cannot show transcript: {one_line(str(exc))}", severity="error", markup=False
             )
             return
-        await self.conversation.add(*history_widgets(transcript))
+        await self.conversation.add_history(history_widgets(transcript))
         self.conversation.follow()
 
     # Frame -----------------------------------------------------------------------------------

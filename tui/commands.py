@@ -195,7 +195,7 @@ async def open_transcript(app: ChatApp, path: Path) -> None:
     runtime.session.transcript = writer
     runtime.session.history[:] = list(history_for_request(transcript))
     await app.reset_view()
-    await app.conversation.add(*history_widgets(transcript))
+    await app.conversation.add_history(history_widgets(transcript))
     app.conversation.follow()
     app.notify(
         f"resumed {one_line(transcript.id, 80)} ({len(transcript.entries)} messages)", markup=False

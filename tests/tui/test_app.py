@@ -712,6 +712,20 @@ async def test_old_turn_widgets_leave_the_dom(tmp_path, monkeypatch):
         assert len(load(runtime.transcript.path).entries) == 12  # all kept on disk
 
 
+async def test_old_turns_leave_the_dom_when_over_the_widget_budget(tmp_path, monkeypatch):
+    monkeypatch.setattr(conversation_module, "MAX_MOUNTED_WIDGETS", 60)
+    answer = "\n\n".join(f"Paragraph {i}." for i in range(12))  # a dozen blocks per answer
+    provider = ScriptedProvider(*[text_reply(answer) for _ in range(5)])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        for i in range(5):
+            await type_and_send(pilot, f"q{i}")
+            await idle(pilot)
+            assert len(app.conversation.query("*")) <= 60 + 20  # the newest turn may exceed it
+        assert [m.source for m in app.query(UserMessage)][-1] == "q4"
+        assert len(app.query(UserMessage)) < 5
+
+
 # -- startup -----------------------------------------------------------------------------------
 
 

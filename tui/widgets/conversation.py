@@ -35,6 +35,13 @@ from tui.widgets.tool_card import ToolCard
 
 MAX_TURN_WIDGETS = 200
 """Top-level widgets kept mounted; older ones leave the DOM (they stay in the transcript)."""
+MAX_MOUNTED_WIDGETS = 1500
+"""Widgets (all descendants) kept mounted. Textual re-arranges every mounted widget on each
+layout, and a growing tool card causes one per frame, so this bounds the cost of a frame:
+measured with the demo's answers, 60 turns (2,200 widgets) made a layout ~10x slower than one
+turn. A Markdown answer is one widget per block (a table: one per cell)."""
+KEEP_NEWEST = 2
+"""Top-level widgets never pruned (the current prompt and the turn answering it)."""
 
 
 class Conversation(VerticalScroll, can_focus=False):
@@ -74,12 +81,36 @@ class Conversation(VerticalScroll, can_focus=False):
         self.scroll_end(animate=False)
 
     async def add(self, *widgets: Widget) -> None:
-        """Mount widgets at the end, then drop the oldest beyond ``MAX_TURN_WIDGETS``."""
+        """Mount widgets at the end, then prune the oldest (see ``MAX_MOUNTED_WIDGETS``)."""
         await self.mount_all(widgets)
-        extra = len(self.children) - MAX_TURN_WIDGETS
-        if extra > 0:
-            await self.remove_children(list(self.children[:extra]))
+        await self.prune()
         self.content_grew()
+
+    async def add_history(self, widgets: list[Widget], chunk: int = 10) -> None:
+        """Mount a saved conversation, newest first, only as far back as the budget allows."""
+        total = len(self.query("*"))
+        with self.app.batch_update():  # one layout at the end, not one per batch
+            for end in range(len(widgets), 0, -chunk):
+                batch = widgets[max(0, end - chunk) : end]
+                await self.mount_all(batch, before=0 if self.children else None)
+                total += sum(1 + len(widget.query("*")) for widget in batch)
+                if total > MAX_MOUNTED_WIDGETS:
+                    break
+            await self.prune()
+        self.content_grew()
+
+    async def prune(self) -> None:
+        """Remove the oldest top-level widgets while over either budget."""
+        children = list(self.children)
+        sizes = [1 + len(child.query("*")) for child in children]
+        total, drop = sum(sizes), 0
+        while drop < len(children) - KEEP_NEWEST and (
+            len(children) - drop > MAX_TURN_WIDGETS or total > MAX_MOUNTED_WIDGETS
+        ):
+            total -= sizes[drop]
+            drop += 1
+        if drop:
+            await self.remove_children(children[:drop])
 
 
 _Streamed = AssistantText | ReasoningBlock
@@ -250,6 +281,7 @@ def _assistant_turn(
 
 
 __all__ = [
+    "MAX_MOUNTED_WIDGETS",
     "MAX_TURN_WIDGETS",
     "Conversation",
     "StreamedMarkdown",
