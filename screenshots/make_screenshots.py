@@ -6,8 +6,8 @@ Everything is offline and temporary (config, data dir and workspace), so it can 
 
 - ``streaming.svg``: the demo's ``save_file`` call mid-stream, highlighted, growing.
 - ``answer.svg``: the finished turn after approving the write.
-- ``approval-diff.svg``: the demo run again in the same workspace, after the file was edited
-  (an identical rewrite has no diff), so the approval prompt shows the unified diff.
+- ``approval-diff.svg``: the demo asked to write the file again in the same conversation: it
+  sends a revision, and since the file exists, the approval prompt shows the unified diff.
 """
 
 from __future__ import annotations
@@ -84,11 +84,7 @@ async def main() -> None:
         await pilot.pause(0.5)
         shot("answer")
 
-        life = workspace / "demo" / "life.py"
-        edited = life.read_text(encoding="utf-8").replace("density", "fill", 2)
-        life.write_text(edited.replace("Ctrl+C", "Ctrl+C (or q)"), encoding="utf-8")
-        await pilot.press("ctrl+n")
-        await send("Please write the life demo file again.")
+        await send("Please write the file again, a little faster.")
         await approval()
         diff = app.query_one("#diff")
         app.query_one("#conversation").scroll_to_widget(diff, animate=False, top=True)
