@@ -24,6 +24,7 @@ SUITE = [
     ("code_view", [], ["--quick"]),
     ("pipe_throughput", [], ["--repeats", "1"]),
     ("tui_stream", [], ["--quick"]),
+    ("memory", [], ["--quick"]),
 ]
 
 

@@ -1,0 +1,277 @@
+"""Memory: resident set size of the TUI after a big stream, a big resume and many turns.
+
+Every scenario runs in a fresh child process on its own pseudo-terminal (the real
+``ChatApp`` through ``App.run_test(headless=False, size=(120, 40))``, as in
+``tui_stream.py``), so numbers do not mix. RSS is ``VmRSS`` (now) and ``VmHWM`` (peak)
+from ``/proc/self/status``; samples are taken after ``gc.collect()`` and a settled screen,
+so they show what is retained.
+
+* first screen: the app started, nothing sent (the floor of the other rows).
+* 200 KB save_file: the stream of ``tui_stream.py`` (Anthropic format, loopback server,
+  approval auto) until the card is done and the turn is over.
+* resume 1,000 turns: a transcript written with ``TranscriptWriter`` (each turn: the user's
+  question and a 0.2 KB Markdown answer, a paragraph and a code fence; every 10th turn also
+  a ``save_file`` call of 2 KB and its result) in a temporary data dir, then resumed the way
+  ``chattui --resume`` does it (``tui.runtime.start`` with ``Options(resume="latest")`` and
+  ``ChatApp(resumed=True)``).
+* 1,000 turns in one session: a ``ScriptedProvider`` (``tests/support/scripted.py``) answers
+  each prompt with that Markdown answer in 4-character deltas; prompts go through
+  ``ChatApp.send``; sampled every 100 turns with the widget count and the time per turn.
+
+Budgets: under 300 MB after the 200 KB stream; flat over 1,000 turns (old turns leave the
+widget tree), judged here as at most 10 MB of growth over the second half of the turns.
+Run: ``python benchmarks/memory.py [--quick] [--markdown]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import inspect
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from _common import table
+from tui_stream import (
+    SIZE,
+    Server,
+    child_env,
+    child_main,
+    rss,
+    run_child,
+    running,
+    streams,
+    tui_run,
+    wait_until,
+)
+
+THIS = Path(__file__).resolve()
+BUDGET_STREAM = 300 * 2**20
+FLAT_GROWTH = 10 * 2**20
+CHUNK = 4
+ANSWER = (
+    "Answer {n}: the `parse` step is **linear**, and the cache keeps the last result, so a "
+    "second call with the same text costs nothing. Here is the shape of it:\n\n"
+    "```python\ndef parse(text):\n    return text.split()\n```\n"
+)
+DEMO_CONFIG = '[providers.demo]\nkind = "demo"\n[tools]\nworkspace = "{workspace}"\n'
+
+
+def _mb(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:,.0f} MB"
+
+
+# -- children -----------------------------------------------------------------------------
+
+
+async def _settled(app: Any, pilot: Any) -> dict[str, Any]:
+    """RSS and widget count after the screen settled and a full collection."""
+    await pilot.pause()
+    gc.collect()
+    return {**rss(), "widgets": len(app.query("*"))}
+
+
+async def child_resume(spec: dict[str, Any]) -> dict[str, Any]:
+    """Resume the transcript in the data dir; sample once it is on screen."""
+    from tui.app import ChatApp
+    from tui.runtime import Options, start
+
+    start_at = time.perf_counter()
+    runtime = start(Options(workspace=Path(spec["workspace"]), resume="latest"))
+    app = ChatApp(runtime, resumed=True)
+    try:
+        async with running(app, spec["headless"]) as pilot:
+            await wait_until(lambda: len(app.conversation.children) > 0, 120, "the history")
+            sample = await _settled(app, pilot)
+            sample["shown_after"] = time.perf_counter() - start_at
+            sample["messages"] = len(runtime.session.history)
+    finally:
+        runtime.transcript.close()
+    return sample
+
+
+async def child_turns(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run ``turns`` scripted turns through ``ChatApp.send``; sample every ``every``."""
+    from tests.support.scripted import ScriptedProvider, text_turn
+    from tui.app import ChatApp
+    from tui.runtime import Options, start
+
+    runtime = start(Options(workspace=Path(spec["workspace"])))
+    provider = ScriptedProvider(text_turn(ANSWER.format(n="n"), size=CHUNK))
+    runtime.provider = runtime.session.provider = provider  # type: ignore[assignment]
+    app = ChatApp(runtime)
+    samples = []
+    try:
+        async with running(app, spec["headless"]) as pilot:
+            samples.append({"turns": 0, **await _settled(app, pilot), "per_turn": None})
+            started = time.perf_counter()
+            for turn in range(1, spec["turns"] + 1):
+                sent = app.send(f"question {turn}")
+                if inspect.isawaitable(sent):  # ChatApp.send was a coroutine before
+                    await sent
+                await wait_until(lambda: not app.busy, 60, "the turn to end")
+                # The fake provider records every request (each holds the whole history):
+                # drop them, or the benchmark itself would grow. Its script repeats anyway.
+                provider.requests.clear()
+                if turn % spec["every"] == 0:
+                    per_turn = (time.perf_counter() - started) / spec["every"]
+                    samples.append(
+                        {"turns": turn, **await _settled(app, pilot), "per_turn": per_turn}
+                    )
+                    started = time.perf_counter()
+            errors = list(app.internal_errors)
+    finally:
+        runtime.transcript.close()
+    return {"samples": samples, "internal_errors": errors}
+
+
+async def child_work(spec: dict[str, Any]) -> dict[str, Any]:
+    """The child's scenario."""
+    work = {"resume": child_resume, "turns": child_turns}
+    return await work[spec["scenario"]](spec)
+
+
+# -- parent -------------------------------------------------------------------------------
+
+
+def write_transcript(data_dir: Path, workspace: Path, turns: int) -> Path:
+    """A ``turns``-turn conversation saved the way chattui saves one."""
+    from providers.conversation import AssistantMessage, TextPart, ToolCall, ToolResult
+    from providers.conversation import UserMessage as UserMsg
+    from tui import locations
+    from tui.transcript import TranscriptWriter
+
+    directory = locations.transcripts_dir({"CHATTUI_DATA_DIR": str(data_dir)})
+    source = "def handler(event):\n    return {'ok': True}\n" * 50
+    with TranscriptWriter.create(
+        directory, provider="demo", model="demo", workspace=str(workspace)
+    ) as writer:
+        for turn in range(1, turns + 1):
+            writer.append_user(UserMsg(f"question {turn}"))
+            if turn % 10 == 0:
+                arguments = {"path": f"f{turn}.py", "content": source}
+                call = ToolCall(f"call_{turn}", "save_file", arguments, json.dumps(arguments))
+                writer.append(AssistantMessage((call,), "demo", "tool_calls"))
+                writer.append(ToolResult(call.id, "save_file", f"wrote f{turn}.py"))
+            writer.append(AssistantMessage((TextPart(ANSWER.format(n=turn)),), "demo", "stop"))
+        return writer.path
+
+
+def _demo_env(tmp: Path) -> dict[str, str]:
+    workspace = tmp / "ws"
+    workspace.mkdir(exist_ok=True)
+    config = tmp / "config.toml"
+    config.write_text(DEMO_CONFIG.format(workspace=workspace), encoding="utf-8")
+    return child_env(tmp, config)
+
+
+def run_resume(turns: int) -> dict[str, Any]:
+    """The resume scenario in a fresh child."""
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        env = _demo_env(tmp)
+        path = write_transcript(tmp / "data", tmp / "ws", turns)
+        size = path.stat().st_size
+        spec = {"scenario": "resume", "workspace": str(tmp / "ws")}
+        result, _ = run_child(THIS, spec, env, tmp)
+    return {**result, "file": size}
+
+
+def run_turns(turns: int, every: int) -> dict[str, Any]:
+    """The many-turns scenario in a fresh child."""
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        spec = {"scenario": "turns", "workspace": str(tmp / "ws"), "turns": turns, "every": every}
+        result, _ = run_child(THIS, spec, _demo_env(tmp), tmp)
+    return result
+
+
+def run_stream(quick: bool) -> dict[str, Any]:
+    """The save_file stream of ``tui_stream.py`` in a fresh child (no key presses)."""
+    stream = next(s for s in streams(quick) if s.key == "save_file")
+    with Server() as server:
+        result = tui_run(stream, server, headless=False, keys=False, cap=60.0)
+    return {**result, "name": stream.name}
+
+
+def rows(quick: bool) -> list[list[str]]:
+    """Run the scenarios; one row per sample."""
+    turns, every, resumed = (200, 50, 200) if quick else (1000, 100, 1000)
+    stream = run_stream(quick)
+    out = [
+        [
+            "first screen (nothing sent)",
+            _mb(stream["rss_before"]["VmRSS"]),
+            _mb(stream["rss_before"]["VmHWM"]),
+            "",
+            "",
+        ],
+    ]
+    after = stream["rss_after"]
+    ok = "ok" if after["VmRSS"] < BUDGET_STREAM and not stream["capped"] else "MISSED"
+    out.append(
+        [
+            f"after {stream['name']}",
+            f"{_mb(after['VmRSS'])} ({ok}, < 300 MB)",
+            _mb(after["VmHWM"]),
+            f"{stream.get('widgets', 0):,}",
+            "not on screen by the cap" if stream["capped"] else "",
+        ]
+    )
+    resume = run_resume(resumed)
+    out.append(
+        [
+            f"after resuming a {resumed:,}-turn transcript",
+            _mb(resume["VmRSS"]),
+            _mb(resume["VmHWM"]),
+            f"{resume['widgets']:,}",
+            f"{resume['file'] / 1e6:.1f} MB file; shown {resume['shown_after']:.2f} s after start",
+        ]
+    )
+    session = run_turns(turns, every)
+    samples = session["samples"]
+    for sample in samples:
+        per_turn = sample["per_turn"]
+        note = "" if per_turn is None else f"{per_turn * 1000:.0f} ms/turn"
+        out.append(
+            [
+                f"one session, {sample['turns']:,} turns",
+                _mb(sample["VmRSS"]),
+                _mb(sample["VmHWM"]),
+                f"{sample['widgets']:,}",
+                note,
+            ]
+        )
+    half = next(s for s in samples if s["turns"] >= turns // 2)
+    growth = samples[-1]["VmRSS"] - half["VmRSS"]
+    verdict = "ok" if growth <= FLAT_GROWTH else "MISSED"
+    errors = len(session["internal_errors"])
+    note = f"flat: {verdict} (<= +10 MB)" + (f"; {errors} internal errors" if errors else "")
+    out.append(
+        [f"growth, turns {half['turns']:,} -> {turns:,}", f"{growth / 2**20:+.1f} MB", "", "", note]
+    )
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the memory table (or, with ``--child``, be the measured child)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="50 KB stream, 200 turns")
+    parser.add_argument("--child", metavar="SPEC", help=argparse.SUPPRESS)
+    ns = parser.parse_args(argv)
+    if ns.child:
+        return child_main(ns.child, child_work)
+    headers = ["scenario", "RSS", "peak RSS", "widgets", "note"]
+    print(table(headers, rows(ns.quick), ns.markdown))
+    print(f"\npty {SIZE[0]}x{SIZE[1]}; RSS after gc.collect(); each scenario in a fresh process.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
