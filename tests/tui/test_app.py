@@ -100,7 +100,8 @@ async def test_markdown_is_right_while_it_streams(tmp_path, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "go")
         await wait_for(pilot, pause.reached.is_set)
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: "card shows" in texts(app.query(AssistantText)))
+        await pilot.pause(0.1)
         shown = texts(app.query(AssistantText))
         plain = " ".join(STREAMED.replace("**", "").split())
         lines = [" ".join(line.split()) for line in shown.splitlines() if line.strip()]
@@ -471,7 +472,7 @@ async def test_retrying_shows_in_the_status_bar(tmp_path, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "go")
         await wait_for(pilot, pause.reached.is_set)
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: "retrying" in str(app.status_bar.render()))
         assert "rate limited — retrying in 7 s" in str(app.status_bar.render())
         pause.release()
         await idle(pilot)
@@ -682,19 +683,18 @@ async def test_scrolling_up_stops_following_and_shows_a_hint(tmp_path, monkeypat
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "long")
         await wait_for(pilot, pause.reached.is_set)
-        await pilot.pause(0.2)
         conv = app.conversation
-        assert conv.max_scroll_y > 0 and conv.following
+        await wait_for(pilot, lambda: conv.max_scroll_y > 0, what="a scrollable answer")
+        assert conv.following
         await pilot.press("pageup")  # from the prompt: scrolls the conversation
-        await pilot.pause(0.3)
-        assert not conv.following and app.focused is app.prompt
+        await wait_for(pilot, lambda: not conv.following, what="not following")
+        assert app.focused is app.prompt
         pause.release()
         await idle(pilot)
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: app.query_one("#new-below").display, what="the hint")
         assert conv.scroll_y < conv.max_scroll_y  # it did not jump
-        assert app.query_one("#new-below").display
         await pilot.click("#new-below")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: conv.scroll_y == conv.max_scroll_y, what="the end")
         assert conv.following and not app.query_one("#new-below").display
 
 
