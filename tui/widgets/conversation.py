@@ -27,7 +27,6 @@ from tui.widgets.messages import (
     AssistantText,
     AssistantTurn,
     ReasoningBlock,
-    StreamedMarkdown,
     TurnNote,
     UserMessage,
 )
@@ -284,7 +283,6 @@ __all__ = [
     "MAX_MOUNTED_WIDGETS",
     "MAX_TURN_WIDGETS",
     "Conversation",
-    "StreamedMarkdown",
     "TurnRenderer",
     "history_widgets",
 ]
