@@ -13,7 +13,7 @@ so they show what is retained.
   question and a 0.2 KB Markdown answer, a paragraph and a code fence; every 10th turn also
   a ``save_file`` call of 2 KB and its result) in a temporary data dir, then resumed the way
   ``chattui --resume`` does it (``tui.runtime.start`` with ``Options(resume="latest")`` and
-  ``ChatApp(resumed=True)``).
+  ``--resume``).
 * 1,000 turns in one session: a ``ScriptedProvider`` (``tests/support/scripted.py``) answers
   each prompt with that Markdown answer in 4-character deltas; prompts go through
   ``ChatApp.send``; sampled every 100 turns with the widget count and the time per turn.
@@ -83,7 +83,7 @@ async def child_resume(spec: dict[str, Any]) -> dict[str, Any]:
 
     start_at = time.perf_counter()
     runtime = start(Options(workspace=Path(spec["workspace"]), resume="latest"))
-    app = ChatApp(runtime, resumed=True)
+    app = ChatApp(runtime)
     try:
         async with running(app, spec["headless"]) as pilot:
             await wait_until(lambda: len(app.conversation.children) > 0, 120, "the history")

@@ -18,7 +18,6 @@ import time
 import traceback
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -32,7 +31,6 @@ from tui.commands import ChatCommands
 from tui.runtime import Options, Runtime, StartupError, start
 from tui.session import Approval, RequestFailed, SessionEvent, TurnEnded
 from tui.tools.registry import PreparedCall
-from tui.transcript import TranscriptError, load
 from tui.widgets.conversation import Conversation, TurnRenderer, history_widgets
 from tui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage
 from tui.widgets.prompt import Prompt
@@ -51,7 +49,6 @@ class ChatApp(App[int]):
 
     Args:
         runtime: the assembled session, provider, config and transcript.
-        resumed: show the transcript's messages at start (``--resume``).
         clock: seconds, for rates and time to first token (snapshot tests fix it).
     """
 
@@ -74,12 +71,10 @@ class ChatApp(App[int]):
         self,
         runtime: Runtime,
         *,
-        resumed: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.runtime = runtime
-        self.resumed = resumed
         self.clock = clock
         runtime.session.approver = self._approve
         self.queue: list[str] = []
@@ -108,8 +103,9 @@ class ChatApp(App[int]):
         self.prompt.focus()
         for warning in self.runtime.config.warnings:
             self.notify(one_line(warning, 500), title="config", severity="warning", markup=False)
-        if self.resumed:
-            await self._show_history_of(self.runtime.transcript.path)
+        if self.runtime.resumed_from is not None:
+            await self.conversation.add_history(history_widgets(self.runtime.resumed_from))
+            self.conversation.follow()
 
     # Widgets ---------------------------------------------------------------------------------
 
@@ -337,17 +333,6 @@ class ChatApp(App[int]):
         """Show or hide reasoning blocks."""
         self.conversation.toggle_class("-hide-reasoning")
 
-    async def _show_history_of(self, path: Path) -> None:
-        try:
-            transcript = await asyncio.to_thread(load, path)
-        except (TranscriptError, OSError) as exc:
-            self.notify(
-                f"cannot show transcript: {one_line(str(exc))}", severity="error", markup=False
-            )
-            return
-        await self.conversation.add_history(history_widgets(transcript))
-        self.conversation.follow()
-
     # Frame -----------------------------------------------------------------------------------
 
     async def _tick(self) -> None:
@@ -392,7 +377,7 @@ def run_app(ns: argparse.Namespace) -> int:
     except StartupError as exc:
         print(f"chattui: {exc}", file=sys.stderr)
         return 2
-    app = ChatApp(runtime, resumed=ns.resume is not None)
+    app = ChatApp(runtime)
     try:
         app.run()
     finally:

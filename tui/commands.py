@@ -23,8 +23,6 @@ from tui.sanitize import visible
 from tui.transcript import (
     TranscriptError,
     TranscriptInfo,
-    TranscriptWriter,
-    history_for_request,
     list_transcripts,
     load,
     to_markdown,
@@ -184,16 +182,10 @@ async def open_transcript(app: ChatApp, path: Path) -> None:
         app.notify(BUSY, markup=False)
         return
     try:
-        transcript = await asyncio.to_thread(load, path)
-        writer = TranscriptWriter.reopen(path)
+        transcript = await asyncio.to_thread(app.runtime.resume, path)
     except (TranscriptError, OSError) as exc:
         app.notify(f"cannot open transcript: {one_line(str(exc))}", severity="error", markup=False)
         return
-    runtime = app.runtime
-    runtime.transcript.close()
-    runtime.transcript = writer
-    runtime.session.transcript = writer
-    runtime.session.history[:] = list(history_for_request(transcript))
     await app.reset_view()
     await app.conversation.add_history(history_widgets(transcript))
     app.conversation.follow()

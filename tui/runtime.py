@@ -20,6 +20,7 @@ from tui.keys import resolve_settings
 from tui.session import Approver, Session, refuse_all
 from tui.tools.registry import ToolRegistry
 from tui.transcript import (
+    Transcript,
     TranscriptError,
     TranscriptWriter,
     history_for_request,
@@ -53,6 +54,8 @@ class Runtime:
     session: Session
     transcript: TranscriptWriter
     env: Mapping[str, str] = field(repr=False)  # holds API key variables
+    resumed_from: Transcript | None = field(default=None, repr=False)
+    """The saved conversation this one continues, as loaded (its messages are shown)."""
 
     @property
     def label(self) -> str:
@@ -67,6 +70,17 @@ class Runtime:
         self.session.provider = self.provider
         self.session.system = chosen.system_prompt
         self.session.max_tokens = chosen.max_tokens
+
+    def resume(self, path: Path) -> Transcript:
+        """Continue the saved conversation at ``path``: its history, and its file for new turns.
+
+        Raises:
+            TranscriptError, OSError: it cannot be read or reopened (nothing changes then).
+        """
+        old = self.transcript
+        self.transcript, self.resumed_from = _attach_saved(path, self.session)
+        old.close()
+        return self.resumed_from
 
     def new_conversation(self) -> None:
         """Start a fresh transcript and an empty history."""
@@ -106,9 +120,9 @@ def start(
         max_steps=config.tools.max_steps,
         max_tokens=chosen.max_tokens,
     )
-    transcript = _open_transcript(options.resume, chosen, provider.model, session, env)
+    transcript, resumed = _open_transcript(options.resume, chosen, provider.model, session, env)
     session.transcript = transcript
-    return Runtime(config, chosen, provider, session, transcript, env)
+    return Runtime(config, chosen, provider, session, transcript, env, resumed)
 
 
 def _make_provider(
@@ -138,12 +152,19 @@ def _new_transcript(
 
 def _open_transcript(
     ref: str | None, chosen: ProviderConfig, model: str, session: Session, env: Mapping[str, str]
-) -> TranscriptWriter:
+) -> tuple[TranscriptWriter, Transcript | None]:
     if ref is None:
-        return _new_transcript(chosen, model, session, env)
+        return _new_transcript(chosen, model, session, env), None
     try:
-        path = resolve(locations.transcripts_dir(env), ref)
-        session.history.extend(history_for_request(load(path)))
-        return TranscriptWriter.reopen(path)
+        return _attach_saved(resolve(locations.transcripts_dir(env), ref), session)
     except (TranscriptError, OSError) as exc:
         raise StartupError(f"cannot resume {ref!r}: {exc}") from None
+
+
+def _attach_saved(path: Path, session: Session) -> tuple[TranscriptWriter, Transcript]:
+    """Load a transcript and point the session at it: its history, its file."""
+    transcript = load(path)
+    writer = TranscriptWriter.reopen(path)
+    session.history[:] = list(history_for_request(transcript))
+    session.transcript = writer
+    return writer, transcript

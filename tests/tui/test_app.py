@@ -750,7 +750,7 @@ async def test_resume_at_startup_shows_the_conversation(tmp_path, monkeypatch):
     from tui.runtime import Options, start
 
     again = start(Options(workspace=tmp_path / "ws", resume="latest"))
-    app = make_app(again, resumed=True)
+    app = make_app(again)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert [m.source for m in app.query(UserMessage)] == ["first question"]
