@@ -129,6 +129,23 @@ class StreamingProvider(Protocol):
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
 
 
+def merged_prompts(history: Sequence[Message]) -> tuple[Message, ...]:
+    """The history as sent: prompts left without an answer join the next one.
+
+    A turn cancelled or failed before any output leaves its prompt unanswered;
+    APIs expect user and assistant turns to alternate, so consecutive prompts
+    are sent as one (the transcript keeps them apart).
+    """
+    out: list[Message] = []
+    for message in history:
+        last = out[-1] if out else None
+        if isinstance(message, UserMessage) and isinstance(last, UserMessage):
+            out[-1] = UserMessage(f"{last.text}\n\n{message.text}")
+        else:
+            out.append(message)
+    return tuple(out)
+
+
 async def refuse_all(prepared: PreparedCall) -> Approval:
     """The approver with nobody to ask: fail closed."""
     return Approval("no", "no one was available to approve it (run with --yes to allow)")
@@ -194,7 +211,7 @@ class Session:
 
     async def _request(self, outcome: list[AssistantMessage | None]) -> AsyncIterator[SessionEvent]:
         request = ChatRequest(
-            messages=tuple(self.history),
+            messages=merged_prompts(self.history),
             system=self.system,
             tools=self.tools.specs(),
             max_tokens=self.max_tokens,

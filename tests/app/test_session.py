@@ -275,3 +275,23 @@ async def test_auto_policy_runs_without_asking(tmp_path: Path) -> None:
     events = await run(session, "go")
     assert approver.asked == [] and not any(isinstance(e, ApprovalNeeded) for e in events)
     assert (tmp_path / "ws" / "a.txt").read_text() == "a"
+
+
+async def test_a_prompt_cancelled_before_any_output_joins_the_next(tmp_path: Path) -> None:
+    gate = Gate()
+    provider = ScriptedProvider([gate, TextDelta("never")], text_turn("answer"))
+    session = make(tmp_path, provider)
+    task = asyncio.create_task(run(session, "first"))
+    await gate.reached.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await run(session, "second")
+    sent = provider.requests[1].messages
+    assert sent == (UserMessage("first\n\nsecond"),)
+    texts = [
+        e.message.text
+        for e in load(session.transcript.path).entries  # type: ignore[union-attr]
+        if isinstance(e.message, UserMessage)
+    ]
+    assert texts == ["first", "second"]
