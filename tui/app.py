@@ -32,7 +32,7 @@ from tui.runtime import Options, Runtime, StartupError, start
 from tui.session import Approval, RequestFailed, SessionEvent, TurnEnded
 from tui.tools.registry import PreparedCall
 from tui.widgets.conversation import Conversation, TurnRenderer, history_widgets
-from tui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage
+from tui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage, Welcome
 from tui.widgets.prompt import Prompt
 from tui.widgets.safe import one_line
 from tui.widgets.status import StatusBar
@@ -106,6 +106,8 @@ class ChatApp(App[int]):
         if self.runtime.resumed_from is not None:
             await self.conversation.add_history(history_widgets(self.runtime.resumed_from))
             self.conversation.follow()
+        else:
+            await self.conversation.add(self._welcome())
 
     # Widgets ---------------------------------------------------------------------------------
 
@@ -294,7 +296,7 @@ class ChatApp(App[int]):
         await self.reset_view()
         self.notify("new conversation", markup=False)
 
-    async def reset_view(self) -> None:
+    async def reset_view(self, welcome: bool = True) -> None:
         """Empty the conversation view, the queue and the counters."""
         await self.conversation.remove_children()
         await self.query_one("#queue").remove_children()
@@ -304,6 +306,11 @@ class ChatApp(App[int]):
         self.status_bar.input_tokens = self.status_bar.output_tokens = None
         self.status_bar.set_state("idle")
         self.refresh_bindings()
+        if welcome:
+            await self.conversation.add(self._welcome())
+
+    def _welcome(self) -> Welcome:
+        return Welcome(self.runtime.label, demo=self.runtime.provider_config.kind == "demo")
 
     def action_copy(self) -> None:
         """Ctrl+Y: copy the focused card's source, or the last answer's Markdown."""

@@ -186,7 +186,7 @@ async def open_transcript(app: ChatApp, path: Path) -> None:
     except (TranscriptError, OSError) as exc:
         app.notify(f"cannot open transcript: {one_line(str(exc))}", severity="error", markup=False)
         return
-    await app.reset_view()
+    await app.reset_view(welcome=False)
     await app.conversation.add_history(history_widgets(transcript))
     app.conversation.follow()
     app.notify(

@@ -132,6 +132,26 @@ class ReasoningBlock(Collapsible):
         return self.body.raw
 
 
+class Welcome(Static):
+    """What an empty conversation shows: where you are and the keys that matter."""
+
+    def __init__(self, label: str, demo: bool) -> None:
+        text = Text.assemble(("chattui", "bold"), "  ", (one_line(label), "dim"), "\n")
+        if demo:
+            text.append(
+                "Offline demo: no API key needed. Say hello and watch a file being written, "
+                "live, then approve it.\n"
+            )
+        else:
+            text.append("Type a message and press Enter.\n")
+        text.append(
+            "Enter send · Shift+Enter newline · ↑ history · Esc cancel · Ctrl+P commands · "
+            "Ctrl+Q quit",
+            style="dim",
+        )
+        super().__init__(text)
+
+
 class TurnNote(Static):
     """A dim one-line mark under a turn: cancelled, stopped after max steps..."""
 

@@ -37,6 +37,7 @@ class Prompt(TextArea):
             tab_behavior="focus",
             compact=True,
             highlight_cursor_line=False,
+            placeholder="Message (Enter to send, Shift+Enter for a new line)",
         )
         self.past: list[str] = []
         self._index: int | None = None  # position in history while browsing
