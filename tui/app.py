@@ -24,7 +24,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tui.commands import ChatCommands
@@ -32,6 +32,7 @@ from tui.runtime import Options, Runtime, StartupError, start
 from tui.session import Approval, RequestFailed, SessionEvent, TurnEnded
 from tui.tools.registry import PreparedCall
 from tui.widgets.conversation import Conversation, TurnRenderer, history_widgets
+from tui.widgets.footer import ChatFooter
 from tui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage, Welcome
 from tui.widgets.prompt import Prompt
 from tui.widgets.safe import one_line
@@ -95,7 +96,7 @@ class ChatApp(App[int]):
         yield Vertical(id="queue")
         yield self.prompt
         yield self.status_bar
-        yield Footer()
+        yield ChatFooter()
 
     async def on_mount(self) -> None:
         self.set_interval(FRAME, self._tick)

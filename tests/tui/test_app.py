@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import os
 
 import pytest
 from rich.console import Console
 from textual.widgets import Input
+from textual.widgets._footer import FooterKey
 from textual.widgets.markdown import MarkdownFence
 
 from providers.conversation import ToolResult
@@ -33,6 +35,7 @@ from tui import app as app_module
 from tui.transcript import load
 from tui.widgets import conversation as conversation_module
 from tui.widgets.code_view import CodeView
+from tui.widgets.footer import ChatFooter
 from tui.widgets.messages import (
     AssistantText,
     AssistantTurn,
@@ -724,6 +727,39 @@ async def test_old_turns_leave_the_dom_when_over_the_widget_budget(tmp_path, mon
             assert len(app.conversation.query("*")) <= 60 + 20  # the newest turn may exceed it
         assert [m.source for m in app.query(UserMessage)][-1] == "q4"
         assert len(app.query(UserMessage)) < 5
+
+
+async def test_footer_follows_each_turn_and_leaves_no_keys_behind(tmp_path, monkeypatch):
+    """Escape "Cancel" shows while a turn runs, so the footer recomposes twice a turn. Textual
+    keeps a watcher (and so the whole widget) for every key a recompose removed: over many
+    turns neither the footer's watchers nor the live FooterKey objects may grow."""
+    turns = 10
+    pauses = [Pause() for _ in range(turns)]
+    provider = ScriptedProvider(*[[p, *text_reply(f"answer {i}")] for i, p in enumerate(pauses)])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+
+    def live_keys() -> int:
+        gc.collect()
+        return sum(isinstance(obj, FooterKey) for obj in gc.get_objects())
+
+    async with app.run_test(size=SIZE) as pilot:
+        footer = app.query_one(ChatFooter)
+
+        def actions() -> set[str]:
+            return {key.action for key in footer.query(FooterKey)}
+
+        samples = []
+        for turn, pause in enumerate(pauses):
+            app.send(f"q{turn}")
+            await wait_for(pilot, lambda: "cancel" in actions(), what="Cancel in the footer")
+            pause.release()
+            await idle(pilot)
+            await wait_for(pilot, lambda: "cancel" not in actions(), what="Cancel to go")
+            if turn in (1, turns - 1):
+                samples.append((footer.watcher_count, live_keys()))
+        shown = len(footer.query(FooterKey))
+        assert footer.watcher_count <= shown  # one data binding per key on screen, at most
+        assert samples[-1] == samples[0]  # 8 more turns (16 recomposes) left nothing behind
 
 
 # -- startup -----------------------------------------------------------------------------------
