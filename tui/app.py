@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 import time
 import traceback
@@ -40,6 +41,9 @@ from tui.widgets.status import StatusBar
 from tui.widgets.tool_card import ToolCard
 
 FRAME = 1 / 30
+GC_THRESHOLDS = (700, 10, 40)
+"""Cyclic GC thresholds once the first screen is up: Python's default is (700, 10, 10); a
+larger third value makes full collections (the only long pauses) rarer while streaming."""
 OK_STATUSES = frozenset(
     {"stop", "tool_calls", "length", "content_filter", "refusal", "pause", "other", "max_steps"}
 )
@@ -100,6 +104,7 @@ class ChatApp(App[int]):
 
     async def on_mount(self) -> None:
         self.set_interval(FRAME, self._tick)
+        self.call_after_refresh(settle_gc)
         self.watch(self.conversation, "new_below", self._show_new_below)
         self.prompt.focus()
         for warning in self.runtime.config.warnings:
@@ -375,6 +380,22 @@ class ChatApp(App[int]):
                 await close()
             except Exception:  # noqa: BLE001 - closing must not fail the exit
                 pass
+
+
+def settle_gc() -> None:
+    """Keep garbage-collection pauses short while answers stream (once per process).
+
+    A full collection walks every object the collector tracks, and after start-up there are
+    about 60,000 (Textual, Rich, the stylesheet, our modules), all living as long as the
+    process: mid-stream, a full collection took 41 ms, a visible stall. ``gc.freeze()`` moves
+    them to the permanent generation, which collections skip (measured: 12-14 ms). One
+    collection first, so that start-up garbage is freed rather than kept for good.
+    """
+    if gc.get_freeze_count():  # already done (another app in this process, or the host)
+        return
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def run_app(ns: argparse.Namespace) -> int:

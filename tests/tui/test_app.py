@@ -762,6 +762,27 @@ async def test_footer_follows_each_turn_and_leaves_no_keys_behind(tmp_path, monk
         assert samples[-1] == samples[0]  # 8 more turns (16 recomposes) left nothing behind
 
 
+async def test_start_up_objects_leave_the_collector_once_after_the_first_screen(
+    tmp_path, monkeypatch
+):
+    """gc.freeze() after the first screen, once per process, after one collection."""
+    calls: list[object] = []
+    fake = {
+        "collect": lambda *args: calls.append(("collect", app.conversation.is_mounted)) or 0,
+        "freeze": lambda: calls.append("freeze"),
+        "get_freeze_count": lambda: calls.count("freeze"),
+        "set_threshold": lambda *values: calls.append(values),
+    }
+    for name, function in fake.items():
+        monkeypatch.setattr(app_module.gc, name, function)
+    for _ in range(2):  # a second app in the same process changes nothing
+        app = make_app(make_runtime(tmp_path, monkeypatch, ScriptedProvider()))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: calls, what="the collector to be settled")
+            await pilot.pause()
+    assert calls == [("collect", True), "freeze", app_module.GC_THRESHOLDS]
+
+
 # -- startup -----------------------------------------------------------------------------------
 
 
