@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
-from tui.widgets.code_view import CONTEXT_LINES, LONG_LINE, CodeView
+from tui.widgets.code_view import CONTEXT_LINES, GUESS_LINES, LONG_LINE, CodeView
 
 SAMPLE = '''"""Tiny module."""
 
@@ -358,6 +358,44 @@ async def test_colours_match_a_whole_file_lex_when_streamed_and_after_complete()
                 assert shown_colours(view, row, plain)[:width] == expected[row], (mode, row)
             view.complete()
             assert view.is_highlight_final
+
+
+async def test_a_stream_faster_than_the_view_lexes_about_a_screen_a_frame() -> None:
+    """200 new lines a frame, more than CONTEXT_LINES: the lines in between are never shown
+    nor lexed, so no line above the screen is known to start clean. A frame then lexes the
+    visible lines and GUESS_LINES above them (not CONTEXT_LINES of unseen text), and for
+    code without multi-line strings the colours are still those of a whole-file lex."""
+    block = "def f{n}(x):\n    return {{'k': x, \"n\": {n}}}  # {n}\n"
+    lines_per_frame = 200
+    assert lines_per_frame > CONTEXT_LINES
+    code = "".join(block.format(n=n) for n in range(1000))
+    expected = reference_colours(code, "fast.py")
+    frames = pieces_by_lines(code, lines_per_frame)
+    app = Host(CodeView("fast.py"))
+    async with app.run_test() as pilot:
+        view = app.view
+        height = view.size.height
+        assert view.rich_style.color is not None
+        plain = view.rich_style.color.get_truecolor().hex
+        for number, frame in enumerate(frames):
+            view.lexed_lines = 0
+            for piece in chunks(frame, 4):
+                view.append(piece)
+            await settle(pilot, view)
+            assert view.lexed_lines > 0
+            if number:  # the first frame reaches line 0, which is known clean
+                assert view.lexed_lines <= height + GUESS_LINES, number
+            top = view.scroll_offset.y
+            assert top + height == view.line_count  # following the tail
+            for row in range(height):
+                width = len(view.line(top + row))
+                assert shown_colours(view, row, plain)[:width] == expected[top + row], row
+
+
+def pieces_by_lines(text: str, count: int) -> list[str]:
+    """`text` cut after every `count` lines."""
+    lines = text.splitlines(keepends=True)
+    return ["".join(lines[i : i + count]) for i in range(0, len(lines), count)]
 
 
 async def test_token_colours_follow_a_light_theme() -> None:

@@ -11,7 +11,11 @@ the lines it was asked for. The start is the nearest line above that a previous 
 the lexer's root state (its preceding newline was a plain whitespace token, so not inside a
 string or comment), looking back at most `CONTEXT_LINES` lines / `CONTEXT_CHARS` characters.
 While following the tail, a frame therefore re-lexes only the open last line and the few lines
-since the last root-state line. Lines longer than `LONG_LINE` are shown plain.
+since the last root-state line. When no such line is within reach, the lines above were never
+lexed (text streamed past faster than a screen a frame, or a jump far away): lexing 100 unknown
+lines would only guess the state from further up, so the window guesses from `GUESS_LINES`
+above instead (exact unless a multi-line string or comment spans that start; `complete()` fixes
+colours in the end). Lines longer than `LONG_LINE` are shown plain.
 
 Exact colours at the end. `complete()` lexes the whole file once (O(n), sliced over frames for
 big files, so the UI stays responsive) and keeps the result as two flat arrays (token start
@@ -57,6 +61,8 @@ CONTEXT_LINES = 100
 """Most lines lexed above a requested line to recover the lexer state."""
 CONTEXT_CHARS = 16_000
 """Most characters lexed above a requested line."""
+GUESS_LINES = 10
+"""Lines lexed above a requested line when no line within reach is known to start clean."""
 WINDOW_CHARS = 32_000
 """Most characters of requested lines lexed in one window."""
 LONG_LINE = 4_000
@@ -463,12 +469,15 @@ class CodeView(ScrollView, can_focus=True):
         start = index
         budget = CONTEXT_CHARS
         floor = max(0, index - CONTEXT_LINES)
-        while start > floor and not self._clean[start]:
+        clean = self._clean
+        while start > floor and not clean[start]:
             length = len(self._lines[start - 1])
             if length > LONG_LINE or length >= budget:
                 break
             budget -= length + 1
             start -= 1
+        if start and not clean[start]:  # nothing known above: guess from a few lines up
+            start = max(start, index - GUESS_LINES)
         return start
 
     def _window_stop(self, index: int) -> int:
