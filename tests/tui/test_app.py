@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import io
+import itertools
 import os
 
 import pytest
@@ -781,6 +783,42 @@ async def test_start_up_objects_leave_the_collector_once_after_the_first_screen(
             await wait_for(pilot, lambda: calls, what="the collector to be settled")
             await pilot.pause()
     assert calls == [("collect", True), "freeze", app_module.GC_THRESHOLDS]
+
+
+async def test_a_burst_of_buffered_events_lets_the_loop_run_between_slices(
+    tmp_path, monkeypatch
+):
+    """Events already read from the network come without a wait: the worker must still let
+    other tasks (keys, frames) run once its slice (PUMP_SLICE) is used up."""
+    clock = itertools.count(0.0, 0.001)  # every reading is 1 ms later
+    monkeypatch.setattr(app_module, "perf_counter", lambda: next(clock))
+    loop_turns = 0
+    seen: list[int] = []  # loop turns by the time each event was produced
+    events = [*(TextDelta("abcd") for _ in range(400)), Finish("stop")]
+
+    class Burst(ScriptedProvider):
+        async def stream(self, request):  # type: ignore[no-untyped-def]
+            self.requests.append(request)
+            for event in events:  # no await: all of it was buffered
+                seen.append(loop_turns)
+                yield event
+
+    async def spin() -> None:
+        nonlocal loop_turns
+        while True:
+            loop_turns += 1
+            await asyncio.sleep(0)
+
+    app = make_app(make_runtime(tmp_path, monkeypatch, Burst()))
+    async with app.run_test(size=SIZE) as pilot:
+        spinner = asyncio.create_task(spin())
+        app.send("go")
+        await idle(pilot)
+        spinner.cancel()
+        assert app.query_one(AssistantText).raw == "abcd" * 400
+    ran_between = sum(b > a for a, b in itertools.pairwise(seen))
+    slice_events = app_module.PUMP_SLICE / 0.001
+    assert ran_between >= len(events) / (slice_events + 2), ran_between  # about once a slice
 
 
 # -- startup -----------------------------------------------------------------------------------
