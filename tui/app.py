@@ -33,6 +33,7 @@ from tui.commands import ChatCommands
 from tui.runtime import Options, Runtime, StartupError, start
 from tui.session import Approval, RequestFailed, SessionEvent, TurnEnded
 from tui.tools.registry import PreparedCall
+from tui.widgets.code_view import warm_up
 from tui.widgets.conversation import Conversation, TurnRenderer, history_widgets
 from tui.widgets.footer import ChatFooter
 from tui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage, Welcome
@@ -110,6 +111,7 @@ class ChatApp(App[int]):
     async def on_mount(self) -> None:
         self.set_interval(FRAME, self._tick)
         self.call_after_refresh(settle_gc)
+        self.call_after_refresh(self._warm_up)
         self.watch(self.conversation, "new_below", self._show_new_below)
         self.prompt.focus()
         for warning in self.runtime.config.warnings:
@@ -119,6 +121,10 @@ class ChatApp(App[int]):
             self.conversation.follow()
         else:
             await self.conversation.add(self._welcome())
+
+    def _warm_up(self) -> None:
+        # First-use costs of syntax highlighting, paid in a thread now rather than mid-stream.
+        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False)
 
     # Widgets ---------------------------------------------------------------------------------
 

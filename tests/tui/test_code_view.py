@@ -10,6 +10,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
+from tui.widgets import code_view as code_view_module
 from tui.widgets.code_view import CONTEXT_LINES, GUESS_LINES, LONG_LINE, CodeView
 
 SAMPLE = '''"""Tiny module."""
@@ -209,6 +210,27 @@ async def test_unknown_and_odd_file_names_fall_back_to_plain_text() -> None:
     assert view.language == "Makefile"
     view.set_language_from_path("strange.zzzz")
     assert view.language == "Text only"
+
+
+def test_file_name_lookups_are_cached_and_warm_up_fills_the_cache(monkeypatch) -> None:
+    """A lookup scans every lexer's patterns and the plugins' metadata: once per base name."""
+    calls: list[str] = []
+    real = code_view_module.find_lexer_class_for_filename
+    monkeypatch.setattr(
+        code_view_module,
+        "find_lexer_class_for_filename",
+        lambda name: calls.append(name) or real(name),
+    )
+    code_view_module._lexer_class.cache_clear()
+    code_view_module.warm_up(["warm.py"])
+    view = CodeView()
+    for path in ("a/warm.py", "b/warm.py", "warm.py"):
+        view.set_language_from_path(path)
+        assert view.language == "Python"
+    view.set_language_from_path("notes.unknown-ext")
+    view.set_language_from_path("other/notes.unknown-ext")
+    assert view.language == "Text only"
+    assert calls == ["warm.py", "notes.unknown-ext"]
 
 
 async def test_docstring_context_is_recovered_while_streaming() -> None:

@@ -88,6 +88,30 @@ async def test_path_shows_as_soon_as_it_is_known_and_picks_the_language():
         )
 
 
+async def test_language_is_looked_up_once_from_the_whole_path(monkeypatch):
+    """No lookup for the empty path at mount nor for a prefix ("app.p" names another
+    language, whose lexer would be loaded mid-stream): once, when the path is whole."""
+    looked_up: list[str] = []
+    real = CodeView.set_language_from_path
+
+    def spy(view: CodeView, path: str) -> None:
+        looked_up.append(path)
+        real(view, path)
+
+    monkeypatch.setattr(CodeView, "set_language_from_path", spy)
+    card = ToolCard("save_file", "c1")
+    async with Host(card).run_test() as pilot:
+        for fragment in pieces(json.dumps({"path": "src/app.py", "content": CONTENT}), 1):
+            card.feed(fragment)
+            card.flush()
+        await pilot.pause()
+        assert "src/app.py" in header(card)
+        assert looked_up == ["src/app.py"]
+        assert card.query_one(CodeView).language == "Python"
+        card.ready(ToolCall("c1", "save_file", {"path": "src/app.py", "content": CONTENT}, ""))
+        assert looked_up == ["src/app.py"]
+
+
 async def test_rate_is_shown_while_streaming():
     clock = Clock()
     card = ToolCard("save_file", "c1", clock=clock)

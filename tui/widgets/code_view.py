@@ -32,18 +32,19 @@ shown as U+FFFD (callers should sanitize first; this only keeps the widget from 
 from __future__ import annotations
 
 import asyncio
+import os.path
 import re
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from time import perf_counter
 from typing import ClassVar
 
 from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_for_filename
+from pygments.lexers import find_lexer_class_for_filename
 from pygments.lexers.special import TextLexer
 from pygments.token import Text, Whitespace, _TokenType
-from pygments.util import ClassNotFound
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -55,7 +56,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-__all__ = ["CodeView"]
+__all__ = ["CodeView", "warm_up"]
 
 CONTEXT_LINES = 100
 """Most lines lexed above a requested line to recover the lexer state."""
@@ -69,6 +70,8 @@ LONG_LINE = 4_000
 """Lines longer than this are shown without highlighting while streaming."""
 FINAL_SLICE_SECONDS = 0.005
 """Time budget of one slice of the final full-file lex."""
+WARM_UP_NAMES = ("warm_up.py",)
+"""File names whose lexers `warm_up` prepares (Python: the demo's and the most common)."""
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _Tokens = tuple["array[int]", list[_TokenType]]
@@ -122,6 +125,32 @@ def _line_pieces(
         pieces.append((types[token] if token >= 0 else None, line[position - start : stop - start]))
         position = stop
     return pieces
+
+
+@lru_cache(maxsize=256)
+def _lexer_class(name: str) -> type[Lexer] | None:
+    """The lexer class for a file's base name, or None (cached: see `warm_up`)."""
+    return find_lexer_class_for_filename(name)
+
+
+def _new_lexer(path: str) -> Lexer:
+    lexer_class = _lexer_class(os.path.basename(path)) if path else None
+    if lexer_class is None:
+        return TextLexer()
+    return lexer_class(stripnl=False, ensurenl=False)
+
+
+def warm_up(names: Iterable[str] = WARM_UP_NAMES) -> None:
+    """Pay highlighting's first-use costs now, off the UI thread (a thread worker at start-up).
+
+    The first file-name lookup compiles every lexer's name patterns and reads the installed
+    packages' metadata for plugins (26-75 ms), and a lexer class compiles its regular
+    expressions when first instantiated (Python: ~20 ms). Both used to happen mid-stream,
+    when a card learned its path.
+    """
+    for name in names:
+        for _ in _lex(_new_lexer(name), "x = 1\n"):
+            pass
 
 
 def _lex(lexer: Lexer, text: str) -> Iterator[tuple[int, _TokenType, str]]:
@@ -312,11 +341,7 @@ class CodeView(ScrollView, can_focus=True):
         Args:
             path: File name or path; unknown or odd names fall back to plain text.
         """
-        try:
-            lexer: Lexer = get_lexer_for_filename(path, stripnl=False, ensurenl=False)
-        except ClassNotFound:
-            lexer = TextLexer()
-        self._lexer = lexer
+        self._lexer = _new_lexer(path)
         self._strips.clear()
         self._clean = bytearray(len(self._clean))
         self._final = None

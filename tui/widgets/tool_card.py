@@ -125,6 +125,7 @@ class ToolCard(Vertical, can_focus=True):
         self._json_error: str | None = None
         self._raw_chars = 0
         self._path_parts: list[str] = []
+        self._path_known = False  # the path string is complete (its language can be chosen)
         self._path_shown: str | None = None
         self._pending: list[str] = []
         self._bytes = 0
@@ -194,6 +195,9 @@ class ToolCard(Vertical, can_focus=True):
                 self._add_content(text)
             elif path == ("path",):
                 self._path_parts.append(text)
+                continue
+            if self._path_parts:  # another value grows after the path: the path is whole
+                self._path_known = True
 
     def _add_content(self, text: str) -> None:
         if self._first_content is None:
@@ -221,8 +225,10 @@ class ToolCard(Vertical, can_focus=True):
         if self._pending:
             code.append(shown("".join(self._pending)))
             self._pending.clear()
+        # The language is looked up once, from the whole path: a prefix ("app.p") can name
+        # another language, whose lexer would be loaded for nothing mid-stream.
         path = self.path
-        if path != self._path_shown:
+        if self._path_known and path != self._path_shown:
             self._path_shown = path
             code.set_language_from_path(path)
 
@@ -283,8 +289,9 @@ class ToolCard(Vertical, can_focus=True):
     def _finish_content(self, arguments: Any) -> None:
         self.flush()
         path, content = arguments.get("path"), arguments.get("content")
-        if isinstance(path, str) and path != self.path:
+        if isinstance(path, str):
             self._path_parts[:] = [path]
+            self._path_known = True
         code = self.query_one(CodeView)
         if isinstance(content, str):
             expected = shown(content)
