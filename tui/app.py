@@ -29,6 +29,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
 from tui.commands import ChatCommands
 from tui.runtime import Options, Runtime, StartupError, start
 from tui.session import Approval, RequestFailed, SessionEvent, TurnEnded
@@ -50,6 +51,8 @@ bytes, so without this a worker step ran 22-39 ms (keys and frames waited behind
 GC_THRESHOLDS = (700, 10, 40)
 """Cyclic GC thresholds once the first screen is up: Python's default is (700, 10, 10); a
 larger third value makes full collections (the only long pauses) rarer while streaming."""
+STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
+"""Nearly all events: a tool card's state never changes on one (so nothing to check)."""
 OK_STATUSES = frozenset(
     {"stop", "tool_calls", "length", "content_filter", "refusal", "pause", "other", "max_steps"}
 )
@@ -195,6 +198,8 @@ class ChatApp(App[int]):
                     deadline = perf_counter() + PUMP_SLICE
                 self.status_bar.observe(event)
                 await renderer.handle(event)
+                if isinstance(event, STREAMED):
+                    continue
                 if renderer.running_tool and self.status_bar.state != "approval":
                     self.status_bar.set_state("running")
                 if isinstance(event, RequestFailed):

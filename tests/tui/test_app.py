@@ -765,7 +765,7 @@ async def test_footer_follows_each_turn_and_leaves_no_keys_behind(tmp_path, monk
                 for _ in range(4):
                     await pilot.pause(0.02)
                     readings.append((footer.watcher_count, live_keys()))
-                samples.append(tuple(min(values) for values in zip(*readings)))
+                samples.append(tuple(min(values) for values in zip(*readings, strict=True)))
         assert samples[-1] == samples[0]  # 8 more turns (16 recomposes) left nothing behind
         assert samples[-1][0] <= len(footer.query(FooterKey))  # one binding per key shown
 
@@ -791,9 +791,7 @@ async def test_start_up_objects_leave_the_collector_once_after_the_first_screen(
     assert calls == [("collect", True), "freeze", app_module.GC_THRESHOLDS]
 
 
-async def test_a_burst_of_buffered_events_lets_the_loop_run_between_slices(
-    tmp_path, monkeypatch
-):
+async def test_a_burst_of_buffered_events_lets_the_loop_run_between_slices(tmp_path, monkeypatch):
     """Events already read from the network come without a wait: the worker must still let
     other tasks (keys, frames) run once its slice (PUMP_SLICE) is used up."""
     clock = itertools.count(0.0, 0.001)  # every reading is 1 ms later
@@ -827,9 +825,7 @@ async def test_a_burst_of_buffered_events_lets_the_loop_run_between_slices(
     assert ran_between >= len(events) / (slice_events + 2), ran_between  # about once a slice
 
 
-async def test_highlighting_is_warmed_up_in_a_thread_after_the_first_screen(
-    tmp_path, monkeypatch
-):
+async def test_highlighting_is_warmed_up_in_a_thread_after_the_first_screen(tmp_path, monkeypatch):
     on_main_thread: list[bool] = []
     monkeypatch.setattr(
         app_module,
@@ -840,6 +836,41 @@ async def test_highlighting_is_warmed_up_in_a_thread_after_the_first_screen(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: on_main_thread, what="the warm-up")
         assert on_main_thread == [False]
+
+
+async def test_the_running_tool_check_is_made_for_events_other_than_fragments(
+    tmp_path, monkeypatch
+):
+    """Whether a card runs its call is checked per event that can change a card's state,
+    not per streamed fragment (it looped over the step's cards, reading a reactive each)."""
+    checks = 0
+    real = conversation_module.TurnRenderer.running_tool
+
+    def counted(renderer):  # type: ignore[no-untyped-def]
+        nonlocal checks
+        checks += 1
+        return real.fget(renderer)
+
+    monkeypatch.setattr(conversation_module.TurnRenderer, "running_tool", property(counted))
+    call = call_events("save_file", {"path": "a.py", "content": LIFE * 20}, size=4)
+    provider = ScriptedProvider(tool_reply(call, text="Writing it."), text_reply("Done."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
+    events = fragments = 0
+    async with app.run_test(size=SIZE) as pilot:
+        observe = app.status_bar.observe
+
+        def counting(event):  # type: ignore[no-untyped-def]
+            nonlocal events, fragments
+            events += 1
+            fragments += isinstance(event, TextDelta | ToolCallDelta)
+            observe(event)
+
+        app.status_bar.observe = counting  # type: ignore[method-assign]
+        app.send("write it")
+        await idle(pilot)
+        assert card(app).state == "done"
+    assert fragments > 400
+    assert checks == events - fragments
 
 
 # -- startup -----------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from textual.app import App, ComposeResult
+from textual.reactive import Reactive
 from textual.widgets import Collapsible
 
 from providers.conversation import ToolCall, ToolResult
@@ -110,6 +112,33 @@ async def test_language_is_looked_up_once_from_the_whole_path(monkeypatch):
         assert card.query_one(CodeView).language == "Python"
         card.ready(ToolCall("c1", "save_file", {"path": "src/app.py", "content": CONTENT}, ""))
         assert looked_up == ["src/app.py"]
+
+
+async def test_feeding_reads_no_reactive_after_the_first_fragment():
+    """`feed` runs once per fragment (tens of thousands a file): plain attributes only, no
+    reactive descriptor (each read of `state` was a call into Textual)."""
+    card = ToolCard("save_file", "c1")
+    async with Host(card).run_test():
+        fragments = pieces(json.dumps({"path": "a.py", "content": CONTENT}), 3)
+        card.feed(fragments[0])
+        reads = 0
+        reactive_get = Reactive.__get__.__code__
+
+        def profile(frame, event, arg):  # type: ignore[no-untyped-def]
+            nonlocal reads
+            reads += event == "call" and frame.f_code is reactive_get
+
+        previous = sys.getprofile()
+        sys.setprofile(profile)
+        try:
+            for fragment in fragments[1:]:
+                card.feed(fragment)
+        finally:
+            sys.setprofile(previous)
+        assert reads == 0
+        assert card.state == "streaming"
+        card.flush()
+        assert card.query_one(CodeView).text == CONTENT
 
 
 async def test_rate_is_shown_while_streaming():

@@ -124,6 +124,7 @@ class ToolCard(Vertical, can_focus=True):
         self._json = PartialJSON()
         self._json_error: str | None = None
         self._raw_chars = 0
+        self._fed = False  # a fragment arrived (a plain attribute: read once per fragment)
         self._path_parts: list[str] = []
         self._path_known = False  # the path string is complete (its language can be chosen)
         self._path_shown: str | None = None
@@ -178,8 +179,10 @@ class ToolCard(Vertical, can_focus=True):
     def feed(self, fragment: str) -> None:
         """Take one raw argument fragment (O(len(fragment)); widgets change in ``flush``)."""
         self._raw_chars += len(fragment)
-        if self.state == "receiving":
-            self.state = "streaming"
+        if not self._fed:  # not `self.state`: a reactive costs a descriptor call per read
+            self._fed = True
+            if self.state == "receiving":
+                self.state = "streaming"
         self._dirty = True
         if self._json_error is not None:
             return
