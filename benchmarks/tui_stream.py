@@ -14,8 +14,8 @@ pty (the parent drains it) while a Pilot presses the keys. Times are CLOCK_MONOT
 
 * send -> on screen: from pressing Enter (prompt "go") to the first frame written to the
   terminal at which the answer is complete. Markdown: the turn is over (``app.busy`` is
-  False, so the final full ``Markdown.update`` has finished) and the last block of the
-  answer's Markdown widget holds the closing line. save_file: the card is ``done`` and its
+  False, so the answer's last block is final) and the last line the answer's
+  ``MarkdownView`` draws holds the closing line. save_file: the card is ``done`` and its
   ``CodeView.line_count`` equals the file's. A frame is a call of ``App._display`` with a
   compositor update (the app's only path to the terminal).
 * fragments/s: the stream's text (Markdown) or argument (save_file) deltas handed to the UI
@@ -479,9 +479,8 @@ class Probe:
             texts = app.query(AssistantText)
             if not texts:
                 return False
-            blocks = texts.last().children
-            content = getattr(blocks[-1], "_content", None) if blocks else None
-            return content is not None and self.check["last"] in content.plain
+            document = texts.last().document
+            return self.check["last"] in document.line_text(document.height - 1)
         if self._target is None:
             cards = app.query(ToolCard)
             if not cards:

@@ -37,6 +37,7 @@ from providers.events import (
 from tui.app import ChatApp
 from tui.runtime import Options, Runtime, start
 from tui.widgets.code_view import CodeView
+from tui.widgets.markdown_view import MarkdownView
 
 CONFIG = """\
 default_provider = "demo"
@@ -201,12 +202,15 @@ async def idle(pilot: Pilot[Any]) -> None:
 
 
 def texts(widgets: Iterable[Widget]) -> str:
-    """The literal text shown by ``widgets`` and all their Static / CodeView descendants."""
+    """The literal text shown by ``widgets`` and their Static / CodeView / MarkdownView
+    descendants."""
     out: list[str] = []
     for root in widgets:
         for widget in [root, *root.query("*")]:
             if isinstance(widget, CodeView):
                 out.append(widget.text)
+            elif isinstance(widget, MarkdownView):
+                out.append(widget.rendered_text)
             elif isinstance(widget, Static):
                 visual = widget.render()
                 if isinstance(visual, Content):

@@ -14,7 +14,6 @@ import pytest
 from rich.console import Console
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
-from textual.widgets.markdown import MarkdownFence
 
 from providers.conversation import ToolResult
 from providers.conversation import UserMessage as UserMsg
@@ -79,8 +78,7 @@ async def test_send_streams_text_reasoning_and_a_code_fence(tmp_path, monkeypatc
         await idle(pilot)
         assert [m.source for m in app.query(UserMessage)] == ["hi"]
         assert app.query_one(AssistantText).raw == answer
-        fence = app.query_one(MarkdownFence)  # the full update() after the stream keeps it
-        assert "print('hi')" in texts([fence])
+        assert "print('hi')" in texts(app.query(AssistantText))  # the fence, drawn
         reasoning = app.query_one(ReasoningBlock)
         assert reasoning.source == "Let me think about it."
         assert reasoning.collapsed and reasoning.title == "Reasoning"
@@ -108,15 +106,13 @@ async def test_markdown_is_right_while_it_streams(tmp_path, monkeypatch):
         await wait_for(pilot, pause.reached.is_set)
         await wait_for(pilot, lambda: "card shows" in texts(app.query(AssistantText)))
         await pilot.pause(0.1)
-        shown = texts(app.query(AssistantText))
+        shown = texts(app.query(AssistantText)).replace("•", " ")  # wrapped lines, bullets
         plain = " ".join(STREAMED.replace("**", "").split())
         lines = [" ".join(line.split()) for line in shown.splitlines() if line.strip()]
-        assert lines[:3] == [
-            "Title",
-            "This is the offline demo: no API key and no network, but every byte goes through "
-            "the same streaming parser as a real model.",
-            "What to watch for:",
-        ]
+        assert " ".join(lines).startswith(
+            "Title This is the offline demo: no API key and no network, but every byte goes "
+            "through the same streaming parser as a real model. What to watch for:"
+        )
         assert all(line in plain for line in lines[:-1]), lines
         pause.release()
         await idle(pilot)
@@ -719,15 +715,15 @@ async def test_old_turn_widgets_leave_the_dom(tmp_path, monkeypatch):
 
 
 async def test_old_turns_leave_the_dom_when_over_the_widget_budget(tmp_path, monkeypatch):
-    monkeypatch.setattr(conversation_module, "MAX_MOUNTED_WIDGETS", 60)
-    answer = "\n\n".join(f"Paragraph {i}." for i in range(12))  # a dozen blocks per answer
+    monkeypatch.setattr(conversation_module, "MAX_MOUNTED_WIDGETS", 8)  # 3 per turn
+    answer = "\n\n".join(f"Paragraph {i}." for i in range(12))  # one MarkdownView
     provider = ScriptedProvider(*[text_reply(answer) for _ in range(5)])
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         for i in range(5):
             await type_and_send(pilot, f"q{i}")
             await idle(pilot)
-            assert len(app.conversation.query("*")) <= 60 + 20  # the newest turn may exceed it
+            assert len(app.conversation.query("*")) <= 8 + 3  # the newest turn may exceed it
         assert [m.source for m in app.query(UserMessage)][-1] == "q4"
         assert len(app.query(UserMessage)) < 5
 

@@ -1,20 +1,23 @@
 """The blocks of a conversation: user messages, streamed answers, reasoning, notes.
 
 Streaming blocks keep a *pending* buffer that the renderer flushes once a frame
-(``flush``); ``close`` ends the stream with one full ``Markdown.update`` (a known Textual
-issue can leave a streamed code fence blank otherwise). Every string shown here is
-untrusted and goes in as ``Text``/``Content`` or through Markdown, never as markup.
+(``flush``); ``close`` ends the stream. Answers and reasoning are ``MarkdownView`` s: one
+widget per text block, cached lines, only the open Markdown block rendered again per frame.
+Every string shown here is untrusted and goes in as ``Text``/``Content`` or through
+``MarkdownView`` (Rich Markdown, no markup), never as markup.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Collapsible, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Collapsible, Static
 
+from tui.widgets.markdown_view import MarkdownView
 from tui.widgets.safe import one_line, plain
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
@@ -42,49 +45,48 @@ class AssistantTurn(Vertical):
         return "\n\n".join(text for text in texts if text.strip())
 
 
-class StreamedMarkdown(Markdown):
-    """Markdown fed in chunks through ``Markdown.get_stream``, finalized by ``close``."""
+class StreamedMarkdown(MarkdownView):
+    """Markdown fed in chunks: ``feed`` buffers, ``flush`` (once a frame) renders what
+    changed, ``close`` renders the last block for good. See ``MarkdownView``."""
 
     def __init__(self, text: str = "", *, classes: str = "") -> None:
-        super().__init__(text, open_links=False, classes=classes)
-        self._parts: list[str] = [text] if text else []
+        super().__init__(text, classes=classes)
         self._pending: list[str] = []
-        self._stream: MarkdownStream | None = None
         self.closed = bool(text)
 
     @property
     def raw(self) -> str:
-        """Everything fed so far (not ``source``: Markdown.append relies on its own)."""
-        if len(self._parts) > 1:
-            self._parts[:] = ["".join(self._parts)]
-        return self._parts[0] if self._parts else ""
+        """Everything fed so far."""
+        self._take_pending()
+        return self.document.raw
 
     def feed(self, text: str) -> None:
         """Queue a chunk for the next frame."""
-        self._parts.append(text)
-        self._pending.append(text)
+        if not self.closed:
+            self._pending.append(text)
+
+    def _take_pending(self) -> bool:
+        if not self._pending:
+            return False
+        self.document.append("".join(self._pending))
+        self._pending.clear()
+        return True
 
     async def flush(self) -> None:
-        """Hand the queued chunks to the Markdown stream."""
-        if not self._pending or self.closed:
-            return
-        text = "".join(self._pending)
-        self._pending.clear()
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self)
-        await self._stream.write(text)
+        """Hand the queued chunks over (called once a frame); they render after the next
+        screen refresh."""
+        if self._take_pending():
+            self._request_sync()
 
     async def close(self) -> None:
-        """End the stream and render the whole source once."""
+        """End the stream: the open block becomes final."""
         if self.closed:
             return
         self.closed = True
-        self._pending.clear()
-        if self._stream is not None:
-            await self._stream.stop()
-        await self.update(self.raw)
+        self._take_pending()
+        self.finish()
 
-    async def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+    async def on_markdown_view_link_clicked(self, event: MarkdownView.LinkClicked) -> None:
         # Model-made links: open web links only, never other schemes.
         event.stop()
         href = event.href.strip()
@@ -107,6 +109,7 @@ class ReasoningBlock(Collapsible):
 
     def __init__(self, text: str = "") -> None:
         self.body = ReasoningText(text)
+        self._folding = False
         finished = bool(text)
         super().__init__(
             self.body, title="Reasoning" if finished else "Thinking…", collapsed=finished
@@ -124,7 +127,16 @@ class ReasoningBlock(Collapsible):
         """Reasoning is over: final render, then fold it away."""
         await self.body.close()
         self.title = "Reasoning"
+        self._folding = True
         self.collapsed = True
+
+    def scroll_visible(self, *args: Any, **kwargs: Any) -> None:
+        # Collapsible scrolls itself into view after every toggle; not after folding itself
+        # at the end of the reasoning: that would pull the view away from the answer below.
+        if self._folding:
+            self._folding = False
+            return
+        super().scroll_visible(*args, **kwargs)
 
     @property
     def source(self) -> str:
