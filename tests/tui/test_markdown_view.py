@@ -16,17 +16,11 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
 from providers.demo import WELCOME
-from tui.widgets import markdown_view
-from tui.widgets.markdown_view import (
-    HREF,
-    PIECE_CHARS,
-    BlockSplitter,
-    MarkdownDocument,
-    MarkdownTheme,
-    MarkdownView,
-    _strip,
-    _styles,
-)
+from tui.widgets import markdown_render
+from tui.widgets.markdown_blocks import PIECE_CHARS, BlockSplitter
+from tui.widgets.markdown_render import HREF, MarkdownTheme, _styles
+from tui.widgets.markdown_render import strip_of as _strip
+from tui.widgets.markdown_view import MarkdownDocument, MarkdownView
 from tui.widgets.messages import AssistantText
 
 THEME = MarkdownTheme()
@@ -359,12 +353,12 @@ async def test_streaming_renders_what_is_on_screen_then_the_rest() -> None:
 
 
 async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted() -> None:
-    markdown_view._lexers.pop("erlang", None)
+    markdown_render._lexers.pop("erlang", None)
     doc = MarkdownDocument('```erlang\nmain() -> io:format("hi").\n```')
     doc.sync(60, THEME)  # an event loop runs: the lexer loads in a thread
-    assert doc.waiting or "erlang" in markdown_view._lexers
+    assert doc.waiting or "erlang" in markdown_render._lexers
     for _ in range(500):
-        if "erlang" in markdown_view._lexers and "erlang" not in markdown_view._loading:
+        if "erlang" in markdown_render._lexers and "erlang" not in markdown_render._loading:
             break
         await asyncio.sleep(0.01)
     for _ in range(500):  # the generation moves just after
