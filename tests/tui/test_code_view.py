@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pygments.lexers import get_lexer_for_filename
 from pygments.token import Keyword, Text, Whitespace
 from rich.style import Style
@@ -309,6 +311,45 @@ async def test_complete_lexes_whole_file_once_and_fixes_long_docstrings() -> Non
         assert view.render_line(0).text.startswith(f" {target + 1:>5} prose line")
         assert segment_colour(view.render_line(0), f"prose line {target - 2}") == STRING_COLOUR
         assert view.lexed_lines == before + view.line_count  # rendering re-lexes nothing
+
+
+async def test_final_lex_leaves_the_loop_free_between_its_slices(monkeypatch) -> None:
+    """Slices back to back (sleep(0)) let other work run only one step per slice: a chain of
+    awaits (a tool run, a frame, a key) waited a slice at each step. Between two slices the
+    loop must be free for a while: a task that only yields runs many times."""
+    spins = 0
+    at_slices: list[int] = []
+    real = CodeView._step_final
+
+    def step(view: CodeView, job: object, budget: float | None) -> bool:
+        at_slices.append(spins)
+        return real(view, job, budget)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CodeView, "_step_final", step)
+
+    async def spin() -> None:
+        nonlocal spins
+        while True:
+            spins += 1
+            await asyncio.sleep(0)
+
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("big.py")
+        view.append("def f(x):\n    return [x, 'y', {1: 2}]  # z\n" * 8_000)
+        await settle(pilot, view)
+        spinner = asyncio.create_task(spin())
+        view.complete()
+        for _ in range(400):
+            if view.is_highlight_final:
+                break
+            await pilot.pause(0.01)
+        spinner.cancel()
+        assert view.is_highlight_final
+    gaps = [b - a for a, b in zip(at_slices, at_slices[1:], strict=False)]
+    assert len(gaps) >= 3  # sliced
+    assert min(gaps) >= 3, gaps  # back to back, other tasks ran once between two slices
 
 
 async def test_complete_small_file_is_synchronous_and_append_reopens() -> None:
