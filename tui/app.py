@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import importlib
 import sys
 import time
 import traceback
@@ -51,6 +52,9 @@ bytes, so without this a worker step ran 22-39 ms (keys and frames waited behind
 GC_THRESHOLDS = (700, 10, 40)
 """Cyclic GC thresholds once the first screen is up: Python's default is (700, 10, 10); a
 larger third value makes full collections (the only long pauses) rarer while streaming."""
+FIRST_REQUEST_MODULES = ("anyio._backends._asyncio",)
+"""Imported by the HTTP client's first request (httpcore's connection backend): 20-50 ms on
+the loop at the first send, once a stall over 50 ms."""
 STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
 """Nearly all events: a tool card's state never changes on one (so nothing to check)."""
 OK_STATUSES = frozenset(
@@ -126,8 +130,8 @@ class ChatApp(App[int]):
             await self.conversation.add(self._welcome())
 
     def _warm_up(self) -> None:
-        # First-use costs of syntax highlighting, paid in a thread now rather than mid-stream.
-        self.run_worker(warm_up, thread=True, group="warm-up", exit_on_error=False)
+        # First-use costs, paid in a thread now rather than on the loop at the first send.
+        self.run_worker(_pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False)
 
     # Widgets ---------------------------------------------------------------------------------
 
@@ -400,6 +404,15 @@ class ChatApp(App[int]):
                 await close()
             except Exception:  # noqa: BLE001 - closing must not fail the exit
                 pass
+
+
+def _pay_first_use_costs() -> None:
+    warm_up()  # syntax highlighting
+    for name in FIRST_REQUEST_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # another version of the HTTP stack: nothing to warm
+            pass
 
 
 def settle_gc() -> None:
