@@ -34,6 +34,8 @@ from tests.tui.scripted import (
     wait_for,
 )
 from tui import app as app_module
+from tui.app import ChatApp
+from tui.session import StepStarted
 from tui.transcript import load
 from tui.widgets import conversation as conversation_module
 from tui.widgets.code_view import CodeView
@@ -867,6 +869,30 @@ async def test_the_running_tool_check_is_made_for_events_other_than_fragments(
         assert card(app).state == "done"
     assert fragments > 400
     assert checks == events - fragments
+
+
+async def test_the_status_line_is_redrawn_without_a_screen_layout(tmp_path, monkeypatch):
+    """The rate changes every frame while streaming; the status line is one row: a repaint."""
+    clock = itertools.count(100.0, 0.1)
+    app = ChatApp(make_runtime(tmp_path, monkeypatch), clock=lambda: next(clock))
+    async with app.run_test(size=SIZE) as pilot:
+        status = app.status_bar
+        requests: list[bool] = []
+        refresh = status.refresh
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            requests.append(bool(kwargs.get("layout")))
+            return refresh(*args, **kwargs)
+
+        status.refresh = counting  # type: ignore[method-assign]
+        status.observe(StepStarted(1))
+        for _ in range(5):  # what the frame timer does while text streams in
+            status.observe(TextDelta("word " * 8))
+            status.tick()
+        await pilot.pause()
+        assert len(requests) >= 5 and not any(requests)  # a new rate each frame, no layout
+        assert status.size.height == 1
+        assert "tok/s" in str(status.render())
 
 
 # -- startup -----------------------------------------------------------------------------------

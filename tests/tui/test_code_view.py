@@ -284,6 +284,42 @@ async def test_lexing_per_frame_is_bounded_with_100k_lines() -> None:
         assert rows(view)[0].split()[:2] == ["50001", "def"]
 
 
+async def test_growing_past_the_view_needs_no_screen_layout() -> None:
+    """A new virtual size makes Textual lay the whole screen out again; once the text is
+    taller than the view, only the scroll range changes: no layout, the tail still shown."""
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("t.py")
+        layouts = 0
+        refresh = view.refresh
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal layouts
+            layouts += bool(kwargs.get("layout"))
+            return refresh(*args, **kwargs)
+
+        view.refresh = counting  # type: ignore[method-assign]
+        for piece in chunks("x = 1\n" * 10, 4):  # shorter than the view (20 rows)
+            view.append(piece)
+        await settle(pilot, view)
+        view.append("x = 2\n" * 20)  # now taller: the scrollbar appears
+        await settle(pilot, view)
+        assert layouts >= 2  # both times the view's height or scrollbars could change
+        before = layouts
+        for frame in range(5):
+            for piece in chunks(f"y = {frame}\n" * 10, 4):
+                view.append(piece)
+            await settle(pilot, view)
+            last = view.render_line(view.size.height - 1).text
+            assert last.split()[:3] == [str(view.line_count), "y", "="], last
+        assert view.line_count == 80
+        assert layouts == before  # growing past the view again and again: no layout
+        assert view.vertical_scrollbar.window_virtual_size == 80
+        assert view.max_scroll_y == 80 - view.scrollable_content_region.height
+        assert view.scroll_y == view.max_scroll_y
+
+
 async def test_complete_lexes_whole_file_once_and_fixes_long_docstrings() -> None:
     doc_lines = CONTEXT_LINES + 50
     text = "x = 1\n'''\n" + "".join(f"prose line {i}\n" for i in range(doc_lines)) + "'''\n"

@@ -141,6 +141,29 @@ async def test_feeding_reads_no_reactive_after_the_first_fragment():
         assert card.query_one(CodeView).text == CONTENT
 
 
+async def test_header_updates_need_no_screen_layout():
+    """The header changes every frame (bytes, lines, rate) but is one row high: a repaint,
+    not a layout of the whole screen."""
+    card = ToolCard("save_file", "c1")
+    async with Host(card).run_test() as pilot:
+        header_widget = card.query_one("#header")
+        requests: list[bool] = []
+        refresh = header_widget.refresh
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            requests.append(bool(kwargs.get("layout")))
+            return refresh(*args, **kwargs)
+
+        header_widget.refresh = counting  # type: ignore[method-assign]
+        for frame in pieces(json.dumps({"path": "a.py", "content": CONTENT}), 20):
+            card.feed(frame)
+            card.flush()
+        await pilot.pause()
+        assert len(requests) > 5 and not any(requests)
+        assert header_widget.size.height == 1
+        assert f"{CONTENT.count(chr(10))} lines" in header(card)
+
+
 async def test_rate_is_shown_while_streaming():
     clock = Clock()
     card = ToolCard("save_file", "c1", clock=clock)

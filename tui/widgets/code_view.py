@@ -366,8 +366,10 @@ class CodeView(ScrollView, can_focus=True):
         """Apply a batch of appends to the virtual size, the dirty lines and the scroll."""
         self._sync_scheduled = False
         size = Size(self._gutter_width() + self._max_width, self.line_count)
-        if size != self.virtual_size:
+        if size != self.virtual_size and self._needs_layout(size):
             self.virtual_size = size  # a layout refresh repaints every visible line
+        elif size != self.virtual_size:
+            self._resize_in_place(size)
         elif self._dirty_from is not None:
             top = self.scroll_offset.y
             first = max(self._dirty_from, top)
@@ -377,6 +379,28 @@ class CodeView(ScrollView, can_focus=True):
         self._dirty_from = None
         if self.following and self.scroll_y != self.max_scroll_y:
             self._scroll_to_tail()
+
+    def _needs_layout(self, size: Size) -> bool:
+        """Whether a new virtual size can change this widget's region or its scrollbars.
+
+        Setting ``virtual_size`` makes Textual lay the whole screen out again. Once the text
+        is taller than the view (a fixed or maximum height reached) and wider or narrower
+        than it as before, only the scroll range changes: no layout is needed.
+        """
+        old, view = self.virtual_size, self.scrollable_content_region.size
+        return not (
+            old.height > view.height
+            and size.height > view.height
+            and (old.width > view.width) == (size.width > view.width)
+        )
+
+    def _resize_in_place(self, size: Size) -> None:
+        self.set_reactive(CodeView.virtual_size, size)
+        bar = self.vertical_scrollbar
+        bar.window_virtual_size = size.height
+        if self.show_horizontal_scrollbar:
+            self.horizontal_scrollbar.window_virtual_size = size.width
+        self.refresh()
 
     def _reopen(self) -> None:
         """Text arrived after `complete`: go back to streaming highlights."""

@@ -40,6 +40,10 @@ class StatusBar(Static):
         clock: seconds (tests pass a fixed clock so snapshots are stable).
     """
 
+    DEFAULT_CSS = """
+    StatusBar { height: 1; }
+    """
+
     def __init__(
         self, label: str, *, clock: Callable[[], float] = time.monotonic, id: str | None = None
     ) -> None:
@@ -111,7 +115,8 @@ class StatusBar(Static):
         text = self.render_status()
         if text != self._shown:
             self._shown = text
-            self.update(text)
+            # One row, always: no layout of the screen for it (the rate changes every frame).
+            self.update(text, layout=False)
 
     def render_status(self) -> Text:
         """The status line as ``Text`` (literal: no markup)."""

@@ -100,6 +100,10 @@ class ToolCard(Vertical, can_focus=True):
         clock: seconds, for the write rate (tests pass a fixed clock).
     """
 
+    DEFAULT_CSS = """
+    ToolCard > #header { height: 1; }
+    """
+
     BINDINGS = [
         Binding("y", "answer('yes')", "Approve"),
         Binding("n", "answer('no')", "Refuse"),
@@ -221,7 +225,8 @@ class ToolCard(Vertical, can_focus=True):
         self.query_one("#receiving", Static).display = self._raw_chars == 0 and (
             self.state == "receiving"
         )
-        self.query_one("#header", Static).update(self._header())
+        # One row high (CSS): no layout needed for a new header (the bytes change each frame).
+        self.query_one("#header", Static).update(self._header(), layout=False)
 
     def _flush_save(self) -> None:
         code = self.query_one(CodeView)
