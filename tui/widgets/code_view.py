@@ -133,7 +133,8 @@ def _line_pieces(
 @lru_cache(maxsize=256)
 def _lexer_class(name: str) -> type[Lexer] | None:
     """The lexer class for a file's base name, or None (cached: see `warm_up`)."""
-    return find_lexer_class_for_filename(name)
+    lexer_class: type[Lexer] | None = find_lexer_class_for_filename(name)
+    return lexer_class
 
 
 def _new_lexer(path: str) -> Lexer:
