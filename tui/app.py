@@ -426,9 +426,10 @@ def settle_gc() -> None:
 
     A full collection walks every object the collector tracks, and after start-up there are
     about 60,000 (Textual, Rich, the stylesheet, our modules), all living as long as the
-    process: mid-stream, a full collection took 41 ms, a visible stall. ``gc.freeze()`` moves
-    them to the permanent generation, which collections skip (measured: 12-14 ms). One
-    collection first, so that start-up garbage is freed rather than kept for good.
+    process: mid-stream, a full collection took 30-41 ms, a visible stall. ``gc.freeze()``
+    moves them to the permanent generation, which collections skip (measured: 15-23 ms, and
+    with the higher third threshold none during a 200 KB stream). One collection first, so
+    that start-up garbage is freed rather than kept for good.
     """
     if gc.get_freeze_count():  # already done (another app in this process, or the host)
         return
