@@ -588,12 +588,14 @@ async def stream_once(
     keys: bool,
     trace: bool = False,
     cap: float = CHILD_TIMEOUT / 2,
+    probe_class: type[Probe] = Probe,
 ) -> Probe:
     """Send "go" with Enter and wait until the answer is on screen; returns the probe.
 
     After ``cap`` seconds the probe is returned with ``capped`` set (the turn still runs).
+    ``probe_class`` lets another app (``markdown_peer.py``) say when its answer is complete.
     """
-    probe = Probe(app, check)
+    probe = probe_class(app, check)
     probe.install()
     if trace:
         probe.trace_stalls()
