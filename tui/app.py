@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import importlib
 import sys
 import time
 import traceback
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
-from time import perf_counter
 
 from rich.text import Text
 from textual import on, work
@@ -32,10 +29,10 @@ from textual.worker import Worker, WorkerState
 
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
 from tui.commands import ChatCommands
+from tui.pacing import FRAME, paced, pay_first_use_costs, settle_gc
 from tui.runtime import Options, Runtime, StartupError, start
 from tui.session import Approval, RequestFailed, SessionEvent, TurnEnded
 from tui.tools.registry import PreparedCall
-from tui.widgets.code_view import warm_up
 from tui.widgets.conversation import Conversation, TurnRenderer, history_widgets
 from tui.widgets.footer import ChatFooter
 from tui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage, Welcome
@@ -44,22 +41,6 @@ from tui.widgets.safe import one_line
 from tui.widgets.status import StatusBar
 from tui.widgets.tool_card import ToolCard
 
-FRAME = 1 / 30
-PUMP_SLICE = 0.004
-"""Longest the turn worker hands buffered events to the UI before it lets the loop run: one
-network read can hold thousands of events, and the generator only waits when it needs
-bytes, so without this a worker step ran 22-39 ms (keys and frames waited behind it)."""
-PUMP_YIELDS = 8
-"""Loop turns the worker gives away after a slice. A key's echo is a chain of steps (key
-event, screen, prompt, idle, repaint, terminal write), each waiting for a turn of the loop;
-with one turn per slice it waited about a slice per step (echo median 24 ms while a file
-streamed); eight turns cost microseconds when nothing waits and let the chain through."""
-GC_THRESHOLDS = (700, 10, 40)
-"""Cyclic GC thresholds once the first screen is up: Python's default is (700, 10, 10); a
-larger third value makes full collections (the only long pauses) rarer while streaming."""
-FIRST_REQUEST_MODULES = ("anyio._backends._asyncio",)
-"""Imported by the HTTP client's first request (httpcore's connection backend): 20-50 ms on
-the loop at the first send, once a stall over 50 ms."""
 STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
 """Nearly all events: a tool card's state never changes on one (so nothing to check)."""
 OK_STATUSES = frozenset(
@@ -136,7 +117,7 @@ class ChatApp(App[int]):
 
     def _warm_up(self) -> None:
         # First-use costs, paid in a thread now rather than on the loop at the first send.
-        self.run_worker(_pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False)
+        self.run_worker(pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False)
 
     # Widgets ---------------------------------------------------------------------------------
 
@@ -199,13 +180,8 @@ class ChatApp(App[int]):
         self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
     ) -> tuple[str, str | None]:
         status, reason = "failed", None
-        deadline = perf_counter() + PUMP_SLICE
-        async with aclosing(events) as stream:
+        async with aclosing(paced(events)) as stream:
             async for event in stream:
-                if perf_counter() > deadline:
-                    for _ in range(PUMP_YIELDS):
-                        await asyncio.sleep(0)
-                    deadline = perf_counter() + PUMP_SLICE
                 self.status_bar.observe(event)
                 await renderer.handle(event)
                 if isinstance(event, STREAMED):
@@ -410,32 +386,6 @@ class ChatApp(App[int]):
                 await close()
             except Exception:  # noqa: BLE001 - closing must not fail the exit
                 pass
-
-
-def _pay_first_use_costs() -> None:
-    warm_up()  # syntax highlighting
-    for name in FIRST_REQUEST_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:  # another version of the HTTP stack: nothing to warm
-            pass
-
-
-def settle_gc() -> None:
-    """Keep garbage-collection pauses short while answers stream (once per process).
-
-    A full collection walks every object the collector tracks, and after start-up there are
-    about 60,000 (Textual, Rich, the stylesheet, our modules), all living as long as the
-    process: mid-stream, a full collection took 30-41 ms, a visible stall. ``gc.freeze()``
-    moves them to the permanent generation, which collections skip (measured: 15-23 ms, and
-    with the higher third threshold none during a 200 KB stream). One collection first, so
-    that start-up garbage is freed rather than kept for good.
-    """
-    if gc.get_freeze_count():  # already done (another app in this process, or the host)
-        return
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def run_app(ns: argparse.Namespace) -> int:

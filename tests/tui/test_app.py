@@ -34,6 +34,7 @@ from tests.tui.scripted import (
     wait_for,
 )
 from tui import app as app_module
+from tui import pacing
 from tui.app import ChatApp
 from tui.session import StepStarted
 from tui.transcript import load
@@ -780,20 +781,20 @@ async def test_start_up_objects_leave_the_collector_once_after_the_first_screen(
         "set_threshold": lambda *values: calls.append(values),
     }
     for name, function in fake.items():
-        monkeypatch.setattr(app_module.gc, name, function)
+        monkeypatch.setattr(pacing.gc, name, function)
     for _ in range(2):  # a second app in the same process changes nothing
         app = make_app(make_runtime(tmp_path, monkeypatch, ScriptedProvider()))
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: calls, what="the collector to be settled")
             await pilot.pause()
-    assert calls == [("collect", True), "freeze", app_module.GC_THRESHOLDS]
+    assert calls == [("collect", True), "freeze", pacing.GC_THRESHOLDS]
 
 
 async def test_a_burst_of_buffered_events_lets_the_loop_run_between_slices(tmp_path, monkeypatch):
     """Events already read from the network come without a wait: the worker must still let
     other tasks (keys, frames) run once its slice (PUMP_SLICE) is used up."""
     clock = itertools.count(0.0, 0.001)  # every reading is 1 ms later
-    monkeypatch.setattr(app_module, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(pacing, "perf_counter", lambda: next(clock))
     loop_turns = 0
     seen: list[int] = []  # loop turns by the time each event was produced
     events = [*(TextDelta("abcd") for _ in range(400)), Finish("stop")]
@@ -819,17 +820,17 @@ async def test_a_burst_of_buffered_events_lets_the_loop_run_between_slices(tmp_p
         spinner.cancel()
         assert app.query_one(AssistantText).raw == "abcd" * 400
     ran_between = sum(b > a for a, b in itertools.pairwise(seen))
-    slice_events = app_module.PUMP_SLICE / 0.001
+    slice_events = pacing.PUMP_SLICE / 0.001
     assert ran_between >= len(events) / (slice_events + 2), ran_between  # about once a slice
     # Several loop turns each time, so that a chain of steps (a key's echo) gets through.
     turns = [b - a for a, b in itertools.pairwise(seen) if b > a]
-    assert sorted(turns)[len(turns) // 2] >= app_module.PUMP_YIELDS, turns
+    assert sorted(turns)[len(turns) // 2] >= pacing.PUMP_YIELDS, turns
 
 
 async def test_highlighting_is_warmed_up_in_a_thread_after_the_first_screen(tmp_path, monkeypatch):
     on_main_thread: list[bool] = []
     monkeypatch.setattr(
-        app_module,
+        pacing,
         "warm_up",
         lambda: on_main_thread.append(threading.current_thread() is threading.main_thread()),
     )
