@@ -29,7 +29,7 @@ streams in ``tests/fixtures/anthropic/``:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Any
 
 from providers.base import HTTPProvider, describe_error, loads_event
@@ -44,17 +44,10 @@ from providers.conversation import (
     ToolSpec,
     UserMessage,
 )
-from providers.errors import IncompleteResponse
-from providers.events import (
-    Finish,
-    FinishReason,
-    ReasoningDelta,
-    ReasoningSignature,
-    StreamEvent,
-    TextDelta,
-    Usage,
-)
-from providers.sse import aiter_sse
+from providers.errors import IncompleteResponse, StreamError
+from providers.events import Finish, FinishReason, ReasoningSignature, Usage
+from providers.parser import StreamParser
+from providers.sse import SSEDecoder
 from providers.toolcalls import ToolCalls
 
 API_VERSION = "2023-06-01"
@@ -70,6 +63,8 @@ STOP_REASONS: dict[str, FinishReason] = {
     "pause_turn": "pause",
 }
 RETRYABLE_ERRORS = {"overloaded_error", "api_error", "rate_limit_error"}
+
+ErrorFactory = Callable[..., StreamError]
 
 
 class Anthropic(HTTPProvider):
@@ -103,115 +98,114 @@ class Anthropic(HTTPProvider):
             body["tools"] = [tool_definition(tool) for tool in request.tools]
         return body
 
-    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
-        """Turn the SSE body into events; see the module docstring for the rules."""
-        state = _StreamState()
-        async for sse in aiter_sse(chunks):
-            data = loads_event(sse.data, self.stream_error)
-            if not isinstance(data, dict):
-                raise self.stream_error(f"unexpected event data: {sse.data[:60]!r}")
-            kind = data.get("type")
-            if kind == "error" or sse.event == "error":
-                raise self._error_event(data)
-            for event in state.handle(kind, data):
-                yield event
-            if state.stopped:
-                for end in state.calls.end_all():  # a block the server never closed
-                    yield end
-                reason = state.stop_reason
-                yield Finish(STOP_REASONS.get(reason or "", "other"), reason)
-                return
-            if state.spliced:
-                raise self.stream_error(
-                    "spliced stream: a second message_start arrived mid-response"
-                )
-        raise IncompleteResponse("response incomplete: the stream ended before message_stop")
+    def parser(self) -> AnthropicStream:
+        """A parser for one Messages SSE body; see the module docstring for the rules."""
+        return AnthropicStream(self.stream_error)
+
+
+class AnthropicStream(StreamParser):
+    """What one response has said so far: open blocks, calls, usage, stop reason.
+
+    Args:
+        error: builds the ``StreamError`` for an error reported in the stream.
+    """
+
+    def __init__(self, error: ErrorFactory) -> None:
+        super().__init__()
+        self._error = error
+        self._sse = SSEDecoder(self._sse_event)
+        self.calls = ToolCalls()
+        self.blocks: dict[Any, str] = {}  # open block index -> block type
+        self.usage: dict[str, Any] = {}
+        self.started = False
+        self.stop_reason: str | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        """Parse a body chunk; ``message_stop`` sets ``done``."""
+        self._sse.feed(chunk)
+
+    def end(self) -> None:
+        """The body ended before ``message_stop``: the response is incomplete."""
+        self._sse.flush()
+        if not self.done:
+            raise IncompleteResponse("response incomplete: the stream ended before message_stop")
+
+    def _sse_event(self, event: str, text: str) -> bool:
+        data = loads_event(text, self._error)
+        if not isinstance(data, dict):
+            raise self._error(f"unexpected event data: {text[:60]!r}")
+        kind = data.get("type")
+        if kind == "content_block_delta" and event != "error":  # nearly every event
+            delta = data.get("delta") or {}
+            self._block_delta(data.get("index"), delta.get("type"), delta)
+            return False
+        if kind == "error" or event == "error":
+            raise self._error_event(data)
+        if kind == "content_block_start":
+            self._block_start(data.get("index"), data.get("content_block") or {})
+        elif kind == "content_block_stop":
+            if self.blocks.pop(data.get("index"), None) == "tool_use":
+                end = self.calls.end(data.get("index"))
+                if end is not None:
+                    self.out.add(end)
+        elif kind == "message_start":
+            if self.started:
+                raise self._error("spliced stream: a second message_start arrived mid-response")
+            self.started = True
+            self._usage((data.get("message") or {}).get("usage"))
+        elif kind == "message_delta":
+            delta = data.get("delta") or {}
+            self.stop_reason = delta.get("stop_reason") or self.stop_reason
+            self._usage(data.get("usage"))
+        elif kind == "message_stop":
+            self.out.extend(self.calls.end_all())  # a block the server never closed
+            reason = self.stop_reason
+            self.out.add(Finish(STOP_REASONS.get(reason or "", "other"), reason))
+            self.done = True
+            return True
+        return False  # ping and event types added after this was written
 
     def _error_event(self, data: dict[str, Any]) -> Exception:
         error = data.get("error")
         kind = error.get("type", "") if isinstance(error, dict) else ""
         detail = describe_error(data) or "unknown error"
-        return self.stream_error(
-            f"Anthropic stream error: {detail}", retryable=kind in RETRYABLE_ERRORS
-        )
+        return self._error(f"Anthropic stream error: {detail}", retryable=kind in RETRYABLE_ERRORS)
 
-
-class _StreamState:
-    """What one response has said so far: open blocks, calls, usage, stop reason."""
-
-    def __init__(self) -> None:
-        self.calls = ToolCalls()
-        self.blocks: dict[int, str] = {}  # open block index -> block type
-        self.usage: dict[str, Any] = {}
-        self.started = False
-        self.spliced = False
-        self.stopped = False
-        self.stop_reason: str | None = None
-
-    def handle(self, kind: Any, data: dict[str, Any]) -> list[StreamEvent]:
-        """The events for one decoded ``data`` payload of type ``kind``."""
-        if kind == "content_block_delta":  # nearly every event: test it first
-            return self._block_delta(data.get("index"), data.get("delta") or {})
-        if kind == "content_block_start":
-            return self._block_start(data.get("index"), data.get("content_block") or {})
-        if kind == "content_block_stop":
-            return self._block_stop(data.get("index"))
-        if kind == "message_start":
-            return self._message_start(data)
-        if kind == "message_delta":
-            delta = data.get("delta") or {}
-            self.stop_reason = delta.get("stop_reason") or self.stop_reason
-            return self._usage(data.get("usage"))
-        if kind == "message_stop":
-            self.stopped = True
-        return []  # ping and event types added after this was written
-
-    def _message_start(self, data: dict[str, Any]) -> list[StreamEvent]:
-        if self.started:
-            self.spliced = True
-            return []
-        self.started = True
-        return self._usage((data.get("message") or {}).get("usage"))
-
-    def _block_start(self, index: Any, block: dict[str, Any]) -> list[StreamEvent]:
+    def _block_start(self, index: Any, block: dict[str, Any]) -> None:
         kind = str(block.get("type", ""))
         self.blocks[index] = kind
         if kind == "text" and block.get("text"):
-            return [TextDelta(block["text"])]
-        if kind == "thinking" and block.get("thinking"):
-            return [ReasoningDelta(block["thinking"])]
-        if kind == "redacted_thinking":
+            self.out.text(block["text"])
+        elif kind == "thinking" and block.get("thinking"):
+            self.out.reasoning(block["thinking"])
+        elif kind == "redacted_thinking":
             # Arrives whole, no deltas: an encrypted block to echo verbatim.
-            return [ReasoningSignature({"redacted_thinking": block.get("data", "")})]
-        if kind == "tool_use":
-            return [self.calls.start(index, block.get("id"), str(block.get("name", "")))]
-        return []  # server_tool_use, *_tool_result: handled by Anthropic, not by us
+            self.out.add(ReasoningSignature({"redacted_thinking": block.get("data", "")}))
+        elif kind == "tool_use":
+            self.out.add(self.calls.start(index, block.get("id"), str(block.get("name", ""))))
+        # server_tool_use, *_tool_result: handled by Anthropic, not by us
 
-    def _block_delta(self, index: Any, delta: dict[str, Any]) -> list[StreamEvent]:
-        kind = delta.get("type")
+    def _block_delta(self, index: Any, kind: Any, delta: dict[str, Any]) -> None:
         block = self.blocks.get(index)
-        if kind == "text_delta" and block == "text" and delta.get("text"):
-            return [TextDelta(delta["text"])]
         if kind == "input_json_delta" and block == "tool_use":
-            event = self.calls.delta(index, str(delta.get("partial_json", "")))
-            return [event] if event else []
-        if kind == "thinking_delta" and block == "thinking" and delta.get("thinking"):
-            return [ReasoningDelta(delta["thinking"])]
-        if kind == "signature_delta" and block == "thinking":
-            return [ReasoningSignature({"signature": delta.get("signature", "")})]
-        return []
+            ordinal = self.calls.open_index(index)
+            if ordinal is not None:
+                self.out.arguments(ordinal, str(delta.get("partial_json", "")))
+        elif kind == "text_delta" and block == "text":
+            text = delta.get("text")
+            if isinstance(text, str):
+                self.out.text(text)
+        elif kind == "thinking_delta" and block == "thinking":
+            text = delta.get("thinking")
+            if isinstance(text, str):
+                self.out.reasoning(text)
+        elif kind == "signature_delta" and block == "thinking":
+            self.out.add(ReasoningSignature({"signature": delta.get("signature", "")}))
 
-    def _block_stop(self, index: Any) -> list[StreamEvent]:
-        if self.blocks.pop(index, None) == "tool_use":
-            end = self.calls.end(index)
-            return [end] if end else []
-        return []
-
-    def _usage(self, usage: Any) -> list[StreamEvent]:
-        if not isinstance(usage, dict):
-            return []
-        self.usage.update({k: v for k, v in usage.items() if v is not None})
-        return [usage_event(self.usage)]
+    def _usage(self, usage: Any) -> None:
+        if isinstance(usage, dict):
+            self.usage.update({k: v for k, v in usage.items() if v is not None})
+            self.out.add(usage_event(self.usage))
 
 
 def usage_event(usage: dict[str, Any]) -> Usage:

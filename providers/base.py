@@ -1,8 +1,9 @@
 """The shared transport: one streaming POST with retries, timeouts and error mapping.
 
 Each wire format subclasses ``HTTPProvider`` and supplies three things: the
-URL, the request body for a ``ChatRequest``, and ``parse``, an async generator
-from body chunks to ``StreamEvent``. Everything else lives here once:
+URL, the request body for a ``ChatRequest``, and ``parser()``, a fresh sans-IO
+``StreamParser`` (``providers.parser``) that turns body chunks into events.
+Everything else lives here once:
 
 * retries before the first delta for connection errors, timeouts and
   408/409/429/5xx/529, with exponential backoff and jitter, honouring
@@ -10,6 +11,10 @@ from body chunks to ``StreamEvent``. Everything else lives here once:
   delta was yielded, since a retry would duplicate output;
 * httpx errors mapped into ``providers.errors`` with one-line messages that
   never contain the API key;
+* the body read chunk by chunk: each chunk is fed to the parser and what it
+  produced is yielded before the next read is awaited (never held back); an
+  error the chunk raised comes after the events it produced; reading stops
+  as soon as the parser is ``done`` (the stream ended in band);
 * the response closed as soon as the consumer stops (``aclose()`` of the
   generator, or cancellation of the task holding it inside ``aclosing``).
 """
@@ -51,6 +56,7 @@ from providers.errors import (
     Timeout,
 )
 from providers.events import Retrying, StreamEvent, Usage
+from providers.parser import StreamParser
 from providers.settings import ProviderSettings
 
 INITIAL_RETRY_DELAY = 0.5
@@ -105,8 +111,8 @@ class HTTPProvider(ABC):
         """The JSON request body for this API."""
 
     @abstractmethod
-    def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
-        """Turn body chunks into events; raise ``StreamError`` on error events."""
+    def parser(self) -> StreamParser:
+        """A fresh parser for one response body (raises ``StreamError`` on error events)."""
 
     def auth_headers(self) -> dict[str, str]:
         """Headers that carry the key (Bearer by default)."""
@@ -132,10 +138,12 @@ class HTTPProvider(ABC):
             produced = False
             try:
                 # aclosing: when the consumer stops, the response closes now, not at GC
-                async with contextlib.aclosing(self._attempt(body)) as events:
-                    async for event in events:
-                        produced = produced or not isinstance(event, Usage)
-                        yield event
+                async with contextlib.aclosing(self._attempt(body)) as batches:
+                    async for batch in batches:
+                        if not produced:
+                            produced = any(not isinstance(e, Usage) for e in batch)
+                        for event in batch:
+                            yield event
                 return
             except ProviderError as err:
                 delay = self._retry_delay(err, attempt) if not produced else None
@@ -154,7 +162,8 @@ class HTTPProvider(ABC):
         delay = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
         return delay * (1 - 0.25 * random.random())
 
-    async def _attempt(self, body: dict[str, Any]) -> AsyncGenerator[StreamEvent, None]:
+    async def _attempt(self, body: dict[str, Any]) -> AsyncGenerator[list[StreamEvent], None]:
+        """One request: the events of each body chunk, as one list per chunk."""
         try:
             async with self._client.stream(
                 "POST", self.url(), json=body, auth=_SendHeaders(self)
@@ -162,12 +171,20 @@ class HTTPProvider(ABC):
                 if response.status_code >= 300:  # redirects are not followed: say where
                     raw = await response.aread()
                     raise self.status_error(response.status_code, raw, response.headers)
-                events = self.parse(response.aiter_bytes())
-                try:
-                    async for event in events:
-                        yield event
-                finally:
-                    await _aclose(events)
+                parser = self.parser()
+                async for chunk in response.aiter_bytes():
+                    events, error = parser.push(chunk)
+                    if events:
+                        yield events  # before the next read: nothing is held back
+                    if error is not None:
+                        raise error
+                    if parser.done:
+                        return  # ended in band: leaving the block closes the response
+                events, error = parser.push(None)
+                if events:
+                    yield events
+                if error is not None:
+                    raise error
         except httpx.TimeoutException as exc:
             raise Timeout(self._timeout_message(exc)) from None
         except httpx.UnsupportedProtocol as exc:  # a bad base_url: retrying cannot help
@@ -251,9 +268,7 @@ class HTTPProvider(ABC):
             what = f"the API key ({self.settings.key_source or 'as configured'})"
         else:
             what = f"the configured header {name!r}"
-        return ProviderError(
-            f"{what} cannot be sent: it contains a control or non-ASCII character"
-        )
+        return ProviderError(f"{what} cannot be sent: it contains a control or non-ASCII character")
 
     def stream_error(self, detail: str, *, retryable: bool = False) -> StreamError:
         """An error reported inside a 200 response, scrubbed.
@@ -283,19 +298,13 @@ class _SendHeaders(httpx.Auth):
         self._provider = provider
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        bad = next((k for k, v in self._provider.headers().items() if not _SENDABLE.fullmatch(v)),
-                   None)
+        bad = next(
+            (k for k, v in self._provider.headers().items() if not _SENDABLE.fullmatch(v)), None
+        )
         if bad is not None:
             raise self._provider.unsendable_header(bad)
         request.headers.update(self._provider.headers())
         yield request
-
-
-async def _aclose(iterator: AsyncIterator[Any]) -> None:
-    """Close an adapter's ``parse`` generator (and the generators it holds) at once."""
-    aclose = getattr(iterator, "aclose", None)
-    if aclose is not None:
-        await aclose()
 
 
 def error_detail(raw: bytes) -> str:

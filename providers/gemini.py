@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from providers.base import HTTPProvider, describe_error, loads_event
@@ -48,23 +48,17 @@ from providers.conversation import (
     UserMessage,
 )
 from providers.errors import IncompleteResponse, StreamError
-from providers.events import (
-    Finish,
-    FinishReason,
-    ReasoningDelta,
-    ReasoningSignature,
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    Usage,
-)
+from providers.events import Finish, FinishReason, ReasoningSignature, Usage
 from providers.gemini_framing import Framing
+from providers.parser import EventBuffer, StreamParser
 from providers.toolcalls import ToolCalls, canonical_arguments
 
 FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
 RETRYABLE_STATUSES = {"UNAVAILABLE", "RESOURCE_EXHAUSTED", "INTERNAL", 429, 500, 503}
 # JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects with HTTP 400.
 UNSUPPORTED_SCHEMA_KEYS = {"additionalProperties", "$schema"}
+
+ErrorFactory = Callable[..., StreamError]
 
 
 def finish_reason(raw: str) -> FinishReason:
@@ -105,29 +99,47 @@ class Gemini(HTTPProvider):
         body["generationConfig"] = config
         return body
 
-    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
-        """Turn the body (SSE or JSON array) into events."""
-        state = _StreamState()
-        framing = Framing()
-        async for chunk in chunks:
-            for text in framing.feed(chunk):
-                for event in self._payload(state, text):
-                    yield event
-        for text in framing.flush():
-            for event in self._payload(state, text):
-                yield event
-        if framing.leftover.strip():
-            raise self._leftover_error(framing.leftover)
-        for event in state.close():
-            yield event
+    def parser(self) -> GeminiStream:
+        """A parser for one body (SSE or JSON array)."""
+        return GeminiStream(self.stream_error)
 
-    def _payload(self, state: _StreamState, text: str) -> list[StreamEvent]:
+
+class GeminiStream(StreamParser):
+    """The parser of one Gemini body: framing, then one ``GenerateContentResponse`` at a time.
+
+    There is no in-band end: the response is complete when the body ends after
+    a chunk carried ``finishReason`` (usage may follow it), so ``done`` is never set.
+
+    Args:
+        error: builds the ``StreamError`` for an error reported in the stream.
+    """
+
+    def __init__(self, error: ErrorFactory) -> None:
+        super().__init__()
+        self.stream_error = error
+        self._framing = Framing()
+        self._state = _StreamState(self.out)
+
+    def feed(self, chunk: bytes) -> None:
+        """Parse a body chunk."""
+        for text in self._framing.feed(chunk):
+            self._payload(text)
+
+    def end(self) -> None:
+        """End of body: the pending element, text outside the framing, then finish (or fail)."""
+        for text in self._framing.flush():
+            self._payload(text)
+        if self._framing.leftover.strip():
+            raise self._leftover_error(self._framing.leftover)
+        self._state.close()
+
+    def _payload(self, text: str) -> None:
         data = loads_event(text, self.stream_error)
         if isinstance(data, dict) and "error" in data:
             raise self._error(data)
         if not isinstance(data, dict):
             raise self.stream_error(f"unexpected chunk: {text[:60]!r}")
-        return state.chunk(data)
+        self._state.chunk(data)
 
     def _error(self, data: Any) -> StreamError:
         error = data.get("error") if isinstance(data, dict) else None
@@ -226,72 +238,80 @@ def _assign(root: dict[str, Any], path: str, value: Any) -> None:
 class _StreamState:
     """What one response has said so far: calls, the open Vertex call, finish."""
 
-    def __init__(self) -> None:
+    def __init__(self, out: EventBuffer) -> None:
+        self.out = out
         self.calls = ToolCalls()
         self.open: _PartialCall | None = None
         self.finish: str | None = None
         self.blocked: str | None = None
 
-    def chunk(self, data: dict[str, Any]) -> list[StreamEvent]:
-        """The events for one ``GenerateContentResponse``."""
-        events: list[StreamEvent] = []
+    def chunk(self, data: dict[str, Any]) -> None:
+        """One ``GenerateContentResponse``."""
         candidates = data.get("candidates") or []
         if candidates:
             candidate = candidates[0]  # one candidate is requested
             for part in (candidate.get("content") or {}).get("parts") or ():
-                events.extend(self._part(part))
+                self._part(part)
             self.finish = candidate.get("finishReason") or self.finish
         else:
             # A blocked prompt has no candidates at all, only promptFeedback.
             self.blocked = (data.get("promptFeedback") or {}).get("blockReason") or self.blocked
         usage = usage_event(data.get("usageMetadata"))
-        return events + [usage] if usage else events
+        if usage is not None:
+            self.out.add(usage)
 
-    def close(self) -> list[StreamEvent]:
+    def close(self) -> None:
         """End of body: close a call Vertex never closed, then finish (or fail)."""
         raw = self.finish or self.blocked
         if raw is None:
             raise IncompleteResponse("response incomplete: no chunk carried a finishReason")
         reason = finish_reason(self.finish) if self.finish else "content_filter"
-        return [*self._close_open(), Finish(reason, raw)]
+        self._close_open()
+        self.out.add(Finish(reason, raw))
 
-    def _part(self, part: dict[str, Any]) -> list[StreamEvent]:
+    def _part(self, part: dict[str, Any]) -> None:
         signature = part.get("thoughtSignature")
         echo = {"thoughtSignature": signature} if signature else {}
         if "functionCall" in part:
-            return self._function_call(part.get("functionCall") or {}, echo)
-        events = self._close_open()  # other content means a streamed call is over
+            self._function_call(part.get("functionCall") or {}, echo)
+            return
+        self._close_open()  # other content means a streamed call is over
         text = part.get("text")
         if text:
-            events.append(ReasoningDelta(text) if part.get("thought") else TextDelta(text))
+            if part.get("thought"):
+                self.out.reasoning(text)
+            else:
+                self.out.text(text)
         if signature:
-            events.append(ReasoningSignature(echo))  # after its text: it closes that part
-        return events
+            self.out.add(ReasoningSignature(echo))  # after its text: it closes that part
 
-    def _function_call(self, call: dict[str, Any], echo: dict[str, Any]) -> list[StreamEvent]:
+    def _function_call(self, call: dict[str, Any], echo: dict[str, Any]) -> None:
         name = call.get("name")
         if name:
-            events = self._close_open()
+            self._close_open()
             if not call.get("willContinue"):
-                return events + self.calls.whole(None, str(name), call.get("args"), echo)
+                self.out.extend(self.calls.whole(None, str(name), call.get("args"), echo))
+                return
             key = ("streamed", self.calls.count)
-            events.append(self.calls.start(key, None, str(name), echo))
+            self.out.add(self.calls.start(key, None, str(name), echo))
             self.open = _PartialCall(key, call.get("args"))
             self.open.add(call.get("partialArgs"))
-            return events
+            return
         if self.open is None:
-            return []  # a stray piece for no open call
+            return  # a stray piece for no open call
         self.open.add(call.get("partialArgs"))
-        return [] if call.get("willContinue") else self._close_open()
+        if not call.get("willContinue"):
+            self._close_open()
 
-    def _close_open(self) -> list[StreamEvent]:
+    def _close_open(self) -> None:
         call, self.open = self.open, None
         if call is None:
-            return []
+            return
         index = self.calls.index_of(call.key)
         end = self.calls.end(call.key)
         assert index is not None and end is not None
-        return [ToolCallDelta(index, canonical_arguments(call.arguments())), end]
+        self.out.arguments(index, canonical_arguments(call.arguments()))
+        self.out.add(end)
 
 
 def usage_event(meta: Any) -> Usage | None:

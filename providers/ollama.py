@@ -21,7 +21,7 @@ stream failure; a body without ``done:true`` is an ``IncompleteResponse``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from typing import Any
 
 from providers.base import HTTPProvider, describe_error, loads_event
@@ -36,17 +36,11 @@ from providers.conversation import (
     ToolSpec,
     UserMessage,
 )
-from providers.errors import IncompleteResponse
-from providers.events import (
-    Finish,
-    FinishReason,
-    ReasoningDelta,
-    StreamEvent,
-    TextDelta,
-    Usage,
-)
+from providers.errors import IncompleteResponse, StreamError
+from providers.events import Finish, FinishReason, Usage
+from providers.parser import StreamParser
 from providers.settings import ProviderSettings
-from providers.sse import aiter_lines
+from providers.sse import LineSplitter
 from providers.toolcalls import ToolCalls
 
 DONE_REASONS: dict[str, FinishReason] = {"stop": "stop", "length": "length"}
@@ -88,39 +82,62 @@ class Ollama(HTTPProvider):
             body["options"] = {"num_predict": max_tokens}
         return body
 
-    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
-        """Turn NDJSON lines into events; see the module docstring for the rules."""
-        calls = ToolCalls()
-        async for line in aiter_lines(chunks):
-            data = loads_event(line, self.stream_error)
-            if not isinstance(data, dict):
-                raise self.stream_error(f"unexpected line: {line[:60]!r}")
-            if "error" in data:
-                raise self.stream_error(f"Ollama error: {describe_error(data) or 'unknown'}")
-            for event in message_events(data.get("message") or {}, calls):
-                yield event
-            if data.get("done"):
-                yield usage_event(data)
-                reason = data.get("done_reason")
-                yield Finish(DONE_REASONS.get(reason or "stop", "other"), reason)
+    def parser(self) -> OllamaStream:
+        """A parser for one NDJSON body; see the module docstring for the rules."""
+        return OllamaStream(self.stream_error)
+
+
+class OllamaStream(StreamParser):
+    """The parser of one ``/api/chat`` body, line by line; ``done:true`` ends it.
+
+    Args:
+        error: builds the ``StreamError`` for an error reported in the stream.
+    """
+
+    def __init__(self, error: Callable[..., StreamError]) -> None:
+        super().__init__()
+        self._error = error
+        self._lines = LineSplitter()
+        self.calls = ToolCalls()
+
+    def feed(self, chunk: bytes) -> None:
+        """Parse a body chunk; the ``done:true`` line sets ``done``."""
+        for line in self._lines.feed(chunk):
+            self._line(line)
+            if self.done:
                 return
-        raise IncompleteResponse("response incomplete: the stream ended before done:true")
 
+    def end(self) -> None:
+        """The body ended before ``done:true``: the response is incomplete."""
+        for line in self._lines.flush():
+            self._line(line)
+        if not self.done:
+            raise IncompleteResponse("response incomplete: the stream ended before done:true")
 
-def message_events(message: dict[str, Any], calls: ToolCalls) -> list[StreamEvent]:
-    """Events for one line's ``message``: thinking, content, then whole tool calls."""
-    events: list[StreamEvent] = []
-    if message.get("thinking"):
-        events.append(ReasoningDelta(message["thinking"]))
-    if message.get("content"):
-        events.append(TextDelta(message["content"]))
-    for call in message.get("tool_calls") or ():
-        function = call.get("function") or {}
-        # whole() gives every call a fresh key: servers may send index 0 for all of them.
-        events.extend(
-            calls.whole(call.get("id"), str(function.get("name", "")), function.get("arguments"))
-        )
-    return events
+    def _line(self, line: str) -> None:
+        data = loads_event(line, self._error)
+        if not isinstance(data, dict):
+            raise self._error(f"unexpected line: {line[:60]!r}")
+        if "error" in data:
+            raise self._error(f"Ollama error: {describe_error(data) or 'unknown'}")
+        message = data.get("message") or {}
+        if message.get("thinking"):
+            self.out.reasoning(message["thinking"])
+        if message.get("content"):
+            self.out.text(message["content"])
+        for call in message.get("tool_calls") or ():
+            function = call.get("function") or {}
+            # whole() gives every call a fresh key: servers may send index 0 for all of them.
+            self.out.extend(
+                self.calls.whole(
+                    call.get("id"), str(function.get("name", "")), function.get("arguments")
+                )
+            )
+        if data.get("done"):
+            self.out.add(usage_event(data))
+            reason = data.get("done_reason")
+            self.out.add(Finish(DONE_REASONS.get(reason or "stop", "other"), reason))
+            self.done = True
 
 
 def usage_event(data: dict[str, Any]) -> Usage:

@@ -22,9 +22,8 @@ Request choices:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Iterator, Mapping
-from contextlib import aclosing
-from typing import Any, cast
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 import httpx
 
@@ -39,15 +38,9 @@ from providers.conversation import (
     UserMessage,
 )
 from providers.errors import IncompleteResponse, StreamError
-from providers.events import (
-    Finish,
-    FinishReason,
-    ReasoningDelta,
-    StreamEvent,
-    TextDelta,
-    Usage,
-)
-from providers.sse import SSEEvent, aiter_sse
+from providers.events import Finish, FinishReason, StreamEvent, Usage
+from providers.parser import EventBuffer, StreamParser
+from providers.sse import SSEDecoder
 from providers.toolcalls import ToolCalls, canonical_arguments
 
 ERROR_PREFIX = "Error: "
@@ -197,26 +190,22 @@ def chat_usage(chunk: Mapping[str, Any]) -> Usage | None:
     return Usage(prompt, output, reasoning, cached)
 
 
-def content_events(content: Any) -> Iterator[StreamEvent]:
-    """Events for ``delta.content``: a string, or Mistral's list of typed parts.
+def content_parts(content: Any, out: EventBuffer) -> None:
+    """``delta.content`` when it is not a string: Mistral's list of typed parts.
 
     Mistral (magistral) sends ``[{"type": "thinking", "thinking": [{"type":
     "text", "text": ...}]}]`` and ``[{"type": "text", "text": ...}]``
     (fixture ``mistral-thinking-content-array``).
     """
-    if isinstance(content, str):
-        if content:
-            yield TextDelta(content)
-        return
     for part in content if isinstance(content, list) else ():
         part = _dict(part)
-        if part.get("type") == "text" and isinstance(part.get("text"), str) and part["text"]:
-            yield TextDelta(part["text"])
+        if part.get("type") == "text" and isinstance(part.get("text"), str):
+            out.text(part["text"])
         elif part.get("type") == "thinking":
             for inner in part.get("thinking") or ():
                 text = _dict(inner).get("text")
-                if isinstance(text, str) and text:
-                    yield ReasoningDelta(text)
+                if isinstance(text, str):
+                    out.reasoning(text)
 
 
 def is_transient(error: Any) -> bool:
@@ -228,15 +217,17 @@ def is_transient(error: Any) -> bool:
 # -- the stream ---------------------------------------------------------------------------
 
 
-class ChatStream:
-    """What one Chat Completions response has said so far; fed chunk by chunk.
+class ChatStream(StreamParser):
+    """The parser of one Chat Completions body: what the response has said so far.
 
     Args:
         error: builds the ``StreamError`` for an error reported in the stream.
     """
 
     def __init__(self, error: ErrorFactory) -> None:
+        super().__init__()
         self._error = error
+        self._sse = SSEDecoder(self._sse_event)
         self.calls = ToolCalls()
         self._by_index: dict[int, Hashable] = {}
         self._by_id: dict[str, Hashable] = {}
@@ -245,62 +236,94 @@ class ChatStream:
         self.finished = False
         self._refused = False
 
-    def chunk(self, event: str, data: Any) -> Iterator[StreamEvent]:
-        """Events for one ``data:`` payload (``event`` is the SSE event name)."""
+    def feed(self, chunk: bytes) -> None:
+        """Parse a body chunk; ``[DONE]`` sets ``done``."""
+        self._sse.feed(chunk)
+
+    def end(self) -> None:
+        """End of body without ``[DONE]``: complete only if a finish_reason came."""
+        self._sse.flush()
+        if not self.done:
+            self._close(False)
+
+    def _sse_event(self, event: str, data: str) -> bool:
+        # openai-python also stops on anything starting with [DONE].
+        if data.startswith("[DONE]"):
+            self._close(True)
+            self.done = True
+            return True
+        if data and not data.isspace():  # an empty data line is a keep-alive, not a chunk
+            self.chunk(event, loads_event(data, self._error))
+        return False
+
+    def chunk(self, event: str, data: Any) -> None:
+        """One ``data:`` payload (``event`` is the SSE event name)."""
         if not isinstance(data, dict):
             raise self._error(f"unexpected chunk from the server: {json.dumps(data)[:60]}")
-        usage = chat_usage(data)
         # OpenAI/vLLM send {"error": ...} with no choices, OpenRouter puts it
         # beside choices, Groq uses `event: error`; all end the stream.
         if event == "error" or data.get("error"):
-            if usage is not None:
-                yield usage  # OpenRouter bills the failed attempt; keep the count
-            detail = describe_error(data) or "the server reported an error"
-            raise self._error(detail, retryable=is_transient(data.get("error", data)))
+            self._error_chunk(data)
         for choice in data.get("choices") or ():
             # We never ask for n > 1; other choices would interleave answers.
             if isinstance(choice, dict) and choice.get("index", 0) == 0:
-                yield from self._choice(choice)
-        if usage is not None:
-            yield usage
+                delta = choice.get("delta")
+                if delta and isinstance(delta, dict):
+                    self._delta(delta)
+                reason = choice.get("finish_reason")
+                # OpenRouter repeats finish_reason; only the first one counts.
+                if reason and isinstance(reason, str) and not self.finished:
+                    self._finish(reason)
+        if "usage" in data or "x_groq" in data:
+            usage = chat_usage(data)
+            if usage is not None:
+                self.out.add(usage)
 
-    def close(self, done: bool) -> Iterator[StreamEvent]:
-        """End of body: close open calls, or fail when the response was cut short."""
+    def _error_chunk(self, data: dict[str, Any]) -> None:
+        usage = chat_usage(data)
+        if usage is not None:
+            self.out.add(usage)  # OpenRouter bills the failed attempt; keep the count
+        detail = describe_error(data) or "the server reported an error"
+        raise self._error(detail, retryable=is_transient(data.get("error", data)))
+
+    def _close(self, done: bool) -> None:
+        """End of the stream: close open calls, or fail when it was cut short."""
         if self.finished:
-            yield from self.calls.end_all()
+            self.out.extend(self.calls.end_all())
         elif done:
             # OpenRouter/Novita can end with [DONE] and no finish_reason at all
             # (fixture openrouter-repeated-id-and-name).
-            yield from self._finish(None)
+            self._finish(None)
         else:
             raise IncompleteResponse(
                 "response incomplete: the stream ended without [DONE] or a finish reason"
             )
 
-    def _choice(self, choice: Mapping[str, Any]) -> Iterator[StreamEvent]:
-        # The delta first: vLLM puts the last argument text in the finish chunk.
-        yield from self._delta(_dict(choice.get("delta")))
-        reason = choice.get("finish_reason")
-        # OpenRouter repeats finish_reason; only the first one counts.
-        if isinstance(reason, str) and reason and not self.finished:
-            yield from self._finish(reason)
-
-    def _delta(self, delta: Mapping[str, Any]) -> Iterator[StreamEvent]:
+    def _delta(self, delta: dict[str, Any]) -> None:
+        # The delta comes before the finish reason: vLLM puts the last argument
+        # text in the finish chunk. The hot case first: nothing but content.
+        content = delta.get("content")
+        if len(delta) == 1 and content.__class__ is str:
+            self.out.text(content)
+            return
         # DeepSeek, xAI, llama.cpp: reasoning_content; Groq, OpenRouter, vLLM,
         # Ollama /v1: reasoning.
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-        if isinstance(reasoning, str) and reasoning:
-            yield ReasoningDelta(reasoning)
-        yield from content_events(delta.get("content"))
+        if isinstance(reasoning, str):
+            self.out.reasoning(reasoning)
+        if isinstance(content, str):
+            self.out.text(content)
+        elif content:
+            content_parts(content, self.out)
         refusal = delta.get("refusal")
         if isinstance(refusal, str) and refusal:
             self._refused = True
-            yield TextDelta(refusal)
+            self.out.text(refusal)
         for fragment in delta.get("tool_calls") or ():
             if isinstance(fragment, dict):
-                yield from self._tool_fragment(fragment)
+                self._tool_fragment(fragment)
 
-    def _tool_fragment(self, fragment: Mapping[str, Any]) -> Iterator[StreamEvent]:
+    def _tool_fragment(self, fragment: Mapping[str, Any]) -> None:
         function = _dict(fragment.get("function"))
         name, call_id = _str(function.get("name")), _str(fragment.get("id"))
         index = _int(fragment.get("index"))
@@ -309,12 +332,14 @@ class ChatStream:
             key = ("call", self.calls.count)
             if index is not None:
                 self._by_index[index] = key
-            yield self._start(key, call_id, name)
+            self.out.add(self._start(key, call_id, name))
         arguments = function.get("arguments")  # "", null or missing are all nothing
         if isinstance(arguments, dict):
             arguments = canonical_arguments(arguments)
-        if isinstance(arguments, str) and (delta := self.calls.delta(key, arguments)):
-            yield delta
+        if isinstance(arguments, str):
+            ordinal = self.calls.open_index(key)
+            if ordinal is not None:
+                self.out.arguments(ordinal, arguments)
 
     def _locate(self, index: int | None, call_id: str, name: str) -> Hashable | None:
         """The call a fragment continues, or None when it starts a new one.
@@ -342,15 +367,15 @@ class ChatStream:
         self._last = key
         return self.calls.start(key, call_id or None, name)
 
-    def _finish(self, raw: str | None) -> Iterator[StreamEvent]:
+    def _finish(self, raw: str | None) -> None:
         self.finished = True
-        yield from self.calls.end_all()
+        self.out.extend(self.calls.end_all())
         reason: FinishReason = _FINISH.get(raw, "other") if raw else "stop"
         if reason == "stop" and self._refused:
             reason = "refusal"
         elif reason == "stop" and self.calls.count:
             reason = "tool_calls"  # Ollama /v1 and OpenRouter may say stop (or nothing)
-        yield Finish(reason, raw)
+        self.out.add(Finish(reason, raw))
 
 
 class OpenAIChat(HTTPProvider):
@@ -385,21 +410,6 @@ class OpenAIChat(HTTPProvider):
             host = ""
         return "max_completion_tokens" if host == OPENAI_HOST else "max_tokens"
 
-    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
+    def parser(self) -> ChatStream:
         """Chat Completions SSE to events; ``[DONE]`` or a finish_reason ends it."""
-        stream = ChatStream(self.stream_error)
-        done = False
-        # aiter_sse is an async generator; closing it at [DONE] stops the body read.
-        sse_events = cast(AsyncGenerator[SSEEvent, None], aiter_sse(chunks))
-        async with aclosing(sse_events) as events:
-            async for sse in events:
-                # openai-python also stops on anything starting with [DONE].
-                if sse.data.startswith("[DONE]"):
-                    done = True
-                    break
-                if not sse.data.strip():
-                    continue  # an empty data line is a keep-alive, not a chunk
-                for event in stream.chunk(sse.event, loads_event(sse.data, self.stream_error)):
-                    yield event
-        for event in stream.close(done):
-            yield event
+        return ChatStream(self.stream_error)

@@ -22,9 +22,8 @@ Request choices:
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable, Iterator, Mapping
-from contextlib import aclosing
-from typing import Any, cast
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from typing import Any
 
 from providers.base import HTTPProvider, describe_error, loads_event
 from providers.conversation import (
@@ -38,17 +37,10 @@ from providers.conversation import (
     UserMessage,
 )
 from providers.errors import IncompleteResponse, StreamError
-from providers.events import (
-    Finish,
-    FinishReason,
-    ReasoningDelta,
-    ReasoningSignature,
-    StreamEvent,
-    TextDelta,
-    Usage,
-)
+from providers.events import Finish, FinishReason, ReasoningSignature, StreamEvent, Usage
 from providers.openai import TRANSIENT_CODES, call_arguments, tool_result_text
-from providers.sse import SSEEvent, aiter_sse
+from providers.parser import StreamParser
+from providers.sse import SSEDecoder
 from providers.toolcalls import ToolCalls
 
 _INCOMPLETE: dict[str, FinishReason] = {
@@ -152,67 +144,88 @@ def error_text(payload: Mapping[str, Any]) -> tuple[str, bool]:
 # -- the stream ---------------------------------------------------------------------------
 
 
-class ResponsesStream:
-    """What one Responses stream has said so far; fed event by event.
+class ResponsesStream(StreamParser):
+    """The parser of one Responses body: what the stream has said so far.
 
     Args:
         error: builds the ``StreamError`` for an error reported in the stream.
     """
 
     def __init__(self, error: ErrorFactory) -> None:
+        super().__init__()
         self._error = error
+        self._sse = SSEDecoder(self._sse_event)
         self.calls = ToolCalls()
         self._by_output: dict[int, Hashable] = {}
         self._streamed: set[Hashable] = set()  # calls whose arguments came as deltas
         self._refused = False
-        self.ended = False
 
-    def event(self, data: Any) -> Iterator[StreamEvent]:
-        """Events for one payload; sets ``ended`` at the terminal event."""
+    def feed(self, chunk: bytes) -> None:
+        """Parse a body chunk; a terminal event sets ``done``."""
+        self._sse.feed(chunk)
+
+    def end(self) -> None:
+        """The body ended before a terminal event: the response is incomplete."""
+        self._sse.flush()
+        if not self.done:
+            raise IncompleteResponse(
+                "response incomplete: the stream ended before response.completed"
+            )
+
+    def _sse_event(self, event: str, data: str) -> bool:
+        if not data or data.isspace() or data.startswith("[DONE]"):
+            return False  # not sent by OpenAI; tolerated from look-alike servers
+        self.event(loads_event(data, self._error))
+        return self.done
+
+    def event(self, data: Any) -> None:
+        """One payload; sets ``done`` at the terminal event."""
         kind = data.get("type") if isinstance(data, dict) else None
         if not isinstance(kind, str):
             raise self._error(f"unexpected event from the server: {str(data)[:60]}")
         delta = data.get("delta")
-        if kind == "response.output_text.delta" and isinstance(delta, str) and delta:
-            yield TextDelta(delta)
-        elif kind == "response.refusal.delta" and isinstance(delta, str) and delta:
-            self._refused = True
-            yield TextDelta(delta)
+        if kind == "response.output_text.delta":  # nearly every event
+            if isinstance(delta, str):
+                self.out.text(delta)
         elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             # summary text for OpenAI; raw text for DeepSeek's and OpenRouter's /responses
+            if isinstance(delta, str):
+                self.out.reasoning(delta)
+        elif kind == "response.function_call_arguments.delta":
+            key = self._key(data)
+            ordinal = self.calls.open_index(key) if key is not None else None
+            if ordinal is not None and isinstance(delta, str) and delta:
+                self._streamed.add(key)
+                self.out.arguments(ordinal, delta)
+        elif kind == "response.refusal.delta":
             if isinstance(delta, str) and delta:
-                yield ReasoningDelta(delta)
+                self._refused = True
+                self.out.text(delta)
         elif kind == "response.reasoning_summary_part.added" and data.get("summary_index"):
-            yield ReasoningDelta("\n\n")  # keep separate summary parts apart
+            self.out.reasoning("\n\n")  # keep separate summary parts apart
         elif kind.startswith(("response.output_item.", "response.function_call_arguments.")):
-            yield from self._item_event(kind, data)
+            self._item_event(kind, data)
         elif kind == "error":
             message, transient = error_text(data)
             raise self._error(message, retryable=transient)
         elif kind in _TERMINAL:
-            yield from self._terminal(kind, _dict(data.get("response")))
+            self._terminal(kind, _dict(data.get("response")))
 
-    def _item_event(self, kind: str, data: Mapping[str, Any]) -> Iterator[StreamEvent]:
+    def _item_event(self, kind: str, data: Mapping[str, Any]) -> None:
         item = _dict(data.get("item"))
         if kind == "response.output_item.added" and item.get("type") == "function_call":
-            yield self._start(item, data.get("output_index"))[1]
-        elif kind == "response.function_call_arguments.delta":
-            key = self._key(data)
-            delta = self.calls.delta(key, data.get("delta") or "") if key is not None else None
-            if delta is not None:
-                self._streamed.add(key)
-                yield delta
+            self.out.add(self._start(item, data.get("output_index"))[1])
         elif kind == "response.function_call_arguments.done":
-            yield from self._end_call(self._key(data), data.get("arguments"))
+            self._end_call(self._key(data), data.get("arguments"))
         elif kind == "response.output_item.done" and item.get("type") == "function_call":
             key = self._key({"item_id": item.get("id"), "output_index": data.get("output_index")})
             if key is None:  # no output_item.added was seen: the call arrives whole
                 key, start = self._start(item, data.get("output_index"))
-                yield start
-            yield from self._end_call(key, item.get("arguments"))
+                self.out.add(start)
+            self._end_call(key, item.get("arguments"))
         elif kind == "response.output_item.done" and item.get("type") == "reasoning":
             # The item as it is now (the encrypted_content of .added is stale).
-            yield ReasoningSignature({"item": dict(item)})
+            self.out.add(ReasoningSignature({"item": dict(item)}))
 
     def _start(self, item: Mapping[str, Any], output_index: Any) -> tuple[Hashable, StreamEvent]:
         key: Hashable = item.get("id") or ("output", output_index)
@@ -234,24 +247,24 @@ class ResponsesStream:
         output_index = _int(data.get("output_index"))
         return self._by_output.get(output_index) if output_index is not None else None
 
-    def _end_call(self, key: Hashable | None, arguments: Any) -> Iterator[StreamEvent]:
+    def _end_call(self, key: Hashable | None, arguments: Any) -> None:
         if key is None:
             return
         # Arguments delivered only whole, in .done: send them once.
-        if key not in self._streamed and isinstance(arguments, str):
-            delta = self.calls.delta(key, arguments)
-            if delta is not None:
+        if key not in self._streamed and isinstance(arguments, str) and arguments:
+            ordinal = self.calls.open_index(key)
+            if ordinal is not None:
                 self._streamed.add(key)
-                yield delta
+                self.out.arguments(ordinal, arguments)
         end = self.calls.end(key)
         if end is not None:
-            yield end
+            self.out.add(end)
 
-    def _terminal(self, kind: str, response: Mapping[str, Any]) -> Iterator[StreamEvent]:
-        self.ended = True
+    def _terminal(self, kind: str, response: Mapping[str, Any]) -> None:
+        self.done = True
         usage = responses_usage(response)
         if usage is not None:
-            yield usage
+            self.out.add(usage)
         if kind == "response.failed":
             message, transient = error_text(_dict(response.get("error")))
             raise self._error(message, retryable=transient)
@@ -259,15 +272,15 @@ class ResponsesStream:
             # Calls still open were cut off: left open, the accumulator marks them.
             raw = _dict(response.get("incomplete_details")).get("reason")
             reason = raw if isinstance(raw, str) else None
-            yield Finish(_INCOMPLETE.get(reason or "", "other"), reason)
+            self.out.add(Finish(_INCOMPLETE.get(reason or "", "other"), reason))
             return
-        yield from self.calls.end_all()
+        self.out.extend(self.calls.end_all())
         status: FinishReason = "stop"
         if self._refused:
             status = "refusal"
         elif self.calls.count:
             status = "tool_calls"
-        yield Finish(status, "completed")
+        self.out.add(Finish(status, "completed"))
 
 
 class OpenAIResponses(HTTPProvider):
@@ -297,17 +310,6 @@ class OpenAIResponses(HTTPProvider):
             body["max_output_tokens"] = limit
         return body
 
-    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
+    def parser(self) -> ResponsesStream:
         """Responses SSE to events; a terminal event ends it, EOF before one fails."""
-        stream = ResponsesStream(self.stream_error)
-        # aiter_sse is an async generator; closing it stops reading the body.
-        sse_events = cast(AsyncGenerator[SSEEvent, None], aiter_sse(chunks))
-        async with aclosing(sse_events) as events:
-            async for sse in events:
-                if not sse.data.strip() or sse.data.startswith("[DONE]"):
-                    continue  # not sent by OpenAI; tolerated from look-alike servers
-                for event in stream.event(loads_event(sse.data, self.stream_error)):
-                    yield event
-                if stream.ended:
-                    return
-        raise IncompleteResponse("response incomplete: the stream ended before response.completed")
+        return ResponsesStream(self.stream_error)

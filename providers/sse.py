@@ -11,12 +11,19 @@ One deliberate difference from the spec: an event still pending when the
 body ends (no closing blank line) is dispatched rather than dropped, because
 some servers omit the last blank line. A truncated event then fails to parse
 as JSON and is reported as such instead of vanishing.
+
+The decoder is sans-IO and synchronous: adapters give it a ``dispatch``
+callback, called with ``(event name, data)`` for each event; a callback that
+returns True stops the decoder (the stream ended in band: nothing after it
+is interpreted). Without a callback, ``feed`` returns ``SSEEvent`` objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import Callable
 from dataclasses import dataclass
+
+Dispatch = Callable[[str, str], "bool | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,19 +36,27 @@ class SSEEvent:
 
 
 class SSEDecoder:
-    """Incremental decoder: ``feed(bytes)`` returns the events completed so far."""
+    """Incremental decoder: ``feed(bytes)`` dispatches the events completed so far.
 
-    def __init__(self) -> None:
+    Args:
+        dispatch: called with ``(event, data)`` per event; returning True stops
+            the decoder. Without it, ``feed`` and ``flush`` return the events.
+    """
+
+    def __init__(self, dispatch: Dispatch | None = None) -> None:
         self._partial = bytearray()  # bytes of a line not yet terminated
         self._skip_lf = False  # the last chunk ended in CR; a leading LF belongs to it
         self._first_line = True
         self._event = ""
         self._data: list[str] = []  # non-empty once the pending event has a data line
         self._last_id: str | None = None
+        self._collected: list[SSEEvent] = []
+        self._dispatch: Dispatch = dispatch or self._collect
+        self.stopped = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        """Decode a chunk of the body; returns the events it completed."""
-        if not chunk:
+        """Decode a chunk of the body; returns the events it completed (no callback)."""
+        if not chunk or self.stopped:
             return []  # an empty read must not forget a CR still waiting for its LF
         if self._skip_lf and chunk.startswith(b"\n"):
             chunk = chunk[1:]
@@ -57,20 +72,31 @@ class SSEDecoder:
         self._partial += chunk[end:]
         # CR and LF never occur inside a UTF-8 sequence, so the complete lines
         # decode as a whole exactly as they would one by one.
-        return self._lines(complete.decode("utf-8", errors="replace"))
+        self._lines(complete.decode("utf-8", errors="replace"))
+        return self._take()
 
     def flush(self) -> list[SSEEvent]:
         """End of body: dispatch whatever is pending (see the module note)."""
-        out: list[SSEEvent] = []
-        if self._partial:
-            out += self._lines(self._partial.decode("utf-8", errors="replace") + "\n")
-            self._partial = bytearray()
-        event = self._dispatch()
-        if event is not None:
-            out.append(event)
+        if self._partial and not self.stopped:
+            self._lines(self._partial.decode("utf-8", errors="replace") + "\n")
+        self._partial = bytearray()
+        if not self.stopped:
+            event, data = self._event, self._data
+            self._event, self._data = "", []
+            if data:
+                self.stopped = bool(self._dispatch(event or "message", "\n".join(data)))
+        return self._take()
+
+    def _collect(self, event: str, data: str) -> None:
+        self._collected.append(SSEEvent(event, data, self._last_id))
+
+    def _take(self) -> list[SSEEvent]:
+        out = self._collected
+        if out:
+            self._collected = []
         return out
 
-    def _lines(self, text: str) -> list[SSEEvent]:
+    def _lines(self, text: str) -> None:
         """Interpret complete lines; ``text`` ends with a line ending."""
         if self._first_line:
             self._first_line = False
@@ -79,22 +105,26 @@ class SSEDecoder:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = text.split("\n")
         lines.pop()  # the empty string after the last line ending
-        out: list[SSEEvent] = []
         data = self._data
+        dispatch = self._dispatch
         # The shapes every API sends get the shortest path; _field has the rest.
         for line in lines:
             if line.startswith("data: "):
                 data.append(line[6:])
             elif not line:
                 if data:
-                    out.append(SSEEvent(self._event or "message", "\n".join(data), self._last_id))
-                    data = self._data = []
+                    event = self._event or "message"
+                    self._event = ""
+                    self._data = []
+                    if dispatch(event, data[0] if len(data) == 1 else "\n".join(data)):
+                        self.stopped = True
+                        return
+                    data = self._data
                 self._event = ""
             elif line.startswith("event: "):
                 self._event = line[7:]
             else:
                 self._field(line)
-        return out
 
     def _field(self, line: str) -> None:
         if line.startswith(":"):
@@ -109,37 +139,29 @@ class SSEDecoder:
         elif name == "id" and "\x00" not in value:
             self._last_id = value
 
-    def _dispatch(self) -> SSEEvent | None:
-        event, data = self._event, self._data
-        self._event, self._data = "", []
-        if not data:
-            return None
-        return SSEEvent(event or "message", "\n".join(data), self._last_id)
 
+class LineSplitter:
+    """Incremental splitter of a byte stream into non-empty text lines (NDJSON)."""
 
-async def aiter_sse(chunks: AsyncIterable[bytes]) -> AsyncIterator[SSEEvent]:
-    """Decode an async stream of body chunks into SSE events."""
-    decoder = SSEDecoder()
-    async for chunk in chunks:
-        for event in decoder.feed(chunk):
-            yield event
-    for event in decoder.flush():
-        yield event
+    def __init__(self) -> None:
+        self._partial = bytearray()
 
-
-async def aiter_lines(chunks: AsyncIterable[bytes]) -> AsyncIterator[str]:
-    """Split a byte stream into non-empty text lines (NDJSON, JSON lines)."""
-    partial = bytearray()
-    async for chunk in chunks:
+    def feed(self, chunk: bytes) -> list[str]:
+        """The lines ``chunk`` completed, stripped, empty ones left out."""
         if b"\n" not in chunk:
-            partial += chunk  # inside a long line: never rescan what came before
-            continue
-        lines = (bytes(partial) + chunk).split(b"\n")
-        partial = bytearray(lines.pop())
+            self._partial += chunk  # inside a long line: never rescan what came before
+            return []
+        lines = (bytes(self._partial) + chunk).split(b"\n")
+        self._partial = bytearray(lines.pop())
+        out = []
         for line in lines:
             text = line.decode("utf-8", errors="replace").strip()
             if text:
-                yield text
-    tail = partial.decode("utf-8", errors="replace").strip()
-    if tail:
-        yield tail
+                out.append(text)
+        return out
+
+    def flush(self) -> list[str]:
+        """End of body: the last line, if it had no newline."""
+        tail = self._partial.decode("utf-8", errors="replace").strip()
+        self._partial = bytearray()
+        return [tail] if tail else []

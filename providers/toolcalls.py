@@ -59,6 +59,11 @@ class ToolCalls:
         self._open[index] = key
         return ToolCallStart(index, call_id or synthesize_id(), name, dict(echo or {}))
 
+    def open_index(self, key: Hashable) -> int | None:
+        """The ordinal of an open call, or None (unknown or already ended)."""
+        index = self._ordinal.get(key)
+        return index if index is not None and index in self._open else None
+
     def delta(self, key: Hashable, fragment: str) -> ToolCallDelta | None:
         """An argument fragment for an open call (None for empty or unknown)."""
         index = self._ordinal.get(key)

@@ -8,14 +8,14 @@ depends on where the network happened to cut the body.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.sse import SSEDecoder, SSEEvent, aiter_lines, aiter_sse
+from providers.sse import LineSplitter, SSEDecoder, SSEEvent
 
 PROFILE = settings(derandomize=True, database=None, deadline=None, max_examples=150)
 
@@ -39,11 +39,6 @@ def cut(body: bytes, cuts: Sequence[int]) -> list[bytes]:
     """``body`` split at the given offsets (duplicates give empty pieces)."""
     bounds = [0, *sorted(cuts), len(body)]
     return [body[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
-
-
-async def achunks(pieces: Sequence[bytes]) -> AsyncIterator[bytes]:
-    for piece in pieces:
-        yield piece
 
 
 def ev(data: str, event: str = "message", id: str | None = None) -> SSEEvent:  # noqa: A002
@@ -146,9 +141,9 @@ def test_bom_split_across_chunks_is_still_stripped(split: int) -> None:
     assert decode_pieces([body[:split], body[split:]]) == [ev("a")]
 
 
-async def test_aiter_sse_decodes_an_async_stream_and_flushes_the_tail() -> None:
+def test_pieces_decode_and_the_tail_is_flushed() -> None:
     pieces = [b"event: a\nda", b"ta: 1\r", b"\n\r\ndata: ", "é".encode()[:1], "é".encode()[1:]]
-    events = [e async for e in aiter_sse(achunks(pieces))]
+    events = decode_pieces(pieces)
     assert events == [ev("1", "a"), ev("é")]
 
 
@@ -275,25 +270,27 @@ def test_invalid_utf8_before_a_line_end_is_replaced_like_a_lone_line() -> None:
 # -- NDJSON lines ---------------------------------------------------------------------------
 
 
-async def lines_of(pieces: Sequence[bytes]) -> list[str]:
-    return [line async for line in aiter_lines(achunks(pieces))]
+def lines_of(pieces: Sequence[bytes]) -> list[str]:
+    splitter = LineSplitter()
+    out = [line for piece in pieces for line in splitter.feed(piece)]
+    return out + splitter.flush()
 
 
 NDJSON = '{"a": "é世"}\n{"b": 2}\r\n\n  \n{"c": 3}'.encode()
 
 
 @pytest.mark.parametrize("split", range(len(NDJSON) + 1))
-async def test_ndjson_split_anywhere(split: int) -> None:
-    assert await lines_of([NDJSON[:split], NDJSON[split:]]) == [
+def test_ndjson_split_anywhere(split: int) -> None:
+    assert lines_of([NDJSON[:split], NDJSON[split:]]) == [
         '{"a": "é世"}',
         '{"b": 2}',
         '{"c": 3}',
     ]
 
 
-async def test_ndjson_one_byte_at_a_time() -> None:
+def test_ndjson_one_byte_at_a_time() -> None:
     pieces = [NDJSON[i : i + 1] for i in range(len(NDJSON))]
-    assert await lines_of(pieces) == ['{"a": "é世"}', '{"b": 2}', '{"c": 3}']
+    assert lines_of(pieces) == ['{"a": "é世"}', '{"b": 2}', '{"c": 3}']
 
 
 @pytest.mark.parametrize(
@@ -306,8 +303,8 @@ async def test_ndjson_one_byte_at_a_time() -> None:
         (b"", []),
     ],
 )
-async def test_ndjson_edges(body: bytes, expected: list[str]) -> None:
-    assert await lines_of([body]) == expected
+def test_ndjson_edges(body: bytes, expected: list[str]) -> None:
+    assert lines_of([body]) == expected
 
 
 @PROFILE
@@ -322,7 +319,7 @@ async def test_ndjson_edges(body: bytes, expected: list[str]) -> None:
     ),
     data=st.data(),
 )
-async def test_ndjson_any_split(lines: list[str], data: st.DataObject) -> None:
+def test_ndjson_any_split(lines: list[str], data: st.DataObject) -> None:
     body = "\n".join(lines).encode()
     cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=6))
-    assert await lines_of(cut(body, cuts)) == lines
+    assert lines_of(cut(body, cuts)) == lines

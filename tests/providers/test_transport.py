@@ -45,9 +45,11 @@ from providers.errors import (
     Timeout,
 )
 from providers.events import Finish, Retrying, StreamEvent, TextDelta, Usage
+from providers.parser import StreamParser
 from providers.settings import ProviderSettings, Secret
-from providers.sse import aiter_sse
+from providers.sse import SSEDecoder
 from tests.support.loopback import LoopbackServer, Reply, loopback
+from tests.support.normalize import merged
 
 KEY = "sk-test-0123456789abcdef-SECRET"
 PATH = "/v1/chat"
@@ -55,8 +57,42 @@ REQUEST = ChatRequest((UserMessage("hi"),))
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-class FakeProvider(HTTPProvider):
+class FakeParser(StreamParser):
     """Data is JSON: {"t": text}, {"done": true}, {"err": msg, "retryable": bool}, {"usage": n}."""
+
+    def __init__(self, provider: HTTPProvider) -> None:
+        super().__init__()
+        self.provider = provider
+        self.fed = 0
+        self.ended = False
+        self._sse = SSEDecoder(self._event)
+
+    def feed(self, chunk: bytes) -> None:
+        self.fed += 1
+        self._sse.feed(chunk)
+
+    def end(self) -> None:
+        self.ended = True
+        self._sse.flush()
+        if not self.done:
+            raise IncompleteResponse("the stream ended before its done marker")
+
+    def _event(self, event: str, text: str) -> bool:
+        data = loads_event(text, self.provider.stream_error)
+        if "t" in data:
+            self.out.text(data["t"])
+        elif "usage" in data:
+            self.out.add(Usage(output_tokens=data["usage"]))
+        elif "err" in data:
+            raise self.provider.stream_error(data["err"], retryable=data.get("retryable", False))
+        elif data.get("done"):
+            self.out.add(Finish("stop"))
+            self.done = True
+        return self.done
+
+
+class FakeProvider(HTTPProvider):
+    """The minimal adapter: one ``FakeParser`` per response."""
 
     kind = "fake"
 
@@ -66,19 +102,8 @@ class FakeProvider(HTTPProvider):
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         return {"model": self.model, "messages": [m.text for m in request.messages]}
 
-    async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
-        async for sse in aiter_sse(chunks):
-            data = loads_event(sse.data, self.stream_error)
-            if "t" in data:
-                yield TextDelta(data["t"])
-            elif "usage" in data:
-                yield Usage(output_tokens=data["usage"])
-            elif "err" in data:
-                raise self.stream_error(data["err"], retryable=data.get("retryable", False))
-            elif data.get("done"):
-                yield Finish("stop")
-                return
-        raise IncompleteResponse("the stream ended before its done marker")
+    def parser(self) -> FakeParser:
+        return FakeParser(self)
 
 
 def sse(*items: dict[str, Any]) -> list[bytes]:
@@ -337,7 +362,8 @@ async def test_x_should_retry_false_on_500_is_not_retried(make: Make) -> None:
 async def test_x_should_retry_true_on_400_is_retried(make: Make) -> None:
     transport, seen = counting(status(400, x_should_retry="true"), ok)
     events, err = await run(make(transport=transport))
-    assert err is None and len(seen) == 2 and events[1:] == OK_EVENTS
+    # One read carried the whole body: its two text fragments arrive as one event.
+    assert err is None and len(seen) == 2 and events[1:] == merged(OK_EVENTS)
 
 
 @pytest.mark.parametrize("code", [408, 409])
@@ -669,26 +695,27 @@ async def test_aclose_closes_the_response_before_it_returns(make: Make) -> None:
     assert body.closed  # at once, not whenever the garbage collector gets to it
 
 
-async def test_aclose_closes_the_adapters_parse_generator_too(make: Make) -> None:
-    closed: list[str] = []
+async def test_aclose_stops_the_parser_and_closes_the_body_at_once(make: Make) -> None:
+    parsers: list[FakeParser] = []
 
     class Tracking(FakeProvider):
-        async def parse(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[StreamEvent]:
-            try:
-                async for event in super().parse(chunks):
-                    yield event
-            finally:
-                closed.append("parse")
+        def parser(self) -> FakeParser:
+            parsers.append(super().parser())
+            return parsers[-1]
 
+    body = _TrackedBody()
     provider = Tracking(
-        make().settings,
-        transport=httpx.MockTransport(lambda r: httpx.Response(200, stream=_TrackedBody())),
+        make().settings, transport=httpx.MockTransport(lambda r: httpx.Response(200, stream=body))
     )
     stream = provider.stream(REQUEST)
     assert await anext(stream) == TextDelta("0 ")
     await stream.aclose()
+    # Before aclose() returned: the body is closed, the parser is fed nothing more, and
+    # an abandoned body is not reported as an incomplete one.
+    assert body.closed
+    [parser] = parsers
+    assert parser.fed == 1 and not parser.ended
     await provider.aclose()
-    assert closed == ["parse"]
 
 
 # -- what error text may contain ----------------------------------------------------------
