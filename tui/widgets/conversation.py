@@ -23,6 +23,7 @@ from providers.events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, T
 from tui.session import ApprovalNeeded, CallReady, SessionEvent, StepStarted, ToolRan
 from tui.tools.registry import PreparedCall
 from tui.transcript import Transcript
+from tui.widgets.leaks import forget_removed_styles
 from tui.widgets.messages import (
     AssistantText,
     AssistantTurn,
@@ -110,6 +111,7 @@ class Conversation(VerticalScroll, can_focus=False):
             drop += 1
         if drop:
             await self.remove_children(children[:drop])
+            forget_removed_styles()  # or Textual keeps their rendered lines (see leaks.py)
 
 
 _Streamed = AssistantText | ReasoningBlock

@@ -5,12 +5,15 @@ turn (Escape "Cancel" shows while a response runs, ctrl+r "Retry" after a failur
 ``FooterKey`` is bound to ``Footer.compact`` with ``data_bind``, which registers a watcher on the
 footer itself. Textual 8.2 drops the watchers of closed widgets only when ``compact`` changes,
 which it never does here, so every recompose left its removed keys (and all they reference)
-alive: about 31 KB a call, 60 KB a turn, 768 detached keys after 130 turns.
+alive: about 31 KB a call, 60 KB a turn, 768 detached keys after 130 turns. The removed keys'
+rendered lines were also kept, by a Textual cache (see ``leaks.py``).
 """
 
 from __future__ import annotations
 
 from textual.widgets import Footer
+
+from tui.widgets.leaks import forget_removed_styles
 
 # Textual's registry of "global" watchers on a reactable (textual.reactive._watch): a dict on the
 # object, {attribute name: [(watching node, callback), ...]}, under this literal attribute name.
@@ -23,6 +26,7 @@ class ChatFooter(Footer):
     async def recompose(self) -> None:
         await super().recompose()
         self.prune_watchers()
+        forget_removed_styles()  # the removed keys' rendered lines (see leaks.py)
 
     def prune_watchers(self) -> int:
         """Drop watchers registered by closed widgets; returns how many were dropped.

@@ -1,0 +1,121 @@
+"""Memory over many turns: what leaves the screen must not stay alive.
+
+These count objects (never bytes or times): the count of a leaking type grows with the
+turns, a bounded one does not.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from textual._styles_cache import StylesCache
+from textual.app import App, ComposeResult
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tests.tui.scripted import (
+    ScriptedProvider,
+    idle,
+    make_app,
+    make_runtime,
+    text_reply,
+    wait_for,
+)
+from tui.widgets import conversation as conversation_module
+from tui.widgets.conversation import Conversation
+
+SIZE = (100, 30)
+
+
+def _objects(app: App[object]) -> dict[str, int]:
+    """Widget and ``StylesCache`` objects alive but not in the app's DOM, after a collection."""
+    gc.collect()
+    nodes = [node for screen in app.screen_stack for node in (screen, *screen.query("*"))]
+    live = {id(node) for node in nodes}
+    live_caches = {id(node._styles_cache) for node in nodes}
+    detached = orphaned = 0
+    for obj in gc.get_objects():
+        if isinstance(obj, Widget) and id(obj) not in live:
+            detached += 1
+        elif isinstance(obj, StylesCache) and id(obj) not in live_caches:
+            orphaned += 1
+    return {"detached widgets": detached, "orphaned style caches": orphaned}
+
+
+async def _settled_objects(pilot) -> dict[str, int]:
+    """The least of a few readings: one may catch a removal (or a recompose) half done."""
+    readings = []
+    for _ in range(3):
+        await pilot.pause(0.02)
+        readings.append(_objects(pilot.app))
+    return {key: min(reading[key] for reading in readings) for key in readings[0]}
+
+
+async def test_turns_leave_no_widgets_or_rendered_lines_behind(tmp_path, monkeypatch):
+    """Old turns are pruned (budget lowered to 3 turns) and the footer recomposes twice a
+    turn: Textual 8.2's ``StylesCache.get_inner_outer`` cache (1,024 entries) kept each
+    removed widget's rendered lines alive; over 16 more turns nothing may pile up."""
+    monkeypatch.setattr(conversation_module, "MAX_TURN_WIDGETS", 6)
+    turns = 20
+    provider = ScriptedProvider(*[text_reply(f"answer **{i}**\n\n- a\n- b") for i in range(turns)])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        samples = []
+        for turn in range(turns):
+            app.send(f"q{turn}")
+            await idle(pilot)
+            if turn in (3, turns - 1):
+                samples.append(await _settled_objects(pilot))
+        assert len(app.conversation.children) == 6
+    early, late = samples
+    # Without the workaround: +16 turns x (3 pruned widgets + 2 footers of keys) caches.
+    assert late["orphaned style caches"] <= early["orphaned style caches"] + 2
+    assert late["detached widgets"] <= early["detached widgets"] + 2
+
+
+async def test_footer_recomposes_leave_no_rendered_lines_behind(tmp_path, monkeypatch):
+    """Nothing is pruned here (10 turns are far under the budget): only the footer removes
+    widgets (its keys, twice a turn), and their lines must go with them."""
+    turns = 10
+    provider = ScriptedProvider(*[text_reply(f"answer {i}") for i in range(turns)])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        samples = []
+        for turn in range(turns):
+            app.send(f"q{turn}")
+            await idle(pilot)
+            if turn in (1, turns - 1):
+                samples.append(await _settled_objects(pilot))
+        assert len(app.conversation.children) == 1 + 2 * turns  # the welcome and every turn
+    early, late = samples
+    # Without the workaround: +8 turns x 2 recomposes x the keys shown.
+    assert late["orphaned style caches"] <= early["orphaned style caches"] + 2
+
+
+async def test_pruning_lets_go_of_the_removed_widgets_rendered_lines():
+    """The conversation alone (no footer clearing Textual's cache for it): every widget
+    drawn and then pruned must be freed with its lines."""
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Conversation()
+
+    app = Host()
+    original = conversation_module.MAX_TURN_WIDGETS
+    conversation_module.MAX_TURN_WIDGETS = 4
+    try:
+        async with app.run_test(size=(60, 10)) as pilot:
+            conversation = app.query_one(Conversation)
+            samples = []
+            for index in range(30):
+                await conversation.add(Static(f"widget {index}\nsecond line"))
+                await wait_for(pilot, lambda: conversation.children[-1].size.height > 0)
+                await pilot.pause()
+                if index in (5, 29):
+                    samples.append(await _settled_objects(pilot))
+            assert len(conversation.children) == 4
+    finally:
+        conversation_module.MAX_TURN_WIDGETS = original
+    early, late = samples
+    assert late["orphaned style caches"] <= early["orphaned style caches"]  # 24 more pruned
+    assert late["detached widgets"] <= early["detached widgets"]
