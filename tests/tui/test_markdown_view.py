@@ -18,8 +18,7 @@ from textual.containers import VerticalScroll
 from providers.demo import WELCOME
 from tui.widgets import markdown_render
 from tui.widgets.markdown_blocks import PIECE_CHARS, BlockSplitter
-from tui.widgets.markdown_render import HREF, MarkdownTheme, _styles
-from tui.widgets.markdown_render import strip_of as _strip
+from tui.widgets.markdown_render import HREF, MarkdownTheme, strip_of
 from tui.widgets.markdown_view import MarkdownDocument, MarkdownView
 from tui.widgets.messages import AssistantText
 
@@ -42,7 +41,18 @@ def blocks_of(text: str, pieces: list[str] | None = None) -> list[str]:
 
 def rendered(doc: MarkdownDocument, width: int = 80) -> list[object]:
     doc.sync(width, THEME)  # no budget: every block
-    return doc.lines()
+    return styled(doc)
+
+
+def styled(doc: MarkdownDocument) -> list[object]:
+    """The lines with their styles (ids are the document's own: not comparable across)."""
+    styles = doc.styles.styles
+    return [
+        None
+        if line is None
+        else (line[0], [(n, styles[i]) for n, i in zip(line[1][0::2], line[1][1::2], strict=True)])
+        for line in doc.lines()
+    ]
 
 
 def text_of(doc: MarkdownDocument, width: int = 80) -> str:
@@ -140,7 +150,7 @@ def test_the_demo_answer_looks_right() -> None:
     assert "│ Escape │ cancel the response" in shown
     assert "**" not in shown and "```" not in shown and "|---" not in shown
     code = next(y for y in range(doc.height) if "pattern glider" in doc.line_text(y))
-    styles = [_styles[i] for i in doc.line(code)[1][1::2]]  # type: ignore[index]
+    styles = [doc.styles.styles[i] for i in doc.line(code)[1][1::2]]  # type: ignore[index]
     assert all(style.bgcolor is not None for style in styles)  # the fence's background
     assert len({style.color for style in styles}) > 1  # highlighted
 
@@ -179,7 +189,7 @@ def test_a_new_width_renders_every_block_once_more() -> None:
     renders = doc.renders
     doc.sync(40, THEME)
     assert doc.renders - renders == len(doc.splitter.blocks)
-    assert doc.lines() == rendered(MarkdownDocument(UNIT * 3), 40)
+    assert styled(doc) == rendered(MarkdownDocument(UNIT * 3), 40)
     assert all(cell_len(doc.line_text(y)) == 40 for y in range(doc.height) if doc.line(y))
 
 
@@ -208,7 +218,7 @@ def test_links_are_styled_text_with_their_target_in_meta_never_a_terminal_link()
     doc.sync(80, THEME)
     line = doc.line(0)
     assert line is not None and line[0].startswith("see docs and web")
-    styles = [_styles[i] for i in line[1][1::2]]
+    styles = [doc.styles.styles[i] for i in line[1][1::2]]
     assert not any(style.link for style in styles)  # no OSC 8
     assert {style.meta.get(HREF) for style in styles} >= {"app.quit", "https://example.com"}
 
@@ -264,7 +274,7 @@ def check_lines(doc: MarkdownDocument, width: int) -> None:
         assert cell_len(text) == width, (y, text)
         assert sum(runs[0::2]) == len(text)
         assert "\t" not in text and "\x1b" not in text and "\n" not in text
-        assert _strip(line).cell_length == width
+        assert strip_of(line, doc.styles).cell_length == width
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -368,7 +378,7 @@ async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted() -> 
     assert doc.backlog  # the lexer came: the plain fence waits to be drawn again
     doc.sync(60, THEME)
     assert not doc.waiting
-    styles = {_styles[i].color for i in doc.line(0)[1][1::2]}  # type: ignore[index]
+    styles = {doc.styles.styles[i].color for i in doc.line(0)[1][1::2]}  # type: ignore[index]
     assert len(styles) > 1
 
 

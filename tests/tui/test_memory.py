@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 
+from rich.style import Style
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.widget import Widget
@@ -23,6 +24,8 @@ from tests.tui.scripted import (
 )
 from tui.widgets import conversation as conversation_module
 from tui.widgets.conversation import Conversation
+from tui.widgets.markdown_render import HREF, MarkdownTheme
+from tui.widgets.markdown_view import MarkdownDocument
 
 SIZE = (100, 30)
 
@@ -119,3 +122,25 @@ async def test_pruning_lets_go_of_the_removed_widgets_rendered_lines():
     early, late = samples
     assert late["orphaned style caches"] <= early["orphaned style caches"]  # 24 more pruned
     assert late["detached widgets"] <= early["detached widgets"]
+
+
+def test_link_styles_go_with_their_answer():
+    """A link's target is in its style, so each distinct link is a new style: they were kept
+    in a table shared by every answer, for good (about 650 bytes a link)."""
+
+    def link_styles(prefix: str) -> int:
+        Style._add.cache_clear()  # Rich's own cache of sums (bounded: 1,024) holds some too
+        gc.collect()
+        return sum(
+            isinstance(obj, Style) and str(obj.meta.get(HREF, "")).startswith(prefix)
+            for obj in gc.get_objects()
+        )
+
+    prefix = "https://example.com/memory-test/"
+    for index in range(50):
+        document = MarkdownDocument(f"See [page {index}]({prefix}{index}) and **more**.")
+        document.sync(80, MarkdownTheme())
+        assert document.line_text(0).startswith(f"See page {index} and more.")
+        assert link_styles(prefix) >= 1  # alive while its answer is
+    del document
+    assert link_styles(prefix) == 0

@@ -329,40 +329,57 @@ class _Markdown(RichMarkdown):
 
 
 Line = tuple[str, tuple[int, ...]]
-"""A rendered line: its text and its style runs (length, style id, length, style id...).
+"""A rendered line: its text and its style runs (length, style id, length, style id...), the
+ids in its document's ``StyleTable``.
 
 Not a ``Strip`` nor a tuple of ``Segment`` s: a long answer has tens of thousands of lines, and
 objects that may hold references are visited by every full pass of the garbage collector
 (passes of 20-40 ms were seen mid-stream). A tuple of a string and ints is untracked by the
 collector. Strips are made for the rows on screen only."""
 
-_styles: list[Style] = [Style.null()]
-_style_ids: dict[Style, int] = {Style.null(): 0}
+
+class StyleTable:
+    """The styles of rendered lines, by id (a ``Line`` holds ids, not styles).
+
+    One table per document, not one for the process: a link's target is in its style (see
+    ``_line``), so every distinct link makes a new style, and a table shared by all documents
+    kept every link ever shown (about 650 bytes each) after its answer had left the screen.
+    """
+
+    __slots__ = ("_ids", "styles")
+
+    def __init__(self) -> None:
+        self.styles: list[Style] = [Style.null()]
+        self._ids: dict[Style, int] = {Style.null(): 0}
+
+    def __len__(self) -> int:
+        return len(self.styles)
+
+    def id_of(self, style: Style | None) -> int:
+        """The id of ``style`` (0 for no style), added if new."""
+        if style is None:
+            return 0
+        index = self._ids.get(style)
+        if index is None:
+            index = self._ids[style] = len(self.styles)
+            self.styles.append(style)
+        return index
 
 
-def _style_id(style: Style | None) -> int:
-    if style is None:
-        return 0
-    index = _style_ids.get(style)
-    if index is None:
-        index = _style_ids[style] = len(_styles)
-        _styles.append(style)
-    return index
-
-
-def strip_of(line: Line) -> Strip:
-    """The segments of a line, for drawing."""
+def strip_of(line: Line, table: StyleTable) -> Strip:
+    """The segments of a line, for drawing (``table``: the one its ids come from)."""
     text, runs = line
+    styles = table.styles
     segments: list[Segment] = []
     position = 0
     for index in range(0, len(runs), 2):
         end = position + runs[index]
-        segments.append(Segment(text[position:end], _styles[runs[index + 1]]))
+        segments.append(Segment(text[position:end], styles[runs[index + 1]]))
         position = end
     return Strip(segments)
 
 
-def _line(segments: Iterable[Segment]) -> Line:
+def _line(segments: Iterable[Segment], table: StyleTable) -> Line:
     texts: list[str] = []
     runs: list[int] = []
     for segment in segments:
@@ -371,7 +388,7 @@ def _line(segments: Iterable[Segment]) -> Line:
             continue
         if style is not None and style.link:  # no OSC 8: the target goes in meta
             style = style.update_link(None) + Style.from_meta({HREF: style.link})
-        style_id = _style_id(style)
+        style_id = table.id_of(style)
         if runs and runs[-1] == style_id:
             runs[-2] += len(text)
         else:
@@ -380,20 +397,20 @@ def _line(segments: Iterable[Segment]) -> Line:
     return "".join(texts), tuple(runs)
 
 
-def _lines(rendered: Iterable[list[Segment]]) -> list[Line]:
+def _lines(rendered: Iterable[list[Segment]], table: StyleTable) -> list[Line]:
     """Rendered lines, without the blank lines at either end."""
-    lines = [_line(line) for line in rendered]
+    lines = [_line(line, table) for line in rendered]
     start, end = 0, len(lines)
-    while start < end and _blank(lines[start]):
+    while start < end and _blank(lines[start], table):
         start += 1
-    while end > start and _blank(lines[end - 1]):
+    while end > start and _blank(lines[end - 1], table):
         end -= 1
     return lines[start:end]
 
 
-def _blank(line: Line) -> bool:
+def _blank(line: Line, table: StyleTable) -> bool:
     text, runs = line
-    return not text.strip() and all(_styles[i].bgcolor is None for i in runs[1::2])
+    return not text.strip() and all(table.styles[i].bgcolor is None for i in runs[1::2])
 
 
 class MarkdownRenderer:
@@ -401,10 +418,12 @@ class MarkdownRenderer:
 
     Args:
         theme: styles and code theme.
+        table: where the lines' style ids are kept (a new one if not given).
     """
 
-    def __init__(self, theme: MarkdownTheme) -> None:
+    def __init__(self, theme: MarkdownTheme, table: StyleTable | None = None) -> None:
         self.theme = theme
+        self.table = StyleTable() if table is None else table
         self.waiting = False
         self._console = Console(
             file=StringIO(),
@@ -434,9 +453,11 @@ class MarkdownRenderer:
             self.waiting = markdown.waiting
         except Exception:  # noqa: BLE001 - whatever the text, show it rather than fail
             lines = []
-        rendered = _lines(lines)
+        rendered = _lines(lines, self.table)
         if not rendered and source.strip():
             # Rich drew nothing (empty list items, quotes nested deeper than the width...):
             # the text is shown as it is rather than lost.
-            rendered = _lines(self._console.render_lines(Text(source), options, pad=True))
+            rendered = _lines(
+                self._console.render_lines(Text(source), options, pad=True), self.table
+            )
         return rendered

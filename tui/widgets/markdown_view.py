@@ -62,6 +62,7 @@ from tui.widgets.markdown_render import (
     Line,
     MarkdownRenderer,
     MarkdownTheme,
+    StyleTable,
     lexer_generation,
     strip_of,
 )
@@ -100,7 +101,9 @@ class MarkdownDocument:
         """Sources rendered (blocks, preview pieces): instrumentation for tests."""
         self.rendered_chars = 0
         """Characters of source rendered (instrumentation for tests)."""
-        self.renderer = MarkdownRenderer(MarkdownTheme())
+        self.styles = StyleTable()
+        """The style ids of this document's lines (its own: they go with it)."""
+        self.renderer = MarkdownRenderer(MarkdownTheme(), self.styles)
         self._parts: list[str] = []
         self._rendered: list[list[Line] | None] = []  # per finished block (maybe stale)
         self._estimates: list[int] = []  # height of a block never rendered
@@ -227,7 +230,7 @@ class MarkdownDocument:
     def _invalidate(self, width: int, theme: MarkdownTheme) -> None:
         """A new width or theme makes every block stale; a loaded lexer, the plain ones."""
         if theme != self.renderer.theme or width != self._width:
-            self.renderer = MarkdownRenderer(theme)
+            self.renderer = MarkdownRenderer(theme, self.styles)
             self._width = width
             self._fresh = bytearray(len(self._rendered))
             self._todo = [-index for index in range(len(self._rendered) - 1, -1, -1)]
@@ -584,7 +587,7 @@ class MarkdownView(Widget):
             return blank
         row = self._rows.get(y)
         if row is None or row[0] is not line:
-            row = self._rows[y] = (line, strip_of(line))
+            row = self._rows[y] = (line, strip_of(line, self.document.styles))
         return row[1].apply_style(style)
 
     def on_click(self, event: events.Click) -> None:
