@@ -23,9 +23,10 @@ from tests.tui.scripted import (
     wait_for,
 )
 from tui.widgets import conversation as conversation_module
-from tui.widgets.conversation import Conversation
+from tui.widgets.conversation import Conversation, mounted_weight
 from tui.widgets.markdown_render import HREF, MarkdownTheme
 from tui.widgets.markdown_view import MarkdownDocument
+from tui.widgets.messages import UserMessage
 
 SIZE = (100, 30)
 
@@ -144,3 +145,23 @@ def test_link_styles_go_with_their_answer():
         assert link_styles(prefix) >= 1  # alive while its answer is
     del document
     assert link_styles(prefix) == 0
+
+
+async def test_huge_answers_leave_the_dom_by_their_text(tmp_path, monkeypatch):
+    """Pruning also counts text: an answer is one widget however long (with all its rendered
+    lines), so widget counts alone kept 100 turns of huge answers mounted."""
+    monkeypatch.setattr(conversation_module, "MAX_MOUNTED_CHARS", 3000)
+    answers = ["word " * 240, "word " * 240, "word " * 240, "huge " * 1000, "short"]
+    provider = ScriptedProvider(*[text_reply(answer, size=50) for answer in answers])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        shown = []
+        for turn in range(len(answers)):
+            app.send(f"q{turn}")
+            await idle(pilot)
+            shown.append([message.source for message in app.query(UserMessage)])
+            older = app.conversation.children[:-2]  # the newest two stay whatever their size
+            assert sum(mounted_weight(child)[1] for child in older) <= 3000
+    # Pruned when a turn starts: 1,200 characters an answer, so q0 leaves as q3 starts.
+    assert shown[:4] == [["q0"], ["q0", "q1"], ["q0", "q1", "q2"], ["q1", "q2", "q3"]]
+    assert shown[4] == ["q4"]  # q3's 5,000 characters went as soon as it was not the newest

@@ -253,6 +253,11 @@ class CodeView(ScrollView, can_focus=True):
         return len(self._lines) + (self._chars > self._starts[-1])
 
     @property
+    def char_count(self) -> int:
+        """Characters appended (what the view's memory grows with)."""
+        return self._chars
+
+    @property
     def size_bytes(self) -> int:
         """UTF-8 size of the content (lone surrogates count as 3 bytes)."""
         return self._size_bytes

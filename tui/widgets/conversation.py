@@ -3,15 +3,22 @@
 Coalescing: ``TurnRenderer.handle`` is called from the turn worker for every event and only
 buffers (text chunks, argument fragments through ``PartialJSON``); widgets are created per
 *block* (a text block, a reasoning block, a tool card), never per fragment. ``flush``, called
-by the app's frame timer (30 Hz) and at block boundaries, applies the buffers: Markdown
-chunks go to ``MarkdownStream``, file content to ``CodeView.append``, JSON snapshots are read
-once a frame.
+by the app's frame timer (``tui.pacing.FRAME``, 30 Hz) and at block boundaries, applies the
+buffers: a text or reasoning block's chunks go to its ``MarkdownView`` (one widget per block,
+however long: it renders only what changed, after the next screen refresh), file content to
+``CodeView.append``, JSON snapshots are read once a frame.
+
+Memory: old turns leave the DOM (``Conversation.prune``; they stay in the transcript) when
+the conversation is over any of three budgets: top-level widgets, widgets in all, and
+characters of text. A widget holds its text and its rendered lines, so the widget counts
+alone would let a few huge answers (one widget each) keep hundreds of MB mounted: the text
+budget bounds that. The newest ``KEEP_NEWEST`` top-level widgets stay whatever their size.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from textual.containers import VerticalScroll
 from textual.reactive import var
@@ -22,8 +29,10 @@ from providers.conversation import UserMessage as UserMsg
 from providers.events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, ToolCallStart
 from tui.session import ApprovalNeeded, CallReady, SessionEvent, StepStarted, ToolRan
 from tui.tools.registry import PreparedCall
-from tui.transcript import Transcript
+from tui.transcript import Entry, Transcript
+from tui.widgets.code_view import CodeView
 from tui.widgets.leaks import forget_removed_styles
+from tui.widgets.markdown_view import MarkdownView
 from tui.widgets.messages import (
     AssistantText,
     AssistantTurn,
@@ -38,10 +47,37 @@ MAX_TURN_WIDGETS = 200
 MAX_MOUNTED_WIDGETS = 1500
 """Widgets (all descendants) kept mounted. Textual re-arranges every mounted widget on each
 layout, and a growing tool card causes one per frame, so this bounds the cost of a frame:
-measured with the demo's answers, 60 turns (2,200 widgets) made a layout ~10x slower than one
-turn. A Markdown answer is one widget per block (a table: one per cell)."""
+measured with the demo's answers when an answer was one widget per Markdown block, 60 turns
+(2,200 widgets) made a layout ~10x slower than one turn. An answer is now one
+``MarkdownView`` (a turn: about three widgets), a tool card four or five."""
+MAX_MOUNTED_CHARS = 1_000_000
+"""Characters of text kept mounted (answers, reasoning, files in tool cards, prompts). A
+finished answer keeps its rendered lines, about 34 bytes per character of Markdown
+(measured: 2 MB for a 60 KB answer at 116 columns), so this bounds them at roughly 35 MB
+however long the answers are; 100 turns of 60 KB answers were 200 MB under the widget budgets
+alone."""
 KEEP_NEWEST = 2
 """Top-level widgets never pruned (the current prompt and the turn answering it)."""
+
+
+def mounted_weight(widget: Widget) -> tuple[int, int]:
+    """What ``widget`` counts against the budgets: widgets (itself and its descendants) and
+    characters of text they hold."""
+    nodes = [widget, *widget.query("*")]
+    chars = 0
+    for node in nodes:
+        if isinstance(node, MarkdownView):
+            chars += node.document.size
+        elif isinstance(node, CodeView):
+            chars += node.char_count
+        elif isinstance(node, UserMessage):
+            chars += len(node.source)
+    return len(nodes), chars
+
+
+def _total(widgets: Iterable[Widget]) -> tuple[int, int]:
+    weights = [mounted_weight(widget) for widget in widgets]
+    return sum(weight[0] for weight in weights), sum(weight[1] for weight in weights)
 
 
 class Conversation(VerticalScroll, can_focus=False):
@@ -81,33 +117,39 @@ class Conversation(VerticalScroll, can_focus=False):
         self.scroll_end(animate=False)
 
     async def add(self, *widgets: Widget) -> None:
-        """Mount widgets at the end, then prune the oldest (see ``MAX_MOUNTED_WIDGETS``)."""
+        """Mount widgets at the end, then prune the oldest (see the budgets above)."""
         await self.mount_all(widgets)
         await self.prune()
         self.content_grew()
 
     async def add_history(self, widgets: list[Widget], chunk: int = 10) -> None:
-        """Mount a saved conversation, newest first, only as far back as the budget allows."""
-        total = len(self.query("*"))
+        """Mount a saved conversation, newest first, only as far back as the budgets allow."""
+        count, chars = _total(self.children)
         with self.app.batch_update():  # one layout at the end, not one per batch
             for end in range(len(widgets), 0, -chunk):
                 batch = widgets[max(0, end - chunk) : end]
                 await self.mount_all(batch, before=0 if self.children else None)
-                total += sum(1 + len(widget.query("*")) for widget in batch)
-                if total > MAX_MOUNTED_WIDGETS:
+                more = _total(batch)
+                count, chars = count + more[0], chars + more[1]
+                if count > MAX_MOUNTED_WIDGETS or chars > MAX_MOUNTED_CHARS:
                     break
             await self.prune()
         self.content_grew()
 
     async def prune(self) -> None:
-        """Remove the oldest top-level widgets while over either budget."""
+        """Remove the oldest top-level widgets while over any budget (see the module's
+        docstring); the newest ``KEEP_NEWEST`` stay."""
         children = list(self.children)
-        sizes = [1 + len(child.query("*")) for child in children]
-        total, drop = sum(sizes), 0
+        weights = [mounted_weight(child) for child in children]
+        count = sum(weight[0] for weight in weights)
+        chars = sum(weight[1] for weight in weights)
+        drop = 0
         while drop < len(children) - KEEP_NEWEST and (
-            len(children) - drop > MAX_TURN_WIDGETS or total > MAX_MOUNTED_WIDGETS
+            len(children) - drop > MAX_TURN_WIDGETS
+            or count > MAX_MOUNTED_WIDGETS
+            or chars > MAX_MOUNTED_CHARS
         ):
-            total -= sizes[drop]
+            count, chars = count - weights[drop][0], chars - weights[drop][1]
             drop += 1
         if drop:
             await self.remove_children(children[:drop])
@@ -247,22 +289,34 @@ class TurnRenderer:
 
 
 def history_widgets(transcript: Transcript) -> list[Widget]:
-    """Widgets showing a saved conversation (the newest ``MAX_TURN_WIDGETS`` of them)."""
-    widgets: list[Widget] = []
-    cards: dict[str, ToolCard] = {}
+    """Widgets showing a saved conversation: its newest ``MAX_TURN_WIDGETS`` messages.
+
+    Only those are built (a 1,000-turn transcript's others would be garbage at once, after
+    parsing their Markdown); a tool result goes to the card of the latest call with its id.
+    """
+    shown: list[tuple[Entry, dict[str, ToolResult]]] = []  # with its calls' results
+    turn_of: dict[str, dict[str, ToolResult]] = {}  # call id -> results of its turn
     for entry in transcript.entries:
+        message = entry.message
+        if isinstance(message, UserMsg | AssistantMessage):
+            results: dict[str, ToolResult] = {}
+            shown.append((entry, results))
+            if isinstance(message, AssistantMessage):
+                turn_of.update((call.id, results) for call in message.tool_calls)
+        elif isinstance(message, ToolResult) and message.call_id in turn_of:
+            turn_of[message.call_id][message.call_id] = message
+    widgets: list[Widget] = []
+    for entry, results in shown[-MAX_TURN_WIDGETS:]:
         message = entry.message
         if isinstance(message, UserMsg):
             widgets.append(UserMessage(message.text))
         elif isinstance(message, AssistantMessage):
-            widgets.append(_assistant_turn(message, entry.status, cards))
-        elif isinstance(message, ToolResult) and message.call_id in cards:
-            cards[message.call_id].result = message
-    return widgets[-MAX_TURN_WIDGETS:]
+            widgets.append(_assistant_turn(message, entry.status, results))
+    return widgets
 
 
 def _assistant_turn(
-    message: AssistantMessage, status: str, cards: dict[str, ToolCard]
+    message: AssistantMessage, status: str, results: dict[str, ToolResult]
 ) -> AssistantTurn:
     blocks: list[Widget] = []
     for part in message.parts:
@@ -272,7 +326,7 @@ def _assistant_turn(
             blocks.append(ReasoningBlock(part.text))
         elif isinstance(part, ToolCall):
             card = ToolCard(part.name, part.id, call=part)
-            cards[part.id] = card
+            card.result = results.get(part.id)
             blocks.append(card)
     if status in ("cancelled", "failed", "incomplete"):
         blocks.append(TurnNote(status))
@@ -282,9 +336,11 @@ def _assistant_turn(
 
 
 __all__ = [
+    "MAX_MOUNTED_CHARS",
     "MAX_MOUNTED_WIDGETS",
     "MAX_TURN_WIDGETS",
     "Conversation",
     "TurnRenderer",
     "history_widgets",
+    "mounted_weight",
 ]
