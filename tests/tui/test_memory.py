@@ -7,6 +7,9 @@ turns, a bounded one does not.
 from __future__ import annotations
 
 import gc
+import json
+from collections.abc import Callable
+from types import ModuleType
 
 from rich.style import Style
 from textual._styles_cache import StylesCache
@@ -14,6 +17,7 @@ from textual.app import App, ComposeResult
 from textual.widget import Widget
 from textual.widgets import Static
 
+from providers.conversation import ToolCall
 from tests.tui.scripted import (
     ScriptedProvider,
     idle,
@@ -27,6 +31,7 @@ from tui.widgets.conversation import Conversation, mounted_weight
 from tui.widgets.markdown_render import HREF, MarkdownTheme
 from tui.widgets.markdown_view import MarkdownDocument
 from tui.widgets.messages import UserMessage
+from tui.widgets.tool_card import ToolCard
 
 SIZE = (100, 30)
 
@@ -165,3 +170,47 @@ async def test_huge_answers_leave_the_dom_by_their_text(tmp_path, monkeypatch):
     # Pruned when a turn starts: 1,200 characters an answer, so q0 leaves as q3 starts.
     assert shown[:4] == [["q0"], ["q0", "q1"], ["q0", "q1", "q2"], ["q1", "q2", "q3"]]
     assert shown[4] == ["q4"]  # q3's 5,000 characters went as soon as it was not the newest
+
+
+def _strings_held(card: ToolCard) -> int:
+    """``str`` objects reachable from the card's own state (not from other widgets)."""
+    seen: set[int] = set()
+    todo: list[object] = list(vars(card).values())
+    strings = 0
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, Widget | type | ModuleType | Callable):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, str):
+            strings += 1
+        else:
+            todo.extend(gc.get_referents(obj))
+    return strings
+
+
+async def test_a_finished_file_card_lets_go_of_the_streamed_fragments():
+    """The live JSON parser keeps every fragment it was fed; once the call is complete the
+    card shows the call's content and must not keep them (a card stays on screen for turns)."""
+    content = "def f(x):\n    return x * 2\n" * 200  # 5,400 characters, 200 lines
+    arguments = {"path": "f.py", "content": content}
+    raw = json.dumps(arguments)
+    card = ToolCard("save_file", "c1")
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield card
+
+    async with Host().run_test() as pilot:
+        for start in range(0, len(raw), 4):
+            card.feed(raw[start : start + 4])
+        card.flush()
+        await pilot.pause()
+        streamed = _strings_held(card)
+        card.ready(ToolCall("c1", "save_file", arguments, raw))
+        await pilot.pause()
+        assert card.source == content
+        fragments = len(raw) // 4
+        assert streamed > fragments  # one string per fragment while it streams
+        # Once complete: the card's own widgets' strings (classes, bindings...) and the call's.
+        assert _strings_held(card) < streamed - fragments * 0.9
