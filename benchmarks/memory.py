@@ -16,10 +16,20 @@ so they show what is retained.
   ``--resume``).
 * 1,000 turns in one session: a ``ScriptedProvider`` (``tests/support/scripted.py``) answers
   each prompt with that Markdown answer in 4-character deltas; prompts go through
-  ``ChatApp.send``; sampled every 100 turns with the widget count and the time per turn.
+  ``ChatApp.send``; sampled every 100 turns with the widget count, the objects the cyclic
+  collector tracks (start-up objects are frozen out of it by ``tui.pacing.settle_gc``, so
+  this counts what the session made and kept) and the time per turn. Below the table: the
+  object types that grew most over the judged turns.
 
 Budgets: under 300 MB after the 200 KB stream; flat over 1,000 turns (old turns leave the
 widget tree), judged here as at most 10 MB of growth over the second half of the turns.
+The judged turns must start after the widget tree is full: it grows by design until the
+conversation holds ``MAX_TURN_WIDGETS`` (200) top-level widgets, about 100 turns, and for
+some 50 turns more RSS still rises while the first pruned turns become garbage that waits
+for a full collection (memory the allocator then reuses). So ``--quick`` runs 300 turns,
+sampled every 50, and judges turns 150 to 300; it used to run 200 and judge 100 to 200,
+exactly the turns in which pruning starts, which read as growth that the full run shows
+levelling off.
 Run: ``python benchmarks/memory.py [--quick] [--markdown]``.
 """
 
@@ -32,6 +42,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -69,11 +80,17 @@ def _mb(value: int | None) -> str:
 # -- children -----------------------------------------------------------------------------
 
 
-async def _settled(app: Any, pilot: Any) -> dict[str, Any]:
-    """RSS and widget count after the screen settled and a full collection."""
+async def _settled(app: Any, pilot: Any, types: bool = False) -> dict[str, Any]:
+    """RSS, widget and object counts after the screen settled and a full collection (with
+    ``types``: the objects by type too)."""
     await pilot.pause()
     gc.collect()
-    return {**rss(), "widgets": len(app.query("*"))}
+    objects = gc.get_objects()
+    sample = {**rss(), "widgets": len(app.query("*")), "objects": len(objects)}
+    if types:
+        sample["types"] = dict(Counter(type(obj).__qualname__ for obj in objects))
+    del objects
+    return sample
 
 
 async def child_resume(spec: dict[str, Any]) -> dict[str, Any]:
@@ -120,9 +137,9 @@ async def child_turns(spec: dict[str, Any]) -> dict[str, Any]:
                 provider.requests.clear()
                 if turn % spec["every"] == 0:
                     per_turn = (time.perf_counter() - started) / spec["every"]
-                    samples.append(
-                        {"turns": turn, **await _settled(app, pilot), "per_turn": per_turn}
-                    )
+                    types = turn in (spec["judged_from"], spec["turns"])
+                    sample = await _settled(app, pilot, types)
+                    samples.append({"turns": turn, **sample, "per_turn": per_turn})
                     started = time.perf_counter()
             errors = list(app.internal_errors)
     finally:
@@ -182,11 +199,17 @@ def run_resume(turns: int) -> dict[str, Any]:
     return {**result, "file": size}
 
 
-def run_turns(turns: int, every: int) -> dict[str, Any]:
+def run_turns(turns: int, every: int, judged_from: int) -> dict[str, Any]:
     """The many-turns scenario in a fresh child."""
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        spec = {"scenario": "turns", "workspace": str(tmp / "ws"), "turns": turns, "every": every}
+        spec = {
+            "scenario": "turns",
+            "workspace": str(tmp / "ws"),
+            "turns": turns,
+            "every": every,
+            "judged_from": judged_from,
+        }
         result, _ = run_child(THIS, spec, _demo_env(tmp), tmp)
     return result
 
@@ -199,15 +222,16 @@ def run_stream(quick: bool) -> dict[str, Any]:
     return {**result, "name": stream.name}
 
 
-def rows(quick: bool) -> list[list[str]]:
-    """Run the scenarios; one row per sample."""
-    turns, every, resumed = (200, 50, 200) if quick else (1000, 100, 1000)
+def rows(quick: bool) -> tuple[list[list[str]], str]:
+    """Run the scenarios; one row per sample, and the types that grew over the judged turns."""
+    turns, every, resumed = (300, 50, 200) if quick else (1000, 100, 1000)
     stream = run_stream(quick)
     out = [
         [
             "first screen (nothing sent)",
             _mb(stream["rss_before"]["VmRSS"]),
             _mb(stream["rss_before"]["VmHWM"]),
+            "",
             "",
             "",
         ],
@@ -220,6 +244,7 @@ def rows(quick: bool) -> list[list[str]]:
             f"{_mb(after['VmRSS'])} ({ok}, < 300 MB)",
             _mb(after["VmHWM"]),
             f"{stream.get('widgets', 0):,}",
+            "",
             "not on screen by the cap" if stream["capped"] else "",
         ]
     )
@@ -230,10 +255,11 @@ def rows(quick: bool) -> list[list[str]]:
             _mb(resume["VmRSS"]),
             _mb(resume["VmHWM"]),
             f"{resume['widgets']:,}",
+            "",
             f"{resume['file'] / 1e6:.1f} MB file; shown {resume['shown_after']:.2f} s after start",
         ]
     )
-    session = run_turns(turns, every)
+    session = run_turns(turns, every, judged_from=turns // 2)
     samples = session["samples"]
     for sample in samples:
         per_turn = sample["per_turn"]
@@ -244,32 +270,41 @@ def rows(quick: bool) -> list[list[str]]:
                 _mb(sample["VmRSS"]),
                 _mb(sample["VmHWM"]),
                 f"{sample['widgets']:,}",
+                f"{sample['objects']:,}",
                 note,
             ]
         )
-    half = next(s for s in samples if s["turns"] >= turns // 2)
-    growth = samples[-1]["VmRSS"] - half["VmRSS"]
+    half, last = next(s for s in samples if s["turns"] == turns // 2), samples[-1]
+    growth = last["VmRSS"] - half["VmRSS"]
     verdict = "ok" if growth <= FLAT_GROWTH else "MISSED"
     errors = len(session["internal_errors"])
     note = f"flat: {verdict} (<= +10 MB)" + (f"; {errors} internal errors" if errors else "")
-    out.append(
-        [f"growth, turns {half['turns']:,} -> {turns:,}", f"{growth / 2**20:+.1f} MB", "", "", note]
-    )
-    return out
+    judged = f"turns {half['turns']:,} -> {turns:,}"
+    objects = f"{last['objects'] - half['objects']:+,}"
+    out.append([f"growth, {judged}", f"{growth / 2**20:+.1f} MB", "", "", objects, note])
+    return out, f"objects that grew over {judged}: {_grown(half['types'], last['types'])}"
+
+
+def _grown(before: dict[str, int], after: dict[str, int], top: int = 8) -> str:
+    changes = {name: after.get(name, 0) - before.get(name, 0) for name in {*before, *after}}
+    grown = sorted((n, name) for name, n in changes.items() if n > 0)[::-1][:top]
+    return ", ".join(f"{name} {n:+,}" for n, name in grown) or "none"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print the memory table (or, with ``--child``, be the measured child)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--quick", action="store_true", help="50 KB stream, 200 turns")
+    parser.add_argument("--quick", action="store_true", help="50 KB stream, 300 turns")
     parser.add_argument("--child", metavar="SPEC", help=argparse.SUPPRESS)
     ns = parser.parse_args(argv)
     if ns.child:
         return child_main(ns.child, child_work)
-    headers = ["scenario", "RSS", "peak RSS", "widgets", "note"]
-    print(table(headers, rows(ns.quick), ns.markdown))
-    print(f"\npty {SIZE[0]}x{SIZE[1]}; RSS after gc.collect(); each scenario in a fresh process.")
+    headers = ["scenario", "RSS", "peak RSS", "widgets", "objects", "note"]
+    lines, grown = rows(ns.quick)
+    print(table(headers, lines, ns.markdown))
+    print(f"\n{grown}")
+    print(f"pty {SIZE[0]}x{SIZE[1]}; RSS after gc.collect(); each scenario in a fresh process.")
     return 0
 
 
