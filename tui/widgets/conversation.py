@@ -8,11 +8,13 @@ buffers: a text or reasoning block's chunks go to its ``MarkdownView`` (one widg
 however long: it renders only what changed, after the next screen refresh), file content to
 ``CodeView.append``, JSON snapshots are read once a frame.
 
-Memory: old turns leave the DOM (``Conversation.prune``; they stay in the transcript) when
-the conversation is over any of three budgets: top-level widgets, widgets in all, and
-characters of text. A widget holds its text and its rendered lines, so the widget counts
-alone would let a few huge answers (one widget each) keep hundreds of MB mounted: the text
-budget bounds that. The newest ``KEEP_NEWEST`` top-level widgets stay whatever their size.
+Memory: old turns leave the DOM (``Conversation.prune``, each time widgets are added, so as
+a turn starts; they stay in the transcript) while the conversation is over any of three
+budgets: top-level widgets, widgets in all, and characters of text. A widget holds its text
+and its rendered lines, so the widget counts alone would let a few huge answers (one widget
+each) keep hundreds of MB mounted: the text budget bounds that. The newest ``KEEP_NEWEST``
+top-level widgets stay whatever their size, so one answer bigger than the budget stays until
+the next turn starts.
 """
 
 from __future__ import annotations
