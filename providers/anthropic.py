@@ -29,6 +29,7 @@ streams in ``tests/fixtures/anthropic/``:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,7 @@ from providers.conversation import (
 )
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, FinishReason, ReasoningSignature, Usage
+from providers.fastpath import INDEX, HotEvents, Sink, ignore, template
 from providers.parser import StreamParser
 from providers.sse import SSEDecoder
 from providers.toolcalls import ToolCalls
@@ -65,6 +67,14 @@ STOP_REASONS: dict[str, FinishReason] = {
 RETRYABLE_ERRORS = {"overloaded_error", "api_error", "rate_limit_error"}
 
 ErrorFactory = Callable[..., StreamError]
+
+# The hot shape (providers.fastpath): a text or argument fragment of one block.
+HOT_HEAD = template(
+    r'(?:event: content_block_delta\n)?data: ~\{~"type"~:~"content_block_delta"~,~"index"~:~'
+    + INDEX
+    + r'~,~"delta"~:~\{~"type"~:~"(?:(text)_delta"~,~"text|input_json_delta"~,~"partial_json)"~:~"'
+)
+HOT_TAIL = template(r'"~\}~\}~\n\n')
 
 
 class Anthropic(HTTPProvider):
@@ -113,7 +123,7 @@ class AnthropicStream(StreamParser):
     def __init__(self, error: ErrorFactory) -> None:
         super().__init__()
         self._error = error
-        self._sse = SSEDecoder(self._sse_event)
+        self._sse = SSEDecoder(self._sse_event, HotEvents(HOT_HEAD, HOT_TAIL, self._hot_target))
         self.calls = ToolCalls()
         self.blocks: dict[Any, str] = {}  # open block index -> block type
         self.usage: dict[str, Any] = {}
@@ -164,6 +174,18 @@ class AnthropicStream(StreamParser):
             self.done = True
             return True
         return False  # ping and event types added after this was written
+
+    def _hot_target(self, match: re.Match[str]) -> Sink:
+        """Where a hot delta's string goes: what ``_block_delta`` does with it."""
+        index = int(match.group(1))
+        block = self.blocks.get(index)
+        if match.group(2):  # text_delta
+            return self.out.text if block == "text" else ignore
+        ordinal = self.calls.open_index(index) if block == "tool_use" else None
+        if ordinal is None:
+            return ignore
+        arguments = self.out.arguments
+        return lambda fragment: arguments(ordinal, fragment)
 
     def _error_event(self, data: dict[str, Any]) -> Exception:
         error = data.get("error")

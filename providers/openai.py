@@ -22,6 +22,7 @@ Request choices:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
@@ -39,6 +40,7 @@ from providers.conversation import (
 )
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, FinishReason, StreamEvent, Usage
+from providers.fastpath import INDEX, SCALAR, HotEvents, Sink, first_of, ignore, template
 from providers.parser import EventBuffer, StreamParser
 from providers.sse import SSEDecoder
 from providers.toolcalls import ToolCalls, canonical_arguments
@@ -71,6 +73,28 @@ TRANSIENT_CODES = frozenset(
 )
 
 ErrorFactory = Callable[..., StreamError]
+
+# The hot shapes (providers.fastpath): a chunk whose only payload is one string
+# of choice 0's delta (content or reasoning), or one call's argument fragment.
+# Keys that only describe the response (and null values) may surround it.
+_INERT = (
+    r'"(?:id|object|created|model|system_fingerprint|service_tier|obfuscation|usage)"~:~' + SCALAR
+)
+_HOT_CHOICE = (
+    r"data: ~\{~(?:" + _INERT + r'~,~)*"choices"~:~\[~\{~"index"~:~0~,~"delta"~:~\{~'
+    r'(?:"role"~:~' + SCALAR + r"~,~)?"
+)
+_HOT_END = (
+    r'(?:,~"logprobs"~:~null~)?(?:,~"finish_reason"~:~null~)?\}~\]~(?:,~' + _INERT + r"~)*\}~\n\n"
+)
+HOT_TEXT_HEAD = template(
+    _HOT_CHOICE + r'(?:"content"~:~null~,~)?"(content|reasoning_content|reasoning)"~:~"'
+)
+HOT_TEXT_TAIL = template(r'"~(?:,~"(?:refusal|tool_calls)"~:~null~)*\}~' + _HOT_END)
+HOT_CALL_HEAD = template(
+    _HOT_CHOICE + r'"tool_calls"~:~\[~\{~"index"~:~' + INDEX + r'~,~"function"~:~\{~"arguments"~:~"'
+)
+HOT_CALL_TAIL = template(r'"~\}~\}~\]~\}~' + _HOT_END)
 
 
 # -- request ------------------------------------------------------------------------------
@@ -227,7 +251,11 @@ class ChatStream(StreamParser):
     def __init__(self, error: ErrorFactory) -> None:
         super().__init__()
         self._error = error
-        self._sse = SSEDecoder(self._sse_event)
+        hot = first_of(
+            HotEvents(HOT_TEXT_HEAD, HOT_TEXT_TAIL, self._hot_text),
+            HotEvents(HOT_CALL_HEAD, HOT_CALL_TAIL, self._hot_arguments),
+        )
+        self._sse = SSEDecoder(self._sse_event, hot)
         self.calls = ToolCalls()
         self._by_index: dict[int, Hashable] = {}
         self._by_id: dict[str, Hashable] = {}
@@ -245,6 +273,20 @@ class ChatStream(StreamParser):
         self._sse.flush()
         if not self.done:
             self._close(False)
+
+    def _hot_text(self, match: re.Match[str]) -> Sink:
+        return self.out.text if match.group(1) == "content" else self.out.reasoning
+
+    def _hot_arguments(self, match: re.Match[str]) -> Sink | None:
+        """What ``_tool_fragment`` does with a fragment of a known call's arguments."""
+        key = self._by_index.get(int(match.group(1)))
+        if key is None:
+            return None  # a new call: the full parse starts it
+        ordinal = self.calls.open_index(key)
+        if ordinal is None:
+            return ignore
+        arguments = self.out.arguments
+        return lambda fragment: arguments(ordinal, fragment)
 
     def _sse_event(self, event: str, data: str) -> bool:
         # openai-python also stops on anything starting with [DONE].

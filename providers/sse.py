@@ -16,6 +16,9 @@ The decoder is sans-IO and synchronous: adapters give it a ``dispatch``
 callback, called with ``(event name, data)`` for each event; a callback that
 returns True stops the decoder (the stream ended in band: nothing after it
 is interpreted). Without a callback, ``feed`` returns ``SSEEvent`` objects.
+An adapter may also give a ``hot`` function (``providers.fastpath``): at each
+event boundary it may consume complete events of its one hot shape from the
+decoded text itself, bypassing line splitting and ``dispatch``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 Dispatch = Callable[[str, str], "bool | None"]
+Hot = Callable[[str, int], int]  # (text, position) -> where the events it did not take begin
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +45,11 @@ class SSEDecoder:
     Args:
         dispatch: called with ``(event, data)`` per event; returning True stops
             the decoder. Without it, ``feed`` and ``flush`` return the events.
+        hot: tried at every event boundary with the decoded text and a
+            position; consumes the hot events there (see the module note).
     """
 
-    def __init__(self, dispatch: Dispatch | None = None) -> None:
+    def __init__(self, dispatch: Dispatch | None = None, hot: Hot | None = None) -> None:
         self._partial = bytearray()  # bytes of a line not yet terminated
         self._skip_lf = False  # the last chunk ended in CR; a leading LF belongs to it
         self._first_line = True
@@ -52,6 +58,7 @@ class SSEDecoder:
         self._last_id: str | None = None
         self._collected: list[SSEEvent] = []
         self._dispatch: Dispatch = dispatch or self._collect
+        self._hot = hot
         self.stopped = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
@@ -103,8 +110,28 @@ class SSEDecoder:
             text = text.removeprefix("\ufeff")
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        lines = text.split("\n")
-        lines.pop()  # the empty string after the last line ending
+        hot = self._hot
+        if hot is None:
+            lines = text.split("\n")
+            lines.pop()  # the empty string after the last line ending
+            self._interpret(lines)
+            return
+        pos, size = 0, len(text)
+        while pos < size:
+            if not self._data and not self._event:  # an event boundary
+                pos = hot(text, pos)
+                if pos >= size:
+                    return
+            end = text.find("\n\n", pos)  # one event the hot path did not take
+            end = size if end < 0 else end + 2
+            lines = text[pos:end].split("\n")
+            lines.pop()
+            pos = end
+            if self._interpret(lines):
+                return
+
+    def _interpret(self, lines: list[str]) -> bool:
+        """Interpret whole lines; True when ``dispatch`` stopped the decoder."""
         data = self._data
         dispatch = self._dispatch
         # The shapes every API sends get the shortest path; _field has the rest.
@@ -118,13 +145,14 @@ class SSEDecoder:
                     self._data = []
                     if dispatch(event, data[0] if len(data) == 1 else "\n".join(data)):
                         self.stopped = True
-                        return
+                        return True
                     data = self._data
                 self._event = ""
             elif line.startswith("event: "):
                 self._event = line[7:]
             else:
                 self._field(line)
+        return False
 
     def _field(self, line: str) -> None:
         if line.startswith(":"):

@@ -1,0 +1,128 @@
+"""The fast path for the one SSE event shape that makes up nearly all of a stream.
+
+Almost every event of a long answer is the same JSON object with one string
+changed: an Anthropic ``content_block_delta`` with a ``text_delta`` or
+``input_json_delta``, an OpenAI chunk whose only payload is
+``choices[0].delta.content`` (or one call's argument fragment). Parsing each
+with ``json.loads`` and walking the result costs more than everything else.
+
+``HotEvents`` recognises that shape at an event boundary of the SSE text:
+an anchored regular expression for the whole event up to the string's opening
+quote (the ``event:`` line, ``data:`` and every key before the string, in this
+exact order; JSON whitespace allowed between tokens), the string decoded by
+the C ``json.decoder.scanstring`` (the same function ``json.loads`` uses, so
+escapes, surrogates and control characters are treated exactly alike), then an
+anchored expression for the rest of the object and the blank line ending the
+event. Anything else (another key order, an extra key, a value the adapter
+would act on, a line not yet complete) is left to the full parse. The events
+that follow with byte-for-byte the same head and tail are taken in a tight
+loop without the expressions, and their strings are joined (one read's
+fragments are coalesced anyway, ``providers.parser``).
+
+The adapter supplies what an event means through ``target``: given the head's
+match, where the decoded strings go, or None when this event needs the full
+parse (for example, a fragment that would start a new tool call). The
+equivalence with the full parse is checked by property tests
+(``tests/providers/test_fastpath.py``).
+"""
+
+from __future__ import annotations
+
+import json.decoder
+import re
+from collections.abc import Callable
+
+# The C string scanner behind json.loads: (text, index after the opening quote)
+# -> (decoded string, index after the closing quote); ValueError when invalid.
+scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+Sink = Callable[[str], None]
+Target = Callable[[re.Match[str]], Sink | None]
+
+# A JSON scalar an adapter ignores: a string without escapes, a number, a literal.
+SCALAR = (
+    r'(?:"[^"\\\x00-\x1f]*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?|null|true|false)'
+)
+# A JSON integer >= 0 ("01" is not JSON); short, so int() of it never fails.
+INDEX = r"(0|[1-9][0-9]{0,8})"
+
+
+def template(pattern: str) -> re.Pattern[str]:
+    """Compile ``pattern`` with ``~`` standing for optional JSON whitespace within a line."""
+    return re.compile(pattern.replace("~", "[ \t]*"))
+
+
+def ignore(text: str) -> None:
+    """The sink of events the adapter reads but does not report."""
+
+
+def first_of(*paths: Callable[[str, int], int]) -> Callable[[str, int], int]:
+    """A hot path trying ``paths`` in order (shapes whose heads and tails differ)."""
+
+    def hot(text: str, pos: int) -> int:
+        for path in paths:
+            end = path(text, pos)
+            if end != pos:
+                return end
+        return pos
+
+    return hot
+
+
+class HotEvents:
+    """Consumes a run of hot events at an SSE event boundary (see the module docstring).
+
+    Args:
+        head: matches an event from its first line up to and including the
+            string's opening quote.
+        tail: matches from the string's closing quote to the end of the
+            event (its blank line included).
+        target: where the event's string goes; None leaves the event to the
+            full parse.
+    """
+
+    def __init__(self, head: re.Pattern[str], tail: re.Pattern[str], target: Target) -> None:
+        self._head = head
+        self._tail = tail
+        self._target = target
+
+    def __call__(self, text: str, pos: int) -> int:
+        """Consume the hot events at ``pos`` in ``text``; returns where the rest begins."""
+        match = self._head.match(text, pos)
+        if match is None:
+            return pos
+        sink = self._target(match)
+        if sink is None:
+            return pos
+        head = match.group()
+        startswith = text.startswith
+        pieces: list[str] = []
+        append = pieces.append
+        sep = ""  # the tail of the last event, then the head: the next event is alike
+        to_next = to_content = 0  # from a closing quote to the next event, to its string
+        content = match.end()  # where the string of the event at ``pos`` begins
+        while True:
+            try:
+                value, end = scanstring(text, content)
+            except ValueError:  # invalid, or not complete: the full parse reports it
+                break
+            end -= 1  # at the closing quote
+            if sep and startswith(sep, end):  # the same tail, then the same head again
+                append(value)
+                pos = end + to_next
+                content = end + to_content
+                continue
+            found = self._tail.match(text, end)
+            if found is None:
+                break
+            append(value)
+            pos = found.end()
+            if not startswith(head, pos):
+                break
+            sep = found.group() + head
+            to_next = pos - end
+            to_content = len(sep)
+            content = pos + len(head)
+        if pieces:
+            sink(pieces[0] if len(pieces) == 1 else "".join(pieces))
+        return pos
