@@ -105,7 +105,11 @@ def test_full_example_parses(tmp_path: Path) -> None:
     p = config.provider()
     assert p == config.providers["local"]
     assert (p.name, p.kind, p.base_url, p.model) == (
-        "local", "openai", "http://127.0.0.1:8080/v1", "qwen2.5-coder")
+        "local",
+        "openai",
+        "http://127.0.0.1:8080/v1",
+        "qwen2.5-coder",
+    )
     assert (p.api_key, p.api_key_env, p.api_key_cmd) == (None, "LOCAL_KEY", ())
     assert (p.timeout, p.max_retries, p.max_tokens) == (300.0, 2, 8192)
     assert dict(p.headers) == {"X-Title": "chattui"}
@@ -130,8 +134,12 @@ def test_config_objects_are_frozen(tmp_path: Path) -> None:
         ("openai", "https://api.openai.com/v1", "gpt-5-mini", "OPENAI_API_KEY"),
         ("openai-responses", "https://api.openai.com/v1", "gpt-5-mini", "OPENAI_API_KEY"),
         ("anthropic", "https://api.anthropic.com", "claude-sonnet-4-5", "ANTHROPIC_API_KEY"),
-        ("gemini", "https://generativelanguage.googleapis.com/v1beta", "gemini-2.5-flash",
-         "GEMINI_API_KEY"),
+        (
+            "gemini",
+            "https://generativelanguage.googleapis.com/v1beta",
+            "gemini-2.5-flash",
+            "GEMINI_API_KEY",
+        ),
         ("demo", "", "demo", None),
     ],
 )
@@ -146,9 +154,14 @@ def test_defaults_per_kind(
 def test_ollama_defaults_and_needs_a_model(tmp_path: Path) -> None:
     p = load_text(tmp_path, provider_with('model = "llama3.2"', "ollama")).provider()
     assert (p.base_url, p.model, p.api_key_env, p.keyless) == (
-        "http://127.0.0.1:11434", "llama3.2", None, True)
+        "http://127.0.0.1:11434",
+        "llama3.2",
+        None,
+        True,
+    )
     assert "providers.p.model: required for kind ollama" in error_of(
-        tmp_path, provider_with("", "ollama"))
+        tmp_path, provider_with("", "ollama")
+    )
 
 
 def test_kind_defaults_to_the_table_name(tmp_path: Path) -> None:
@@ -219,11 +232,13 @@ def test_config_env_var_redirects_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ('a = 1\nb = 2\nkind\n', "line 3, column 5: Expected '=' after a key"),
+        ("a = 1\nb = 2\nkind\n", "line 3, column 5: Expected '=' after a key"),
         ("[providers.local\n", "line 1, column 17: Expected ']'"),
-        ('[tools]\napproval = \n', "line 2, column 12: Invalid value"),
-        (FULL_EXAMPLE[: FULL_EXAMPLE.index("qwen") + 2],
-         "line 5, column 12 (end of file): Unterminated string"),
+        ("[tools]\napproval = \n", "line 2, column 12: Invalid value"),
+        (
+            FULL_EXAMPLE[: FULL_EXAMPLE.index("qwen") + 2],
+            "line 5, column 12 (end of file): Unterminated string",
+        ),
         ('default_provider = "x', "line 1, column 22 (end of file): Unterminated string"),
     ],
     ids=["missing-equals", "open-table", "missing-value", "truncated", "unterminated"],
@@ -252,8 +267,11 @@ def test_non_utf8_file_names_the_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (provider_with("", "opneai"), "providers.p.kind: unknown kind 'opneai' (expected one of: "
-         "openai, openai-responses, anthropic, gemini, ollama, demo)"),
+        (
+            provider_with("", "opneai"),
+            "providers.p.kind: unknown kind 'opneai' (expected one of: "
+            "openai, openai-responses, anthropic, gemini, ollama, demo)",
+        ),
         ("[providers.local]\n", "providers.local.kind: missing kind (expected one of:"),
         ("[providers]\nlocal = 3\n", "providers.local: must be a table"),
         ('providers = "x"\n', "providers: must be a table"),
@@ -267,21 +285,27 @@ def test_non_utf8_file_names_the_line(tmp_path: Path) -> None:
         (provider_with("max_tokens = 0"), "providers.p.max_tokens: must be a whole number >= 1"),
         (provider_with('model = ""'), "providers.p.model: must be a non-empty string"),
         (provider_with("model = 4"), "providers.p.model: must be a non-empty string"),
-        (provider_with('base_url = "localhost:8080"'),
-         "providers.p.base_url: must be an http:// or https:// URL"),
+        (
+            provider_with('base_url = "localhost:8080"'),
+            "providers.p.base_url: must be an http:// or https:// URL",
+        ),
         (provider_with('headers = "X"'), "providers.p.headers: must be a table of strings"),
         (provider_with("headers = { X-N = 1 }"), "providers.p.headers.X-N: must be a one-line"),
         (provider_with('headers = { X = "a\\nb" }'), "providers.p.headers.X: must be a one-line"),
-        (provider_with('api_key_cmd = "pass show x"'),
-         "providers.p.api_key_cmd: must be a non-empty list of strings"),
+        (
+            provider_with('api_key_cmd = "pass show x"'),
+            "providers.p.api_key_cmd: must be a non-empty list of strings",
+        ),
         (provider_with("api_key_cmd = []"), "providers.p.api_key_cmd: must be a non-empty list"),
         (provider_with('api_key = ""'), "providers.p.api_key: must be a non-empty string"),
         ('[tools]\napproval = "always"\n', "tools.approval: must be one of ask, auto, deny"),
-        ("[tools]\nenabled = \"save_file\"\n", "tools.enabled: must be a list of tool names"),
+        ('[tools]\nenabled = "save_file"\n', "tools.enabled: must be a list of tool names"),
         ("[tools]\nmax_steps = 0\n", "tools.max_steps: must be a whole number >= 1"),
         ("tools = 1\n", "tools: must be a table"),
-        ('default_provider = "nope"\n' + provider_with(""),
-         "default_provider: no provider named 'nope' (known: p)"),
+        (
+            'default_provider = "nope"\n' + provider_with(""),
+            "default_provider: no provider named 'nope' (known: p)",
+        ),
     ],
 )
 def test_schema_error_names_key_path(tmp_path: Path, text: str, message: str) -> None:
@@ -291,11 +315,15 @@ def test_schema_error_names_key_path(tmp_path: Path, text: str, message: str) ->
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('default_provder = "x"\n',
-         "default_provder: unknown key (did you mean 'default_provider'?)"),
+        (
+            'default_provder = "x"\n',
+            "default_provder: unknown key (did you mean 'default_provider'?)",
+        ),
         (provider_with('modle = "m"'), "providers.p.modle: unknown key (did you mean 'model'?)"),
-        (provider_with('apikey_env = "K"'),
-         "providers.p.apikey_env: unknown key (did you mean 'api_key_env'?)"),
+        (
+            provider_with('apikey_env = "K"'),
+            "providers.p.apikey_env: unknown key (did you mean 'api_key_env'?)",
+        ),
         ('[tools]\naproval = "ask"\n', "tools.aproval: unknown key (did you mean 'approval'?)"),
         ("[colors]\n", "colors: unknown key"),
     ],
@@ -370,7 +398,10 @@ def test_resolve_settings_copies_provider_fields_and_model_override(tmp_path: Pa
     p = load_text(tmp_path, FULL_EXAMPLE).provider()
     settings = resolve_settings(p, model="other-model", env={"LOCAL_KEY": "k"})
     assert (settings.kind, settings.base_url, settings.model) == (
-        "openai", "http://127.0.0.1:8080/v1", "other-model")
+        "openai",
+        "http://127.0.0.1:8080/v1",
+        "other-model",
+    )
     assert (settings.timeout, settings.max_retries, settings.max_tokens) == (300.0, 2, 8192)
     assert dict(settings.headers) == {"X-Title": "chattui"}
     assert resolve_settings(p, env={"LOCAL_KEY": "k"}).model == "qwen2.5-coder"
@@ -379,16 +410,19 @@ def test_resolve_settings_copies_provider_fields_and_model_override(tmp_path: Pa
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ('api_key_env = "LOCAL_KEY"',
-         "providers.p.api_key_env: environment variable LOCAL_KEY is not set"),
-        ("", "providers.p.api_key_env: environment variable OPENAI_API_KEY is not set"
-         " (the default for kind openai)"),
+        (
+            'api_key_env = "LOCAL_KEY"',
+            "providers.p.api_key_env: environment variable LOCAL_KEY is not set",
+        ),
+        (
+            "",
+            "providers.p.api_key_env: environment variable OPENAI_API_KEY is not set"
+            " (the default for kind openai)",
+        ),
     ],
 )
 @pytest.mark.parametrize("env", [{}, {"LOCAL_KEY": "  ", "OPENAI_API_KEY": ""}])
-def test_api_key_env_unset(
-    tmp_path: Path, extra: str, message: str, env: dict[str, str]
-) -> None:
+def test_api_key_env_unset(tmp_path: Path, extra: str, message: str, env: dict[str, str]) -> None:
     with pytest.raises(ConfigError) as info:
         resolve_settings(provider(tmp_path, extra), env=env)
     assert str(info.value) == message
@@ -421,8 +455,10 @@ def test_api_key_cmd_failure_shows_stderr_never_stdout(tmp_path: Path) -> None:
     [
         (cmd("import sys; sys.exit(1)"), "exited with status 1: (no error output)"),
         (cmd("pass"), "printed no key"),
-        ("api_key_cmd = ['chattui-no-such-command-xyz']",
-         "chattui-no-such-command-xyz: cannot run"),
+        (
+            "api_key_cmd = ['chattui-no-such-command-xyz']",
+            "chattui-no-such-command-xyz: cannot run",
+        ),
     ],
 )
 def test_api_key_cmd_other_failures(tmp_path: Path, extra: str, message: str) -> None:
@@ -499,8 +535,10 @@ def test_reprs_never_show_keys(tmp_path: Path) -> None:
     )
     config = load_text(tmp_path, text)
     env = {"E_KEY": "sk-env-3"}
-    shown = repr(config) + str(config) + "".join(
-        repr(resolve_settings(p, env=env)) for p in config.providers.values()
+    shown = (
+        repr(config)
+        + str(config)
+        + "".join(repr(resolve_settings(p, env=env)) for p in config.providers.values())
     )
     for key in ("sk-literal-1", "sk-hdr-2", "sk-env-3"):
         assert key not in shown
@@ -526,15 +564,18 @@ def test_doctor_reports_sources_and_problems_without_keys(tmp_path: Path) -> Non
         assert key not in report
     assert lines[0] == f"config file: {tmp_path / 'config.toml'}"
     assert lines[1] == "default provider: lit"
-    assert ("provider lit: kind openai, url https://api.openai.com/v1, model gpt-5-mini,"
-            " key config file api_key: set") in lines
+    assert (
+        "provider lit: kind openai, url https://api.openai.com/v1, model gpt-5-mini,"
+        " key config file api_key: set"
+    ) in lines
     assert f"key api_key_cmd ({sys.executable}): set" in report
     assert "provider env: kind gemini" in report and "key $G_KEY: set" in report
     assert "key $NOT_SET_KEY: missing" in report
     assert "url http://127.0.0.1:8080/v1, model gpt-5-mini, key none: not needed" in report
     assert "provider demo: kind demo, url (in-process), model demo, key none" in report
-    assert ("problem: providers.gone.api_key_env: environment variable NOT_SET_KEY is not set"
-            in lines)
+    assert (
+        "problem: providers.gone.api_key_env: environment variable NOT_SET_KEY is not set" in lines
+    )
     assert lines[-1] == "1 problem(s)"
 
 
@@ -547,7 +588,8 @@ def test_doctor_ok_and_defaults_report(tmp_path: Path) -> None:
 
 def test_doctor_flags_missing_workspace_and_failed_command(tmp_path: Path) -> None:
     text = provider_with(cmd("import sys; print('sk-9'); sys.exit(2)")) + (
-        '[tools]\nworkspace = "missing-dir"\n')
+        '[tools]\nworkspace = "missing-dir"\n'
+    )
     lines = doctor(load_text(tmp_path, text), env={})
     assert f"problem: tools.workspace: not a directory: {tmp_path / 'missing-dir'}" in lines
     assert any("exited with status 2" in line for line in lines)

@@ -28,8 +28,10 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and flock ar
 
 def chunks(words: list[str], reason: str | None = "stop") -> list[bytes]:
     """One OpenAI Chat chunk per word, then the finish chunk and [DONE] (unless cut)."""
-    out = [f'data: {json.dumps({"choices": [{"index": 0, "delta": {"content": w}}]})}\n\n'
-           .encode() for w in words]
+    out = [
+        f"data: {json.dumps({'choices': [{'index': 0, 'delta': {'content': w}}]})}\n\n".encode()
+        for w in words
+    ]
     if reason:
         done = {"choices": [{"index": 0, "delta": {}, "finish_reason": reason}]}
         out += [f"data: {json.dumps(done)}\n\n".encode(), b"data: [DONE]\n\n"]
@@ -59,14 +61,19 @@ def wait_for_checkpoint(data: Path, proc: subprocess.Popen[bytes], limit: float 
 
 
 @posix_only
-def test_sigkill_mid_stream_then_export_and_resume(server: LoopbackServer,
-                                                    tmp_path: Path) -> None:
+def test_sigkill_mid_stream_then_export_and_resume(server: LoopbackServer, tmp_path: Path) -> None:
     words = [f"w{i} " for i in range(400)]
     server.script(ROUTE, Reply(chunks(words), pace=0.02), Reply(chunks(["Resumed."])))
     home = Home(tmp_path, "openai", server.base_url + "/v1")
-    proc = subprocess.Popen(home.command("-p", "remember this prompt"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=home.env(), cwd=home.workspace,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        home.command("-p", "remember this prompt"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=home.env(),
+        cwd=home.workspace,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         assert proc.stdout is not None
         shown = os.read(proc.stdout.fileno(), 4096)  # the answer reached stdout
@@ -103,12 +110,15 @@ def test_sigkill_mid_stream_then_export_and_resume(server: LoopbackServer,
     assert sent[1]["content"].startswith(kept)  # the checkpointed partial goes back as context
     after = entries(home.latest())
     assert after[:2] == [user, partial] and after[2:] == [
-        ("user", "complete", "go on"), ("assistant", "complete", "Resumed.")]
+        ("user", "complete", "go on"),
+        ("assistant", "complete", "Resumed."),
+    ]
 
 
 @posix_only
-def test_concurrent_resumes_of_one_conversation_lose_nothing(server: LoopbackServer,
-                                                             tmp_path: Path) -> None:
+def test_concurrent_resumes_of_one_conversation_lose_nothing(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
     # Slow answers (1.2 s), so every process streams (and checkpoints) while the others write.
     answer = [f"a{i} " for i in range(40)]
     server.script(ROUTE, Reply(chunks(["Started."])), Reply(chunks(answer), pace=0.03))
@@ -117,10 +127,18 @@ def test_concurrent_resumes_of_one_conversation_lose_nothing(server: LoopbackSer
     assert first.returncode == 0, first.stderr
     conversation = home.latest().id
     prompts = [f"prompt {n}" for n in range(4)]
-    procs = [subprocess.Popen(home.command("-p", p, "--resume", conversation),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=home.env(),
-                              cwd=home.workspace, stdin=subprocess.DEVNULL,
-                              start_new_session=True) for p in prompts]
+    procs = [
+        subprocess.Popen(
+            home.command("-p", p, "--resume", conversation),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=home.env(),
+            cwd=home.workspace,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for p in prompts
+    ]
     outcomes = [(p.communicate(timeout=60), p.returncode) for p in procs]
     assert [code for _, code in outcomes] == [0] * 4, outcomes
     transcript = home.latest()
@@ -128,7 +146,8 @@ def test_concurrent_resumes_of_one_conversation_lose_nothing(server: LoopbackSer
     saved = entries(transcript)
     assert sorted(text for role, _, text in saved if role == "user") == sorted(["start", *prompts])
     assert [(r, s, t) for r, s, t in saved if r == "assistant"] == [
-        ("assistant", "complete", "Started.")] + [("assistant", "complete", "".join(answer))] * 4
+        ("assistant", "complete", "Started.")
+    ] + [("assistant", "complete", "".join(answer))] * 4
     assert len(saved) == 10
     checkpoints = [r for r in records(transcript.path) if r.get("type") == "partial"]
     assert checkpoints  # the processes really were checkpointing while the others wrote
@@ -142,8 +161,14 @@ def truncations(text: str) -> dict[str, bytes]:
     mid_string = text.index('model = "test-model"') + len('model = "tes')
     mid_header = text.index("[tools]") + len("[too")
     mid_key = text.index("max_retries") + len("max_ret")
-    return {name: text[:cut].encode() for name, cut in
-            (("mid-string", mid_string), ("mid-header", mid_header), ("mid-key", mid_key))}
+    return {
+        name: text[:cut].encode()
+        for name, cut in (
+            ("mid-string", mid_string),
+            ("mid-header", mid_header),
+            ("mid-key", mid_key),
+        )
+    }
 
 
 def test_truncated_config_refuses_with_line_and_column(tmp_path: Path) -> None:
@@ -160,8 +185,7 @@ def test_truncated_config_refuses_with_line_and_column(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["-p", "hi"], ["config"]], ids=["pipe", "doctor"])
-def test_corrupt_config_is_refused_and_never_rewritten(command: list[str],
-                                                       tmp_path: Path) -> None:
+def test_corrupt_config_is_refused_and_never_rewritten(command: list[str], tmp_path: Path) -> None:
     home = Home(tmp_path, "openai", "http://127.0.0.1:9/v1")
     cut = truncations(home.config.read_text())["mid-string"]
     garbled = home.config.read_bytes().replace(b"test", b"\xff\xfe")
@@ -177,7 +201,8 @@ def test_corrupt_config_is_refused_and_never_rewritten(command: list[str],
         assert home.config.read_bytes() == data, name
         assert home.config.stat().st_mtime_ns == 1_000_000_000, name
     assert not (home.data / "transcripts").exists() or not any(
-        (home.data / "transcripts").iterdir())  # nothing started
+        (home.data / "transcripts").iterdir()
+    )  # nothing started
 
 
 # -- T36: a huge answer ----------------------------------------------------------------------------
