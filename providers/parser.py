@@ -91,8 +91,9 @@ class EventBuffer:
         if self._kind:
             self._close()
         events = self._events
-        if events:
-            self._events = []
+        if not events:
+            return []  # never the buffer's own list: the caller may keep what it got
+        self._events = []
         return events
 
     def __bool__(self) -> bool:

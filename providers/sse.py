@@ -99,8 +99,9 @@ class SSEDecoder:
 
     def _take(self) -> list[SSEEvent]:
         out = self._collected
-        if out:
-            self._collected = []
+        if not out:
+            return []  # never the decoder's own list: the caller may keep what it got
+        self._collected = []
         return out
 
     def _lines(self, text: str) -> None:

@@ -14,22 +14,18 @@ equivalence is not vacuous.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Sequence
-from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers import toolcalls
 from providers.events import TextDelta
 from providers.parser import StreamParser
 from providers.sse import SSEDecoder
 from tests.support.replay import random_pieces
-from tests.support.sansio import Reads, drive, flat, parser_for
+from tests.support.sansio import Reads, drive, flat, numbered_ids, parser_for
 
 PROFILE = settings(derandomize=True, database=None, deadline=None, max_examples=300)
 
@@ -40,12 +36,6 @@ def without_fast_path(parser: StreamParser) -> StreamParser:
     assert isinstance(decoder, SSEDecoder)
     decoder._hot = None
     return parser
-
-
-def numbered_ids() -> Any:
-    """Synthesized call ids numbered from 1, so that two runs can be compared."""
-    counter = itertools.count(1)
-    return mock.patch.object(toolcalls, "synthesize_id", lambda: f"call_{next(counter)}")
 
 
 def both(kind: str, pieces: Sequence[bytes]) -> tuple[tuple[Reads, str | None], ...]:

@@ -323,3 +323,10 @@ def test_ndjson_any_split(lines: list[str], data: st.DataObject) -> None:
     body = "\n".join(lines).encode()
     cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=6))
     assert lines_of(cut(body, cuts)) == lines
+
+
+def test_feed_never_returns_the_decoders_own_list() -> None:
+    decoder = SSEDecoder()
+    nothing = decoder.feed(b"data: a\n")
+    decoder.feed(b"\n")
+    assert nothing == []
