@@ -95,34 +95,33 @@ class HotEvents:
         if sink is None:
             return pos
         head = match.group()
+        size = len(head)
         startswith = text.startswith
         pieces: list[str] = []
         append = pieces.append
-        sep = ""  # the tail of the last event, then the head: the next event is alike
-        to_next = to_content = 0  # from a closing quote to the next event, to its string
         content = match.end()  # where the string of the event at ``pos`` begins
-        while True:
-            try:
+        try:
+            while True:
                 value, end = scanstring(text, content)
-            except ValueError:  # invalid, or not complete: the full parse reports it
-                break
-            end -= 1  # at the closing quote
-            if sep and startswith(sep, end):  # the same tail, then the same head again
+                found = self._tail.match(text, end - 1)
+                if found is None:
+                    break
                 append(value)
-                pos = end + to_next
-                content = end + to_content
-                continue
-            found = self._tail.match(text, end)
-            if found is None:
-                break
-            append(value)
-            pos = found.end()
-            if not startswith(head, pos):
-                break
-            sep = found.group() + head
-            to_next = pos - end
-            to_content = len(sep)
-            content = pos + len(head)
+                pos = found.end()
+                if not startswith(head, pos):
+                    break
+                # The events that follow with this same tail and head: no regex needed.
+                sep = found.group()[1:] + head  # after a closing quote, up to the next string
+                step = len(sep)
+                content = pos + size
+                value, end = scanstring(text, content)
+                while startswith(sep, end):
+                    append(value)
+                    content = end + step
+                    value, end = scanstring(text, content)
+                pos = content - size  # an event with this head but another tail, or none yet
+        except ValueError:  # invalid, or not complete: the full parse reports it
+            pos = content - size if pieces else pos
         if pieces:
             sink(pieces[0] if len(pieces) == 1 else "".join(pieces))
         return pos

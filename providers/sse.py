@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 Dispatch = Callable[[str, str], "bool | None"]
 Hot = Callable[[str, int], int]  # (text, position) -> where the events it did not take begin
+MAX_HELD = 65536  # an incomplete event's lines kept whole between reads, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class SSEDecoder:
         self._collected: list[SSEEvent] = []
         self._dispatch: Dispatch = dispatch or self._collect
         self._hot = hot
+        self._held = ""  # complete lines of an event not yet complete (fast path only)
         self.stopped = False
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
@@ -84,8 +86,10 @@ class SSEDecoder:
 
     def flush(self) -> list[SSEEvent]:
         """End of body: dispatch whatever is pending (see the module note)."""
+        if self._held and not self.stopped:
+            self._lines("", hold=False)
         if self._partial and not self.stopped:
-            self._lines(self._partial.decode("utf-8", errors="replace") + "\n")
+            self._lines(self._partial.decode("utf-8", errors="replace") + "\n", hold=False)
         self._partial = bytearray()
         if not self.stopped:
             event, data = self._event, self._data
@@ -104,8 +108,8 @@ class SSEDecoder:
         self._collected = []
         return out
 
-    def _lines(self, text: str) -> None:
-        """Interpret complete lines; ``text`` ends with a line ending."""
+    def _lines(self, text: str, hold: bool = True) -> None:
+        """Interpret complete lines; ``text`` ends with a line ending (or is empty)."""
         if self._first_line:
             self._first_line = False
             text = text.removeprefix("\ufeff")
@@ -117,14 +121,23 @@ class SSEDecoder:
             lines.pop()  # the empty string after the last line ending
             self._interpret(lines)
             return
+        if self._held:
+            text, self._held = self._held + text, ""
         pos, size = 0, len(text)
         while pos < size:
             if not self._data and not self._event:  # an event boundary
                 pos = hot(text, pos)
                 if pos >= size:
                     return
-            end = text.find("\n\n", pos)  # one event the hot path did not take
-            end = size if end < 0 else end + 2
+                end = text.find("\n\n", pos)
+                if end < 0 and hold and size - pos <= MAX_HELD:
+                    # The event's blank line has not come yet: keep its lines, so that
+                    # next time it starts at a boundary and may take the fast path.
+                    self._held = text[pos:]
+                    return
+            else:
+                end = text.find("\n\n", pos)
+            end = size if end < 0 else end + 2  # the end of one event the hot path did not take
             lines = text[pos:end].split("\n")
             lines.pop()
             pos = end

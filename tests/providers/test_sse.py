@@ -8,7 +8,7 @@ depends on where the network happened to cut the body.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -20,19 +20,45 @@ from providers.sse import LineSplitter, SSEDecoder, SSEEvent
 PROFILE = settings(derandomize=True, database=None, deadline=None, max_examples=150)
 
 
+_SIMPLE = re.compile(r"data: ([a-z]*)\n\n")
+
+
+def _taking(decoder: SSEDecoder) -> Callable[[str, int], int]:
+    """A fast path that takes plain ``data: word`` events (and dispatches them itself)."""
+
+    def hot(text: str, pos: int) -> int:
+        while match := _SIMPLE.match(text, pos):
+            decoder._dispatch("message", match.group(1))
+            pos = match.end()
+        return pos
+
+    return hot
+
+
+def decoders() -> list[SSEDecoder]:
+    """A plain decoder, one whose fast path declines everything, one whose takes some."""
+    taking = SSEDecoder()
+    taking._hot = _taking(taking)
+    return [SSEDecoder(), SSEDecoder(hot=lambda text, pos: pos), taking]
+
+
 def decode_whole(body: bytes) -> list[SSEEvent]:
-    """Decode ``body`` fed as one chunk, then flushed."""
-    decoder = SSEDecoder()
-    return decoder.feed(body) + decoder.flush()
+    """Decode ``body`` fed as one chunk, then flushed (the same with every fast path)."""
+    results = [decoder.feed(body) + decoder.flush() for decoder in decoders()]
+    assert results[1] == results[0] and results[2] == results[0]
+    return results[0]
 
 
 def decode_pieces(pieces: Sequence[bytes]) -> list[SSEEvent]:
-    """Decode ``pieces`` fed one by one, then flushed."""
-    decoder = SSEDecoder()
-    out: list[SSEEvent] = []
-    for piece in pieces:
-        out.extend(decoder.feed(piece))
-    return out + decoder.flush()
+    """Decode ``pieces`` fed one by one, then flushed (the same with every fast path)."""
+    results = []
+    for decoder in decoders():
+        out: list[SSEEvent] = []
+        for piece in pieces:
+            out.extend(decoder.feed(piece))
+        results.append(out + decoder.flush())
+    assert results[1] == results[0] and results[2] == results[0]
+    return results[0]
 
 
 def cut(body: bytes, cuts: Sequence[int]) -> list[bytes]:
@@ -323,6 +349,13 @@ def test_ndjson_any_split(lines: list[str], data: st.DataObject) -> None:
     body = "\n".join(lines).encode()
     cuts = data.draw(st.lists(st.integers(0, len(body)), max_size=6))
     assert lines_of(cut(body, cuts)) == lines
+
+
+def test_a_held_event_longer_than_the_limit_is_interpreted_as_it_comes() -> None:
+    decoder = SSEDecoder(hot=lambda text, pos: pos)
+    lines = b"".join(b"data: %d\n" % i for i in range(20_000))  # no blank line yet
+    assert decoder.feed(lines) == [] and len(decoder._held) == 0  # over MAX_HELD: not kept
+    assert decoder.feed(b"\n") == [ev("\n".join(str(i) for i in range(20_000)))]
 
 
 def test_feed_never_returns_the_decoders_own_list() -> None:
