@@ -18,9 +18,11 @@ pty (the parent drains it) while a Pilot presses the keys. Times are CLOCK_MONOT
   ``MarkdownView`` draws holds the closing line. save_file: the card is ``done`` and its
   ``CodeView.line_count`` equals the file's. A frame is a call of ``App._display`` with a
   compositor update (the app's only path to the terminal).
-* fragments/s: the stream's text (Markdown) or argument (save_file) deltas handed to the UI
-  by the turn worker (counted in ``StatusBar.observe``, called once per event), over the
-  first-to-last delta interval.
+* fragments/s: the wire fragments of the stream's text (Markdown) or arguments (save_file)
+  handed to the UI by the turn worker, over the first-to-last delta interval. The provider
+  layer coalesces the fragments one network read carried into one event, so events are not
+  counted: the characters of text or argument deltas seen by ``StatusBar.observe`` are, and
+  divided by the fragment size the stream was served in (5 or 4) they give the fragments.
 * max stall: the longest gap seen by an asyncio task on the app's loop that sleeps 5 ms,
   from Enter to on screen (so it includes the final render).
 * key echo: while the answer streams, every 50 ms (once the previous key was echoed) a
@@ -29,7 +31,8 @@ pty (the parent drains it) while a Pilot presses the keys. Times are CLOCK_MONOT
   the prompt's document (key -> TextArea edit -> repaint -> terminal write).
 * pipe mode: ``chattui -p go --json --yes``, same config and bytes, timed from the request's
   arrival at the server (its start-up excluded) to the line ending the same work:
-  ``finish`` (Markdown) or ``tool_result`` (save_file). Its fragments/s counts delta lines.
+  ``finish`` (Markdown) or ``tool_result`` (save_file). Its fragments/s counts the same way:
+  characters of ``text`` (Markdown) or ``tool_call_delta`` (save_file) lines / fragment size.
 
 A run whose answer is not on screen after ``--cap`` seconds (15; quick 10) is reported as
 "> cap" and not repeated (its child is ended at once). Runs of the TUI and of pipe mode
@@ -128,7 +131,7 @@ def streams(quick: bool) -> list[Stream]:
             "openai",
             (text_body("openai", markdown, 5),),
             -(-len(markdown) // 5),
-            {"type": "markdown", "last": END_LINE},
+            {"type": "markdown", "last": END_LINE, "size": 5},
         ),
         Stream(
             "save_file",
@@ -139,7 +142,7 @@ def streams(quick: bool) -> list[Stream]:
                 text_body("anthropic", "Saved handler.py.", 5),
             ),
             -(-len(raw) // 4),
-            {"type": "save_file", "lines": shown_lines(source)},
+            {"type": "save_file", "lines": shown_lines(source), "size": 4},
         ),
     ]
 
@@ -333,7 +336,10 @@ def tui_run(
 def pipe_run(stream: Stream, server: Server) -> dict[str, Any]:
     """``chattui -p go --json --yes`` on the same bytes; times from the parent's side."""
     end = b'{"type": "finish"' if stream.key == "markdown" else b'{"type": "tool_result"'
-    deltas = (b'{"type": "text"', b'{"type": "tool_call_delta"')
+    # Wire fragments: characters of the counted deltas / the size they were served in.
+    delta, field = (b'{"type": "text"', "text")
+    if stream.key != "markdown":
+        delta, field = (b'{"type": "tool_call_delta"', "arguments")
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         config = write_config(tmp, stream.kind, server.loopback.base_url + ROUTES[stream.kind][0])
@@ -354,7 +360,7 @@ def pipe_run(stream: Stream, server: Server) -> dict[str, Any]:
             now = time.perf_counter()
             lines = (pending + chunk).split(b"\n")
             pending = lines.pop()
-            n = sum(1 for line in lines if line.startswith(deltas))
+            n = sum(len(json.loads(line)[field]) for line in lines if line.startswith(delta))
             if n:
                 count += n
                 first = first or now
@@ -366,8 +372,9 @@ def pipe_run(stream: Stream, server: Server) -> dict[str, Any]:
     t_request = server.arrivals[0] if server.arrivals else start
     if t_end is None:
         raise RuntimeError(f"pipe mode printed no {end.decode()} line (exit {proc.returncode})")
-    rate = count / (last - first) if first and last and last > first else 0.0
-    return {"done": t_end - t_request, "total": total, "fragments": count, "rate": rate}
+    fragments = count / stream.check["size"]
+    rate = fragments / (last - first) if first and last and last > first else 0.0
+    return {"done": t_end - t_request, "total": total, "fragments": fragments, "rate": rate}
 
 
 # -- the child: ChatApp with probes ---------------------------------------------------------
@@ -383,7 +390,7 @@ class Probe:
         self.t_done: float | None = None
         self.t_idle: float | None = None
         self.capped = False
-        self.fragments = 0
+        self.chars = 0  # of the counted deltas: / check["size"] = wire fragments
         self.t_first: float | None = None
         self.t_last: float | None = None
         self.frames = 0
@@ -438,7 +445,7 @@ class Probe:
         def _observe(event: Any) -> None:
             if isinstance(event, counted):
                 now = time.perf_counter()
-                self.fragments += 1
+                self.chars += len(event.text if counted is TextDelta else event.arguments)
                 self.t_first = self.t_first or now
                 self.t_last = now
             observe(event)
@@ -530,7 +537,7 @@ class Probe:
         return {
             "t_send": self.t_send,
             "t_done": self.t_done,
-            "fragments": self.fragments,
+            "fragments": self.chars / self.check["size"],
             "t_idle": self.t_idle,
             "capped": self.capped,
             "t_first": self.t_first,
@@ -749,7 +756,7 @@ def rows(results: dict[str, dict[str, Any]], names: dict[str, str]) -> list[list
 
     def drained(s: dict[str, Any]) -> str:
         if s["drained"] is None:
-            return f"{s['got']:,} events by the cap"
+            return f"{s['got']:,.0f} fragments by the cap"
         idle = "still busy" if s["idle"] is None else _ms(s["idle"])
         return f"{_ms(s['drained'])} / {idle}"
 
@@ -782,13 +789,13 @@ def rows(results: dict[str, dict[str, Any]], names: dict[str, str]) -> list[list
         ],
         ["TUI / pipe", cell(md, ratio), cell(sf, lambda s: ratio(s, 1.5)), "save_file <= 1.5x"],
         [
-            "TUI fragments/s drained",
+            "TUI fragments/s drained (characters / fragment size)",
             cell(md, lambda s: f"{s['rate']:,.0f}/s"),
             cell(sf, lambda s: f"{s['rate']:,.0f}/s ({_verdict(s['rate'] >= 5000)})"),
             "save_file >= 5,000/s",
         ],
         [
-            "pipe fragments/s",
+            "pipe fragments/s (characters / fragment size)",
             cell(md, lambda s: f"{s['pipe_rate']:,.0f}/s"),
             cell(sf, lambda s: f"{s['pipe_rate']:,.0f}/s"),
             "",
