@@ -14,7 +14,7 @@ Response side, per ``tests/fixtures/gemini/`` and ai.google.dev:
   response is complete once a chunk carries ``finishReason`` (Finish is
   yielded at the end of the body, so usage sent after it still counts);
 * without ``alt=sse`` the body is one pretty-printed JSON array streamed
-  element by element; it is recognised by its first byte (``parse`` sees
+  element by element; it is recognised by its first byte (the parser sees
   bytes, not headers) and split by ``JsonArraySplitter``;
 * an error after HTTP 200 may be a ``{"error": …}`` chunk or raw, possibly
   pretty-printed JSON outside the SSE framing at the end of the body; the

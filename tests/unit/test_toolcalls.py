@@ -59,6 +59,17 @@ def test_delta_for_unknown_closed_or_empty_is_ignored() -> None:
     assert calls.delta("k", "late") is None
 
 
+def test_open_index_is_the_ordinal_of_an_open_call_only() -> None:
+    calls = ToolCalls()
+    calls.start(3, "a", "f")
+    calls.start(5, "b", "g")
+    assert [calls.open_index(k) for k in (3, 5, 4)] == [0, 1, None]
+    calls.end(3)
+    assert calls.open_index(3) is None and calls.index_of(3) == 0  # known, but closed
+    calls.whole("c", "h", {})
+    assert calls.open_index(("whole", 2)) is None  # a whole call is never open
+
+
 def test_end_only_once_and_only_known_keys() -> None:
     calls = ToolCalls()
     calls.start("k", "a", "f")
