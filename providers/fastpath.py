@@ -16,8 +16,9 @@ anchored expression for the rest of the object and the blank line ending the
 event. Anything else (another key order, an extra key, a value the adapter
 would act on, a line not yet complete) is left to the full parse. The events
 that follow with byte-for-byte the same head and tail are taken in a tight
-loop without the expressions, and their strings are joined (one read's
-fragments are coalesced anyway, ``providers.parser``).
+loop without the expressions (or, when what separates their strings is
+short, many at once by one split: ``bulk``), and their strings are joined
+(one read's fragments are coalesced anyway, ``providers.parser``).
 
 The adapter supplies what an event means through ``target``: given the head's
 match, where the decoded strings go, or None when this event needs the full
@@ -32,9 +33,10 @@ import json.decoder
 import re
 from collections.abc import Callable
 
-# The C string scanner behind json.loads: (text, index after the opening quote)
-# -> (decoded string, index after the closing quote); ValueError when invalid.
-scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+# The C string scanner behind json.loads: (text, index after the opening quote[,
+# strict]) -> (decoded string, index after the closing quote); ValueError when
+# invalid. Not strict: control characters pass through raw.
+scanstring: Callable[..., tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 Sink = Callable[[str], None]
 Target = Callable[[re.Match[str]], Sink | None]
@@ -113,7 +115,7 @@ class HotEvents:
                 # The events that follow with this same tail and head: no regex needed.
                 sep = found.group()[1:] + head  # after a closing quote, up to the next string
                 step = len(sep)
-                content = pos + size
+                content = bulk(text, pos + size, sep, append)
                 value, end = scanstring(text, content)
                 while startswith(sep, end):
                     append(value)
@@ -125,3 +127,53 @@ class HotEvents:
         if pieces:
             sink(pieces[0] if len(pieces) == 1 else "".join(pieces))
         return pos
+
+
+_CONTROL = re.compile(r"[\x01-\x1f]")
+BULK_WINDOW = 16  # events' worth of text the first split looks at (then 4x, 16x ...)
+BULK_LONGEST = 96  # separators from here on use str.split's slow search (CPython 3.11)
+
+
+def bulk(text: str, content: int, sep: str, append: Callable[[str], None]) -> int:
+    """Take the strings of a run of identical events at once; returns where the run goes on.
+
+    ``content`` is where the string of an event begins; every event of the run
+    is a string, a closing quote, then ``sep`` (the rest of the event and the
+    head of the next one). One ``str.split`` on quote + ``sep`` gives the
+    strings (only for separators short enough for its fast search). They are
+    checked and decoded together: joined with NUL (which no valid string holds
+    raw), one non-strict ``scanstring`` validates the escapes and stops at the
+    first unescaped quote, a search finds the first raw control character, and
+    the strings before both are taken. Escapes cannot pair across a NUL, so
+    the result is exactly the strings decoded one by one, joined. The first odd
+    string ends the bulk; the loop in ``HotEvents`` takes it from there. The
+    text looked at grows 4x while the run lasts, so a short run costs little.
+    """
+    if len(sep) >= BULK_LONGEST:
+        return content  # str.split would search for it at per-event cost: the loop is faster
+    separator = '"' + sep
+    width = BULK_WINDOW * (len(sep) + 32)
+    while True:
+        parts = text[content : content + width].split(separator)
+        parts.pop()  # the rest: not followed by a separator within the window
+        if not parts:
+            return content
+        raw = "\x00".join(parts)
+        if raw.count("\x00") >= len(parts) or "\\u0000" in raw:
+            return content  # a raw NUL (invalid), or a NUL escape: would look like a separator
+        try:
+            decoded, stop = scanstring(raw + '"', 0, False)
+        except ValueError:  # an invalid escape somewhere: string by string instead
+            return content
+        bad = _CONTROL.search(raw, 0, stop - 1)
+        stop = bad.start() if bad else stop - 1  # the first string not to take begins before
+        taken = raw.count("\x00", 0, stop) + (stop == len(raw))
+        if not taken:
+            return content
+        if taken < len(parts):
+            decoded, _ = scanstring("\x00".join(parts[:taken]) + '"', 0, False)
+        append(decoded.replace("\x00", ""))
+        content += sum(map(len, parts[:taken])) + taken * (len(sep) + 1)
+        if taken < len(parts):
+            return content
+        width *= 4

@@ -15,12 +15,14 @@ equivalence is not vacuous.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from providers import fastpath
 from providers.events import TextDelta
 from providers.parser import StreamParser
 from providers.sse import SSEDecoder
@@ -28,6 +30,20 @@ from tests.support.replay import random_pieces
 from tests.support.sansio import Reads, drive, flat, numbered_ids, parser_for
 
 PROFILE = settings(derandomize=True, database=None, deadline=None, max_examples=300)
+
+
+def checked(parser: StreamParser) -> StreamParser:
+    """``parser`` with its fast path required to stop only at event boundaries."""
+    decoder = parser._sse  # type: ignore[attr-defined]
+    hot = decoder._hot
+
+    def at_boundaries(text: str, pos: int) -> int:
+        end = hot(text, pos)
+        assert end == pos or (end > pos and text[end - 2 : end] == "\n\n"), (pos, end)
+        return end
+
+    decoder._hot = at_boundaries
+    return parser
 
 
 def without_fast_path(parser: StreamParser) -> StreamParser:
@@ -41,7 +57,7 @@ def without_fast_path(parser: StreamParser) -> StreamParser:
 def both(kind: str, pieces: Sequence[bytes]) -> tuple[tuple[Reads, str | None], ...]:
     """What the parser with and without its fast path make of ``pieces``."""
     with numbered_ids():
-        fast = drive(parser_for(kind), pieces)
+        fast = drive(checked(parser_for(kind)), pieces)
     with numbered_ids():
         full = drive(without_fast_path(parser_for(kind)), pieces)
     return fast, full
@@ -421,3 +437,76 @@ def test_anthropic_block_state_is_respected(case: str) -> None:
         fast, full = both("anthropic", pieces)
         assert fast == full
     assert len(dispatched("anthropic", body)) < len(ANTHROPIC_START) + len(EDGES[case]) + 1
+
+
+# -- long runs: the strings of many alike events taken at once ------------------------------------
+
+RUN_SHAPES = {
+    "openai compact": (None, '{{"choices":[{{"index":0,"delta":{{"content":"{s}"}}}}]}}'),
+    "openai json.dumps": (None, '{{"choices": [{{"index": 0, "delta": {{"content": "{s}"}}}}]}}'),
+    "anthropic, no event line": (
+        None,
+        '{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{s}"}}}}',
+    ),
+    "anthropic padded": (
+        "content_block_delta",
+        '{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{s}"}} }}',
+    ),
+}
+_BOUNDARY = st.sampled_from(["\\ud83d", "\\ude00", "\\u0000", "\\\\", "\\", '"', "\x00", "é"])
+_RUN_STRING = st.one_of(LITERAL, LITERAL, _BOUNDARY)
+
+
+@pytest.mark.parametrize("shape", sorted(RUN_SHAPES))
+@settings(PROFILE, max_examples=150)
+@given(strings=st.lists(_RUN_STRING, min_size=1, max_size=120), seed=st.integers(0, 10_000))
+def test_long_runs_of_alike_events(shape: str, strings: list[str], seed: int) -> None:
+    name, template = RUN_SHAPES[shape]
+    kind = "openai" if shape.startswith("openai") else "anthropic"
+    start, end = (
+        (OPENAI_START, [(None, "[DONE]")])
+        if kind == "openai"
+        else (ANTHROPIC_START, ANTHROPIC_STOP)
+    )
+    body = sse_body([*start, *[(name, template.format(s=s)) for s in strings], *end])
+    for pieces in ([body], random_pieces(body, seed), random_pieces(body, seed + 1, 3)):
+        fast, full = both(kind, pieces)
+        assert fast == full
+
+
+def test_a_long_run_is_taken_in_bulk_and_exactly() -> None:
+    texts = ["a", "\\ud83d", "\\ude00", "\\u00e9", '\\"', "\\\\", "世", "🎉"] * 40
+    chunk = '{{"choices": [{{"index": 0, "delta": {{"content": "{s}"}}}}]}}'
+    body = sse_body([*OPENAI_START, *[(None, chunk.format(s=t)) for t in texts], (None, "[DONE]")])
+    taken: list[int] = []
+    real = fastpath.bulk
+
+    def spy(text: str, content: int, sep: str, append: Callable[[str], None]) -> int:
+        end = real(text, content, sep, append)
+        taken.append(end - content)
+        return end
+
+    with mock.patch.object(fastpath, "bulk", spy):
+        fast, full = both("openai", [body])
+    assert fast == full and sum(taken) > len(body) // 2  # most of it in bulk
+    got = [e for e in flat(fast[0]) if isinstance(e, TextDelta)]
+    # Each string decoded alone: a surrogate pair split across two events stays two halves.
+    assert got == [TextDelta("".join(json.loads(f'"{t}"') for t in texts))]
+
+
+def test_bulk_takes_the_strings_followed_by_the_separator() -> None:
+    text = '"abc"SEPx\\"y"SEPq"SEPr"TAIL'
+    got: list[str] = []
+    assert fastpath.bulk(text, 1, "SEP", got.append) == text.index("r")
+    assert got == ['abcx"yq']
+
+
+@pytest.mark.parametrize(
+    ("odd", "taken"),
+    [("bad\\x", ""), ('a"b', "abc"), ("a\x01b", "abc"), ("a\x00b", ""), ("\\u0000", "")],
+)
+def test_bulk_stops_before_an_odd_string(odd: str, taken: str) -> None:
+    text = f'"abc"SEP{odd}"SEPq"SEPr"TAIL'
+    got: list[str] = []
+    end = fastpath.bulk(text, 1, "SEP", got.append)
+    assert got == ([taken] if taken else []) and end == 1 + (len("abc") + 4 if taken else 0)
