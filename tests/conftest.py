@@ -36,9 +36,7 @@ def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def lookup(host: object, *args: object, **kwargs: object) -> object:
         if isinstance(host, bytes):
             host = host.decode()
-        if host is not None and not (
-            str(host).startswith("127.") or host in ("::1", "localhost")
-        ):
+        if host is not None and not (str(host).startswith("127.") or host in ("::1", "localhost")):
             raise OSError(f"test tried to resolve a real host: {host!r}")
         return real_lookup(host, *args, **kwargs)  # type: ignore[arg-type]
 

@@ -73,14 +73,26 @@ _KIND_DEFAULTS: dict[str, tuple[str, str, str]] = {
     "openai": _OPENAI,
     "openai-responses": _OPENAI,
     "anthropic": ("https://api.anthropic.com", "claude-sonnet-4-5", "ANTHROPIC_API_KEY"),
-    "gemini": ("https://generativelanguage.googleapis.com/v1beta", "gemini-2.5-flash",
-               "GEMINI_API_KEY"),
+    "gemini": (
+        "https://generativelanguage.googleapis.com/v1beta",
+        "gemini-2.5-flash",
+        "GEMINI_API_KEY",
+    ),
     "ollama": ("http://127.0.0.1:11434", "", ""),
     "demo": ("", "demo", ""),
 }
 _KEY_OPTIONS = ("api_key", "api_key_env", "api_key_cmd")
-_PROVIDER_KEYS = ("kind", "base_url", "model", *_KEY_OPTIONS, "timeout", "max_retries",
-                  "headers", "system_prompt", "max_tokens")
+_PROVIDER_KEYS = (
+    "kind",
+    "base_url",
+    "model",
+    *_KEY_OPTIONS,
+    "timeout",
+    "max_retries",
+    "headers",
+    "system_prompt",
+    "max_tokens",
+)
 _TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps")
 _TOP_KEYS = ("default_provider", "providers", "tools")
 # Capitals only: a pasted key (mixed case, like most Gemini keys) must fail here, before
@@ -304,7 +316,10 @@ def _parse_provider(name: str, table: Any) -> ProviderConfig:
     if not model:
         raise ConfigError(f"{where}.model: required for kind {kind}")
     return ProviderConfig(
-        name=name, kind=kind, base_url=base_url, model=model,
+        name=name,
+        kind=kind,
+        base_url=base_url,
+        model=model,
         **_key_source(table, where, kind, base_url),
         timeout=_number(table, "timeout", where, 300.0),
         max_retries=_integer(table, "max_retries", where, 2, minimum=0),

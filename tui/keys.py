@@ -42,9 +42,15 @@ def resolve_settings(
     """
     key, source = _resolve_key(p, env)
     return ProviderSettings(
-        kind=p.kind, base_url=p.base_url, model=model or p.model, api_key=key,
-        key_source=source, timeout=p.timeout, max_retries=p.max_retries,
-        headers=p.headers, max_tokens=p.max_tokens,
+        kind=p.kind,
+        base_url=p.base_url,
+        model=model or p.model,
+        api_key=key,
+        key_source=source,
+        timeout=p.timeout,
+        max_retries=p.max_retries,
+        headers=p.headers,
+        max_tokens=p.max_tokens,
     )
 
 
@@ -113,11 +119,14 @@ def doctor(config: Config, env: Mapping[str, str] = os.environ) -> list[str]:
             source, state = _declared_source(p), "missing"
             problems.append(str(exc))
         url = _display_url(p.base_url) or "(in-process)"
-        lines.append(f"provider {p.name}: kind {p.kind}, url {url}, model {p.model},"
-                     f" key {source}: {state}")
+        lines.append(
+            f"provider {p.name}: kind {p.kind}, url {url}, model {p.model}, key {source}: {state}"
+        )
     tools = config.tools
-    lines.append(f"tools: workspace {tools.workspace}; approval {tools.approval};"
-                 f" enabled {', '.join(tools.enabled) or '(none)'}; max_steps {tools.max_steps}")
+    lines.append(
+        f"tools: workspace {tools.workspace}; approval {tools.approval};"
+        f" enabled {', '.join(tools.enabled) or '(none)'}; max_steps {tools.max_steps}"
+    )
     if not tools.workspace.is_dir():
         problems.append(f"tools.workspace: not a directory: {tools.workspace}")
     lines += [f"warning: {w}" for w in config.warnings]

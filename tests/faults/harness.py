@@ -47,8 +47,16 @@ class Home:
         max_retries: retries before the first delta.
     """
 
-    def __init__(self, tmp: Path, kind: str, base_url: str, *, timeout: float = 5.0,
-                 max_retries: int = 2, approval: str = "ask") -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        kind: str,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        max_retries: int = 2,
+        approval: str = "ask",
+    ) -> None:
         self.tmp = tmp
         self.workspace = tmp / "ws"
         self.workspace.mkdir(exist_ok=True)
@@ -64,17 +72,27 @@ class Home:
 
     def env(self, **extra: str) -> dict[str, str]:
         """A clean environment: only our key variable, our config and data dir."""
-        env = {k: v for k, v in os.environ.items()
-               if not k.endswith(("_API_KEY", "_BASE_URL", "_API_URL"))
-               and not k.startswith("CHATTUI_")}
-        env.update({KEY_ENV: KEY, "CHATTUI_CONFIG": str(self.config),
-                    "CHATTUI_DATA_DIR": str(self.data), "CHATTUI_DEMO_DELAY": "0",
-                    "PYTHONPATH": str(ROOT)})
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.endswith(("_API_KEY", "_BASE_URL", "_API_URL"))
+            and not k.startswith("CHATTUI_")
+        }
+        env.update(
+            {
+                KEY_ENV: KEY,
+                "CHATTUI_CONFIG": str(self.config),
+                "CHATTUI_DATA_DIR": str(self.data),
+                "CHATTUI_DEMO_DELAY": "0",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
         env.update(extra)
         return env
 
-    def start(self, approver: Approver = refuse_all, resume: str | None = None,
-              **provider_kwargs: Any) -> Runtime:
+    def start(
+        self, approver: Approver = refuse_all, resume: str | None = None, **provider_kwargs: Any
+    ) -> Runtime:
         """The runtime, in-process (``provider_kwargs`` go to the adapter)."""
         options = Options(config=self.config, resume=resume)
         return start(options, approver, env=self.env(), **provider_kwargs)
@@ -83,12 +101,19 @@ class Home:
         """The argv that runs ``chattui ARGS``."""
         return [sys.executable, "-m", "tui.cli", *args]
 
-    def run(self, *args: str, timeout: float = 60,
-            **extra: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, timeout: float = 60, **extra: str
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``chattui ARGS`` without a controlling terminal; capture its output."""
         return subprocess.run(
-            self.command(*args), capture_output=True, text=True, env=self.env(**extra),
-            timeout=timeout, start_new_session=True, cwd=self.workspace, stdin=subprocess.DEVNULL,
+            self.command(*args),
+            capture_output=True,
+            text=True,
+            env=self.env(**extra),
+            timeout=timeout,
+            start_new_session=True,
+            cwd=self.workspace,
+            stdin=subprocess.DEVNULL,
         )
 
     def transcripts(self) -> list[Transcript]:

@@ -86,7 +86,8 @@ def failure(events: list[SessionEvent]) -> RequestFailed:
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_rate_limited_twice_waits_as_told_then_succeeds(
-        mock: LLMock, start: Start, kind: str) -> None:
+    mock: LLMock, start: Start, kind: str
+) -> None:
     mock.rate_limit(times=2, retry_after=0.5).reply(TEXT)
     sleeps = Sleeps()
     runtime = start(kind, sleep=sleeps)
@@ -108,12 +109,14 @@ async def test_rate_limited_twice_waits_as_told_then_succeeds(
 
 @pytest.mark.parametrize(
     ("kind", "status", "retry_after", "says"),
-    [("openai", 500, None, "server error (HTTP 500)"),  # no Retry-After: exponential backoff
-     ("anthropic", 529, 0.3, "overloaded (HTTP 529)")],  # Retry-After: exactly that
+    [
+        ("openai", 500, None, "server error (HTTP 500)"),  # no Retry-After: exponential backoff
+        ("anthropic", 529, 0.3, "overloaded (HTTP 529)"),
+    ],  # Retry-After: exactly that
 )
 async def test_server_error_storm_gives_up_keeps_the_prompt_and_retry_works(
-        mock: LLMock, start: Start, kind: str, status: int, retry_after: float | None,
-        says: str) -> None:
+    mock: LLMock, start: Start, kind: str, status: int, retry_after: float | None, says: str
+) -> None:
     mock.fail(status, times=3, retry_after=retry_after).reply(TEXT)
     sleeps = Sleeps()
     runtime = start(kind, max_retries=2, sleep=sleeps)
@@ -151,7 +154,8 @@ async def test_outage_is_bounded_by_max_retries(mock: LLMock, start: Start) -> N
 @pytest.mark.parametrize("status", [400, 401, 404])
 @pytest.mark.parametrize("kind", KINDS)
 async def test_client_errors_are_sent_exactly_once(
-        mock: LLMock, start: Start, kind: str, status: int) -> None:
+    mock: LLMock, start: Start, kind: str, status: int
+) -> None:
     mock.fail(status, message=f"nope: key {KEY} rejected")
     runtime = start(kind)
     events = await collect(runtime.session.send("hi"))
@@ -178,7 +182,8 @@ CUTS = {
 @pytest.mark.parametrize("fault", CUTS)
 @pytest.mark.parametrize("kind", KINDS)
 async def test_stream_cut_short_keeps_the_partial_marked_failed(
-        mock: LLMock, start: Start, kind: str, fault: str) -> None:
+    mock: LLMock, start: Start, kind: str, fault: str
+) -> None:
     getattr(mock, fault)(after_chunks=5)
     mock.reply(TEXT, times=2)
     if fault == "corrupt":
@@ -206,8 +211,9 @@ async def test_stream_cut_short_keeps_the_partial_marked_failed(
 
 
 @pytest.mark.parametrize("kind", KINDS)
-async def test_stall_past_the_read_timeout_gives_up_in_time(start: Start, mock: LLMock,
-                                                            kind: str) -> None:
+async def test_stall_past_the_read_timeout_gives_up_in_time(
+    start: Start, mock: LLMock, kind: str
+) -> None:
     mock.stall(after_chunks=5, seconds=4.0).reply(TEXT)
     runtime = start(kind, timeout=1.0)
     began = time.monotonic()
@@ -224,7 +230,8 @@ async def test_stall_past_the_read_timeout_gives_up_in_time(start: Start, mock: 
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_slow_first_token_within_the_read_timeout_is_not_a_timeout(
-        mock: LLMock, start: Start, kind: str) -> None:
+    mock: LLMock, start: Start, kind: str
+) -> None:
     mock.slow_first_token(0.3).reply(TEXT)
     runtime = start(kind, timeout=1.0)
     events = await collect(runtime.session.send("take your time"))
@@ -237,7 +244,8 @@ async def test_slow_first_token_within_the_read_timeout_is_not_a_timeout(
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_cancel_mid_stream_closes_the_connection_and_keeps_the_partial(
-        mock: LLMock, start: Start, kind: str) -> None:
+    mock: LLMock, start: Start, kind: str
+) -> None:
     words = " ".join(f"w{i}" for i in range(40))
     mock.pace(50).reply(words)
     runtime = start(kind)
@@ -277,7 +285,8 @@ async def yes(prepared: Any) -> Approval:
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_truncated_tool_call_is_never_run(
-        mock: LLMock, start: Start, tmp_path: Path, kind: str) -> None:
+    mock: LLMock, start: Start, tmp_path: Path, kind: str
+) -> None:
     mock.tool_mode("auto")
     mock.call_tool("save_file", {"path": "notes/a.txt", "content": "never written"})
     mock.truncate(after_chunks=5)
@@ -294,14 +303,17 @@ async def test_truncated_tool_call_is_never_run(
     assert full.startswith(call.raw_arguments) and '"path"' in call.raw_arguments
     assert len(call.raw_arguments) < len(full)  # kept as streamed, cut short
     # no dangling call in the history: the next request would be rejected
-    assert not any(isinstance(m, AssistantMessage) and m.tool_calls
-                   for m in runtime.session.history)
+    assert not any(
+        isinstance(m, AssistantMessage) and m.tool_calls for m in runtime.session.history
+    )
 
 
-@pytest.mark.parametrize(("kind", "fault"), [("openai", "malformed_arguments"),
-                                             ("anthropic", "unknown_tool")])
+@pytest.mark.parametrize(
+    ("kind", "fault"), [("openai", "malformed_arguments"), ("anthropic", "unknown_tool")]
+)
 async def test_broken_tool_call_becomes_an_error_result(
-        mock: LLMock, start: Start, tmp_path: Path, kind: str, fault: str) -> None:
+    mock: LLMock, start: Start, tmp_path: Path, kind: str, fault: str
+) -> None:
     mock.tool_mode("auto")
     mock.break_tool_call(fault)
     runtime = start(kind, approval="auto", approver=yes)

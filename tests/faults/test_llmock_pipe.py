@@ -74,13 +74,16 @@ def test_bad_key_is_one_attempt_naming_its_source(mock: LLMock, tmp_path: Path) 
 
 @pytest.mark.parametrize(
     ("kind", "fault", "says", "json_mode"),
-    [("openai", "disconnect", "dropped mid-response", False),
-     ("anthropic", "truncate", "response incomplete", False),
-     ("anthropic", "corrupt", "malformed chunk", True),
-     ("openai", "stall", "read timeout", False)],
+    [
+        ("openai", "disconnect", "dropped mid-response", False),
+        ("anthropic", "truncate", "response incomplete", False),
+        ("anthropic", "corrupt", "malformed chunk", True),
+        ("openai", "stall", "read timeout", False),
+    ],
 )
 def test_stream_cut_short_exits_1_with_the_partial_kept(
-        mock: LLMock, tmp_path: Path, kind: str, fault: str, says: str, json_mode: bool) -> None:
+    mock: LLMock, tmp_path: Path, kind: str, fault: str, says: str, json_mode: bool
+) -> None:
     getattr(mock, fault)(after_chunks=5)
     mock.reply(TEXT)
     env = home(mock, tmp_path, kind, timeout=1.0)
@@ -97,18 +100,27 @@ def test_stream_cut_short_exits_1_with_the_partial_kept(
         assert error.startswith("error: ") and says in error
         assert error.endswith("(the partial answer is kept in the transcript)")
     assert partial and TEXT.startswith(partial) and partial != TEXT
-    assert entries(env.latest()) == [("user", "complete", "count"),
-                                     ("assistant", "failed", partial)]
+    assert entries(env.latest()) == [
+        ("user", "complete", "count"),
+        ("assistant", "failed", partial),
+    ]
     assert len(mock.requests) == 1
 
 
 def test_interrupt_mid_stream_closes_the_connection_and_saves_the_partial(
-        mock: LLMock, tmp_path: Path) -> None:
+    mock: LLMock, tmp_path: Path
+) -> None:
     mock.pace(100).reply(" ".join(f"w{i}" for i in range(60)))
     env = home(mock, tmp_path, "anthropic")
-    proc = subprocess.Popen(env.command("-p", "stream slowly"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env.env(), cwd=env.workspace,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        env.command("-p", "stream slowly"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env.env(),
+        cwd=env.workspace,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         assert proc.stdout is not None
         first = os.read(proc.stdout.fileno(), 1024)  # the answer has started

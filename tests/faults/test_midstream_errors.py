@@ -34,25 +34,42 @@ def anthropic(*events: dict[str, Any]) -> list[bytes]:
 
 
 def start_events() -> list[dict[str, Any]]:
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "content": [],
-               "model": "test-model", "usage": {"input_tokens": 3, "output_tokens": 1}}
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "content": [],
+        "model": "test-model",
+        "usage": {"input_tokens": 3, "output_tokens": 1},
+    }
     return [{"type": "message_start", "message": message}, {"type": "ping"}]
 
 
 def text_events(*pieces: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"type": "content_block_start", "index": 0,
-                                  "content_block": {"type": "text", "text": ""}}]
-    out += [{"type": "content_block_delta", "index": 0,
-             "delta": {"type": "text_delta", "text": p}} for p in pieces]
+    out: list[dict[str, Any]] = [
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    ]
+    out += [
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}}
+        for p in pieces
+    ]
     return out
 
 
 def whole_answer(text: str) -> Reply:
-    return Reply(anthropic(
-        *start_events(), *text_events(text), {"type": "content_block_stop", "index": 0},
-        {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
-         "usage": {"output_tokens": 2}},
-        {"type": "message_stop"}))
+    return Reply(
+        anthropic(
+            *start_events(),
+            *text_events(text),
+            {"type": "content_block_stop", "index": 0},
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn"},
+                "usage": {"output_tokens": 2},
+            },
+            {"type": "message_stop"},
+        )
+    )
 
 
 CUT_BY_ERROR = Reply(anthropic(*start_events(), *text_events("partial ", "answer "), OVERLOADED))
@@ -72,7 +89,8 @@ def text_of(events: list[SessionEvent]) -> str:
 
 
 async def test_error_event_after_text_keeps_the_partial_and_is_not_retried(
-        server: LoopbackServer, tmp_path: Path, runtimes: list[Runtime]) -> None:
+    server: LoopbackServer, tmp_path: Path, runtimes: list[Runtime]
+) -> None:
     server.script("/v1/messages", CUT_BY_ERROR, whole_answer("the whole answer"))
     runtime = Home(tmp_path, "anthropic", server.base_url, max_retries=2).start(sleep=Sleeps())
     runtimes.append(runtime)
@@ -84,8 +102,10 @@ async def test_error_event_after_text_keeps_the_partial_and_is_not_retried(
     assert not any(isinstance(e, Retrying) for e in events)
     assert len(server.requests) == 1
     transcript = load(runtime.transcript.path)
-    assert entries(transcript) == [("user", "complete", "hi"),
-                                   ("assistant", "failed", "partial answer ")]
+    assert entries(transcript) == [
+        ("user", "complete", "hi"),
+        ("assistant", "failed", "partial answer "),
+    ]
     assert transcript.entries[-1].error == SAYS
     # Retry is the user's choice, and then it works.
     retried = await collect(runtime.session.retry())
@@ -95,10 +115,11 @@ async def test_error_event_after_text_keeps_the_partial_and_is_not_retried(
 
 @pytest.mark.parametrize("before", [[], start_events()], ids=["first", "after-message-start"])
 async def test_error_event_before_any_text_is_retried(
-        before: list[dict[str, Any]], server: LoopbackServer, tmp_path: Path,
-        runtimes: list[Runtime]) -> None:
-    server.script("/v1/messages", Reply(anthropic(*before, OVERLOADED)),
-                  whole_answer("after one retry"))
+    before: list[dict[str, Any]], server: LoopbackServer, tmp_path: Path, runtimes: list[Runtime]
+) -> None:
+    server.script(
+        "/v1/messages", Reply(anthropic(*before, OVERLOADED)), whole_answer("after one retry")
+    )
     sleeps = Sleeps()
     runtime = Home(tmp_path, "anthropic", server.base_url, max_retries=2).start(sleep=sleeps)
     runtimes.append(runtime)
@@ -108,13 +129,19 @@ async def test_error_event_before_any_text_is_retried(
     assert text_of(events) == "after one retry" and events[-1] == TurnEnded("stop")
     assert len(server.requests) == 2
     assert entries(load(runtime.transcript.path))[-1] == (
-        "assistant", "complete", "after one retry")
+        "assistant",
+        "complete",
+        "after one retry",
+    )
 
 
 async def test_openai_compatible_error_chunk_after_text(
-        server: LoopbackServer, tmp_path: Path, runtimes: list[Runtime]) -> None:
-    chunks = [{"choices": [{"index": 0, "delta": {"role": "assistant", "content": "half "}}]},
-              {"error": {"message": "upstream overloaded", "code": 529}}]
+    server: LoopbackServer, tmp_path: Path, runtimes: list[Runtime]
+) -> None:
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": "half "}}]},
+        {"error": {"message": "upstream overloaded", "code": 529}},
+    ]
     body = [f"data: {json.dumps(c)}\n\n".encode() for c in chunks]
     server.script("/v1/chat/completions", Reply(body))
     runtime = Home(tmp_path, "openai", server.base_url + "/v1").start(sleep=Sleeps())
@@ -127,13 +154,15 @@ async def test_openai_compatible_error_chunk_after_text(
 
 
 def test_pipe_mode_shows_the_error_and_keeps_the_partial(
-        server: LoopbackServer, tmp_path: Path) -> None:
+    server: LoopbackServer, tmp_path: Path
+) -> None:
     server.script("/v1/messages", CUT_BY_ERROR, whole_answer("never sent"))
     env = Home(tmp_path, "anthropic", server.base_url)
     done = env.run("-p", "hi")
     assert done.returncode == 1
     assert done.stdout == "partial answer \n"
     assert done.stderr.splitlines()[-1] == (
-        f"error: {SAYS} (the partial answer is kept in the transcript)")
+        f"error: {SAYS} (the partial answer is kept in the transcript)"
+    )
     assert "retrying" not in done.stderr and len(server.requests) == 1
     assert entries(env.latest())[-1] == ("assistant", "failed", "partial answer ")

@@ -67,20 +67,35 @@ def finish(reason: str) -> dict[str, Any]:
 
 
 def call(index: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    return delta(tool_calls=[{"index": index, "id": f"call_{index}", "type": "function",
-                              "function": {"name": name, "arguments": json.dumps(arguments)}}])
+    return delta(
+        tool_calls=[
+            {
+                "index": index,
+                "id": f"call_{index}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(arguments)},
+            }
+        ]
+    )
 
 
 def split_text(text: str) -> list[dict[str, Any]]:
     """``text`` as content deltas of 3 characters: escape sequences are cut across chunks."""
-    return [delta(content=text[i:i + 3]) for i in range(0, len(text), 3)]
+    return [delta(content=text[i : i + 3]) for i in range(0, len(text), 3)]
 
 
 def run_in_pty(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, bytes]:
     """Run with stdout and stderr on a new pseudo-terminal; return the exit code and raw bytes."""
     master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env,
-                            cwd=cwd, start_new_session=True)  # no controlling terminal
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+    )  # no controlling terminal
     os.close(slave)
     raw = bytearray()
     deadline = time.monotonic() + 60
@@ -139,8 +154,9 @@ def hostile_turn(server: LoopbackServer, tmp_path: Path) -> Home:
 
 
 def test_text_mode_on_a_terminal(hostile_turn: Home, server: LoopbackServer) -> None:
-    code, raw = run_in_pty(hostile_turn.command("-p", "go", "--yes"), hostile_turn.env(),
-                           hostile_turn.workspace)
+    code, raw = run_in_pty(
+        hostile_turn.command("-p", "go", "--yes"), hostile_turn.env(), hostile_turn.workspace
+    )
     text = assert_terminal_safe(raw)
     assert code == 0, text
     assert f"A{VISIBLE}B {MARKUP}\n" in text and text.endswith(f"C{VISIBLE}D\n")
@@ -163,8 +179,11 @@ def test_text_mode_on_a_terminal(hostile_turn: Home, server: LoopbackServer) -> 
 
 
 def test_json_mode_on_a_terminal(hostile_turn: Home) -> None:
-    code, raw = run_in_pty(hostile_turn.command("-p", "go", "--yes", "--json"),
-                           hostile_turn.env(), hostile_turn.workspace)
+    code, raw = run_in_pty(
+        hostile_turn.command("-p", "go", "--yes", "--json"),
+        hostile_turn.env(),
+        hostile_turn.workspace,
+    )
     text = assert_terminal_safe(raw)
     assert code == 0, text
     records = [json.loads(line) for line in text.splitlines()]
@@ -181,11 +200,13 @@ def test_json_mode_on_a_terminal(hostile_turn: Home) -> None:
 
 
 @pytest.mark.parametrize("json_mode", [False, True], ids=["text", "json"])
-def test_error_bodies_on_a_terminal(json_mode: bool, server: LoopbackServer,
-                                    tmp_path: Path) -> None:
+def test_error_bodies_on_a_terminal(
+    json_mode: bool, server: LoopbackServer, tmp_path: Path
+) -> None:
     body = json.dumps({"error": {"message": f"bad {HOSTILE} [/INST] [bold]x", "type": "x"}})
-    server.script(ROUTE, Reply([body.encode()], status=400,
-                               headers={"Content-Type": "application/json"}))
+    server.script(
+        ROUTE, Reply([body.encode()], status=400, headers={"Content-Type": "application/json"})
+    )
     home = Home(tmp_path, "openai", server.base_url + "/v1")
     argv = home.command("-p", "go", *(["--json"] if json_mode else []))
     code, raw = run_in_pty(argv, home.env(), home.workspace)
@@ -257,21 +278,25 @@ def test_approval_end_of_input_is_a_no(tmp_path: Path) -> None:
 # -- the TUI on a real pseudo-terminal ----------------------------------------------------------
 
 
-def test_tui_on_a_terminal_never_emits_the_payloads(server: LoopbackServer,
-                                                    tmp_path: Path) -> None:
+def test_tui_on_a_terminal_never_emits_the_payloads(server: LoopbackServer, tmp_path: Path) -> None:
     """Textual writes its own escape sequences, so here the payloads' own parts must be absent.
 
     Textual itself emits CSI and OSC 22 (pointer shape); no OSC 0/2 (title), 8 (link) or
     52 (clipboard) may appear, nor any C1 control, nor any distinctive part of a payload.
     """
-    server.script(ROUTE, Reply(sse(*split_text(f"A{HOSTILE}B {MARKUP} ENDMARK"),
-                                   finish("stop"))))
+    server.script(ROUTE, Reply(sse(*split_text(f"A{HOSTILE}B {MARKUP} ENDMARK"), finish("stop"))))
     home = Home(tmp_path, "openai", server.base_url + "/v1")
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-    proc = subprocess.Popen(home.command(), stdin=slave, stdout=slave, stderr=slave,
-                            env=home.env(TERM="xterm-256color"), cwd=home.workspace,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        home.command(),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=home.env(TERM="xterm-256color"),
+        cwd=home.workspace,
+        start_new_session=True,
+    )
     os.close(slave)
     raw = bytearray()
 
@@ -314,5 +339,4 @@ def test_tui_on_a_terminal_never_emits_the_payloads(server: LoopbackServer,
     for marker in (m for m in MARKERS if not m.startswith(("[", "\u009b"))):
         assert marker.encode() not in output, marker
     assert len(server.requests) == 1
-    assert entries(home.latest())[-1] == ("assistant", "complete",
-                                          f"A{VISIBLE}B {MARKUP} ENDMARK")
+    assert entries(home.latest())[-1] == ("assistant", "complete", f"A{VISIBLE}B {MARKUP} ENDMARK")

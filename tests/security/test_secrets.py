@@ -31,16 +31,25 @@ from tui.config import load_config
 from tui.keys import resolve_settings
 
 # Every adapter that sends a key, with the path its loopback request goes to.
-KEYED = {"openai": "/v1/chat/completions", "openai-responses": "/v1/responses",
-         "anthropic": "/v1/messages", "gemini": "/v1/models/m:streamGenerateContent"}
+KEYED = {
+    "openai": "/v1/chat/completions",
+    "openai-responses": "/v1/responses",
+    "anthropic": "/v1/messages",
+    "gemini": "/v1/models/m:streamGenerateContent",
+}
 TAIL = KEY[-12:]  # a recognisable piece: catches a key shown cut short, too
 REQUEST = ChatRequest((UserMessage("hi"),))
 
 
 def settings(kind: str, base_url: str, key: str | None = None) -> ProviderSettings:
-    return ProviderSettings(kind=kind, base_url=base_url + ("" if kind == "anthropic" else "/v1"),
-                            model="m", api_key=Secret(key or KEY), key_source=f"${KEY_ENV}",
-                            max_retries=0)
+    return ProviderSettings(
+        kind=kind,
+        base_url=base_url + ("" if kind == "anthropic" else "/v1"),
+        model="m",
+        api_key=Secret(key or KEY),
+        key_source=f"${KEY_ENV}",
+        max_retries=0,
+    )
 
 
 async def drain(provider: Any) -> None:
@@ -57,8 +66,9 @@ async def drain(provider: Any) -> None:
 def rendered(exc: BaseException) -> str:
     """The traceback as Textual's crash screen renders it: with every frame's locals."""
     console = Console(file=io.StringIO(), width=240, color_system=None)
-    console.print(Traceback.from_exception(type(exc), exc, exc.__traceback__, show_locals=True,
-                                           width=240))
+    console.print(
+        Traceback.from_exception(type(exc), exc, exc.__traceback__, show_locals=True, width=240)
+    )
     return console.file.getvalue()  # type: ignore[attr-defined]
 
 
@@ -88,16 +98,23 @@ def debug_log(tmp_path: Path) -> Iterator[Path]:
 # -- T31: logs ------------------------------------------------------------------------------------
 
 
-async def test_debug_logs_of_every_outcome_hold_no_key(server: LoopbackServer,
-                                                       debug_log: Path) -> None:
+async def test_debug_logs_of_every_outcome_hold_no_key(
+    server: LoopbackServer, debug_log: Path
+) -> None:
     echo = json.dumps({"error": {"message": f"invalid key {KEY}"}}).encode()
     outcomes = {
-        "ok": Reply([b'data: {"choices":[{"index":0,"delta":{"content":"hi"},'
-                     b'"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n']),
-        "401 echoing the key": Reply([echo], status=401,
-                                     headers={"Content-Type": "application/json"}),
-        "dropped": Reply([b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n',
-                          b"never"], drop_after=1),
+        "ok": Reply(
+            [
+                b'data: {"choices":[{"index":0,"delta":{"content":"hi"},'
+                b'"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+            ]
+        ),
+        "401 echoing the key": Reply(
+            [echo], status=401, headers={"Content-Type": "application/json"}
+        ),
+        "dropped": Reply(
+            [b'data: {"choices":[{"index":0,"delta":{"content":"a"}}]}\n\n', b"never"], drop_after=1
+        ),
     }
     for reply in outcomes.values():
         server.script("/v1/chat/completions", reply)
@@ -126,8 +143,9 @@ def exploding(request: httpx.Request) -> httpx.Response:
 
 @pytest.mark.parametrize("kind", KEYED)
 async def test_crash_screen_locals_never_show_the_key(kind: str) -> None:
-    provider = create_provider(settings(kind, "http://127.0.0.1:9"),
-                               transport=httpx.MockTransport(exploding))
+    provider = create_provider(
+        settings(kind, "http://127.0.0.1:9"), transport=httpx.MockTransport(exploding)
+    )
     with pytest.raises(Boom) as caught:
         async for _ in provider.stream(REQUEST):
             pass
@@ -152,7 +170,8 @@ async def test_crash_inside_a_session_request_never_shows_the_key(tmp_path: Path
 
 @pytest.mark.parametrize("bad", ["\u2019", "\n", "\x00"])
 async def test_key_that_cannot_go_in_a_header_is_a_clean_error(
-        bad: str, server: LoopbackServer) -> None:
+    bad: str, server: LoopbackServer
+) -> None:
     """A pasted key with a curly quote or a line break: an error naming its source.
 
     Before the fix, httpx raised UnicodeEncodeError with the key in its locals,
@@ -160,13 +179,15 @@ async def test_key_that_cannot_go_in_a_header_is_a_clean_error(
     """
     # built inline, never bound to a local: the rendered locals below would show it
     provider = create_provider(
-        settings("anthropic", server.base_url, key=KEY[:10] + bad + KEY[10:]))
+        settings("anthropic", server.base_url, key=KEY[:10] + bad + KEY[10:])
+    )
     with pytest.raises(ProviderError) as caught:
         async for _ in provider.stream(REQUEST):
             pass
     await provider.aclose()
-    assert str(caught.value) == (f"the API key (${KEY_ENV}) cannot be sent:"
-                                 " it contains a control or non-ASCII character")
+    assert str(caught.value) == (
+        f"the API key (${KEY_ENV}) cannot be sent: it contains a control or non-ASCII character"
+    )
     text = rendered(caught.value)
     assert "cannot be sent" in text and KEY[10:] not in text
     assert server.requests == []  # refused before anything was sent
@@ -177,16 +198,23 @@ async def test_key_that_cannot_go_in_a_header_is_a_clean_error(
 
 async def test_reprs_of_everything_holding_a_key_hide_it(tmp_path: Path) -> None:
     home = Home(tmp_path, "openai", "http://127.0.0.1:9/v1")
-    home.config.write_text(home.config.read_text() + '\n[providers.lit]\nkind = "anthropic"\n'
-                           f'api_key = "{KEY}"\nheaders = {{ Authorization = "Bearer {KEY}" }}\n')
+    home.config.write_text(
+        home.config.read_text() + '\n[providers.lit]\nkind = "anthropic"\n'
+        f'api_key = "{KEY}"\nheaders = {{ Authorization = "Bearer {KEY}" }}\n'
+    )
     home.config.chmod(0o600)
     config = load_config(home.config, env=home.env())
     runtime = home.start()
     try:
         objects: list[Any] = [
-            config, config.provider("lit"), resolve_settings(config.provider("p"), env=home.env()),
-            resolve_settings(config.provider("lit"), env=home.env()), runtime.provider,
-            runtime.session, runtime]
+            config,
+            config.provider("lit"),
+            resolve_settings(config.provider("p"), env=home.env()),
+            resolve_settings(config.provider("lit"), env=home.env()),
+            runtime.provider,
+            runtime.session,
+            runtime,
+        ]
         for obj in objects:
             # repr and str, and Rich's pretty form (what crash-screen locals show)
             for shown in (repr(obj), str(obj), pretty_repr(obj)):
@@ -200,8 +228,9 @@ async def test_reprs_of_everything_holding_a_key_hide_it(tmp_path: Path) -> None
 # -- T32, T34: transcripts, exports and key sources, through the real command ---------------------
 
 
-def test_no_key_in_output_transcript_or_export_after_a_401(server: LoopbackServer,
-                                                           tmp_path: Path) -> None:
+def test_no_key_in_output_transcript_or_export_after_a_401(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
     echo = json.dumps({"error": {"message": f"Incorrect API key provided: {KEY}"}}).encode()
     server.script("/v1/chat/completions", Reply([echo], status=401))
     home = Home(tmp_path, "openai", server.base_url + "/v1")
@@ -218,11 +247,11 @@ def test_no_key_in_output_transcript_or_export_after_a_401(server: LoopbackServe
 
 def test_failing_key_command_shows_its_stderr_never_its_output(tmp_path: Path) -> None:
     home = Home(tmp_path, "openai", "http://127.0.0.1:9/v1")
-    script = (f"import sys; print({KEY!r}); sys.stderr.write('vault is locked\\n');"
-              " sys.exit(3)")
+    script = f"import sys; print({KEY!r}); sys.stderr.write('vault is locked\\n'); sys.exit(3)"
     text = home.config.read_text().replace(
-        'api_key_env = "TEST_API_KEY"', f"api_key_cmd = [{json.dumps(sys.executable)}, '-c', "
-        f"{json.dumps(script)}]")
+        'api_key_env = "TEST_API_KEY"',
+        f"api_key_cmd = [{json.dumps(sys.executable)}, '-c', {json.dumps(script)}]",
+    )
     home.config.write_text(text)
     done = home.run("-p", "hi")
     assert done.returncode == 2
