@@ -62,6 +62,9 @@ from providers.settings import ProviderSettings
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0  # a server asking for longer than this gets an error, not a hang
+DRAIN_BYTES = 65536
+DRAIN_SECONDS = 0.1
+"""Bounds on reading past the in-band end of a stream (see ``_drain``)."""
 _RETRY_STATUSES = {408, 409, 429}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
 
@@ -172,14 +175,16 @@ class HTTPProvider(ABC):
                     raw = await response.aread()
                     raise self.status_error(response.status_code, raw, response.headers)
                 parser = self.parser()
-                async for chunk in response.aiter_bytes():
+                chunks = response.aiter_bytes()
+                async for chunk in chunks:
                     events, error = parser.push(chunk)
                     if events:
                         yield events  # before the next read: nothing is held back
                     if error is not None:
                         raise error
                     if parser.done:
-                        return  # ended in band: leaving the block closes the response
+                        await _drain(chunks)
+                        return
                 events, error = parser.push(None)
                 if events:
                     yield events
@@ -305,6 +310,26 @@ class _SendHeaders(httpx.Auth):
             raise self._provider.unsendable_header(bad)
         request.headers.update(self._provider.headers())
         yield request
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read what follows the in-band end, within bounds, so the connection can be reused.
+
+    After ``[DONE]`` or ``message_stop`` only the chunked terminator (or an empty line) is
+    left; reading it lets httpx put the connection back in its pool, so the tool loop's next
+    request skips a new TCP and TLS handshake. A server that keeps sending or stalls costs at
+    most ``DRAIN_BYTES`` / ``DRAIN_SECONDS``; the connection is then closed instead. Nothing
+    read here is parsed, and no error here matters: the response is already complete.
+    """
+    read = 0
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for chunk in chunks:
+                read += len(chunk)
+                if read > DRAIN_BYTES:
+                    return
+    except (TimeoutError, httpx.HTTPError):
+        return
 
 
 def error_detail(raw: bytes) -> str:

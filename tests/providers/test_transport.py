@@ -579,6 +579,58 @@ async def test_non_retryable_stream_error_is_raised_at_once(make: Make) -> None:
     assert type(err) is StreamError and len(seen) == 1 and events == []
 
 
+# -- the connection after an in-band end -----------------------------------------------------
+
+
+async def test_the_next_request_reuses_the_connection_after_an_in_band_end(
+    server: LoopbackServer, make: Make
+) -> None:
+    """The parser stops at its done marker; the rest of the body (the chunked terminator) is
+    still read, so the tool loop's next request needs no new connection (on a real API, no
+    new TLS handshake)."""
+    server.script(PATH, Reply(chunks=[*OK, b"\n"]))
+    provider = make(server.base_url)
+    for _ in range(3):
+        events, err = await run(provider)
+        assert err is None and events == OK_EVENTS
+    ports = {recorded.port for recorded in server.requests}
+    assert len(server.requests) == 3 and len(ports) == 1, ports
+
+
+async def test_a_server_that_stalls_after_the_end_marker_is_not_waited_for(
+    server: LoopbackServer, make: Make
+) -> None:
+    """Reading past the end is bounded: a stall there costs at most ``DRAIN_SECONDS`` (the
+    read timeout is 5 s and the stall 3 s), and the next request opens a new connection."""
+    after = [b"data: ignored\n\n", b"data: never sent\n\n"]  # the stall comes between them
+    server.script(
+        PATH,
+        Reply(chunks=[*OK, *after], stall_after=len(OK) + 1, stall_seconds=3.0),
+        Reply(chunks=OK),
+    )
+    provider = make(server.base_url)
+    start = time.monotonic()
+    events, err = await run(provider)
+    assert err is None and events == OK_EVENTS
+    assert time.monotonic() - start < 2.0
+    events, err = await run(provider)
+    assert err is None and events == OK_EVENTS
+    assert len({recorded.port for recorded in server.requests}) == 2
+
+
+async def test_a_server_that_keeps_sending_after_the_end_marker_is_cut_off(
+    server: LoopbackServer, make: Make
+) -> None:
+    """More than ``DRAIN_BYTES`` after the end: the connection is closed, not read to the end."""
+    flood = [b": " + b"x" * 16_382 + b"\n"] * 64  # 1 MB of SSE comments
+    server.script(PATH, Reply(chunks=[*OK, *flood], pace=0.001), Reply(chunks=OK))
+    provider = make(server.base_url)
+    events, err = await run(provider)
+    assert err is None and events == OK_EVENTS
+    await wait_for(lambda: server.closed_early == 1, limit=3.0)
+    assert server.closed_early == 1, "the client read the whole flood"
+
+
 # -- timeouts (real time: the server stalls) -----------------------------------------------
 
 

@@ -39,6 +39,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    port: int = 0  # the client's port: equal for two requests on one (kept-alive) connection
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -92,7 +93,9 @@ class LoopbackServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 server.requests.append(
-                    Recorded("POST", self.path, dict(self.headers.items()), body)
+                    Recorded(
+                        "POST", self.path, dict(self.headers.items()), body, self.client_address[1]
+                    )
                 )
                 server._serve(self, server._next(self.path))
 
