@@ -6,6 +6,7 @@ Most tests drive ``MarkdownDocument`` (no app); a few run ``MarkdownView`` under
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 
 import pytest
@@ -396,3 +397,36 @@ async def test_a_theme_change_renders_the_blocks_again_in_its_colours() -> None:
         assert [view.document.line_text(y) for y in range(view.document.height)] == [
             "" if line is None else line[0] for line in dark
         ]
+
+
+async def test_between_two_slices_of_a_backlog_the_loop_turns_several_times(monkeypatch) -> None:
+    """A key's echo is a chain of steps, each waiting for a turn of the loop: a backlog drained
+    with one turn per slice held an echo for a slice per step (50-77 ms after a fast answer)."""
+    from tui import pacing
+
+    turns = 0
+    at_slice: list[int] = []
+    original = MarkdownView._slice
+
+    def recording(self: MarkdownView, budget: float, draining: bool = False) -> bool:
+        if draining:
+            at_slice.append(turns)
+        return original(self, budget, draining)
+
+    async def spin() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(MarkdownView, "_slice", recording)
+    monkeypatch.setattr("tui.widgets.markdown_view.FRAME_BUDGET", 0.0005)  # many slices
+    view = MarkdownView(UNIT * 300)
+    app = ViewApp(view)
+    async with app.run_test(size=(80, 20)) as pilot:
+        spinner = asyncio.create_task(spin())
+        await until(pilot, lambda: not view.document.backlog, "all blocks rendered")
+        spinner.cancel()
+    gaps = sorted(b - a for a, b in itertools.pairwise(at_slice))
+    assert len(gaps) >= 5, at_slice
+    assert gaps[len(gaps) // 2] >= pacing.PUMP_YIELDS, gaps

@@ -52,6 +52,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.worker import Worker
 
+from tui.pacing import let_others_run
 from tui.widgets.markdown_blocks import (
     FENCE_OPEN,
     TABLE_RULE,
@@ -522,7 +523,7 @@ class MarkdownView(Widget):
                     if self.document.backlog:
                         self._slice(FRAME_BUDGET, draining=True)
                 elif self.document.backlog:
-                    await asyncio.sleep(0)
+                    await let_others_run()  # one turn per slice held a key's echo 50-77 ms
                     self._slice(FRAME_BUDGET, draining=True)
                 elif self.document.waiting:
                     await asyncio.sleep(LEXER_POLL)
