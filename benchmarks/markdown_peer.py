@@ -3,9 +3,11 @@
 The Textual-based peers render a streamed answer with Textual's ``Markdown`` widget fed
 through ``Markdown.get_stream()`` (``MarkdownStream``, Textual's recommended way to show
 LLM output). This script measures that widget on the same bytes, the same loopback server,
-the same provider layer and the same pseudo-terminal (120x40) as ``tui_stream.py``: the
-peer is a minimal app (the widget in an anchored ``VerticalScroll`` above a ``TextArea``
-prompt) whose only difference from chattui is how the answer is rendered. Both are
+the same provider layer (its merged fragments split again into the 5-character wire
+fragments, one ``write`` each, as an SDK delivers them) and the same pseudo-terminal
+(120x40) as ``tui_stream.py``: the peer is a minimal app (the widget in an anchored
+``VerticalScroll`` above a ``TextArea`` prompt) whose only difference from chattui is how
+the answer is rendered. Both are
 measured by ``tui_stream.Probe``: send -> answer on screen, stall, key echo while
 streaming (a letter every 50 ms into the prompt), frames, widgets, peak RSS.
 
@@ -59,7 +61,7 @@ class PeerProbe(Probe):
         return self.app.query_one(Markdown).source.rstrip().endswith(END_LINE)
 
 
-def peer_app(base_url: str) -> Any:
+def peer_app(base_url: str, fragment: int) -> Any:
     """The peer: Textual's Markdown widget streaming the answer, a TextArea prompt."""
     from textual.app import App, ComposeResult
     from textual.binding import Binding
@@ -84,6 +86,7 @@ def peer_app(base_url: str) -> Any:
             self.busy = False
             self.status_bar = Observer()
             self.internal_errors: list[str] = []
+            self.fragment = fragment
             self.settings = ProviderSettings(
                 kind="openai", base_url=base_url, model="m", max_retries=0
             )
@@ -111,7 +114,10 @@ def peer_app(base_url: str) -> Any:
                 async for event in provider.stream(ChatRequest((UserMessage(text),))):
                     if isinstance(event, TextDelta):
                         self.status_bar.observe(event)
-                        await stream.write(event.text)
+                        # One write per wire fragment, as an SDK hands them to an app (our
+                        # provider layer merges the fragments of one read; peers' do not).
+                        for i in range(0, len(event.text), self.fragment):
+                            await stream.write(event.text[i : i + self.fragment])
             finally:
                 await stream.stop()
                 await provider.aclose()
@@ -124,7 +130,7 @@ async def peer_child(spec: dict[str, Any]) -> dict[str, Any]:
     """The child's work: start the peer, stream, report (as ``tui_stream.child_stream``)."""
     from textual.widgets import Markdown
 
-    app = peer_app(spec["base_url"])
+    app = peer_app(spec["base_url"], spec["check"]["size"])
     async with running(app, spec["headless"]) as pilot:
         await pilot.pause()
         probe = await stream_once(

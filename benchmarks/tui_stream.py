@@ -8,7 +8,7 @@ run by ``approval = "auto"`` and followed by a short text reply. Unpaced, both a
 fraction of a second, too short to type into; the third stream ("paced") is a 50 KB
 ``save_file`` sent in 2 KB reads every 3 ms (about 15 events a read, ~3 s of streaming, far
 faster than a model writes), so key echo and stalls are measured over seconds of continuous
-work.
+work; a fourth ("paced_markdown") sends the Markdown answer in 1 KB reads every 3 ms.
 
 The TUI is the real ``ChatApp`` over ``tui.runtime.start`` (the provider pointed at the
 server), in a fresh child process attached to a pseudo-terminal: ``App.run_test(headless=
@@ -126,7 +126,7 @@ def shown_lines(text: str) -> int:
 
 
 def streams(quick: bool) -> list[Stream]:
-    """The three streams (smaller with ``quick``)."""
+    """The four streams (smaller with ``quick``)."""
     md_size, file_size = (20_000, 50_000) if quick else (60_000, 200_000)
     markdown = markdown_text(md_size)
     source = source_text(file_size)
@@ -152,6 +152,17 @@ def streams(quick: bool) -> list[Stream]:
             ),
             -(-len(raw) // 4),
             {"type": "save_file", "lines": shown_lines(source), "size": 4},
+        ),
+        Stream(
+            "paced_markdown",
+            f"markdown {len(markdown) // 1000} KB, 5-char deltas, 1 KB every "
+            f"{PACED_PACE * 1000:.0f} ms",
+            "openai",
+            (text_body("openai", markdown, 5),),
+            -(-len(markdown) // 5),
+            {"type": "markdown", "last": END_LINE, "size": 5},
+            chunk=1024,
+            pace=PACED_PACE,
         ),
         Stream(
             "paced",
@@ -842,7 +853,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="Textual's headless driver instead of a pty (no terminal writes)",
     )
-    parser.add_argument("--only", choices=("markdown", "save_file", "paced"))
+    parser.add_argument("--only", choices=("markdown", "save_file", "paced_markdown", "paced"))
     parser.add_argument(
         "--trace-stalls",
         action="store_true",
