@@ -367,17 +367,18 @@ def tui_run(
         result["t_request"] = server.arrivals[0] if server.arrivals else None
         if not headless:
             drawn = strip_ansi(output)
-            marker = END_LINE if stream.key == "markdown" else f"{stream.check['lines']} lines"
+            lines = f"{stream.check.get('lines')} lines"
+            marker = END_LINE if stream.check["type"] == "markdown" else lines
             result["drawn"] = marker in drawn
         return result
 
 
 def pipe_run(stream: Stream, server: Server) -> dict[str, Any]:
     """``chattui -p go --json --yes`` on the same bytes; times from the parent's side."""
-    end = b'{"type": "finish"' if stream.key == "markdown" else b'{"type": "tool_result"'
+    end = b'{"type": "finish"' if stream.check["type"] == "markdown" else b'{"type": "tool_result"'
     # Wire fragments: characters of the counted deltas / the size they were served in.
     delta, field = (b'{"type": "text"', "text")
-    if stream.key != "markdown":
+    if stream.check["type"] != "markdown":
         delta, field = (b'{"type": "tool_call_delta"', "arguments")
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)

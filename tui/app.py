@@ -29,7 +29,15 @@ from textual.worker import Worker, WorkerState
 
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
 from tui.commands import ChatCommands
-from tui.pacing import FRAME, paced, pay_first_use_costs, settle_gc
+from tui.pacing import (
+    FRAME,
+    IDLE_COLLECT_DELAY,
+    collect_when_idle,
+    full_collections_deferred,
+    paced,
+    pay_first_use_costs,
+    settle_gc,
+)
 from tui.runtime import Options, Runtime, StartupError, start
 from tui.session import Approval, RequestFailed, SessionEvent, TurnEnded
 from tui.tools.registry import PreparedCall
@@ -179,6 +187,12 @@ class ChatApp(App[int]):
     async def _pump(
         self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
     ) -> tuple[str, str | None]:
+        with full_collections_deferred():  # the owed one runs once the app is idle
+            return await self._drain_events(events, renderer)
+
+    async def _drain_events(
+        self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
+    ) -> tuple[str, str | None]:
         status, reason = "failed", None
         async with aclosing(paced(events)) as stream:
             async for event in stream:
@@ -230,8 +244,13 @@ class ChatApp(App[int]):
         if not self.screen_stack:  # the app is shutting down
             return
         self.refresh_bindings()
+        self.set_timer(IDLE_COLLECT_DELAY, self._collect_when_idle)
         if self.queue:
             self.call_later(self._after_turn)
+
+    def _collect_when_idle(self) -> None:
+        if not self.busy:
+            collect_when_idle()
 
     async def _after_turn(self) -> None:
         if self.busy or not self.queue:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
-from collections.abc import AsyncIterator
-from contextlib import aclosing
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, contextmanager
 from time import perf_counter
 from typing import TypeVar
 
@@ -34,6 +34,12 @@ streamed); eight turns cost microseconds when nothing waits and let the chain th
 GC_THRESHOLDS = (700, 10, 40)
 """Cyclic GC thresholds once the first screen is up: Python's default is (700, 10, 10); a
 larger third value makes full collections (the only long pauses) rarer while streaming."""
+DEFERRED_THRESHOLD = 1_000_000
+"""Third GC threshold while a turn runs. With 40, a fast Markdown stream (paced, 1 KB every
+3 ms) met a full collection about every 1.5 s, landing on a layout frame: 52 ms stalls. The
+collection owed is made when the app is idle (``collect_when_idle``)."""
+IDLE_COLLECT_DELAY = 0.5
+"""Seconds after a turn ends before the owed full collection (15-25 ms), if none started."""
 FIRST_REQUEST_MODULES = ("anyio._backends._asyncio",)
 """Imported by the HTTP client's first request (httpcore's connection backend): 20-50 ms on
 the loop at the first send, once a stall over 50 ms."""
@@ -58,6 +64,22 @@ async def let_others_run() -> None:
     """Give the loop ``PUMP_YIELDS`` turns: what a key's echo needs between two slices of work."""
     for _ in range(PUMP_YIELDS):
         await asyncio.sleep(0)
+
+
+@contextmanager
+def full_collections_deferred() -> Iterator[None]:
+    """No full garbage collection inside the block (young generations are still collected)."""
+    first, second, third = gc.get_threshold()
+    gc.set_threshold(first, second, DEFERRED_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(first, second, third)
+
+
+def collect_when_idle() -> None:
+    """The full collection a turn deferred; also frees the turn's cyclic garbage at once."""
+    gc.collect()
 
 
 def pay_first_use_costs() -> None:

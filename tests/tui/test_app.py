@@ -790,6 +790,41 @@ async def test_start_up_objects_leave_the_collector_once_after_the_first_screen(
     assert calls == [("collect", True), "freeze", pacing.GC_THRESHOLDS]
 
 
+async def test_no_full_collection_while_a_turn_streams_and_one_when_idle_after(
+    tmp_path, monkeypatch
+):
+    """A full collection landing on a frame mid-stream made 52 ms stalls: none while the turn
+    runs (the third threshold is raised), the owed one once the turn is over."""
+    collected: list[bool] = []
+    during: list[int] = []
+    monkeypatch.setattr(pacing, "IDLE_COLLECT_DELAY", 0.05)
+    monkeypatch.setattr(app_module, "IDLE_COLLECT_DELAY", 0.05)
+    streaming = [False]
+    monkeypatch.setattr(
+        pacing.gc, "collect", lambda *a: collected.append(streaming[0] or app.busy) or 0
+    )
+
+    class Watching(ScriptedProvider):
+        async def stream(self, request):  # type: ignore[no-untyped-def]
+            during.append(gc.get_threshold()[2])
+            streaming[0] = True
+            async for event in super().stream(request):
+                yield event
+            streaming[0] = False
+
+    app = make_app(make_runtime(tmp_path, monkeypatch, Watching(text_reply("hi"))))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        before = gc.get_threshold()
+        collected.clear()  # the start-up collection (settle_gc)
+        app.send("go")
+        await idle(pilot)
+        assert during == [pacing.DEFERRED_THRESHOLD]
+        assert gc.get_threshold() == before
+        await wait_for(pilot, lambda: collected, what="the owed collection")
+    assert collected == [False]
+
+
 async def test_a_burst_of_buffered_events_lets_the_loop_run_between_slices(tmp_path, monkeypatch):
     """Events already read from the network come without a wait: the worker must still let
     other tasks (keys, frames) run once its slice (PUMP_SLICE) is used up."""
