@@ -32,8 +32,8 @@ from tui.commands import ChatCommands
 from tui.pacing import (
     FRAME,
     IDLE_COLLECT_DELAY,
-    collect_when_idle,
-    full_collections_deferred,
+    collect_deferred,
+    defer_full_collections,
     paced,
     pay_first_use_costs,
     settle_gc,
@@ -187,8 +187,8 @@ class ChatApp(App[int]):
     async def _pump(
         self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
     ) -> tuple[str, str | None]:
-        with full_collections_deferred():  # the owed one runs once the app is idle
-            return await self._drain_events(events, renderer)
+        defer_full_collections()  # made once the app is idle: _collect_when_idle
+        return await self._drain_events(events, renderer)
 
     async def _drain_events(
         self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
@@ -250,7 +250,7 @@ class ChatApp(App[int]):
 
     def _collect_when_idle(self) -> None:
         if not self.busy:
-            collect_when_idle()
+            collect_deferred()
 
     async def _after_turn(self) -> None:
         if self.busy or not self.queue:
@@ -399,6 +399,7 @@ class ChatApp(App[int]):
         self.panic(Traceback(show_locals=False, width=None))
 
     async def on_unmount(self) -> None:
+        collect_deferred()
         close = getattr(self.runtime.provider, "aclose", None)
         if close is not None:
             try:

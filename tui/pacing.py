@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
-from collections.abc import AsyncIterator, Iterator
-from contextlib import aclosing, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from time import perf_counter
 from typing import TypeVar
 
@@ -37,7 +37,7 @@ larger third value makes full collections (the only long pauses) rarer while str
 DEFERRED_THRESHOLD = 1_000_000
 """Third GC threshold while a turn runs. With 40, a fast Markdown stream (paced, 1 KB every
 3 ms) met a full collection about every 1.5 s, landing on a layout frame: 52 ms stalls. The
-collection owed is made when the app is idle (``collect_when_idle``)."""
+collection owed is made when the app is idle (``collect_deferred``)."""
 IDLE_COLLECT_DELAY = 0.5
 """Seconds after a turn ends before the owed full collection (15-25 ms), if none started."""
 FIRST_REQUEST_MODULES = ("anyio._backends._asyncio",)
@@ -66,20 +66,32 @@ async def let_others_run() -> None:
         await asyncio.sleep(0)
 
 
-@contextmanager
-def full_collections_deferred() -> Iterator[None]:
-    """No full garbage collection inside the block (young generations are still collected)."""
-    first, second, third = gc.get_threshold()
-    gc.set_threshold(first, second, DEFERRED_THRESHOLD)
-    try:
-        yield
-    finally:
-        gc.set_threshold(first, second, third)
+class _Deferral:
+    """The third GC threshold put aside while full collections are deferred (or None)."""
+
+    saved: int | None = None
 
 
-def collect_when_idle() -> None:
-    """The full collection a turn deferred; also frees the turn's cyclic garbage at once."""
+def defer_full_collections() -> None:
+    """No full garbage collection until ``collect_deferred`` (young ones still run)."""
+    if _Deferral.saved is None:
+        first, second, _Deferral.saved = gc.get_threshold()
+        gc.set_threshold(first, second, DEFERRED_THRESHOLD)
+
+
+def collect_deferred() -> None:
+    """Make the deferred full collection now, then collect as usual again.
+
+    Restoring the threshold alone would not do: the next young collection would find the
+    oldest generation long overdue and collect it then, mid-frame (a 60 ms stall as the
+    answer's last block rendered).
+    """
+    if _Deferral.saved is None:
+        return
     gc.collect()
+    first, second, _ = gc.get_threshold()
+    gc.set_threshold(first, second, _Deferral.saved)
+    _Deferral.saved = None
 
 
 def pay_first_use_costs() -> None:
