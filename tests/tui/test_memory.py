@@ -60,23 +60,31 @@ async def _settled_objects(pilot) -> dict[str, int]:
     return {key: min(reading[key] for reading in readings) for key in readings[0]}
 
 
+async def _turns(
+    tmp_path, monkeypatch, answers: list[str], sample_at: tuple[int, ...]
+) -> tuple[int, list[dict[str, int]]]:
+    """Send one prompt per answer; object counts after the turns in ``sample_at``, and the
+    conversation's top-level widgets at the end."""
+    provider = ScriptedProvider(*[text_reply(answer) for answer in answers])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        samples = []
+        for turn in range(len(answers)):
+            app.send(f"q{turn}")
+            await idle(pilot)
+            if turn in sample_at:
+                samples.append(await _settled_objects(pilot))
+        return len(app.conversation.children), samples
+
+
 async def test_turns_leave_no_widgets_or_rendered_lines_behind(tmp_path, monkeypatch):
     """Old turns are pruned (budget lowered to 3 turns) and the footer recomposes twice a
     turn: Textual 8.2's ``StylesCache.get_inner_outer`` cache (1,024 entries) kept each
     removed widget's rendered lines alive; over 16 more turns nothing may pile up."""
     monkeypatch.setattr(conversation_module, "MAX_TURN_WIDGETS", 6)
-    turns = 20
-    provider = ScriptedProvider(*[text_reply(f"answer **{i}**\n\n- a\n- b") for i in range(turns)])
-    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
-    async with app.run_test(size=SIZE) as pilot:
-        samples = []
-        for turn in range(turns):
-            app.send(f"q{turn}")
-            await idle(pilot)
-            if turn in (3, turns - 1):
-                samples.append(await _settled_objects(pilot))
-        assert len(app.conversation.children) == 6
-    early, late = samples
+    answers = [f"answer **{i}**\n\n- a\n- b" for i in range(20)]
+    children, (early, late) = await _turns(tmp_path, monkeypatch, answers, sample_at=(3, 19))
+    assert children == 6
     # Without the workaround: +16 turns x (3 pruned widgets + 2 footers of keys) caches.
     assert late["orphaned style caches"] <= early["orphaned style caches"] + 2
     assert late["detached widgets"] <= early["detached widgets"] + 2
@@ -85,18 +93,9 @@ async def test_turns_leave_no_widgets_or_rendered_lines_behind(tmp_path, monkeyp
 async def test_footer_recomposes_leave_no_rendered_lines_behind(tmp_path, monkeypatch):
     """Nothing is pruned here (10 turns are far under the budget): only the footer removes
     widgets (its keys, twice a turn), and their lines must go with them."""
-    turns = 10
-    provider = ScriptedProvider(*[text_reply(f"answer {i}") for i in range(turns)])
-    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
-    async with app.run_test(size=SIZE) as pilot:
-        samples = []
-        for turn in range(turns):
-            app.send(f"q{turn}")
-            await idle(pilot)
-            if turn in (1, turns - 1):
-                samples.append(await _settled_objects(pilot))
-        assert len(app.conversation.children) == 1 + 2 * turns  # the welcome and every turn
-    early, late = samples
+    answers = [f"answer {i}" for i in range(10)]
+    children, (early, late) = await _turns(tmp_path, monkeypatch, answers, sample_at=(1, 9))
+    assert children == 1 + 2 * 10  # the welcome and every turn
     # Without the workaround: +8 turns x 2 recomposes x the keys shown.
     assert late["orphaned style caches"] <= early["orphaned style caches"] + 2
 
