@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from providers.base import HTTPProvider, describe_error, loads_event
@@ -45,11 +46,10 @@ from providers.conversation import (
     ToolSpec,
     UserMessage,
 )
-from providers.errors import IncompleteResponse, StreamError
+from providers.errors import StreamError
 from providers.events import Finish, FinishReason, ReasoningSignature, Usage
 from providers.fastpath import INDEX, HotEvents, Sink, ignore, template
-from providers.parser import StreamParser
-from providers.sse import SSEDecoder
+from providers.parser import SSEParser
 from providers.toolcalls import ToolCalls
 
 API_VERSION = "2023-06-01"
@@ -113,7 +113,7 @@ class Anthropic(HTTPProvider):
         return AnthropicStream(self.stream_error)
 
 
-class AnthropicStream(StreamParser):
+class AnthropicStream(SSEParser):
     """What one response has said so far: open blocks, calls, usage, stop reason.
 
     Args:
@@ -121,24 +121,15 @@ class AnthropicStream(StreamParser):
     """
 
     def __init__(self, error: ErrorFactory) -> None:
-        super().__init__()
+        super().__init__(HotEvents(HOT_HEAD, HOT_TAIL, self._hot_target))
         self._error = error
-        self._sse = SSEDecoder(self._sse_event, HotEvents(HOT_HEAD, HOT_TAIL, self._hot_target))
         self.calls = ToolCalls()
         self.blocks: dict[Any, str] = {}  # open block index -> block type
         self.usage: dict[str, Any] = {}
         self.started = False
         self.stop_reason: str | None = None
 
-    def feed(self, chunk: bytes) -> None:
-        """Parse a body chunk; ``message_stop`` sets ``done``."""
-        self._sse.feed(chunk)
-
-    def end(self) -> None:
-        """The body ended before ``message_stop``: the response is incomplete."""
-        self._sse.flush()
-        if not self.done:
-            raise IncompleteResponse("response incomplete: the stream ended before message_stop")
+    INCOMPLETE = "response incomplete: the stream ended before message_stop"
 
     def _sse_event(self, event: str, text: str) -> bool:
         data = loads_event(text, self._error)
@@ -184,8 +175,7 @@ class AnthropicStream(StreamParser):
         ordinal = self.calls.open_index(index) if block == "tool_use" else None
         if ordinal is None:
             return ignore
-        arguments = self.out.arguments
-        return lambda fragment: arguments(ordinal, fragment)
+        return partial(self.out.arguments, ordinal)
 
     def _error_event(self, data: dict[str, Any]) -> Exception:
         error = data.get("error")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Hashable, Mapping
+from functools import partial
 from typing import Any
 
 import httpx
@@ -41,8 +42,7 @@ from providers.conversation import (
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, FinishReason, StreamEvent, Usage
 from providers.fastpath import INDEX, SCALAR, HotEvents, Sink, first_of, ignore, template
-from providers.parser import EventBuffer, StreamParser
-from providers.sse import SSEDecoder
+from providers.parser import EventBuffer, SSEParser
 from providers.toolcalls import ToolCalls, canonical_arguments
 
 ERROR_PREFIX = "Error: "
@@ -241,7 +241,7 @@ def is_transient(error: Any) -> bool:
 # -- the stream ---------------------------------------------------------------------------
 
 
-class ChatStream(StreamParser):
+class ChatStream(SSEParser):
     """The parser of one Chat Completions body: what the response has said so far.
 
     Args:
@@ -249,13 +249,13 @@ class ChatStream(StreamParser):
     """
 
     def __init__(self, error: ErrorFactory) -> None:
-        super().__init__()
-        self._error = error
-        hot = first_of(
-            HotEvents(HOT_TEXT_HEAD, HOT_TEXT_TAIL, self._hot_text),
-            HotEvents(HOT_CALL_HEAD, HOT_CALL_TAIL, self._hot_arguments),
+        super().__init__(
+            first_of(
+                HotEvents(HOT_TEXT_HEAD, HOT_TEXT_TAIL, self._hot_text),
+                HotEvents(HOT_CALL_HEAD, HOT_CALL_TAIL, self._hot_arguments),
+            )
         )
-        self._sse = SSEDecoder(self._sse_event, hot)
+        self._error = error
         self.calls = ToolCalls()
         self._by_index: dict[int, Hashable] = {}
         self._by_id: dict[str, Hashable] = {}
@@ -264,15 +264,9 @@ class ChatStream(StreamParser):
         self.finished = False
         self._refused = False
 
-    def feed(self, chunk: bytes) -> None:
-        """Parse a body chunk; ``[DONE]`` sets ``done``."""
-        self._sse.feed(chunk)
-
-    def end(self) -> None:
+    def ended_early(self) -> None:
         """End of body without ``[DONE]``: complete only if a finish_reason came."""
-        self._sse.flush()
-        if not self.done:
-            self._close(False)
+        self._close(False)
 
     def _hot_text(self, match: re.Match[str]) -> Sink:
         return self.out.text if match.group(1) == "content" else self.out.reasoning
@@ -285,8 +279,7 @@ class ChatStream(StreamParser):
         ordinal = self.calls.open_index(key)
         if ordinal is None:
             return ignore
-        arguments = self.out.arguments
-        return lambda fragment: arguments(ordinal, fragment)
+        return partial(self.out.arguments, ordinal)
 
     def _sse_event(self, event: str, data: str) -> bool:
         # openai-python also stops on anything starting with [DONE].

@@ -36,11 +36,10 @@ from providers.conversation import (
     ToolSpec,
     UserMessage,
 )
-from providers.errors import IncompleteResponse, StreamError
+from providers.errors import StreamError
 from providers.events import Finish, FinishReason, ReasoningSignature, StreamEvent, Usage
 from providers.openai import TRANSIENT_CODES, call_arguments, tool_result_text
-from providers.parser import StreamParser
-from providers.sse import SSEDecoder
+from providers.parser import SSEParser
 from providers.toolcalls import ToolCalls
 
 _INCOMPLETE: dict[str, FinishReason] = {
@@ -144,7 +143,7 @@ def error_text(payload: Mapping[str, Any]) -> tuple[str, bool]:
 # -- the stream ---------------------------------------------------------------------------
 
 
-class ResponsesStream(StreamParser):
+class ResponsesStream(SSEParser):
     """The parser of one Responses body: what the stream has said so far.
 
     Args:
@@ -154,23 +153,12 @@ class ResponsesStream(StreamParser):
     def __init__(self, error: ErrorFactory) -> None:
         super().__init__()
         self._error = error
-        self._sse = SSEDecoder(self._sse_event)
         self.calls = ToolCalls()
         self._by_output: dict[int, Hashable] = {}
         self._streamed: set[Hashable] = set()  # calls whose arguments came as deltas
         self._refused = False
 
-    def feed(self, chunk: bytes) -> None:
-        """Parse a body chunk; a terminal event sets ``done``."""
-        self._sse.feed(chunk)
-
-    def end(self) -> None:
-        """The body ended before a terminal event: the response is incomplete."""
-        self._sse.flush()
-        if not self.done:
-            raise IncompleteResponse(
-                "response incomplete: the stream ended before response.completed"
-            )
+    INCOMPLETE = "response incomplete: the stream ended before response.completed"
 
     def _sse_event(self, event: str, data: str) -> bool:
         if not data or data.isspace() or data.startswith("[DONE]"):

@@ -5,7 +5,8 @@ chunk, ``end()`` at the end of the body, and ``done`` once the stream ended in
 band (``[DONE]``, ``message_stop`` ...), so the transport stops reading at once.
 What a chunk produced goes into the parser's ``EventBuffer`` and is taken with
 ``push``; the transport (``providers.base``) yields it before it awaits the
-next read, so nothing is ever held back.
+next read, so nothing is ever held back. ``SSEParser`` is the base of the
+formats that speak server-sent events (OpenAI Chat, Responses, Anthropic).
 
 Coalescing: adjacent text, adjacent reasoning and adjacent argument fragments
 of one call produced by ONE read are emitted as one event with the text
@@ -22,7 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
+from providers.errors import IncompleteResponse
 from providers.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
+from providers.sse import Hot, SSEDecoder
 
 _NONE: Final = 0
 _TEXT: Final = 1
@@ -153,3 +156,36 @@ class StreamParser:
         except Exception as exc:  # any parser failure: the events before it still count
             return self.out.drain(), exc
         return self.out.drain(), None
+
+
+class SSEParser(StreamParser):
+    """A parser of a server-sent-events body (``providers.sse``): each event goes to
+    ``_sse_event``, which returns True at the format's end event (after setting ``done``).
+
+    Args:
+        hot: the format's fast path for its hot event shape (``providers.fastpath``).
+    """
+
+    INCOMPLETE = "response incomplete: the stream ended before its end event"
+    """The message when the body ends before the end event (each format names its own)."""
+
+    def __init__(self, hot: Hot | None = None) -> None:
+        super().__init__()
+        self._sse = SSEDecoder(self._sse_event, hot)
+
+    def feed(self, chunk: bytes) -> None:
+        """Parse a body chunk; the end event sets ``done``."""
+        self._sse.feed(chunk)
+
+    def end(self) -> None:
+        """The body ended: dispatch what is pending; before the end event, ``ended_early``."""
+        self._sse.flush()
+        if not self.done:
+            self.ended_early()
+
+    def ended_early(self) -> None:
+        """The body ended before the end event: the response is incomplete."""
+        raise IncompleteResponse(self.INCOMPLETE)
+
+    def _sse_event(self, event: str, data: str) -> bool:
+        raise NotImplementedError
