@@ -188,11 +188,6 @@ class ChatApp(App[int]):
         self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
     ) -> tuple[str, str | None]:
         defer_full_collections()  # made once the app is idle: _collect_when_idle
-        return await self._drain_events(events, renderer)
-
-    async def _drain_events(
-        self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
-    ) -> tuple[str, str | None]:
         status, reason = "failed", None
         async with aclosing(paced(events)) as stream:
             async for event in stream:
