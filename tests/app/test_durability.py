@@ -65,15 +65,7 @@ def test_sigkill_mid_stream_then_export_and_resume(server: LoopbackServer, tmp_p
     words = [f"w{i} " for i in range(400)]
     server.script(ROUTE, Reply(chunks(words), pace=0.02), Reply(chunks(["Resumed."])))
     home = Home(tmp_path, "openai", server.base_url + "/v1")
-    proc = subprocess.Popen(
-        home.command("-p", "remember this prompt"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=home.env(),
-        cwd=home.workspace,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = home.spawn("-p", "remember this prompt")
     try:
         assert proc.stdout is not None
         shown = os.read(proc.stdout.fileno(), 4096)  # the answer reached stdout
@@ -127,18 +119,7 @@ def test_concurrent_resumes_of_one_conversation_lose_nothing(
     assert first.returncode == 0, first.stderr
     conversation = home.latest().id
     prompts = [f"prompt {n}" for n in range(4)]
-    procs = [
-        subprocess.Popen(
-            home.command("-p", p, "--resume", conversation),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=home.env(),
-            cwd=home.workspace,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        for p in prompts
-    ]
+    procs = [home.spawn("-p", p, "--resume", conversation) for p in prompts]
     outcomes = [(p.communicate(timeout=60), p.returncode) for p in procs]
     assert [code for _, code in outcomes] == [0] * 4, outcomes
     transcript = home.latest()

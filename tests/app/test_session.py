@@ -69,6 +69,15 @@ async def run(session: Session, prompt: str) -> list[SessionEvent]:
     return [event async for event in session.send(prompt)]
 
 
+async def cancel_at(gate: Gate, session: Session, prompt: str) -> None:
+    """Send ``prompt`` and cancel the turn once the provider reaches ``gate``."""
+    task = asyncio.create_task(run(session, prompt))
+    await gate.reached.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 def statuses(session: Session) -> list[tuple[str, str]]:
     assert session.transcript is not None
     loaded = load(session.transcript.path)  # type: ignore[attr-defined]
@@ -172,11 +181,7 @@ async def test_cancel_mid_stream_keeps_partial_and_next_prompt_works(tmp_path: P
         [TextDelta("partial "), TextDelta("answer"), gate, TextDelta("never")], text_turn("fine")
     )
     session = make(tmp_path, provider)
-    task = asyncio.create_task(run(session, "first"))
-    await gate.reached.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancel_at(gate, session, "first")
     assert provider.closed == 1  # the stream was closed, not left hanging
     assert statuses(session)[-1] == ("AssistantMessage", "cancelled")
     kept = session.history[-1]
@@ -281,11 +286,7 @@ async def test_a_prompt_cancelled_before_any_output_joins_the_next(tmp_path: Pat
     gate = Gate()
     provider = ScriptedProvider([gate, TextDelta("never")], text_turn("answer"))
     session = make(tmp_path, provider)
-    task = asyncio.create_task(run(session, "first"))
-    await gate.reached.wait()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await cancel_at(gate, session, "first")
     await run(session, "second")
     sent = provider.requests[1].messages
     assert sent == (UserMessage("first\n\nsecond"),)

@@ -116,6 +116,18 @@ class Home:
             stdin=subprocess.DEVNULL,
         )
 
+    def spawn(self, *args: str, **extra: str) -> subprocess.Popen[bytes]:
+        """Start ``chattui ARGS`` like ``run`` (no controlling terminal), output piped."""
+        return subprocess.Popen(
+            self.command(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self.env(**extra),
+            cwd=self.workspace,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
     def transcripts(self) -> list[Transcript]:
         """Every saved transcript, newest first."""
         return [load(info.path) for info in list_transcripts(self.data / "transcripts")]

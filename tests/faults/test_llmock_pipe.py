@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -112,15 +111,7 @@ def test_interrupt_mid_stream_closes_the_connection_and_saves_the_partial(
 ) -> None:
     mock.pace(100).reply(" ".join(f"w{i}" for i in range(60)))
     env = home(mock, tmp_path, "anthropic")
-    proc = subprocess.Popen(
-        env.command("-p", "stream slowly"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env.env(),
-        cwd=env.workspace,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = env.spawn("-p", "stream slowly")
     try:
         assert proc.stdout is not None
         first = os.read(proc.stdout.fileno(), 1024)  # the answer has started
