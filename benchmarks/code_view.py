@@ -35,10 +35,10 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 try:
-    from tui.widgets.code_view import CodeView
+    from tui.ui.widgets.code_view import CodeView
 except ImportError:  # run from a checkout without installing it
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tui.widgets.code_view import CodeView
+    from tui.ui.widgets.code_view import CodeView
 
 SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (10_000, 100_000)

@@ -12,12 +12,12 @@ so they show what is retained.
 * resume 1,000 turns: a transcript written with ``TranscriptWriter`` (each turn: the user's
   question and a 0.2 KB Markdown answer, a paragraph and a code fence; every 10th turn also
   a ``save_file`` call of 2 KB and its result) in a temporary data dir, then resumed the way
-  ``chattui --resume`` does it (``tui.runtime.start`` with ``Options(resume="latest")`` and
+  ``chattui --resume`` does it (``tui.core.runtime.start`` with ``Options(resume="latest")`` and
   ``--resume``).
 * 1,000 turns in one session: a ``ScriptedProvider`` (``tests/support/scripted.py``) answers
   each prompt with that Markdown answer in 4-character deltas; prompts go through
   ``ChatApp.send``; sampled every 100 turns with the widget count, the objects the cyclic
-  collector tracks (start-up objects are frozen out of it by ``tui.pacing.settle_gc``, so
+  collector tracks (start-up objects are frozen out of it by ``tui.ui.pacing.settle_gc``, so
   this counts what the session made and kept) and the time per turn. Below the table: the
   object types that grew most over the judged turns.
 
@@ -95,8 +95,8 @@ async def _settled(app: Any, pilot: Any, types: bool = False) -> dict[str, Any]:
 
 async def child_resume(spec: dict[str, Any]) -> dict[str, Any]:
     """Resume the transcript in the data dir; sample once it is on screen."""
-    from tui.app import ChatApp
-    from tui.runtime import Options, start
+    from tui.core.runtime import Options, start
+    from tui.ui.app import ChatApp
 
     start_at = time.perf_counter()
     runtime = start(Options(workspace=Path(spec["workspace"]), resume="latest"))
@@ -115,8 +115,8 @@ async def child_resume(spec: dict[str, Any]) -> dict[str, Any]:
 async def child_turns(spec: dict[str, Any]) -> dict[str, Any]:
     """Run ``turns`` scripted turns through ``ChatApp.send``; sample every ``every``."""
     from tests.support.scripted import ScriptedProvider, text_turn
-    from tui.app import ChatApp
-    from tui.runtime import Options, start
+    from tui.core.runtime import Options, start
+    from tui.ui.app import ChatApp
 
     runtime = start(Options(workspace=Path(spec["workspace"])))
     provider = ScriptedProvider(text_turn(ANSWER.format(n="n"), size=CHUNK))
@@ -160,8 +160,8 @@ def write_transcript(data_dir: Path, workspace: Path, turns: int) -> Path:
     """A ``turns``-turn conversation saved the way chattui saves one."""
     from providers.conversation import AssistantMessage, TextPart, ToolCall, ToolResult
     from providers.conversation import UserMessage as UserMsg
-    from tui import locations
-    from tui.transcript import TranscriptWriter
+    from tui.core import locations
+    from tui.core.transcript import TranscriptWriter
 
     directory = locations.transcripts_dir({"CHATTUI_DATA_DIR": str(data_dir)})
     source = "def handler(event):\n    return {'ok': True}\n" * 50

@@ -1,6 +1,6 @@
 """Benchmark: showing a streaming `save_file` call, fragment by fragment.
 
-Compares, in one run, the incremental repairer `tui.partial_json.PartialJSON` with re-parsing
+Compares, in one run, the incremental repairer `tui.core.partial_json.PartialJSON` with re-parsing
 the whole prefix after every fragment using partial-json-parser and jiter's partial mode, and
 with one `json.loads` of the final text (the floor). The text is
 `{"path": "src/app.py", "content": "<python source>"}` for 10 KB, 100 KB and 1 MB of source,
@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 try:
-    from tui.partial_json import PartialJSON
+    from tui.core.partial_json import PartialJSON
 except ImportError:  # run from a checkout without installing it
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tui.partial_json import PartialJSON
+    from tui.core.partial_json import PartialJSON
 
 SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (2_000, 20_000)

@@ -26,7 +26,13 @@ from pathlib import Path
 from _common import chattui_command, median_time, ms, table
 from tui_stream import PtyChild, child_env, strip_ansi
 
-MODULES = ["providers", "providers.openai", "tui.session", "tui.partial_json", "tui.app"]
+MODULES = [
+    "providers",
+    "providers.openai",
+    "tui.core.session",
+    "tui.core.partial_json",
+    "tui.ui.app",
+]
 SCREEN_TIMEOUT = 20.0
 STATUS_DRAWN = re.compile(r"demo · demo\s+idle")
 

@@ -10,7 +10,7 @@ fraction of a second, too short to type into; the third stream ("paced") is a 50
 faster than a model writes), so key echo and stalls are measured over seconds of continuous
 work; a fourth ("paced_markdown") sends the Markdown answer in 1 KB reads every 3 ms.
 
-The TUI is the real ``ChatApp`` over ``tui.runtime.start`` (the provider pointed at the
+The TUI is the real ``ChatApp`` over ``tui.core.runtime.start`` (the provider pointed at the
 server), in a fresh child process attached to a pseudo-terminal: ``App.run_test(headless=
 False, size=(120, 40))``, so Textual's Linux driver encodes and writes every frame to the
 pty (the parent drains it) while a Pilot presses the keys. Times are CLOCK_MONOTONIC
@@ -515,9 +515,9 @@ class Probe:
             self.t_done = now
 
     def _complete(self) -> bool:
-        from tui.widgets.code_view import CodeView
-        from tui.widgets.messages import AssistantText
-        from tui.widgets.tool_card import ToolCard
+        from tui.ui.widgets.code_view import CodeView
+        from tui.ui.widgets.messages import AssistantText
+        from tui.ui.widgets.tool_card import ToolCard
 
         app = self.app
         if self.check["type"] == "markdown":
@@ -666,8 +666,8 @@ async def stream_once(
 
 async def child_stream(spec: dict[str, Any]) -> dict[str, Any]:
     """The child's work for one stream: start the app, stream, report."""
-    from tui.app import ChatApp
-    from tui.runtime import Options, start
+    from tui.core.runtime import Options, start
+    from tui.ui.app import ChatApp
 
     runtime = start(Options(workspace=Path(spec["workspace"])))
     app = ChatApp(runtime)

@@ -37,10 +37,10 @@ async def until(pilot, predicate: Callable[[], object], timeout: float = 60.0) -
 
 
 async def main() -> None:
-    from tui.app import ChatApp
-    from tui.runtime import Options, start
-    from tui.widgets.code_view import CodeView
-    from tui.widgets.tool_card import ToolCard
+    from tui.core.runtime import Options, start
+    from tui.ui.app import ChatApp
+    from tui.ui.widgets.code_view import CodeView
+    from tui.ui.widgets.tool_card import ToolCard
 
     workspace = Path(tempfile.mkdtemp(prefix="chattui-shots-ws-"))
     runtime = start(Options(workspace=workspace))

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tui import __version__
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from tui.exitcodes import ExitCode
 
 DESCRIPTION = "A terminal chat client for LLMs that renders tool calls live while they stream."
 EPILOG = """commands:
@@ -106,8 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_pipe(ns)
         if ns.json or ns.yes:
             print("chattui: --json and --yes apply to pipe mode (-p PROMPT)", file=sys.stderr)
-            return EXIT_USAGE
-        from tui.app import run_app
+            return ExitCode.USAGE
+        from tui.ui.app import run_app
 
         return run_app(ns)
     except KeyboardInterrupt:
@@ -115,39 +114,39 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _export(ns: argparse.Namespace) -> int:
-    from tui import locations
-    from tui.transcript import TranscriptError, load, resolve, to_json, to_markdown
+    from tui.core import locations
+    from tui.core.transcript import TranscriptError, load, resolve, to_json, to_markdown
 
     try:
         transcript = load(resolve(locations.transcripts_dir(), ns.ref))
     except (TranscriptError, OSError) as exc:
         print(f"chattui: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     text = to_markdown(transcript) if ns.format == "md" else to_json(transcript)
     if ns.output is None:
         sys.stdout.write(text)
-        return EXIT_OK
+        return ExitCode.OK
     try:
         ns.output.write_text(text, encoding="utf-8")
     except OSError as exc:
         print(f"chattui: cannot write {ns.output}: {exc.strerror}", file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     print(f"wrote {ns.output}", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _config(ns: argparse.Namespace) -> int:
-    from tui.config import ConfigError, load_config
-    from tui.keys import doctor
+    from tui.core.config import ConfigError, load_config
+    from tui.core.keys import doctor
 
     try:
         config = load_config(ns.config)
     except ConfigError as exc:
         print(f"chattui: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     lines = doctor(config)
     print("\n".join(lines))
-    return EXIT_OK if lines and lines[-1].strip() == "ok" else EXIT_USAGE
+    return ExitCode.OK if lines and lines[-1].strip() == "ok" else ExitCode.USAGE
 
 
 if __name__ == "__main__":

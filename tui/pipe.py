@@ -29,10 +29,9 @@ from providers.events import (
     ToolCallStart,
     Usage,
 )
-from tui.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from tui.runtime import Options, StartupError, start
-from tui.sanitize import sanitize, visible
-from tui.session import (
+from tui.core.runtime import Options, StartupError, start
+from tui.core.sanitize import sanitize, visible
+from tui.core.session import (
     Approval,
     ApprovalNeeded,
     Approver,
@@ -44,7 +43,8 @@ from tui.session import (
     TurnEnded,
     refuse_all,
 )
-from tui.tools.registry import PreparedCall
+from tui.core.tools.registry import PreparedCall
+from tui.exitcodes import ExitCode
 
 FINISHED = {"stop", "length", "content_filter", "refusal", "tool_calls", "pause", "other"}
 
@@ -64,14 +64,14 @@ def run_pipe(ns: argparse.Namespace) -> int:
     prompt = read_prompt(ns.prompt, sys.stdin)
     if not prompt.strip():
         print("chattui: empty prompt (give -p TEXT or pipe text on stdin)", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     approver = approve_all if ns.yes else terminal_approver()
     options = Options(ns.provider, ns.model, ns.config, ns.workspace, ns.resume)
     try:
         runtime = start(options, approver)
     except StartupError as exc:
         print(f"chattui: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     for warning in runtime.config.warnings:
         print(f"chattui: warning: {warning}", file=sys.stderr)
     printer = JsonPrinter(sys.stdout) if ns.json else TextPrinter(sys.stdout, sys.stderr)
@@ -92,7 +92,7 @@ async def _drive(events: Any, printer: TextPrinter | JsonPrinter, close: Callabl
     finally:
         printer.close()
         await close()
-    return EXIT_OK if status in FINISHED else EXIT_FAILED
+    return ExitCode.OK if status in FINISHED else ExitCode.FAILED
 
 
 async def approve_all(prepared: PreparedCall) -> Approval:

@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui.runtime import Options, Runtime, start
-from tui.session import Approver, SessionEvent, refuse_all
-from tui.transcript import Transcript, list_transcripts, load
+from tui.core.runtime import Options, Runtime, start
+from tui.core.session import Approver, SessionEvent, refuse_all
+from tui.core.transcript import Transcript, list_transcripts, load
 
 KEY = "sk-test-" + secrets.token_hex(12)
 KEY_ENV = "TEST_API_KEY"

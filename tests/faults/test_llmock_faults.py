@@ -1,6 +1,6 @@
 """Network faults from llmock (a real chaos server on loopback), OpenAI and Anthropic adapters.
 
-Each fault runs through the session in-process (``tui.runtime.start`` with a
+Each fault runs through the session in-process (``tui.core.runtime.start`` with a
 config file pointing at llmock); ``test_llmock_pipe.py`` runs every fault
 family through pipe mode. Rows T11, T12, T18-T20 and T22-T27 of THREATS.md
 section 7. llmock's verdict (``assert_resilient``) grades retries and backoff.
@@ -25,9 +25,9 @@ from llmock.pytest_plugin import LLMock
 from providers.conversation import AssistantMessage, ToolResult, UserMessage
 from providers.events import Retrying, TextDelta
 from tests.faults.harness import KEY, Home, Sleeps, collect, entries
-from tui.runtime import Runtime
-from tui.session import Approval, RequestFailed, SessionEvent, ToolRan, TurnEnded
-from tui.transcript import load
+from tui.core.runtime import Runtime
+from tui.core.session import Approval, RequestFailed, SessionEvent, ToolRan, TurnEnded
+from tui.core.transcript import load
 
 KINDS = ("openai", "anthropic")
 TEXT = "one two three four five six seven eight nine ten"

@@ -20,9 +20,9 @@ import pytest
 from providers.events import Retrying, TextDelta
 from tests.faults.harness import Home, Sleeps, collect, entries
 from tests.support.loopback import LoopbackServer, Reply
-from tui.runtime import Runtime
-from tui.session import RequestFailed, SessionEvent, TurnEnded
-from tui.transcript import load
+from tui.core.runtime import Runtime
+from tui.core.session import RequestFailed, SessionEvent, TurnEnded
+from tui.core.transcript import load
 
 OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
 SAYS = "Anthropic stream error: Overloaded (overloaded_error)"

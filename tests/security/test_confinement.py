@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from providers.conversation import ToolCall, ToolResult
-from tui.tools import files
-from tui.tools.registry import PreparedCall, ToolRegistry
+from tui.core.tools import files
+from tui.core.tools.registry import PreparedCall, ToolRegistry
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -425,7 +425,7 @@ def test_bidi_and_zero_width_chars_are_visible_in_title_and_errors(
 
 def test_tools_package_imports_neither_textual_nor_httpx() -> None:
     code = (
-        "import sys, tui.tools.registry, tui.tools.files, tui.tools.listing\n"
+        "import sys, tui.core.tools.registry, tui.core.tools.files, tui.core.tools.listing\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'httpx')))"
     )
     out = subprocess.run(

@@ -29,8 +29,8 @@ import pytest
 from providers.conversation import ToolCall
 from tests.faults.harness import Home, entries
 from tests.support.loopback import LoopbackServer, Reply
+from tui.core.tools.registry import PreparedCall, ToolRegistry
 from tui.pipe import _ask_tty
-from tui.tools.registry import PreparedCall, ToolRegistry
 
 ROUTE = "/v1/chat/completions"
 # Each payload, and a distinctive part of it that must never reach the terminal.

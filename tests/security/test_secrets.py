@@ -27,8 +27,8 @@ from providers.errors import ProviderError
 from providers.settings import ProviderSettings, Secret
 from tests.faults.harness import KEY, KEY_ENV, Home, collect
 from tests.support.loopback import LoopbackServer, Reply
-from tui.config import load_config
-from tui.keys import resolve_settings
+from tui.core.config import load_config
+from tui.core.keys import resolve_settings
 
 # Every adapter that sends a key, with the path its loopback request goes to.
 KEYED = {

@@ -1,4 +1,4 @@
-"""Tests for the incremental partial-JSON repairer (`tui.partial_json`).
+"""Tests for the incremental partial-JSON repairer (`tui.core.partial_json`).
 
 Oracles are independent of the implementation: `json.loads` for complete texts and validity,
 `partial_json_parser` for prefixes where its documented semantics match ours, and hand-written
@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from partial_json_parser import loads as pjp_loads
 
-import tui.partial_json
-from tui.partial_json import PartialJSON, PartialJSONError
+import tui.core.partial_json
+from tui.core.partial_json import PartialJSON, PartialJSONError
 
 REPO = Path(__file__).resolve().parents[2]
 DETERMINISTIC = settings(
@@ -141,7 +141,7 @@ def test_api_example() -> None:
 
 
 def test_module_docstring_example() -> None:
-    result = doctest.testmod(tui.partial_json)
+    result = doctest.testmod(tui.core.partial_json)
     assert result.attempted and not result.failed
 
 
@@ -483,7 +483,7 @@ def test_error_offsets_count_carried_text() -> None:
 
 
 def test_module_does_not_import_textual() -> None:
-    code = "import tui.partial_json, sys; assert 'textual' not in sys.modules"
+    code = "import tui.core.partial_json, sys; assert 'textual' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 

@@ -1,4 +1,4 @@
-"""Tests for tui.sanitize: escape families, streaming splits, invariants (THREATS T14, T15)."""
+"""Tests for tui.core.sanitize: escape families, streaming splits, invariants (THREATS T14, T15)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.sanitize import StreamSanitizer, sanitize, visible
+from tui.core.sanitize import StreamSanitizer, sanitize, visible
 
 T14 = "A\x1b]52;c;cHduZWQ=\x07B\x1b]0;T\x1b\\C\x1b[2J\x9b31m"
 
@@ -239,5 +239,7 @@ def test_property_visible_is_single_line_and_control_free(text: str) -> None:
 
 
 def test_module_does_not_import_textual() -> None:
-    code = "import sys, tui.sanitize; sys.exit('textual' in sys.modules or 'rich' in sys.modules)"
+    code = (
+        "import sys, tui.core.sanitize; sys.exit('textual' in sys.modules or 'rich' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

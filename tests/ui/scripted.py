@@ -1,0 +1,226 @@
+"""A scripted fake provider and helpers for the TUI's Pilot and snapshot tests.
+
+``ScriptedProvider(reply1, reply2, ...)`` answers each request with the next list of
+events; a ``Pause`` in a list stops the stream there until the test releases it, and an
+exception in a list is raised there. Requests are recorded in ``requests``.
+
+``make_runtime`` builds a real ``Runtime`` through ``tui.core.runtime.start`` from a temporary
+config (two demo providers) in a temporary data dir and workspace, and can swap the
+scripted provider in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.content import Content
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Static
+
+from providers.conversation import ChatRequest
+from providers.events import (
+    Finish,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+    Usage,
+)
+from tui.core.runtime import Options, Runtime, start
+from tui.ui.app import ChatApp
+from tui.ui.markdown.view import MarkdownView
+from tui.ui.widgets.code_view import CodeView
+
+CONFIG = """\
+default_provider = "demo"
+
+[providers.demo]
+kind = "demo"
+
+[providers.backup]
+kind = "demo"
+
+[tools]
+approval = "{approval}"
+"""
+
+
+class Pause:
+    """A point in a script where the stream waits until ``release()``."""
+
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self._go = asyncio.Event()
+
+    def release(self) -> None:
+        """Let the stream go on."""
+        self._go.set()
+
+    async def wait(self) -> None:
+        """Called by the provider when the script gets here."""
+        self.reached.set()
+        await self._go.wait()
+
+
+class ScriptedProvider:
+    """A provider whose every response is a scripted list of events."""
+
+    kind = "scripted"
+
+    def __init__(self, *replies: list[Any], model: str = "scripted-1") -> None:
+        self.replies = list(replies)
+        self.model = model
+        self.requests: list[ChatRequest] = []
+        self.cancelled = 0
+        self.closed = 0
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """Yield the next scripted reply (a plain "ok" when the script ran out)."""
+        self.requests.append(request)
+        script = self.replies.pop(0) if self.replies else text_reply("ok")
+        try:
+            for item in script:
+                if isinstance(item, Pause):
+                    await item.wait()
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+                    await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        finally:
+            self.closed += 1
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
+def pieces(text: str, size: int) -> list[str]:
+    """``text`` cut into ``size``-character pieces."""
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def text_reply(text: str, *, reasoning: str = "", size: int = 5) -> list[Any]:
+    """A reply streaming optional reasoning, then ``text``, then Finish."""
+    events: list[Any] = [ReasoningDelta(p) for p in pieces(reasoning, size)]
+    events += [TextDelta(p) for p in pieces(text, size)]
+    events += [Usage(input_tokens=12, output_tokens=len(text) // 4 + 1), Finish("stop")]
+    return events
+
+
+def call_events(
+    name: str,
+    arguments: dict[str, Any],
+    *,
+    index: int = 0,
+    call_id: str = "",
+    size: int = 7,
+    pause_at: int | None = None,
+    pause: Pause | None = None,
+) -> list[Any]:
+    """A tool call whose JSON arguments stream in ``size``-character fragments.
+
+    With ``pause``, the stream stops after ``pause_at`` characters of the arguments.
+    """
+    raw = json.dumps(arguments)
+    call_id = call_id or f"call_{index}"
+    events: list[Any] = [ToolCallStart(index, call_id, name)]
+    sent = 0
+    for fragment in pieces(raw, size):
+        events.append(ToolCallDelta(index, fragment))
+        sent += len(fragment)
+        if pause is not None and pause_at is not None and sent >= pause_at and pause not in events:
+            events.append(pause)
+    events.append(ToolCallEnd(index))
+    return events
+
+
+def tool_reply(*calls: list[Any], text: str = "") -> list[Any]:
+    """A reply: optional text, then the calls, then Finish("tool_calls")."""
+    events: list[Any] = [TextDelta(p) for p in pieces(text, 5)]
+    for call in calls:
+        events += call
+    return [*events, Finish("tool_calls")]
+
+
+def make_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: Any = None, *, approval: str = "ask"
+) -> Runtime:
+    """A real runtime over a temporary config, data dir and workspace."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir(exist_ok=True)
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.format(approval=approval), encoding="utf-8")
+    monkeypatch.setenv("CHATTUI_CONFIG", str(config))
+    monkeypatch.setenv("CHATTUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CHATTUI_DEMO_DELAY", "0")
+    runtime = start(Options(workspace=workspace))
+    if provider is not None:
+        runtime.provider = provider
+        runtime.session.provider = provider
+    return runtime
+
+
+def fixed_clock() -> float:
+    """A clock that never moves: rates and timings are stable in snapshots."""
+    return 100.0
+
+
+def make_app(runtime: Runtime, **kwargs: Any) -> ChatApp:
+    """A ChatApp with a fixed clock."""
+    return ChatApp(runtime, clock=fixed_clock, **kwargs)
+
+
+async def wait_for(
+    pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+) -> None:
+    """Let the app run until ``predicate()`` is true (fails after ``timeout`` seconds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.01)
+
+
+async def idle(pilot: Pilot[Any]) -> None:
+    """Wait for the current turn (and any queued turn) to finish, then for the screen."""
+    app = pilot.app
+    assert isinstance(app, ChatApp)
+    await wait_for(pilot, lambda: not app.busy and not app.queue, what="the turn to end")
+    await pilot.pause()
+
+
+def texts(widgets: Iterable[Widget]) -> str:
+    """The literal text shown by ``widgets`` and their Static / CodeView / MarkdownView
+    descendants."""
+    out: list[str] = []
+    for root in widgets:
+        for widget in [root, *root.query("*")]:
+            if isinstance(widget, CodeView):
+                out.append(widget.text)
+            elif isinstance(widget, MarkdownView):
+                out.append(widget.rendered_text)
+            elif isinstance(widget, Static):
+                visual = widget.render()
+                if isinstance(visual, Content):
+                    out.append(str(visual))
+                else:  # a Rich renderable (Syntax): what it drew on screen
+                    lines = widget.render_lines(widget.size.region)
+                    out.append("\n".join(line.text.rstrip() for line in lines))
+    return "\n".join(out)
+
+
+def screen_text(app: ChatApp) -> str:
+    """Everything the conversation and status bar show, as plain text."""
+    return texts([app.screen])

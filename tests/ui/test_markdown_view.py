@@ -1,0 +1,432 @@
+"""MarkdownView: block splitting, rendering once per block, hostile text, the widget in an app.
+
+Most tests drive ``MarkdownDocument`` (no app); a few run ``MarkdownView`` under Pilot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+
+from providers.demo import WELCOME
+from tui.ui.markdown.blocks import PIECE_CHARS, BlockSplitter
+from tui.ui.markdown.render import HREF, MarkdownTheme, strip_of
+from tui.ui.markdown.view import MarkdownDocument, MarkdownView
+from tui.ui.markdown import render as markdown_render
+from tui.ui.widgets.messages import AssistantText
+
+THEME = MarkdownTheme()
+UNIT = (
+    "## Section\n\nSome **bold** text, a [link](https://example.com) and `code`.\n\n"
+    "- item one\n- item two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+    "```python\ndef f(x):\n    return x * 2\n```\n\n"
+)
+HOSTILE = "[bold]b[/] [@click=app.quit]x[/] [TODO] [/ [link=http://e]l x[/] <script>s</script>"
+
+
+def blocks_of(text: str, pieces: list[str] | None = None) -> list[str]:
+    splitter = BlockSplitter()
+    for piece in pieces or [text]:
+        splitter.feed(piece)
+    splitter.close()
+    return splitter.blocks
+
+
+def rendered(doc: MarkdownDocument, width: int = 80) -> list[object]:
+    doc.sync(width, THEME)  # no budget: every block
+    return styled(doc)
+
+
+def styled(doc: MarkdownDocument) -> list[object]:
+    """The lines with their styles (ids are the document's own: not comparable across)."""
+    styles = doc.styles.styles
+    return [
+        None
+        if line is None
+        else (line[0], [(n, styles[i]) for n, i in zip(line[1][0::2], line[1][1::2], strict=True)])
+        for line in doc.lines()
+    ]
+
+
+def text_of(doc: MarkdownDocument, width: int = 80) -> str:
+    doc.sync(width, THEME)
+    return "\n".join(doc.line_text(y) for y in range(doc.height))
+
+
+def streamed(text: str, seed: int, width: int = 80, sync_every: int = 3) -> MarkdownDocument:
+    """``text`` fed in random cuts, synced every few fragments, then finished."""
+    rng = random.Random(seed)
+    doc = MarkdownDocument()
+    position = count = 0
+    while position < len(text):
+        size = rng.choice([1, 2, 5, 17, 80])
+        doc.append(text[position : position + size])
+        position += size
+        count += 1
+        if count % sync_every == 0:
+            doc.sync(width, THEME, budget=rng.choice([None, 0.0]), windows=[(0, 10**6)])
+    doc.finish()
+    return doc
+
+
+# -- splitting -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "blocks"),
+    [
+        ("a\n\nb\n", ["a", "b"]),
+        ("\n\n\nx\n\n\n\ny\n\n", ["x", "y"]),
+        ("```py\na\n\nb\n```\n\nafter", ["```py\na\n\nb\n```", "after"]),
+        ("~~~\nx\n\n~~~\ntext", ["~~~\nx\n\n~~~", "text"]),
+        ("```\na\n~~~\n\nb\n```\nc", ["```\na\n~~~\n\nb\n```", "c"]),  # tildes do not close
+        ("````\ncode\n```\n\nmore\n`````\nafter", ["````\ncode\n```\n\nmore\n`````", "after"]),
+        ("```\na\n\nb", ["```\na\n\nb"]),  # never closed: the rest is code
+        ("``` a`b\nx\n\ny", ["``` a`b\nx", "y"]),  # a backtick in the info: not a fence
+        ("Here:\n```sh\nls\n```\nDone.", ["Here:", "```sh\nls\n```", "Done."]),
+        ("- a\n  - b\n\n    more b\n- c\n\nPara", ["- a\n  - b\n\n    more b\n- c", "Para"]),
+        ("- a\n\n- b", ["- a", "- b"]),  # a loose list: one list per item
+        ("1. a\n\n   ```\n   x\n\n   ```\n2. b", ["1. a\n\n   ```\n   x\n\n   ```\n2. b"]),
+        ("| a | b |\n|---|---|\n| 1 | 2 |\n\ntext", ["| a | b |\n|---|---|\n| 1 | 2 |", "text"]),
+        ("# A\n## B\ntext\n### C", ["# A", "## B", "text", "### C"]),
+        ("para\n\n    code", ["para\n\n    code"]),  # indented: stays with its block
+        ("> q\n> r\n\n> s", ["> q\n> r", "> s"]),
+    ],
+)
+def test_blocks(source: str, blocks: list[str]) -> None:
+    assert blocks_of(source) == blocks
+    assert blocks_of(source, list(source)) == blocks  # a character at a time: the same
+
+
+def test_splitting_does_not_depend_on_the_cuts() -> None:
+    source = UNIT * 5 + WELCOME
+    rng = random.Random(7)
+    for _ in range(20):
+        cuts = sorted(rng.sample(range(1, len(source)), 40))
+        pieces = [source[a:b] for a, b in zip([0, *cuts], [*cuts, len(source)], strict=True)]
+        assert blocks_of(source, pieces) == blocks_of(source)
+
+
+def test_a_long_open_fence_is_previewed_in_pieces_each_a_fence() -> None:
+    splitter = BlockSplitter()
+    splitter.feed("```python\n" + "x = 1\n" * (PIECE_CHARS // 3))
+    pieces = splitter.pieces()
+    assert len(pieces) >= 2
+    assert all(p.startswith("```python\n") for p in pieces)
+    assert all(p.endswith("```") for p in pieces[:-1])
+
+
+def test_a_long_open_table_is_previewed_with_its_header_in_every_piece() -> None:
+    splitter = BlockSplitter()
+    splitter.feed("| a | b |\n|---|---|\n" + "| 1 | 2 |\n" * (PIECE_CHARS // 5))
+    pieces = splitter.pieces()
+    assert len(pieces) >= 2
+    assert all(p.startswith("| a | b |\n|---|---|\n") for p in pieces)
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("source", [WELCOME, UNIT * 4, "# T\n" + "word " * 900 + "\n\n```\n\tx\n"])
+def test_streamed_in_random_cuts_renders_like_the_whole_text(source: str, seed: int) -> None:
+    whole = MarkdownDocument(source)
+    assert rendered(streamed(source, seed)) == rendered(whole)
+    assert streamed(source, seed).raw == source
+
+
+def test_the_demo_answer_looks_right() -> None:
+    doc = MarkdownDocument(WELCOME)
+    shown = text_of(doc, 100)
+    assert shown.splitlines()[0].strip() == "Welcome to chattui"
+    assert " • Tool calls render live. The next thing I do is write demo/life.py;" in shown
+    assert "│ Escape │ cancel the response" in shown
+    assert "**" not in shown and "```" not in shown and "|---" not in shown
+    code = next(y for y in range(doc.height) if "pattern glider" in doc.line_text(y))
+    styles = [doc.styles.styles[i] for i in doc.line(code)[1][1::2]]  # type: ignore[index]
+    assert all(style.bgcolor is not None for style in styles)  # the fence's background
+    assert len({style.color for style in styles}) > 1  # highlighted
+
+
+def test_only_the_open_block_is_rendered_again_per_append() -> None:
+    doc = MarkdownDocument()
+    text = "".join(f"Paragraph {i} has some words in it.\n\n" for i in range(200))
+    syncs = 0
+    for start in range(0, len(text), 7):
+        finished, renders, chars = len(doc.splitter.blocks), doc.renders, doc.rendered_chars
+        doc.append(text[start : start + 7])
+        doc.sync(80, THEME)
+        syncs += 1
+        new_blocks = doc.splitter.blocks[finished:]
+        assert doc.renders - renders <= len(new_blocks) + 1  # those blocks, the open one
+        assert doc.rendered_chars - chars <= sum(map(len, new_blocks)) + 40  # + the open one
+    assert doc.renders <= syncs + 200
+
+
+def test_a_long_fence_costs_a_piece_per_frame_not_the_whole_fence() -> None:
+    doc = MarkdownDocument()
+    doc.append("```python\n")
+    for i in range(0, 3000, 10):
+        chars = doc.rendered_chars
+        doc.append("".join(f"value_{n} = compute({n}) + 1\n" for n in range(i, i + 10)))
+        doc.sync(80, THEME)
+        assert doc.rendered_chars - chars <= 2 * PIECE_CHARS  # the last piece, a new one
+    doc.append("```\n")
+    doc.finish()
+    assert "value_2999 = compute(2999) + 1" in text_of(doc)
+
+
+def test_a_new_width_renders_every_block_once_more() -> None:
+    doc = MarkdownDocument(UNIT * 3)
+    doc.sync(80, THEME)
+    renders = doc.renders
+    doc.sync(40, THEME)
+    assert doc.renders - renders == len(doc.splitter.blocks)
+    assert styled(doc) == rendered(MarkdownDocument(UNIT * 3), 40)
+    assert all(cell_len(doc.line_text(y)) == 40 for y in range(doc.height) if doc.line(y))
+
+
+def test_what_is_asked_for_is_rendered_first_the_rest_in_slices() -> None:
+    doc = MarkdownDocument("\n\n".join(f"Paragraph {i}." for i in range(300)))
+    doc.sync(80, THEME, budget=0.0, windows=[(0, 5)])
+    assert 0 < doc.renders < 10 and doc.backlog
+    assert doc.line_text(0).startswith("Paragraph 0.")
+    doc.sync(80, THEME)
+    assert not doc.backlog and doc.height == 2 * 300 - 1
+    assert doc.line_text(doc.height - 1).startswith("Paragraph 299.")
+
+
+# -- untrusted text --------------------------------------------------------------------------
+
+
+def test_markup_and_html_are_shown_literally() -> None:
+    shown = text_of(MarkdownDocument(HOSTILE + "\n\n<b>bold?</b>\n\n[@click=app.quit]"))
+    for literal in ("[bold]b[/]", "[@click=app.quit]x[/]", "[TODO]", "[/ ", "<script>s</script>"):
+        assert literal in shown
+    assert "<b>bold?</b>" in shown
+
+
+def test_links_are_styled_text_with_their_target_in_meta_never_a_terminal_link() -> None:
+    doc = MarkdownDocument("see [docs](app.quit) and [web](https://example.com)")
+    doc.sync(80, THEME)
+    line = doc.line(0)
+    assert line is not None and line[0].startswith("see docs and web")
+    styles = [doc.styles.styles[i] for i in line[1][1::2]]
+    assert not any(style.link for style in styles)  # no OSC 8
+    assert {style.meta.get(HREF) for style in styles} >= {"app.quit", "https://example.com"}
+
+
+def test_control_characters_are_shown_as_replacement_characters() -> None:
+    shown = text_of(MarkdownDocument("A\x1b[2JB\x07C\n\n```\nD\x1bE\n```"))
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "A\ufffd[2JB\ufffdC" in shown and "D\ufffdE" in shown
+
+
+NASTY = [
+    "```",
+    "```python\n" + "def f(:\n" * 50,
+    "~~~~\n```\n~~~",
+    "|" * 500,
+    "| a |\n|---|\n" + "| x | y | z |\n" * 2000,
+    "| " + " | ".join(f"c{i}" for i in range(60)) + " |\n|" + "---|" * 60 + "\n",
+    "".join("  " * i + "- item\n" for i in range(120)),
+    "> " * 200 + "deep",
+    "x" * 5000,
+    "word " * 5000,
+    "`" * 999,
+    "*" * 999 + "_" * 999,
+    "[a](" * 300,
+    "\t\tcode\twith\ttabs\n\n```\n\tindented\n```",
+    "宽字符 " * 300 + "🌆" * 100,
+    "\ud800 lone surrogate",
+    "#" * 10 + " not a heading\n" + "#" * 6,
+    "1. a\n" * 500,
+    "-\n" * 300,
+    "***\n---\n___\n",
+    "<div>\n\n</div>",
+    "![img](http://x/y.png) ![](javascript:alert(1))",
+    "Title\n=====\n\nSub\n---",
+]
+
+
+@pytest.mark.parametrize("source", NASTY, ids=range(len(NASTY)))
+@pytest.mark.parametrize("width", [1, 2, 13, 80])
+def test_nasty_input_renders_within_the_width(source: str, width: int) -> None:
+    doc = MarkdownDocument(source)
+    doc.sync(width, THEME)
+    check_lines(doc, width)
+    assert doc.height > 0 or not source.strip() or width == 1  # 1 cell: no wide character
+
+
+def check_lines(doc: MarkdownDocument, width: int) -> None:
+    for y in range(doc.height):
+        line = doc.line(y)
+        if line is None:
+            continue
+        text, runs = line
+        assert cell_len(text) == width, (y, text)
+        assert sum(runs[0::2]) == len(text)
+        assert "\t" not in text and "\x1b" not in text and "\n" not in text
+        assert strip_of(line, doc.styles).cell_length == width
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    source=st.text(alphabet="ab #*_`~|-:>[]()!\\<\n\t1.", max_size=300),
+    width=st.integers(min_value=1, max_value=60),
+    seed=st.integers(min_value=0, max_value=10),
+)
+def test_any_text_renders_and_streams_like_the_whole(source: str, width: int, seed: int) -> None:
+    whole = MarkdownDocument(source)
+    lines = rendered(whole, width)
+    check_lines(whole, width)
+    assert rendered(streamed(source, seed, width), width) == lines
+
+
+# -- the widget ------------------------------------------------------------------------------
+
+
+class ViewApp(App[None]):
+    def __init__(self, view: MarkdownView) -> None:
+        super().__init__()
+        self.view = view
+        self.clicked: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield self.view
+
+    def on_markdown_view_link_clicked(self, event: MarkdownView.LinkClicked) -> None:
+        self.clicked.append(event.href)
+
+
+async def until(pilot, predicate, what: str = "condition") -> None:
+    for _ in range(500):
+        if predicate():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_the_view_is_as_tall_as_its_lines_and_follows_a_resize() -> None:
+    view = MarkdownView(UNIT * 2)
+    app = ViewApp(view)
+    async with app.run_test(size=(80, 60)) as pilot:
+        await until(pilot, lambda: not view.document.backlog, "rendered")
+        assert view.document.width == view.content_size.width
+        assert view.size.height == view.document.height
+        renders = view.document.renders
+        await pilot.resize_terminal(50, 60)
+        await until(pilot, lambda: view.document.width == view.content_size.width <= 50, "width")
+        await until(pilot, lambda: not view.document.backlog, "re-rendered")
+        await pilot.pause()
+        assert view.document.renders - renders == len(view.document.splitter.blocks)
+        assert view.size.height == view.document.height
+
+
+async def test_clicking_a_link_posts_its_target_and_markup_text_does_nothing() -> None:
+    view = MarkdownView("[@click=app.quit]x[/] see [docs](app.quit) now")
+    app = ViewApp(view)
+    async with app.run_test(size=(80, 10)) as pilot:
+        await until(pilot, lambda: view.document.height > 0, "rendered")
+        text = view.document.line_text(0)
+        await pilot.click(MarkdownView, offset=(text.index("[@click") + 3, 0))
+        await pilot.click(MarkdownView, offset=(text.index("docs") + 1, 0))
+        await pilot.pause()
+        assert app.clicked == ["app.quit"]  # the target only: AssistantText vets it
+        assert app.is_running
+
+
+async def test_streaming_renders_what_is_on_screen_then_the_rest() -> None:
+    view = AssistantText()
+    app = ViewApp(view)
+    text = "".join(f"Paragraph {i} of a long answer.\n\n" for i in range(400)) + "The end."
+    async with app.run_test(size=(80, 20)) as pilot:
+        for start in range(0, len(text), 2000):
+            view.feed(text[start : start + 2000])
+            await view.flush()
+            await pilot.pause()
+        assert view.raw == text
+        await view.close()
+        await until(pilot, lambda: view.document.line_text(view.document.height - 1), "end")
+        assert view.document.line_text(view.document.height - 1).startswith("The end.")
+        await until(pilot, lambda: not view.document.backlog, "all blocks rendered")
+        assert view.document.renders <= 2 * 401
+        assert view.size.height == view.document.height == 2 * 401 - 1
+
+
+async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted() -> None:
+    markdown_render._lexers.pop("erlang", None)
+    doc = MarkdownDocument('```erlang\nmain() -> io:format("hi").\n```')
+    doc.sync(60, THEME)  # an event loop runs: the lexer loads in a thread
+    assert doc.waiting or "erlang" in markdown_render._lexers
+    for _ in range(500):
+        if "erlang" in markdown_render._lexers and "erlang" not in markdown_render._loading:
+            break
+        await asyncio.sleep(0.01)
+    for _ in range(500):  # the generation moves just after
+        if doc.backlog:
+            break
+        await asyncio.sleep(0.01)
+    assert doc.backlog  # the lexer came: the plain fence waits to be drawn again
+    doc.sync(60, THEME)
+    assert not doc.waiting
+    styles = {doc.styles.styles[i].color for i in doc.line(0)[1][1::2]}  # type: ignore[index]
+    assert len(styles) > 1
+
+
+async def test_a_theme_change_renders_the_blocks_again_in_its_colours() -> None:
+    view = MarkdownView("# Title\n\n```python\nx = 1\n```")
+    app = ViewApp(view)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: view.document.height > 0, "rendered")
+        dark = view.document.lines()
+        assert view.document.renderer.theme.code_theme == "monokai"
+        app.theme = "textual-light"
+        await until(pilot, lambda: view.document.renderer.theme.code_theme == "default", "light")
+        await until(pilot, lambda: not view.document.backlog, "rendered again")
+        assert view.document.lines() != dark
+        assert [view.document.line_text(y) for y in range(view.document.height)] == [
+            "" if line is None else line[0] for line in dark
+        ]
+
+
+async def test_between_two_slices_of_a_backlog_the_loop_turns_several_times(monkeypatch) -> None:
+    """A key's echo is a chain of steps, each waiting for a turn of the loop: a backlog drained
+    with one turn per slice held an echo for a slice per step (50-77 ms after a fast answer)."""
+    from tui.ui import pacing
+
+    turns = 0
+    at_slice: list[int] = []
+    original = MarkdownView._slice
+
+    def recording(self: MarkdownView, budget: float, draining: bool = False) -> bool:
+        if draining:
+            at_slice.append(turns)
+        return original(self, budget, draining)
+
+    async def spin() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(MarkdownView, "_slice", recording)
+    monkeypatch.setattr("tui.ui.markdown.view.FRAME_BUDGET", 0.0005)  # many slices
+    view = MarkdownView(UNIT * 300)
+    app = ViewApp(view)
+    async with app.run_test(size=(80, 20)) as pilot:
+        spinner = asyncio.create_task(spin())
+        await until(pilot, lambda: not view.document.backlog, "all blocks rendered")
+        spinner.cancel()
+    gaps = sorted(b - a for a, b in itertools.pairwise(at_slice))
+    assert len(gaps) >= 5, at_slice
+    assert gaps[len(gaps) // 2] >= pacing.PUMP_YIELDS, gaps

@@ -1,0 +1,452 @@
+"""The config file: TOML read into frozen, typed objects.
+
+The file lives at ``$CHATTUI_CONFIG`` or ``<user config dir>/chattui/config.toml``
+(see ``tui.core.locations``). Every key is optional; a full example::
+
+    default_provider = "local"   # default: the first provider in the file
+
+    [providers.local]
+    kind = "openai"              # openai | openai-responses | anthropic | gemini | ollama | demo
+                                 # (default: the table name, when it is one of these)
+    base_url = "http://127.0.0.1:8080/v1"
+    model = "qwen2.5-coder"
+    api_key_env = "LOCAL_KEY"    # or api_key = "...", or api_key_cmd = ["pass", "show", "llm"]
+    timeout = 300                # read timeout in seconds
+    max_retries = 2
+    headers = { "X-Title" = "chattui" }
+    system_prompt = "..."
+    max_tokens = 8192
+
+    [tools]
+    workspace = "."              # the only place file tools may touch (relative to the cwd)
+    approval = "ask"             # ask | auto (inside the workspace) | deny
+    enabled = ["save_file", "read_file", "list_files"]
+    max_steps = 25               # tool-loop bound per prompt
+
+Defaults per kind:
+
+| kind | base_url | model | key |
+|---|---|---|---|
+| openai, openai-responses | https://api.openai.com/v1 | gpt-5-mini | $OPENAI_API_KEY |
+| anthropic | https://api.anthropic.com | claude-sonnet-4-5 | $ANTHROPIC_API_KEY |
+| gemini | https://generativelanguage.googleapis.com/v1beta | gemini-2.5-flash | $GEMINI_API_KEY |
+| ollama | http://127.0.0.1:11434 | (required) | none |
+| demo | (in-process) | demo | none |
+
+Keys: give at most one of ``api_key`` (a literal; keep the file ``chmod 600``),
+``api_key_env`` (a variable name) or ``api_key_cmd`` (a command run without a shell,
+whose first line of output is the key). With none of them, the kind's key variable is
+used, but only when ``base_url`` is the kind's default: a vendor key is never sent to
+another server, so a local OpenAI-compatible server is keyless unless given a key.
+Keys are resolved only when a provider is used (``tui.core.keys.resolve_settings``).
+
+Without a config file, ``$OPENAI_API_KEY`` selects provider "openai", else
+``$ANTHROPIC_API_KEY`` selects "anthropic", else the offline "demo" provider. A file
+named by ``--config`` or ``$CHATTUI_CONFIG`` must exist. This module never writes the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from providers.settings import Secret
+from tui.core import locations
+
+KINDS = ("openai", "openai-responses", "anthropic", "gemini", "ollama", "demo")
+APPROVALS = ("ask", "auto", "deny")
+DEFAULT_TOOLS = ("save_file", "read_file", "list_files")
+"""Seconds an ``api_key_cmd`` may run (a password manager waiting on a PIN must not hang us)."""
+
+_OPENAI = ("https://api.openai.com/v1", "gpt-5-mini", "OPENAI_API_KEY")
+# kind -> (default base_url, default model, default key variable); "" means none.
+_KIND_DEFAULTS: dict[str, tuple[str, str, str]] = {
+    "openai": _OPENAI,
+    "openai-responses": _OPENAI,
+    "anthropic": ("https://api.anthropic.com", "claude-sonnet-4-5", "ANTHROPIC_API_KEY"),
+    "gemini": (
+        "https://generativelanguage.googleapis.com/v1beta",
+        "gemini-2.5-flash",
+        "GEMINI_API_KEY",
+    ),
+    "ollama": ("http://127.0.0.1:11434", "", ""),
+    "demo": ("", "demo", ""),
+}
+_KEY_OPTIONS = ("api_key", "api_key_env", "api_key_cmd")
+_PROVIDER_KEYS = (
+    "kind",
+    "base_url",
+    "model",
+    *_KEY_OPTIONS,
+    "timeout",
+    "max_retries",
+    "headers",
+    "system_prompt",
+    "max_tokens",
+)
+_TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps")
+_TOP_KEYS = ("default_provider", "providers", "tools")
+# Capitals only: a pasted key (mixed case, like most Gemini keys) must fail here, before
+# "variable X is not set" messages and the doctor report would echo it.
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie"}
+)
+
+
+class ConfigError(Exception):
+    """The config cannot be used; the message names the file and line, or the key path."""
+
+
+class Headers(Mapping[str, str]):
+    """Extra request headers; the repr hides values of credential-carrying headers."""
+
+    def __init__(self, items: Mapping[str, str] | None = None) -> None:
+        self._items = dict(items or {})
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def holds_secret(self) -> bool:
+        """Whether a header such as Authorization carries a credential."""
+        return any(name.lower() in _SENSITIVE_HEADERS for name in self._items)
+
+    def __repr__(self) -> str:
+        shown = {k: "***" if k.lower() in _SENSITIVE_HEADERS else v for k, v in self._items.items()}
+        return f"Headers({shown!r})"
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """One ``[providers.NAME]`` table, with the kind's defaults filled in."""
+
+    name: str
+    """The table name, used to select the provider (``--provider NAME``)."""
+    kind: str
+    """Wire format: one of ``KINDS``."""
+    base_url: str
+    """API root without a trailing slash; "" for the in-process demo."""
+    model: str
+    """Model name sent with each request."""
+    api_key: Secret | None = None
+    """A literal key from the file, or None."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the key (explicit or the kind's default)."""
+    api_key_cmd: tuple[str, ...] = ()
+    """Command (argv, no shell) printing the key; empty when unused."""
+    timeout: float = 300.0
+    """Read timeout in seconds: the longest silence allowed between bytes."""
+    max_retries: int = 2
+    """Retries before the first streamed delta."""
+    headers: Headers = field(default_factory=Headers)
+    """Extra request headers."""
+    system_prompt: str | None = None
+    """System prompt sent at the start of each conversation, or None."""
+    max_tokens: int | None = None
+    """Output token cap, or None for the adapter's default."""
+
+    @property
+    def keyless(self) -> bool:
+        """True when no key source is configured (demo, ollama, a local server)."""
+        return self.api_key is None and not self.api_key_env and not self.api_key_cmd
+
+
+@dataclass(frozen=True)
+class ToolsConfig:
+    """The ``[tools]`` table: what the model's tools may do."""
+
+    workspace: Path
+    """Absolute directory that file tools are confined to."""
+    approval: str = "ask"
+    """Approval policy: ``ask``, ``auto`` (inside the workspace) or ``deny``."""
+    enabled: tuple[str, ...] = DEFAULT_TOOLS
+    """Names of the tools offered to the model."""
+    max_steps: int = 25
+    """Most model/tool round trips for one prompt."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration, as loaded by ``load_config``."""
+
+    path: Path | None
+    """The file read, or None when defaults from the environment were used."""
+    default_provider: str
+    """Name of the provider used when none is chosen."""
+    providers: Mapping[str, ProviderConfig]
+    """Providers by name, in file order."""
+    tools: ToolsConfig
+    """Tool settings."""
+    warnings: tuple[str, ...] = ()
+    """Non-fatal problems to show the user (e.g. a key in a world-readable file)."""
+
+    def provider(self, name: str | None = None) -> ProviderConfig:
+        """The provider called ``name``, or the default one.
+
+        Raises:
+            ConfigError: no provider has that name; the message lists the known names.
+        """
+        chosen = name or self.default_provider
+        if chosen not in self.providers:
+            known = ", ".join(self.providers)
+            raise ConfigError(f"unknown provider {chosen!r} (known: {known})")
+        return self.providers[chosen]
+
+
+def default_key_env(kind: str) -> str:
+    """The environment variable a kind's key comes from by default ("" if keyless)."""
+    return _KIND_DEFAULTS[kind][2]
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_config(
+    path: Path | None = None, env: Mapping[str, str] = os.environ, cwd: Path | None = None
+) -> Config:
+    """Read the config file, or build defaults from the environment when there is none.
+
+    Args:
+        path: an explicit file (``--config``); it must exist.
+        env: environment for ``$CHATTUI_CONFIG`` and the no-config provider choice.
+        cwd: directory a relative ``tools.workspace`` is resolved against (default: cwd).
+
+    Raises:
+        ConfigError: explicit file missing, unreadable, not TOML, or not the schema.
+    """
+    cwd = cwd or Path.cwd()
+    explicit = path is not None or locations.config_file_override(env) is not None
+    file = Path(path) if path is not None else locations.config_file(env)
+    if not file.exists():
+        if explicit:
+            raise ConfigError(f"config file not found: {file}")
+        providers = _environment_providers(env)
+        tools = ToolsConfig(workspace=cwd.resolve())
+        return Config(None, next(iter(providers)), MappingProxyType(providers), tools)
+    data = _read_toml(file)
+    try:
+        return _build(data, file, env, cwd)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {exc}") from None
+
+
+def _environment_providers(env: Mapping[str, str]) -> dict[str, ProviderConfig]:
+    # Every vendor whose key is set, in priority order, and the demo last as a fallback.
+    providers = {}
+    for kind in ("openai", "anthropic"):
+        if env.get(_KIND_DEFAULTS[kind][2]):
+            providers[kind] = _parse_provider(kind, {})
+    providers["demo"] = _parse_provider("demo", {})
+    return providers
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")  # Windows editors may add a BOM
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{file}: line {line}: not valid UTF-8") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_syntax_message(file, text, str(exc))) from None
+
+
+def _syntax_message(file: Path, text: str, message: str) -> str:
+    # tomllib (3.11) puts the position only in its message: "... (at line 3, column 7)".
+    if m := re.fullmatch(r"(?s)(.*) \(at line (\d+), column (\d+)\)", message):
+        return f"{file}: line {m[2]}, column {m[3]}: {m[1]}"
+    if m := re.fullmatch(r"(?s)(.*) \(at end of document\)", message):
+        line = text.count("\n") + 1
+        column = len(text.rsplit("\n", 1)[-1]) + 1
+        return f"{file}: line {line}, column {column} (end of file): {m[1]}"
+    return f"{file}: {message}"
+
+
+def _build(data: dict[str, Any], file: Path, env: Mapping[str, str], cwd: Path) -> Config:
+    _check_keys(data, _TOP_KEYS, "")
+    tables = data.get("providers", {})
+    if not isinstance(tables, dict):
+        raise ConfigError("providers: must be a table of [providers.NAME] tables")
+    providers = {name: _parse_provider(name, table) for name, table in tables.items()}
+    providers = providers or _environment_providers(env)
+    default = _string(data, "default_provider", "") or next(iter(providers))
+    if default not in providers:
+        known = ", ".join(providers)
+        raise ConfigError(f"default_provider: no provider named {default!r} (known: {known})")
+    tools = _parse_tools(data.get("tools", {}), cwd)
+    warnings = _permission_warnings(file, providers.values())
+    return Config(file, default, MappingProxyType(providers), tools, warnings)
+
+
+def _parse_provider(name: str, table: Any) -> ProviderConfig:
+    where = f"providers.{name}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    _check_keys(table, _PROVIDER_KEYS, where)
+    kind = _string(table, "kind", where) or name
+    if kind not in KINDS:
+        shown = f"unknown kind {kind!r}" if "kind" in table else "missing kind"
+        raise ConfigError(f"{where}.kind: {shown} (expected one of: {', '.join(KINDS)})")
+    default_url, default_model, _ = _KIND_DEFAULTS[kind]
+    base_url = _url(table, where) or default_url
+    model = _string(table, "model", where) or default_model
+    if not model:
+        raise ConfigError(f"{where}.model: required for kind {kind}")
+    return ProviderConfig(
+        name=name,
+        kind=kind,
+        base_url=base_url,
+        model=model,
+        **_key_source(table, where, kind, base_url),
+        timeout=_number(table, "timeout", where, 300.0),
+        max_retries=_integer(table, "max_retries", where, 2, minimum=0),
+        headers=_headers(table, where),
+        system_prompt=_string(table, "system_prompt", where, allow_empty=True),
+        max_tokens=_integer(table, "max_tokens", where, None, minimum=1),
+    )
+
+
+def _key_source(table: dict[str, Any], where: str, kind: str, base_url: str) -> dict[str, Any]:
+    given = [key for key in _KEY_OPTIONS if key in table]
+    if len(given) > 1:
+        raise ConfigError(
+            f"{where}.{given[1]}: set only one of api_key, api_key_env, api_key_cmd"
+            f" ({given[0]} is already set)"
+        )
+    literal = _string(table, "api_key", where)
+    env_name = _string(table, "api_key_env", where)
+    if env_name is not None and not _ENV_NAME.fullmatch(env_name):
+        # Never echo it: a common slip is pasting the key itself here.
+        raise ConfigError(
+            f"{where}.api_key_env: must be the name of an environment variable"
+            " (capitals, digits and _), not the key itself"
+        )
+    argv = table.get("api_key_cmd")
+    if argv is not None and not (
+        isinstance(argv, list) and argv and all(isinstance(a, str) and a for a in argv)
+    ):
+        raise ConfigError(f"{where}.api_key_cmd: must be a non-empty list of strings")
+    default_url, _, default_env = _KIND_DEFAULTS[kind]
+    if not given and base_url == default_url:
+        env_name = default_env or None
+    return {
+        "api_key": Secret(literal.strip()) if literal else None,
+        "api_key_env": env_name,
+        "api_key_cmd": tuple(argv or ()),
+    }
+
+
+def _parse_tools(table: Any, cwd: Path) -> ToolsConfig:
+    if not isinstance(table, dict):
+        raise ConfigError("tools: must be a table")
+    _check_keys(table, _TOOLS_KEYS, "tools")
+    workspace = Path(os.path.expanduser(_string(table, "workspace", "tools") or "."))
+    approval = table.get("approval", "ask")
+    if approval not in APPROVALS:
+        raise ConfigError(f"tools.approval: must be one of {', '.join(APPROVALS)}")
+    enabled = table.get("enabled", list(DEFAULT_TOOLS))
+    if not isinstance(enabled, list) or not all(isinstance(t, str) and t for t in enabled):
+        raise ConfigError("tools.enabled: must be a list of tool names")
+    return ToolsConfig(
+        workspace=(cwd / workspace).resolve(),
+        approval=approval,
+        enabled=tuple(dict.fromkeys(enabled)),
+        max_steps=_integer(table, "max_steps", "tools", 25, minimum=1) or 25,
+    )
+
+
+def _permission_warnings(file: Path, providers: Iterable[ProviderConfig]) -> tuple[str, ...]:
+    holders = [p.name for p in providers if p.api_key is not None or p.headers.holds_secret()]
+    if not holders or os.name == "nt":  # POSIX mode bits mean nothing on Windows
+        return ()
+    mode = file.stat().st_mode & 0o777
+    if not mode & 0o077:
+        return ()
+    return (
+        f"{file} holds a key (providers {', '.join(holders)}) but other users can read it"
+        f" (mode {mode:03o}): run `chmod 600 {file}` or use api_key_env",
+    )
+
+
+# --- small typed readers; each error names its key path ----------------------------------------
+
+
+def _path(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{_path(where, key)}: unknown key{hint}")
+
+
+def _string(
+    table: Mapping[str, Any], key: str, where: str, *, allow_empty: bool = False
+) -> str | None:
+    value = table.get(key)
+    if value is not None and (not isinstance(value, str) or not (allow_empty or value.strip())):
+        raise ConfigError(f"{_path(where, key)}: must be a non-empty string")
+    return value
+
+
+def _url(table: Mapping[str, Any], where: str) -> str | None:
+    url = _string(table, "base_url", where)
+    if url is not None and urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(f"{where}.base_url: must be an http:// or https:// URL")
+    return url.rstrip("/") if url else None
+
+
+def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{_path(where, key)}: must be a positive number")
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{_path(where, key)}: must be a positive number")
+    return float(value)
+
+
+def _integer(
+    table: Mapping[str, Any], key: str, where: str, default: int | None, *, minimum: int
+) -> int | None:
+    value = table.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{_path(where, key)}: must be a whole number >= {minimum}")
+    return value
+
+
+def _headers(table: Mapping[str, Any], where: str) -> Headers:
+    headers = table.get("headers", {})
+    if not isinstance(headers, dict):
+        raise ConfigError(f"{where}.headers: must be a table of strings")
+    for name, value in headers.items():
+        if not isinstance(value, str) or any(c in name + value for c in "\r\n\0"):
+            raise ConfigError(f"{where}.headers.{name}: must be a one-line string")
+    return Headers(headers)

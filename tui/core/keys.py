@@ -1,0 +1,147 @@
+"""API keys, resolved only when a provider is used, and the doctor report that checks them.
+
+``resolve_settings`` turns a ``ProviderConfig`` into the ``ProviderSettings``
+an adapter needs, reading the key from its source (a literal, an environment
+variable, or a command run without a shell). ``doctor`` resolves every source
+for ``chattui config`` and reports only whether each key is set, never its value.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from providers.settings import ProviderSettings, Secret
+from tui.core import locations
+from tui.core.config import Config, ConfigError, ProviderConfig, default_key_env
+
+KEY_CMD_TIMEOUT = 10.0
+"""Seconds an ``api_key_cmd`` may run."""
+
+
+# --- keys: resolved only when a provider is used -----------------------------------------------
+
+
+def resolve_settings(
+    p: ProviderConfig, *, model: str | None = None, env: Mapping[str, str] = os.environ
+) -> ProviderSettings:
+    """Resolve a provider's key and build the settings its adapter needs.
+
+    ``key_source`` says where the key came from: ``$VAR``, ``api_key_cmd (ARGV0)``,
+    ``config file api_key``, or ``none`` for keyless providers.
+
+    Args:
+        p: the provider.
+        model: a model overriding ``p.model`` (``--model``).
+        env: the environment holding key variables.
+
+    Raises:
+        ConfigError: the key variable is unset or the key command failed.
+    """
+    key, source = _resolve_key(p, env)
+    return ProviderSettings(
+        kind=p.kind,
+        base_url=p.base_url,
+        model=model or p.model,
+        api_key=key,
+        key_source=source,
+        timeout=p.timeout,
+        max_retries=p.max_retries,
+        headers=p.headers,
+        max_tokens=p.max_tokens,
+    )
+
+
+def _resolve_key(p: ProviderConfig, env: Mapping[str, str]) -> tuple[Secret | None, str]:
+    if p.api_key is not None:
+        return p.api_key, "config file api_key"
+    if p.api_key_cmd:
+        return _run_key_command(p.name, p.api_key_cmd), f"api_key_cmd ({p.api_key_cmd[0]})"
+    if p.api_key_env:
+        value = env.get(p.api_key_env, "")
+        if not value.strip():
+            default = p.api_key_env == default_key_env(p.kind)
+            why = f" (the default for kind {p.kind})" if default else ""
+            raise ConfigError(
+                f"providers.{p.name}.api_key_env: environment variable"
+                f" {p.api_key_env} is not set{why}"
+            )
+        return Secret(value.strip()), f"${p.api_key_env}"
+    return None, "none"
+
+
+def _run_key_command(name: str, argv: tuple[str, ...]) -> Secret:
+    where = f"providers.{name}.api_key_cmd: {argv[0]}"
+    try:
+        # No shell, no stdin (the TUI owns the terminal), bounded time.
+        done = subprocess.run(
+            argv, capture_output=True, timeout=KEY_CMD_TIMEOUT, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        raise ConfigError(f"{where} timed out after {KEY_CMD_TIMEOUT:g} seconds") from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot run: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        # stdout may hold the key (or part of it): report stderr only.
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        last = lines[-1].strip() if lines else "(no error output)"
+        raise ConfigError(f"{where} exited with status {done.returncode}: {last}")
+    # pass(1) convention: the secret is the first line; later lines are metadata.
+    lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    if not lines or not lines[0].strip():
+        raise ConfigError(f"{where} printed no key")
+    return Secret(lines[0].strip())
+
+
+# --- doctor ------------------------------------------------------------------------------------
+
+
+def doctor(config: Config, env: Mapping[str, str] = os.environ) -> list[str]:
+    """Report what the config resolves to, for ``chattui config``; never shows a key.
+
+    Resolves every key source (so it may run ``api_key_cmd``) but reports only
+    "set" or "missing".
+
+    Returns:
+        Report lines, ending with "ok" or "N problem(s)".
+    """
+    looked = locations.config_file(env)
+    file = config.path or f"none (defaults from the environment; looked for {looked})"
+    lines = [f"config file: {file}", f"default provider: {config.default_provider}"]
+    problems: list[str] = []
+    for p in config.providers.values():
+        try:
+            _, source = _resolve_key(p, env)
+            state = "set" if source != "none" else "not needed"
+        except ConfigError as exc:
+            source, state = _declared_source(p), "missing"
+            problems.append(str(exc))
+        url = _display_url(p.base_url) or "(in-process)"
+        lines.append(
+            f"provider {p.name}: kind {p.kind}, url {url}, model {p.model}, key {source}: {state}"
+        )
+    tools = config.tools
+    lines.append(
+        f"tools: workspace {tools.workspace}; approval {tools.approval};"
+        f" enabled {', '.join(tools.enabled) or '(none)'}; max_steps {tools.max_steps}"
+    )
+    if not tools.workspace.is_dir():
+        problems.append(f"tools.workspace: not a directory: {tools.workspace}")
+    lines += [f"warning: {w}" for w in config.warnings]
+    lines += [f"problem: {p}" for p in problems]
+    lines.append(f"{len(problems)} problem(s)" if problems else "ok")
+    return lines
+
+
+def _declared_source(p: ProviderConfig) -> str:
+    return f"api_key_cmd ({p.api_key_cmd[0]})" if p.api_key_cmd else f"${p.api_key_env}"
+
+
+def _display_url(url: str) -> str:
+    # A base_url may embed credentials (https://user:token@host); show the host part only.
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()

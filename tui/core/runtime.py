@@ -1,0 +1,170 @@
+"""Assembles a running chattui from the command line: config, provider, tools, transcript.
+
+Pipe mode and the TUI both start here, so they resolve the same provider, the
+same workspace and the same protected paths, and resume the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from providers import create_provider
+from providers.base import HTTPProvider
+from tui.core import locations
+from tui.core.config import Config, ConfigError, ProviderConfig, load_config
+from tui.core.keys import resolve_settings
+from tui.core.session import Approver, Session, refuse_all
+from tui.core.tools.registry import ToolRegistry
+from tui.core.transcript import (
+    Transcript,
+    TranscriptError,
+    TranscriptWriter,
+    history_for_request,
+    load,
+    resolve,
+)
+
+
+class StartupError(Exception):
+    """Something the user must fix before chattui can start (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """The command-line choices that shape a session."""
+
+    provider: str | None = None
+    model: str | None = None
+    config: Path | None = None
+    workspace: Path | None = None
+    resume: str | None = None
+
+
+@dataclass
+class Runtime:
+    """Everything a front end needs: the session plus what it was built from."""
+
+    config: Config
+    provider_config: ProviderConfig
+    provider: HTTPProvider
+    session: Session
+    transcript: TranscriptWriter
+    env: Mapping[str, str] = field(repr=False)  # holds API key variables
+    resumed_from: Transcript | None = field(default=None, repr=False)
+    """The saved conversation this one continues, as loaded (its messages are shown)."""
+
+    @property
+    def label(self) -> str:
+        """``name · model`` for status lines (the demo says "demo")."""
+        return f"{self.provider_config.name} · {self.provider.model}"
+
+    def switch(self, name: str, model: str | None = None) -> None:
+        """Point the session at another configured provider or model."""
+        chosen = self.config.provider(name)
+        self.provider = _make_provider(chosen, model, self.env)
+        self.provider_config = chosen
+        self.session.provider = self.provider
+        self.session.system = chosen.system_prompt
+        self.session.max_tokens = chosen.max_tokens
+
+    def resume(self, path: Path) -> Transcript:
+        """Continue the saved conversation at ``path``: its history, and its file for new turns.
+
+        Raises:
+            TranscriptError, OSError: it cannot be read or reopened (nothing changes then).
+        """
+        old = self.transcript
+        self.transcript, self.resumed_from = _attach_saved(path, self.session)
+        old.close()
+        return self.resumed_from
+
+    def new_conversation(self) -> None:
+        """Start a fresh transcript and an empty history."""
+        self.transcript.close()
+        self.transcript = _new_transcript(self.provider_config, self.provider.model, self.session)
+        self.session.transcript = self.transcript
+        self.session.history.clear()
+
+
+def start(
+    options: Options,
+    approver: Approver = refuse_all,
+    env: Mapping[str, str] = os.environ,
+    **provider_kwargs: Any,
+) -> Runtime:
+    """Build the runtime, or raise ``StartupError`` with a one-line reason."""
+    try:
+        config = load_config(options.config, env)
+        chosen = config.provider(options.provider)
+        provider = _make_provider(chosen, options.model, env, **provider_kwargs)
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
+    workspace = (options.workspace or config.tools.workspace).resolve()
+    if not workspace.is_dir():
+        raise StartupError(f"workspace is not a directory: {workspace}")
+    tools = ToolRegistry(
+        workspace,
+        enabled=config.tools.enabled,
+        approval=config.tools.approval,
+        protected=_protected(config, env),
+    )
+    session = Session(
+        provider=provider,
+        tools=tools,
+        approver=approver,
+        system=chosen.system_prompt,
+        max_steps=config.tools.max_steps,
+        max_tokens=chosen.max_tokens,
+    )
+    transcript, resumed = _open_transcript(options.resume, chosen, provider.model, session, env)
+    session.transcript = transcript
+    return Runtime(config, chosen, provider, session, transcript, env, resumed)
+
+
+def _make_provider(
+    chosen: ProviderConfig, model: str | None, env: Mapping[str, str], **kwargs: Any
+) -> HTTPProvider:
+    settings = resolve_settings(chosen, model=model, env=env)
+    return create_provider(settings, **kwargs)
+
+
+def _protected(config: Config, env: Mapping[str, str]) -> list[Path]:
+    paths = [locations.data_dir(env), locations.config_file(env)]
+    if config.path is not None:
+        paths.append(config.path)
+    return paths
+
+
+def _new_transcript(
+    chosen: ProviderConfig, model: str, session: Session, env: Mapping[str, str] = os.environ
+) -> TranscriptWriter:
+    return TranscriptWriter.create(
+        locations.transcripts_dir(env),
+        provider=chosen.name,
+        model=model,
+        workspace=session.tools.workspace.root,
+    )
+
+
+def _open_transcript(
+    ref: str | None, chosen: ProviderConfig, model: str, session: Session, env: Mapping[str, str]
+) -> tuple[TranscriptWriter, Transcript | None]:
+    if ref is None:
+        return _new_transcript(chosen, model, session, env), None
+    try:
+        return _attach_saved(resolve(locations.transcripts_dir(env), ref), session)
+    except (TranscriptError, OSError) as exc:
+        raise StartupError(f"cannot resume {ref!r}: {exc}") from None
+
+
+def _attach_saved(path: Path, session: Session) -> tuple[TranscriptWriter, Transcript]:
+    """Load a transcript and point the session at it: its history, its file."""
+    transcript = load(path)
+    writer = TranscriptWriter.reopen(path)
+    session.history[:] = list(history_for_request(transcript))
+    session.transcript = writer
+    return writer, transcript

@@ -1,0 +1,330 @@
+"""The conversation and its tool loop, shared by pipe mode and the TUI.
+
+``Session.send(prompt)`` runs one user turn as an async generator of
+``SessionEvent``: the provider's own events (already sanitized), plus
+``CallReady`` when a call's arguments are complete and parsed,
+``ToolRan`` after each call was run or refused, ``StepStarted`` before every
+model request, ``RequestFailed`` when a request fails, and finally
+``TurnEnded``. The UI decides nothing about execution: calls are validated,
+approved (through the ``approver`` callback) and run here.
+
+Durability: the user's message reaches the transcript before the request goes
+out; the streaming answer is checkpointed about once a second and finalized
+as complete, failed or cancelled, so nothing typed or streamed is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypeAlias
+
+from providers.accumulate import Accumulator
+from providers.conversation import (
+    AssistantMessage,
+    ChatRequest,
+    Message,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
+from providers.errors import ProviderError
+from providers.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallEnd
+from tui.core.sanitize import StreamSanitizer
+from tui.core.tools.registry import PreparedCall, ToolRegistry
+
+CHECKPOINT_INTERVAL = 1.0  # seconds between transcript checkpoints of a streaming answer
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """The user's answer to an approval prompt."""
+
+    decision: Literal["yes", "no", "always"]
+    reason: str | None = None
+
+
+Approver: TypeAlias = Callable[[PreparedCall], Awaitable[Approval]]
+
+
+@dataclass(frozen=True, slots=True)
+class StepStarted:
+    """A model request is about to go out (step 1 is the user's prompt)."""
+
+    step: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallReady:
+    """A call's arguments are complete: parsed, or marked invalid with ``call.error``."""
+
+    index: int
+    call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalNeeded:
+    """A call waits for the user's approval (the approver is being asked)."""
+
+    index: int
+    prepared: PreparedCall
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRan:
+    """A call was run, refused or rejected; ``result`` goes back to the model."""
+
+    index: int
+    call: ToolCall
+    result: ToolResult
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFailed:
+    """A request failed; ``partial`` is what arrived before (kept, marked failed)."""
+
+    error: ProviderError
+    partial: AssistantMessage
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEnded:
+    """The turn is over: ``status`` says how (stop, failed, cancelled, max_steps...)."""
+
+    status: str
+    reason: str | None = None
+
+
+SessionEvent: TypeAlias = (
+    StreamEvent | StepStarted | CallReady | ApprovalNeeded | ToolRan | RequestFailed | TurnEnded
+)
+
+
+class TranscriptSink(Protocol):
+    """What the session needs from a transcript writer."""
+
+    def append_user(self, msg: UserMessage) -> None: ...
+    def append(self, msg: Message) -> None: ...
+    def checkpoint(self, stream_id: str, partial: AssistantMessage) -> None: ...
+    def finish_partial(
+        self,
+        stream_id: str,
+        msg: AssistantMessage,
+        status: str = "complete",
+        error: str | None = None,
+    ) -> None: ...
+    def note(self, kind: str, text: str) -> None: ...
+
+
+class StreamingProvider(Protocol):
+    """What the session needs from a provider adapter."""
+
+    kind: str
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+
+def merged_prompts(history: Sequence[Message]) -> tuple[Message, ...]:
+    """The history as sent: prompts left without an answer join the next one.
+
+    A turn cancelled or failed before any output leaves its prompt unanswered;
+    APIs expect user and assistant turns to alternate, so consecutive prompts
+    are sent as one (the transcript keeps them apart).
+    """
+    out: list[Message] = []
+    for message in history:
+        last = out[-1] if out else None
+        if isinstance(message, UserMessage) and isinstance(last, UserMessage):
+            out[-1] = UserMessage(f"{last.text}\n\n{message.text}")
+        else:
+            out.append(message)
+    return tuple(out)
+
+
+async def refuse_all(prepared: PreparedCall) -> Approval:
+    """The approver with nobody to ask: fail closed."""
+    return Approval("no", "no one was available to approve it (run with --yes to allow)")
+
+
+@dataclass
+class Session:
+    """One conversation: its history, its provider and its tools.
+
+    Args:
+        provider: the adapter requests go to (may be swapped between turns).
+        tools: the registry that validates, confines and runs calls.
+        transcript: where everything is saved as it happens (None: not saved).
+        approver: asked for every call that needs approval.
+        system: the system prompt.
+        max_steps: model requests per user turn before the loop stops.
+        history: earlier messages (a resumed transcript).
+    """
+
+    provider: StreamingProvider
+    tools: ToolRegistry
+    transcript: TranscriptSink | None = None
+    approver: Approver = refuse_all
+    system: str | None = None
+    max_steps: int = 25
+    history: list[Message] = field(default_factory=list)
+    max_tokens: int | None = None
+
+    async def send(self, prompt: str) -> AsyncIterator[SessionEvent]:
+        """Run one user turn: save the prompt, then the request/tool loop."""
+        message = UserMessage(prompt)
+        self.history.append(message)
+        if self.transcript is not None:
+            self.transcript.append_user(message)
+        async for event in self._loop():
+            yield event
+
+    async def retry(self) -> AsyncIterator[SessionEvent]:
+        """Run the last turn's request again (after a failure or cancel)."""
+        while self.history and isinstance(self.history[-1], AssistantMessage):
+            self.history.pop()  # the kept partial of the failed attempt
+        async for event in self._loop():
+            yield event
+
+    async def _loop(self) -> AsyncIterator[SessionEvent]:
+        for step in range(1, self.max_steps + 1):
+            yield StepStarted(step)
+            outcome: list[AssistantMessage | None] = [None]
+            async for event in self._request(outcome):
+                yield event
+            message = outcome[0]
+            if message is None:
+                return  # failed or cancelled: _request said so
+            if not message.tool_calls:
+                yield TurnEnded(
+                    "stop" if message.finish_reason == "stop" else str(message.finish_reason)
+                )
+                return
+            async for event in self._run_calls(message.tool_calls):
+                yield event
+        self._note("error", f"stopped after {self.max_steps} model requests (max_steps)")
+        yield TurnEnded("max_steps", f"stopped after {self.max_steps} model requests")
+
+    async def _request(self, outcome: list[AssistantMessage | None]) -> AsyncIterator[SessionEvent]:
+        request = ChatRequest(
+            messages=merged_prompts(self.history),
+            system=self.system,
+            tools=self.tools.specs(),
+            max_tokens=self.max_tokens,
+        )
+        stream = _Stream(self.provider.kind, self.transcript)
+        try:
+            async with aclosing(self.provider.stream(request)) as events:
+                async for event in events:
+                    for clean in stream.add(event):
+                        yield clean
+        except ProviderError as err:
+            partial = stream.close("failed", str(err))
+            self._keep_partial(partial)
+            yield RequestFailed(err, partial)
+            yield TurnEnded("failed", str(err))
+            return
+        except asyncio.CancelledError:
+            self._keep_partial(stream.close("cancelled", None))
+            raise
+        message = stream.close("complete", None)
+        self.history.append(message)
+        outcome[0] = message
+
+    def _keep_partial(self, partial: AssistantMessage) -> None:
+        """Keep a cut-short answer's text in the history (never its dangling calls)."""
+        text = partial.text
+        if text:
+            self.history.append(AssistantMessage((TextPart(text),), partial.provider))
+
+    async def _run_calls(self, calls: Sequence[ToolCall]) -> AsyncIterator[SessionEvent]:
+        done = 0
+        try:
+            for index, call in enumerate(calls):
+                prepared = self.tools.prepare(call)
+                if isinstance(prepared, ToolResult):
+                    result = prepared
+                elif prepared.needs_approval:
+                    yield ApprovalNeeded(index, prepared)
+                    result = await self._ask(prepared)
+                else:
+                    result = await asyncio.to_thread(prepared.run)
+                self._record(result)
+                done += 1
+                yield ToolRan(index, call, result)
+        except asyncio.CancelledError:
+            # Every call needs a result, or the next request is rejected by the API.
+            for call in calls[done:]:
+                self._record(ToolResult(call.id, call.name, "cancelled by the user; not run", True))
+            raise
+
+    def _record(self, result: ToolResult) -> None:
+        self.history.append(result)
+        if self.transcript is not None:
+            self.transcript.append(result)
+
+    async def _ask(self, prepared: PreparedCall) -> ToolResult:
+        try:
+            answer = await self.approver(prepared)
+        except (EOFError, OSError):
+            answer = Approval("no", "no answer to the approval prompt")
+        if answer.decision == "no":
+            return prepared.refuse(answer.reason)
+        if answer.decision == "always":
+            self.tools.allow_always(prepared.call.name)
+        return await asyncio.to_thread(prepared.run)
+
+    def _note(self, kind: str, text: str) -> None:
+        if self.transcript is not None:
+            self.transcript.note(kind, text)
+
+
+class _Stream:
+    """One response being received: sanitizes, accumulates and checkpoints it."""
+
+    def __init__(self, provider: str, transcript: TranscriptSink | None) -> None:
+        self.acc = Accumulator(provider)
+        self.transcript = transcript
+        self.stream_id = uuid.uuid4().hex
+        self._text = StreamSanitizer()
+        self._reasoning = StreamSanitizer()
+        self._last_checkpoint = time.monotonic()
+
+    def add(self, event: StreamEvent) -> list[SessionEvent]:
+        """Sanitize and fold one event; returns what to pass on."""
+        out: list[SessionEvent] = []
+        if isinstance(event, TextDelta | ReasoningDelta):
+            sanitizer = self._text if isinstance(event, TextDelta) else self._reasoning
+            clean = sanitizer.feed(event.text)
+            if not clean:
+                return out
+            if clean is not event.text:  # rebuilt only when something was stripped
+                event = type(event)(clean)
+        self.acc.add(event)
+        out.append(event)
+        if isinstance(event, ToolCallEnd):
+            call = self.acc.message().tool_calls[event.index]
+            out.append(CallReady(event.index, call))
+        self._maybe_checkpoint()
+        return out
+
+    def _maybe_checkpoint(self) -> None:
+        now = time.monotonic()
+        if self.transcript is not None and now - self._last_checkpoint >= CHECKPOINT_INTERVAL:
+            self._last_checkpoint = now
+            self.transcript.checkpoint(self.stream_id, self.acc.message())
+
+    def close(self, status: str, error: str | None) -> AssistantMessage:
+        """Flush held-back text and finalize the answer in the transcript."""
+        for sanitizer, kind in ((self._text, TextDelta), (self._reasoning, ReasoningDelta)):
+            tail = sanitizer.flush()
+            if tail:
+                self.acc.add(kind(tail))
+        message = self.acc.message()
+        if self.transcript is not None:
+            self.transcript.finish_partial(self.stream_id, message, status, error)
+        return message

@@ -1,0 +1,343 @@
+"""The tool registry: specs for the model, and checked, previewed calls for the session.
+
+Flow for one complete tool call::
+
+    registry.prepare(call)  -> ToolResult (refused or invalid: send it back as is)
+                            -> PreparedCall (title, preview, needs_approval)
+    prepared.run()          -> ToolResult    (after approval, or directly)
+    prepared.refuse(reason) -> ToolResult    (the user said no)
+
+``prepare`` runs every check that needs no approval, in this order: invalid
+JSON, unknown tool, argument schema, policy, then confinement
+(``tui.core.tools.paths``) and the file's fingerprint. Nothing raises out of this
+module: every failure becomes a ``ToolResult`` with ``is_error=True``.
+
+Approval policy (``approval`` from config; the "always" set comes from the
+approval prompt's ``[a]`` key):
+
+==========  ====================  =============================
+policy      read_file/list_files  save_file
+==========  ====================  =============================
+ask         runs                  asks, unless allowed always
+auto        runs                  runs (still confined)
+deny        runs                  refused by policy
+==========  ====================  =============================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from providers.conversation import ToolCall, ToolResult, ToolSpec
+from tui.core.tools import files, listing
+from tui.core.tools.paths import Resolved, ToolError, Workspace, file_kind, quoted
+from tui.core.tools.schema import validate
+
+POLICIES = ("ask", "auto", "deny")
+#: Tools that change files; only these ever need approval.
+WRITE_TOOLS = frozenset({"save_file"})
+DEFAULT_MAX_WRITE_BYTES = 10 * 1024 * 1024
+
+_PATH_HELP = "Path relative to the workspace root, e.g. 'src/app.py'."
+SPECS: dict[str, ToolSpec] = {
+    "save_file": ToolSpec(
+        name="save_file",
+        description="Create or overwrite a UTF-8 text file inside the workspace with the "
+        "complete new content. Missing parent directories are created. The user may be "
+        "shown a diff and asked to approve.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "path": {"type": "string", "description": _PATH_HELP},
+                "content": {"type": "string", "description": "The complete file content."},
+            },
+            "required": ["path", "content"],
+            "additionalProperties": False,
+        },
+    ),
+    "read_file": ToolSpec(
+        name="read_file",
+        description="Read a text file inside the workspace. Returns the requested lines; "
+        "a first line like '[lines 1-2000 of 5000; ...]' says when the result is partial.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "path": {"type": "string", "description": _PATH_HELP},
+                "offset": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": 1,
+                    "description": "First line to return, 1-based.",
+                },
+                "limit": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": 2000,
+                    "description": "Maximum number of lines to return.",
+                },
+            },
+            "required": ["path"],
+            "additionalProperties": False,
+        },
+    ),
+    "list_files": ToolSpec(
+        name="list_files",
+        description="List files and directories inside the workspace, sorted; directories "
+        "end with '/'. The glob pattern is matched against paths relative to 'path': "
+        "'*' stays within one directory, '**' spans directories (e.g. '**/*.py'). "
+        ".git is never listed.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "path": {"type": "string", "default": ".", "description": _PATH_HELP},
+                "pattern": {"type": "string", "default": "*", "description": "Glob pattern."},
+            },
+            "additionalProperties": False,
+        },
+    ),
+}
+
+
+@dataclass(eq=False)
+class PreparedCall:
+    """A checked call, ready to show for approval and to run.
+
+    Attributes:
+        call: the call as the model sent it.
+        needs_approval: whether the user must approve before ``run``.
+        title: one line naming the tool, the (escaped) path and what will happen.
+        preview: a unified diff for an overwrite; None for new files and reads.
+    """
+
+    call: ToolCall
+    needs_approval: bool
+    title: str
+    preview: str | None
+    action: Callable[[], str] = field(repr=False)
+    _finished: bool = field(default=False, init=False, repr=False)
+
+    def run(self) -> ToolResult:
+        """Execute the call (synchronously); never raises.
+
+        A write first re-checks the path and the fingerprint taken by
+        ``prepare`` and aborts if the file changed since the preview.
+        """
+        if self._finished:
+            return _error(self.call, f"{self.call.name}: this call was already run or refused")
+        self._finished = True
+        try:
+            return ToolResult(self.call.id, self.call.name, self.action())
+        except ToolError as exc:
+            return _error(self.call, f"{self.call.name}: {exc}")
+        except Exception as exc:  # the model gets a result whatever happens
+            return _error(self.call, f"{self.call.name} failed: {type(exc).__name__}: {exc}")
+
+    def refuse(self, reason: str | None = None) -> ToolResult:
+        """The result to send when the user declines; the call is never run."""
+        self._finished = True
+        text = "the user refused this call" + (f": {reason}" if reason else "")
+        return _error(self.call, text)
+
+
+class ToolRegistry:
+    """The enabled tools, their policy and their confinement.
+
+    Args:
+        workspace: the directory every tool is confined to; must exist.
+        enabled: names of the tools the model is offered.
+        approval: ``"ask"``, ``"auto"`` or ``"deny"`` (see the module docstring).
+        protected: absolute paths no tool may read, list or write (chattui's
+            config file and data dir); ``.git`` is always protected.
+        max_write_bytes: the largest content ``save_file`` accepts, in bytes.
+
+    Raises:
+        ValueError: unknown tool or policy, bad size cap, or no such workspace.
+    """
+
+    def __init__(
+        self,
+        workspace: Path,
+        *,
+        enabled: Iterable[str] = ("save_file", "read_file", "list_files"),
+        approval: str = "ask",
+        protected: Iterable[Path] = (),
+        max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,
+    ) -> None:
+        self.enabled = tuple(dict.fromkeys(enabled))
+        unknown = [name for name in self.enabled if name not in SPECS]
+        if unknown:
+            raise ValueError(f"unknown tools {unknown}; known: {', '.join(SPECS)}")
+        if approval not in POLICIES:
+            raise ValueError(f"approval must be one of {POLICIES}, not {approval!r}")
+        if max_write_bytes < 1:
+            raise ValueError("max_write_bytes must be positive")
+        self.approval = approval
+        self.max_write_bytes = max_write_bytes
+        self.workspace = Workspace(workspace, protected)
+        self._always: set[str] = set()
+
+    def specs(self) -> tuple[ToolSpec, ...]:
+        """The specs of the enabled tools, in the order they were enabled."""
+        return tuple(SPECS[name] for name in self.enabled)
+
+    def allow_always(self, tool_name: str) -> None:
+        """Stop asking for ``tool_name`` for the rest of this session.
+
+        Has no effect under ``deny``, which refuses writes whatever the user
+        allowed before.
+
+        Raises:
+            ValueError: the tool is not enabled.
+        """
+        if tool_name not in self.enabled:
+            raise ValueError(f"tool {tool_name!r} is not enabled")
+        self._always.add(tool_name)
+
+    def needs_approval(self, tool_name: str) -> bool:
+        """Whether a call to ``tool_name`` must be approved under the current policy."""
+        if tool_name not in WRITE_TOOLS:
+            return False
+        return self.approval == "ask" and tool_name not in self._always
+
+    def prepare(self, call: ToolCall) -> PreparedCall | ToolResult:
+        """Check a complete call; never raises.
+
+        Returns:
+            A ``PreparedCall`` to approve and run, or an error ``ToolResult``
+            to send back to the model without running anything.
+        """
+        try:
+            return self._prepare(call)
+        except ToolError as exc:
+            return _error(call, f"{call.name}: {exc}")
+        except Exception as exc:  # a bug here must not take the session down
+            return _error(call, f"{call.name} failed: {type(exc).__name__}: {exc}")
+
+    def _prepare(self, call: ToolCall) -> PreparedCall | ToolResult:
+        if call.error is not None:
+            text = f"arguments were not valid JSON: {call.error}; the call was not run"
+            return _error(call, f"{call.name}: {text}")
+        if call.name not in self.enabled:
+            available = ", ".join(self.enabled) or "none"
+            return _error(call, f"unknown tool {quoted(call.name)}; available: {available}")
+        try:
+            args = validate(call.name, SPECS[call.name].parameters, call.arguments)
+        except ValueError as exc:
+            return _error(call, str(exc))
+        if call.name in WRITE_TOOLS and self.approval == "deny":
+            return _error(call, f"{call.name}: refused by policy (approval = 'deny'); not run")
+        preparers = {
+            "save_file": self._prepare_save,
+            "read_file": self._prepare_read,
+            "list_files": self._prepare_list,
+        }
+        title, preview, action = preparers[call.name](args)
+        return PreparedCall(call, self.needs_approval(call.name), title, preview, action)
+
+    def _prepare_save(self, args: dict[str, Any]) -> tuple[str, str | None, Callable[[], str]]:
+        data = _encode(args["content"])
+        if len(data) > self.max_write_bytes:
+            size, cap = _size(len(data)), _size(self.max_write_bytes)
+            raise ToolError(f"content is {size}, over the {cap} limit; not written")
+        target = self.workspace.resolve_write(args["path"])
+        before = files.take_snapshot(target)
+        lines = _plural(_count_lines(args["content"]), "line")
+        what, preview = "new file", None
+        if before.digest is not None:
+            what, preview = _overwrite_preview(before, args["content"], data, target.rel)
+        title = f"save_file {quoted(target.rel)} ({what}, {lines}, {_size(len(data))})"
+        return title, preview, partial(self._save, args["path"], target, before, data, lines)
+
+    def _save(
+        self, raw: str, target: Resolved, before: files.Snapshot, data: bytes, lines: str
+    ) -> str:
+        now = self.workspace.resolve_write(raw)
+        current = files.take_snapshot(now)
+        if now.real != target.real or current.digest != before.digest:
+            raise ToolError(f"{quoted(target.rel)} changed since the preview; not written")
+        # Writing to a file clears its set-id bits on Linux; model text must not keep them.
+        set_id = stat.S_ISUID | stat.S_ISGID
+        mode = files.new_file_mode() if current.mode is None else current.mode & ~set_id
+        parent = os.path.dirname(target.real)
+        try:
+            os.makedirs(parent, exist_ok=True)
+            if os.path.realpath(parent) != parent:  # a directory was swapped for a link
+                raise ToolError(f"the directory of {quoted(target.rel)} changed; not written")
+            files.atomic_write(target.real, data, mode)
+        except OSError as exc:
+            raise ToolError(f"could not write {quoted(target.rel)}: {exc.strerror}") from None
+        verb = "created" if before.digest is None else "overwrote"
+        return f"{verb} {quoted(target.rel)} ({lines}, {len(data)} bytes)"
+
+    def _prepare_read(self, args: dict[str, Any]) -> tuple[str, str | None, Callable[[], str]]:
+        target = self.workspace.resolve_read(args["path"])
+        _require_kind(target, "regular file")
+        offset, limit = args["offset"], args["limit"]
+        title = f"read_file {quoted(target.rel)} (lines {offset}-{offset + limit - 1})"
+        return title, None, partial(files.read_text, target, offset, limit)
+
+    def _prepare_list(self, args: dict[str, Any]) -> tuple[str, str | None, Callable[[], str]]:
+        target = self.workspace.resolve_read(args["path"])
+        _require_kind(target, "directory")
+        listing.glob_regex(args["pattern"])  # refuse a bad pattern before any approval
+        title = f"list_files {quoted(target.rel)} {quoted(args['pattern'])}"
+        skip = self.workspace.is_protected
+        return title, None, partial(listing.list_files, target, args["pattern"], skip)
+
+
+def _overwrite_preview(before: files.Snapshot, new: str, data: bytes, rel: str) -> tuple[str, str]:
+    if before.digest == hashlib.sha256(data).hexdigest():
+        return "no changes", ""
+    if before.text is None:
+        why = "not UTF-8 text" if before.size <= files.DIFF_LIMIT else "too large to diff"
+        return "overwrite", f"(no diff: the existing file is {why}; it will be replaced)"
+    if len(data) > files.DIFF_LIMIT:
+        return "overwrite", "(no diff: the new content is too large to diff)"
+    diff = files.unified_diff(before.text, new, rel)
+    body = [line for line in diff.splitlines()[2:] if line[:1] in "+-"]
+    added = sum(line.startswith("+") for line in body)
+    return f"overwrite, +{added} -{len(body) - added}", diff
+
+
+def _require_kind(target: Resolved, kind: str) -> None:
+    try:
+        actual = file_kind(os.lstat(target.real).st_mode)
+    except FileNotFoundError:
+        raise ToolError(f"{quoted(target.rel)} does not exist") from None
+    if actual != kind:
+        hint = "; use list_files for directories" if actual == "directory" else ""
+        raise ToolError(f"{quoted(target.rel)} is a {actual}, not a {kind}{hint}")
+
+
+def _encode(content: str) -> bytes:
+    try:
+        return content.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ToolError("content is not valid Unicode text (lone surrogate); not written") from None
+
+
+def _count_lines(text: str) -> int:
+    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _size(count: int) -> str:
+    if count < 1024:
+        return f"{count} B"
+    if count < 1024 * 1024:
+        return f"{count / 1024:.1f} KB"
+    return f"{count / (1024 * 1024):.1f} MB"
+
+
+def _error(call: ToolCall, text: str) -> ToolResult:
+    return ToolResult(call_id=call.id, name=call.name, content=text, is_error=True)

@@ -1,0 +1,71 @@
+"""Conversation transcripts: an append-only JSONL log, load/resume, export.
+
+One file per conversation, ``<id>.jsonl`` in the transcripts directory (0o700;
+files 0o600). Every line is one JSON object with ``"v": 1``, ``"type"`` and
+``"ts"`` (ISO-8601 UTC):
+
+- ``meta``: first line: id, created, provider, model, workspace, chattui_version,
+  title (the first user line). Written together with the first record, so the
+  title is known; the writer has no parameter that could carry a key or header.
+- ``message``: ``{"turn", "status", "message": {...}}`` plus ``"stream_id"`` (and
+  ``"error"``) when it finalizes a streamed partial. ``turn`` counts user messages.
+- ``partial``: ``{"turn", "stream_id", "status": "incomplete", "message": {...}}``,
+  the assistant message streaming now; a later partial with the same stream_id
+  supersedes it, a message with that stream_id finalizes it (once).
+- ``event``: ``{"turn", "kind", "text"}``, a one-line note (an error, say) for export.
+
+Durability (the recipe in THREATS.md section 5, rows T28 and T30): the user
+message is fsync'ed before the request goes out; each record is one
+``os.write`` on an ``O_APPEND`` descriptor under ``flock``, so two processes
+never interleave within a line; finalized messages are fsync'ed, checkpoints
+are not. The file is never rewritten, so no edit can truncate history. The
+loader skips a torn or corrupt line and counts it; a writer that finds a torn
+last line starts its record on a new line, so resuming never glues onto it.
+
+No Textual or httpx import: pipe mode and ``chattui export`` use this module.
+"""
+
+from tui.core.transcript.codec import (
+    FORMAT_VERSION,
+    STATUSES,
+    AmbiguousTranscript,
+    Entry,
+    Note,
+    Transcript,
+    TranscriptError,
+    TranscriptNotFound,
+    dumps,
+    message_from_dict,
+    message_to_dict,
+)
+from tui.core.transcript.export import to_json, to_markdown
+from tui.core.transcript.replay import (
+    TranscriptInfo,
+    history_for_request,
+    list_transcripts,
+    load,
+    resolve,
+)
+from tui.core.transcript.writer import TranscriptWriter
+
+__all__ = [
+    "FORMAT_VERSION",
+    "STATUSES",
+    "AmbiguousTranscript",
+    "Entry",
+    "Note",
+    "Transcript",
+    "TranscriptError",
+    "TranscriptInfo",
+    "TranscriptNotFound",
+    "TranscriptWriter",
+    "dumps",
+    "history_for_request",
+    "list_transcripts",
+    "load",
+    "message_from_dict",
+    "message_to_dict",
+    "resolve",
+    "to_json",
+    "to_markdown",
+]

@@ -1,0 +1,278 @@
+"""Transcript data and its storage encoding (JSON lines); exports live in ``export``.
+
+Messages become plain JSON-ready dicts and back, losslessly: a resumed
+conversation is sent back to the API, so reasoning echo data (signatures,
+encrypted items), tool call ids, the raw argument text and its parse error
+must all survive the trip. ``message_from_dict(message_to_dict(m)) == m``
+for every message whose ``echo`` and ``arguments`` hold JSON values.
+
+Shapes (``role`` tells the message kind, ``type`` the part kind)::
+
+    {"role": "user", "text": ...}
+    {"role": "assistant", "parts": [...], "provider": ..., "finish_reason": ..., "usage": ...}
+    {"role": "tool", "call_id": ..., "name": ..., "content": ..., "is_error": ...}
+    part: {"type": "text", "text"} | {"type": "reasoning", "text", "echo"}
+          | {"type": "tool_call", "id", "name", "arguments", "raw_arguments", "error", "echo"}
+
+Stored text is kept exactly as given. No Textual or httpx import: pipe mode
+and ``chattui export`` use this module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from providers.conversation import (
+    AssistantMessage,
+    AssistantPart,
+    Message,
+    ReasoningPart,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
+from providers.events import Usage
+
+_USAGE_FIELDS = ("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens")
+
+FORMAT_VERSION = 1
+STATUSES = ("complete", "incomplete", "cancelled", "failed")
+
+
+class TranscriptError(Exception):
+    """A transcript could not be created, found or resumed."""
+
+
+class TranscriptNotFound(TranscriptError, LookupError):
+    """No transcript matches the reference; the message lists recent ids."""
+
+
+class AmbiguousTranscript(TranscriptNotFound):
+    """An id prefix matches more than one transcript."""
+
+
+@dataclass
+class Entry:
+    """One loaded message and how it ended.
+
+    Attributes:
+        message: the message as stored.
+        status: complete | incomplete | cancelled | failed.
+        error: why it failed, when the session recorded a reason.
+    """
+
+    message: Message
+    status: str = "complete"
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """An ``event`` record: ``position`` is how many entries came before it."""
+
+    kind: str
+    text: str
+    ts: str
+    position: int
+
+
+@dataclass
+class Transcript:
+    """A loaded conversation.
+
+    Attributes:
+        id: the conversation id.
+        path: the JSONL file.
+        meta: the meta record's fields (without v/type/ts); {} if it was unreadable.
+        entries: messages in order, each with its status.
+        skipped_lines: torn or corrupt lines that were left out.
+        notes: event records, positioned between entries.
+    """
+
+    id: str
+    path: Path
+    meta: dict[str, Any]
+    entries: list[Entry]
+    skipped_lines: int = 0
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        """The messages in order, whatever their status."""
+        return tuple(e.message for e in self.entries)
+
+    @property
+    def title(self) -> str:
+        """The stored title, or a fallback naming the id."""
+        return str(self.meta.get("title") or f"Conversation {self.id}")
+
+
+# json.dumps(ensure_ascii=False) leaves DEL, C1 controls and lone surrogates raw.
+# Raw C1 bytes can drive a terminal that `cat`s the file, and a lone surrogate
+# cannot be encoded as UTF-8 at all, so both are written as \uXXXX escapes:
+# still valid JSON, still the exact same string once loaded.
+_ESCAPE_RE = re.compile("[\x7f-\x9f\ud800-\udfff]")
+
+
+def dumps(obj: Any, *, indent: int | None = None) -> str:
+    """Serialize to JSON text that is valid UTF-8 and terminal-safe.
+
+    Args:
+        obj: a JSON-ready value.
+        indent: pretty-print indent; None gives one compact line (no raw newlines).
+
+    Returns:
+        The JSON text, with readable non-ASCII kept as is.
+    """
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(obj, ensure_ascii=False, indent=indent, separators=separators)
+    return _ESCAPE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def message_to_dict(msg: Message) -> dict[str, Any]:
+    """Turn a message into a JSON-ready dict holding all of its fields.
+
+    Args:
+        msg: a user message, assistant message or tool result.
+
+    Returns:
+        A dict of plain JSON values (see the module docstring for the shapes).
+
+    Raises:
+        TypeError: for anything that is not a message.
+    """
+    match msg:
+        case UserMessage(text=text):
+            return {"role": "user", "text": text}
+        case AssistantMessage():
+            return {
+                "role": "assistant",
+                "parts": [_part_to_dict(p) for p in msg.parts],
+                "provider": msg.provider,
+                "finish_reason": msg.finish_reason,
+                "usage": _usage_to_dict(msg.usage),
+            }
+        case ToolResult():
+            return {
+                "role": "tool",
+                "call_id": msg.call_id,
+                "name": msg.name,
+                "content": msg.content,
+                "is_error": msg.is_error,
+            }
+    raise TypeError(f"not a message: {type(msg).__name__}")
+
+
+def message_from_dict(d: Mapping[str, Any]) -> Message:
+    """Rebuild a message from ``message_to_dict`` output.
+
+    Args:
+        d: the dict, typically fresh from ``json.loads``.
+
+    Returns:
+        The equal frozen message (tuples for parts, dicts for echo and arguments).
+
+    Raises:
+        ValueError: unknown role or part type, or a field of the wrong type.
+        KeyError: a required field is missing.
+    """
+    match d.get("role"):
+        case "user":
+            return UserMessage(text=_str(d["text"]))
+        case "assistant":
+            return AssistantMessage(
+                parts=tuple(_part_from_dict(p) for p in _list(d.get("parts", []))),
+                provider=_str(d.get("provider", "")),
+                finish_reason=d.get("finish_reason"),
+                usage=_usage_from_dict(d.get("usage")),
+            )
+        case "tool":
+            return ToolResult(
+                call_id=_str(d["call_id"]),
+                name=_str(d["name"]),
+                content=_str(d["content"]),
+                is_error=bool(d.get("is_error", False)),
+            )
+    raise ValueError(f"unknown message role: {d.get('role')!r}")
+
+
+def _part_to_dict(part: AssistantPart) -> dict[str, Any]:
+    match part:
+        case TextPart(text=text):
+            return {"type": "text", "text": text}
+        case ReasoningPart(text=text, echo=echo):
+            return {"type": "reasoning", "text": text, "echo": dict(echo)}
+        case ToolCall():
+            return {
+                "type": "tool_call",
+                "id": part.id,
+                "name": part.name,
+                "arguments": dict(part.arguments),
+                "raw_arguments": part.raw_arguments,
+                "error": part.error,
+                "echo": dict(part.echo),
+            }
+    raise TypeError(f"not an assistant part: {type(part).__name__}")
+
+
+def _part_from_dict(d: Any) -> AssistantPart:
+    if not isinstance(d, Mapping):
+        raise ValueError("assistant part is not an object")
+    match d.get("type"):
+        case "text":
+            return TextPart(text=_str(d["text"]))
+        case "reasoning":
+            return ReasoningPart(text=_str(d.get("text", "")), echo=_map(d.get("echo", {})))
+        case "tool_call":
+            error = d.get("error")
+            return ToolCall(
+                id=_str(d["id"]),
+                name=_str(d["name"]),
+                arguments=_map(d.get("arguments", {})),
+                raw_arguments=_str(d.get("raw_arguments", "")),
+                error=None if error is None else _str(error),
+                echo=_map(d.get("echo", {})),
+            )
+    raise ValueError(f"unknown assistant part type: {d.get('type')!r}")
+
+
+def _usage_to_dict(usage: Usage | None) -> dict[str, int | None] | None:
+    if usage is None:
+        return None
+    return {name: getattr(usage, name) for name in _USAGE_FIELDS}
+
+
+def _usage_from_dict(d: Any) -> Usage | None:
+    if d is None:
+        return None
+    counts = _map(d)
+    return Usage(
+        input_tokens=counts.get("input_tokens"),
+        output_tokens=counts.get("output_tokens"),
+        reasoning_tokens=counts.get("reasoning_tokens"),
+        cached_tokens=counts.get("cached_tokens"),
+    )
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _map(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected an object, got {type(value).__name__}")
+    return dict(value)

@@ -1,0 +1,284 @@
+"""Writing transcripts: one append-only JSONL file per conversation (format in the package doc)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from providers.conversation import (
+    AssistantMessage,
+    Message,
+    UserMessage,
+)
+from tui.core import locations
+from tui.core.transcript.codec import (
+    FORMAT_VERSION,
+    STATUSES,
+    TranscriptError,
+    dumps,
+    message_to_dict,
+)
+from tui.core.transcript.replay import _replay
+
+try:
+    import fcntl
+except ImportError:  # Windows: O_APPEND alone keeps each whole-line write together
+    fcntl = None  # type: ignore[assignment]
+
+META_FIELDS = ("id", "created", "provider", "model", "workspace", "chattui_version", "title")
+TITLE_CHARS = 80
+NOTE_CHARS = 2000
+# O_BINARY: on Windows a descriptor otherwise turns each "\n" into "\r\n".
+_OPEN_FLAGS = os.O_RDWR | os.O_APPEND | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_ID_ATTEMPTS = 50
+
+
+class TranscriptWriter:
+    """Appends one conversation's records to its JSONL file as they happen.
+
+    Use ``create`` for a new conversation and ``reopen`` to resume one. Write
+    errors (disk full, say) raise ``OSError``: the caller decides whether to
+    send a request it could not record. Also a context manager.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        fd: int,
+        *,
+        conv_id: str,
+        meta: dict[str, Any] | None,
+        turn: int = 0,
+        finalized: set[str] | None = None,
+    ) -> None:
+        self.id = conv_id
+        self.path = path
+        self._fd: int | None = fd
+        self._pending_meta = meta
+        self._created_here = meta is not None
+        self._wrote = False
+        self._turn = turn
+        self._finalized = finalized if finalized is not None else set()
+
+    @classmethod
+    def create(
+        cls, directory: Path, *, provider: str, model: str, workspace: str
+    ) -> TranscriptWriter:
+        """Start a new transcript with a fresh id ``YYYYMMDD-HHMMSS-xxxx`` (UTC).
+
+        Args:
+            directory: the transcripts directory; created 0o700 if missing.
+            provider: provider name as configured.
+            model: model name.
+            workspace: the workspace path the tools work in.
+
+        Returns:
+            A writer whose file exists (0o600) but is empty until the first record.
+        """
+        directory = Path(directory)
+        locations.ensure_private_dir(directory)
+        now = _utcnow()
+        conv_id, fd = _new_file(directory, f"{now:%Y%m%d-%H%M%S}")
+        meta: dict[str, Any] = dict(id=conv_id, created=_iso(now), provider=provider, model=model)
+        meta.update(workspace=workspace, chattui_version=_version(), title="")
+        return cls(directory / f"{conv_id}.jsonl", fd, conv_id=conv_id, meta=meta)
+
+    @classmethod
+    def reopen(cls, path: Path) -> TranscriptWriter:
+        """Append to an existing transcript (resume): turn numbering continues.
+
+        Raises:
+            FileNotFoundError: the file does not exist (it is never created here).
+        """
+        path = Path(path)
+        state = _replay(path)
+        fd = os.open(path, _OPEN_FLAGS)
+        conv_id = str(state.meta.get("id") or path.stem)
+        return cls(
+            path, fd, conv_id=conv_id, meta=None, turn=state.turn, finalized=set(state.finalized)
+        )
+
+    def append_user(self, msg: UserMessage) -> None:
+        """Record the user's message and fsync it; call BEFORE sending the request."""
+        if not isinstance(msg, UserMessage):
+            raise TypeError(f"append_user takes a UserMessage, not {type(msg).__name__}")
+        self._turn += 1
+        if self._pending_meta is not None and not self._pending_meta["title"]:
+            self._pending_meta["title"] = _title(msg.text)
+        self._write(
+            self._record("message", status="complete", message=message_to_dict(msg)), sync=True
+        )
+
+    def append(self, msg: Message) -> None:
+        """Record a complete message (assistant or tool result) and fsync it."""
+        if isinstance(msg, UserMessage):
+            self.append_user(msg)
+            return
+        self._write(
+            self._record("message", status="complete", message=message_to_dict(msg)), sync=True
+        )
+
+    def checkpoint(self, stream_id: str, partial: AssistantMessage) -> None:
+        """Record the streaming message so far; supersedes earlier checkpoints.
+
+        Meant for about one call a second: each call serializes the whole
+        partial (cheap at that rate) and is not fsync'ed. Ignored once
+        ``stream_id`` has been finalized, so a late checkpoint is harmless.
+        """
+        if not isinstance(partial, AssistantMessage):
+            raise TypeError("checkpoint takes an AssistantMessage")
+        if stream_id in self._finalized:
+            return
+        record = self._record(
+            "partial", stream_id=stream_id, status="incomplete", message=message_to_dict(partial)
+        )
+        self._write(record, sync=False)
+
+    def finish_partial(
+        self,
+        stream_id: str,
+        msg: AssistantMessage,
+        status: str = "complete",
+        error: str | None = None,
+    ) -> None:
+        """Finalize a stream with its last message and how it ended; idempotent.
+
+        Args:
+            stream_id: the id used for its checkpoints (none are needed).
+            msg: the message as it stands now.
+            status: complete | incomplete | cancelled | failed.
+            error: a reason, for failed (or cancelled) streams.
+        """
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        if stream_id in self._finalized:
+            return
+        fields: dict[str, Any] = {"stream_id": stream_id, "status": status}
+        if error is not None:
+            fields["error"] = error
+        self._write(self._record("message", **fields, message=message_to_dict(msg)), sync=True)
+        self._finalized.add(stream_id)
+
+    def note(self, kind: str, text: str) -> None:
+        """Record a one-line note (newlines folded, long text cut) for export."""
+        line = " ".join(str(text).splitlines()).strip()[:NOTE_CHARS]
+        self._write(self._record("event", kind=str(kind), text=line), sync=False)
+
+    def close(self) -> None:
+        """Flush to disk and close; a new transcript that got no record is removed."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        unused = self._created_here and not self._wrote
+        try:
+            if not unused:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if unused:  # after closing: Windows cannot delete an open file
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> TranscriptWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _record(self, record_type: str, **fields: Any) -> dict[str, Any]:
+        return {
+            "v": FORMAT_VERSION,
+            "type": record_type,
+            "ts": _iso(_utcnow()),
+            "turn": self._turn,
+            **fields,
+        }
+
+    def _write(self, record: dict[str, Any], *, sync: bool) -> None:
+        if self._fd is None:
+            raise ValueError("transcript writer is closed")
+        records = [record]
+        if self._pending_meta is not None:
+            meta = {k: v for k, v in self._pending_meta.items() if v is not None}
+            records.insert(0, {"v": FORMAT_VERSION, "type": "meta", "ts": record["ts"], **meta})
+        _locked_append(self._fd, "".join(dumps(r) + "\n" for r in records).encode("utf-8"))
+        self._pending_meta = None
+        self._wrote = True
+        if sync:
+            os.fsync(self._fd)
+
+
+def _locked_append(fd: int, data: bytes) -> None:
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        if _ends_mid_line(fd):
+            data = b"\n" + data  # a killed writer left a torn line: don't extend it
+        view = memoryview(data)
+        while view:  # one write normally; more only after a short write (disk full)
+            view = view[os.write(fd, view) :]
+    finally:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _ends_mid_line(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    if size == 0 or not hasattr(os, "pread"):
+        return False
+    return os.pread(fd, 1, size - 1) != b"\n"
+
+
+def _new_file(directory: Path, stamp: str) -> tuple[str, int]:
+    for _ in range(_ID_ATTEMPTS):
+        conv_id = f"{stamp}-{secrets.token_hex(2)}"
+        try:
+            fd = os.open(
+                directory / f"{conv_id}.jsonl", _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o600
+            )
+        except FileExistsError:
+            continue  # two conversations started in the same second
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # the umask can only narrow the mode; make it exact
+        _fsync_dir(directory)
+        return conv_id, fd
+    raise TranscriptError(f"could not pick an unused transcript id in {directory}")
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the new file's directory entry durable. Windows cannot open a
+    # directory; there the entry is durable once the file's data is.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _title(text: str) -> str:
+    line = next((s.strip() for s in text.splitlines() if s.strip()), "")
+    line = "".join(ch for ch in line if ch.isprintable())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
+
+
+def _version() -> str | None:
+    try:
+        return importlib.metadata.version("chattui")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")

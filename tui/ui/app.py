@@ -1,0 +1,420 @@
+"""ChatApp: the Textual front end of a ``Session``.
+
+One turn runs in one ``@work(exclusive=True)`` worker that iterates ``Session.send`` (or
+``retry``) and hands each event to a ``TurnRenderer``, which only buffers; a 30 Hz timer
+applies the buffers (see ``tui.ui.widgets.conversation``). Cancelling the worker (Escape)
+closes the HTTP stream at once; the session saves the partial as cancelled.
+
+Approval: the session's ``approver`` is ``ChatApp._approve``; it shows the prompt on the
+call's card, moves focus there, and waits for y / n / a or a button.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+import traceback
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
+from tui.core.runtime import Options, Runtime, StartupError, start
+from tui.core.session import Approval, RequestFailed, SessionEvent, TurnEnded
+from tui.core.tools.registry import PreparedCall
+from tui.exitcodes import ExitCode
+from tui.ui.commands import ChatCommands
+from tui.ui.pacing import (
+    FRAME,
+    IDLE_COLLECT_DELAY,
+    collect_deferred,
+    defer_full_collections,
+    paced,
+    pay_first_use_costs,
+    settle_gc,
+)
+from tui.ui.widgets.conversation import Conversation, TurnRenderer, history_widgets
+from tui.ui.widgets.footer import ChatFooter
+from tui.ui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage, Welcome
+from tui.ui.widgets.prompt import Prompt
+from tui.ui.widgets.safe import one_line
+from tui.ui.widgets.status import StatusBar
+from tui.ui.widgets.tool_card import ToolCard
+
+STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
+"""Nearly all events: a tool card's state never changes on one (so nothing to check)."""
+OK_STATUSES = frozenset(
+    {"stop", "tool_calls", "length", "content_filter", "refusal", "pause", "other", "max_steps"}
+)
+
+
+class ChatApp(App[int]):
+    """The chat TUI over a ``Runtime``.
+
+    Args:
+        runtime: the assembled session, provider, config and transcript.
+        clock: seconds, for rates and time to first token (snapshot tests fix it).
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "chattui"
+    COMMANDS = App.COMMANDS | {ChatCommands}
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+r", "retry", "Retry"),
+        Binding("ctrl+n", "new_conversation", "New"),
+        # Priority: the prompt's TextArea binds ctrl+y to redo.
+        Binding("ctrl+y", "copy", "Copy", priority=True),
+        Binding("ctrl+end", "follow", "Follow", show=False),
+        # Priority: page keys scroll the conversation, not the (small) prompt.
+        Binding("pageup", "page(-1)", "Scroll up", show=False, priority=True),
+        Binding("pagedown", "page(1)", "Scroll down", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.clock = clock
+        runtime.session.approver = self._approve
+        self.queue: list[str] = []
+        self.internal_errors: list[str] = []
+        """Unexpected exceptions caught (and shown as notes) instead of crashing."""
+        self._worker: Worker[None] | None = None
+        self._renderer: TurnRenderer | None = None
+        self._cancelling = False
+        self._last_status = "stop"
+        # Kept, not queried: queries walk the whole DOM, and these are used per event.
+        self.conversation = Conversation(id="conversation")
+        self.prompt = Prompt(id="prompt")
+        self.status_bar = StatusBar(runtime.label, clock=clock, id="status")
+
+    def compose(self) -> ComposeResult:
+        yield self.conversation
+        yield Static(Text("↓ new output below (click or ctrl+end)"), id="new-below")
+        yield Vertical(id="queue")
+        yield self.prompt
+        yield self.status_bar
+        yield ChatFooter()
+
+    async def on_mount(self) -> None:
+        self.set_interval(FRAME, self._tick)
+        self.call_after_refresh(settle_gc)
+        self.call_after_refresh(self._warm_up)
+        self.watch(self.conversation, "new_below", self._show_new_below)
+        self.prompt.focus()
+        for warning in self.runtime.config.warnings:
+            self.notify(one_line(warning, 500), title="config", severity="warning", markup=False)
+        if self.runtime.resumed_from is not None:
+            await self.conversation.add_history(history_widgets(self.runtime.resumed_from))
+            self.conversation.follow()
+        else:
+            await self.conversation.add(self._welcome())
+
+    def _warm_up(self) -> None:
+        # First-use costs, paid in a thread now rather than on the loop at the first send.
+        self.run_worker(pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False)
+
+    # Widgets ---------------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """Whether a turn is running."""
+        return self._worker is not None and self._worker.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
+
+    # Sending ---------------------------------------------------------------------------------
+
+    @on(Prompt.Submitted)
+    async def _on_submitted(self, event: Prompt.Submitted) -> None:
+        text = event.text
+        if not text.strip():
+            return
+        self.prompt.remember(text)
+        self.prompt.clear()
+        if self.busy:
+            self.queue.append(text)
+            await self.query_one("#queue").mount(UserMessage(text, queued=True))
+            return
+        self.send(text)
+
+    def send(self, text: str) -> None:
+        """Start a turn (the worker shows the user's message first)."""
+        self._start_turn(text)
+
+    def _start_turn(self, prompt: str | None) -> None:
+        self._cancelling = False
+        self._worker = self._run_turn(prompt)
+        self.refresh_bindings()
+
+    @work(exclusive=True, group="turn", exit_on_error=False)
+    async def _run_turn(self, prompt: str | None) -> None:
+        session = self.runtime.session
+        turn = AssistantTurn()
+        if prompt is not None:
+            await self.conversation.add(UserMessage(prompt))
+        self.conversation.follow()
+        await self.conversation.add(turn)
+        renderer = self._renderer = TurnRenderer(self.conversation, turn, self.clock)
+        events = session.send(prompt) if prompt is not None else session.retry()
+        try:
+            status, reason = await self._pump(events, renderer)
+        except asyncio.CancelledError:
+            await self._end_turn(renderer, "cancelled", None)
+            raise
+        except Exception as exc:  # a bug must cost this turn, never the app
+            self.log.error(traceback.format_exc())
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            self.internal_errors.append(message)
+            await self._end_turn(renderer, "error", message)
+        else:
+            await self._end_turn(renderer, status, reason)
+
+    async def _pump(
+        self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
+    ) -> tuple[str, str | None]:
+        defer_full_collections()  # made once the app is idle: _collect_when_idle
+        status, reason = "failed", None
+        async with aclosing(paced(events)) as stream:
+            async for event in stream:
+                self.status_bar.observe(event)
+                await renderer.handle(event)
+                if isinstance(event, STREAMED):
+                    continue
+                if renderer.running_tool and self.status_bar.state != "approval":
+                    self.status_bar.set_state("running")
+                if isinstance(event, RequestFailed):
+                    await renderer.flush()
+                    await self._error_note(str(event.error))
+                elif isinstance(event, TurnEnded):
+                    status, reason = event.status, event.reason
+        return status, reason
+
+    async def _error_note(self, message: str, *, retry: bool = True) -> None:
+        await self.conversation.add(ErrorNote(message, retry=retry))
+        self.notify(one_line(message, 200), title="error", severity="error", markup=False)
+
+    async def _end_turn(self, renderer: TurnRenderer, status: str, reason: str | None) -> None:
+        await renderer.close(status)
+        self._renderer = None
+        self._last_status = status
+        if status == "cancelled":
+            await renderer.turn.mount(TurnNote("cancelled"))
+        elif status == "error":
+            await self._error_note(reason or "internal error")
+        elif status not in ("stop", "failed", "tool_calls"):
+            await renderer.turn.mount(TurnNote(f"stopped: {reason or status}"))
+        if not renderer.turn.children:
+            await renderer.turn.remove()
+        self.status_bar.set_state(
+            {"stop": "idle", "cancelled": "cancelled"}.get(
+                status, "idle" if status in OK_STATUSES else "error"
+            )
+        )
+        self.status_bar.tick()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._worker or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        self._worker = None
+        self._cancelling = False
+        if not self.screen_stack:  # the app is shutting down
+            return
+        self.refresh_bindings()
+        self.set_timer(IDLE_COLLECT_DELAY, self._collect_when_idle)
+        if self.queue:
+            self.call_later(self._after_turn)
+
+    def _collect_when_idle(self) -> None:
+        if not self.busy:
+            collect_deferred()
+
+    async def _after_turn(self) -> None:
+        if self.busy or not self.queue:
+            return
+        queued = self.query_one("#queue")
+        if self._last_status in OK_STATUSES:
+            text = self.queue.pop(0)
+            await queued.children[0].remove()
+            self.send(text)
+            return
+        # Cancelled or failed: give the queued prompts back to the user rather than send them.
+        restored = "\n\n".join(
+            [*self.queue, self.prompt.text] if self.prompt.text.strip() else self.queue
+        )
+        self.queue.clear()
+        await queued.remove_children()
+        self.prompt.load_text(restored)
+        self.notify("queued prompts moved back to the input", markup=False)
+
+    # Approval --------------------------------------------------------------------------------
+
+    async def _approve(self, prepared: PreparedCall) -> Approval:
+        renderer = self._renderer
+        card = renderer.card_for(prepared) if renderer is not None else None
+        if renderer is None or card is None:  # fail closed
+            return Approval("no", "the approval prompt could not be shown")
+        await renderer.flush()
+        self.status_bar.set_state("approval")
+        # Focus moves (card, reason box) scroll the view; they are not the user scrolling away.
+        following = self.conversation.following
+        try:
+            answer = await card.ask(prepared, then_focus=self.prompt)
+        finally:
+            if following:
+                self.conversation.follow()
+        self.status_bar.set_state("waiting" if answer.decision == "no" else "running")
+        return answer
+
+    # Actions ---------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.busy
+        if action == "retry":
+            return not self.busy and self._last_status in ("failed", "cancelled", "error")
+        if action == "page":  # only on the main screen (the palette has its own list)
+            return self.screen is self.screen_stack[0]
+        return True
+
+    def action_page(self, direction: int) -> None:
+        """PageUp / PageDown: scroll the conversation (scrolling up stops following)."""
+        if direction < 0:
+            self.conversation.scroll_page_up()
+        else:
+            self.conversation.scroll_page_down()
+
+    def action_cancel(self) -> None:
+        """Escape: stop the response (the partial stays, marked cancelled)."""
+        if self.busy and not self._cancelling and self._worker is not None:
+            self._cancelling = True
+            self._worker.cancel()
+
+    def action_retry(self) -> None:
+        """Run the last failed or cancelled request again."""
+        if self.check_action("retry", ()):
+            self._start_turn(None)
+
+    async def action_new_conversation(self) -> None:
+        """Ctrl+N: a fresh transcript and an empty view."""
+        if self.busy:
+            self.notify("a response is running: press Escape first", markup=False)
+            return
+        self.runtime.new_conversation()
+        await self.reset_view()
+        self.notify("new conversation", markup=False)
+
+    async def reset_view(self, welcome: bool = True) -> None:
+        """Empty the conversation view, the queue and the counters."""
+        await self.conversation.remove_children()
+        await self.query_one("#queue").remove_children()
+        self.queue.clear()
+        self._last_status = "stop"
+        self.conversation.follow()
+        self.status_bar.input_tokens = self.status_bar.output_tokens = None
+        self.status_bar.set_state("idle")
+        self.refresh_bindings()
+        if welcome:
+            await self.conversation.add(self._welcome())
+
+    def _welcome(self) -> Welcome:
+        return Welcome(self.runtime.label, demo=self.runtime.provider_config.kind == "demo")
+
+    def action_copy(self) -> None:
+        """Ctrl+Y: copy the focused card's source, or the last answer's Markdown."""
+        text = ""
+        focused = self.focused
+        cards = [focused] if isinstance(focused, ToolCard) else []
+        if focused is not None and not cards:
+            cards = [a for a in focused.ancestors if isinstance(a, ToolCard)]
+        if cards:
+            text = cards[0].source
+        else:
+            for turn in reversed(self.conversation.query_children(AssistantTurn)):
+                text = turn.source
+                if text:
+                    break
+        if not text:
+            self.notify("nothing to copy yet", markup=False)
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"copied {len(text):,} characters", markup=False)
+
+    def action_follow(self) -> None:
+        """Jump to the newest output and follow it."""
+        self.conversation.follow()
+
+    def action_toggle_reasoning(self) -> None:
+        """Show or hide reasoning blocks."""
+        self.conversation.toggle_class("-hide-reasoning")
+
+    # Frame -----------------------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        try:
+            if self._renderer is not None:
+                await self._renderer.flush()
+            self.status_bar.tick()
+        except Exception as exc:  # never the crash screen from a frame update
+            self.log.error(traceback.format_exc())
+            self.internal_errors.append(f"{type(exc).__name__}: {exc}")
+
+    def _show_new_below(self, value: bool) -> None:
+        self.query_one("#new-below").display = value
+
+    def on_click(self, event: object) -> None:
+        widget = getattr(event, "widget", None)
+        if widget is not None and widget.id == "new-below":
+            self.conversation.follow()
+
+    def _fatal_error(self) -> None:
+        # THREATS 0.4: Textual's default crash screen prints local variables (API keys in a
+        # local, headers...). Show the traceback without them.
+        from rich.traceback import Traceback
+
+        self.bell()
+        self.panic(Traceback(show_locals=False, width=None))
+
+    async def on_unmount(self) -> None:
+        collect_deferred()
+        close = getattr(self.runtime.provider, "aclose", None)
+        if close is not None:
+            try:
+                await close()
+            except Exception:  # noqa: BLE001 - closing must not fail the exit
+                pass
+
+
+def run_app(ns: argparse.Namespace) -> int:
+    """Run the TUI for parsed command-line options; returns the exit code."""
+    options = Options(ns.provider, ns.model, ns.config, ns.workspace, ns.resume)
+    try:
+        runtime = start(options)
+    except StartupError as exc:
+        print(f"chattui: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    app = ChatApp(runtime)
+    try:
+        app.run()
+    finally:
+        runtime.transcript.close()
+    return app.return_code or ExitCode.OK

@@ -1,0 +1,121 @@
+"""How the UI keeps up with a stream: frame rate, worker slices, collector, first-use costs.
+
+A fast server (or a backlog after a pause) delivers thousands of events with no wait
+between them, and the Python loop is single-threaded: whatever the turn worker does, keys
+and frames wait for. These are the knobs that keep a key's echo and the next frame
+prompt while the worker drains, each with what it was measured to cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from time import perf_counter
+from typing import TypeVar
+
+from tui.ui.widgets.code_view import warm_up
+
+T = TypeVar("T")
+
+FRAME = 1 / 30
+"""Buffered stream output is applied to the widgets once a frame (``ChatApp._tick``)."""
+PUMP_SLICE = 0.004
+"""Longest the turn worker hands buffered events to the UI before it lets the loop run: one
+network read can hold thousands of events, and the generator only waits when it needs
+bytes, so without this a worker step ran 22-39 ms (keys and frames waited behind it)."""
+PUMP_YIELDS = 8
+"""Loop turns the worker gives away after a slice. A key's echo is a chain of steps (key
+event, screen, prompt, idle, repaint, terminal write), each waiting for a turn of the loop;
+with one turn per slice it waited about a slice per step (echo median 24 ms while a file
+streamed); eight turns cost microseconds when nothing waits and let the chain through."""
+GC_THRESHOLDS = (700, 10, 40)
+"""Cyclic GC thresholds once the first screen is up: Python's default is (700, 10, 10); a
+larger third value makes full collections (the only long pauses) rarer while streaming."""
+DEFERRED_THRESHOLD = 1_000_000
+"""Third GC threshold while a turn runs. With 40, a fast Markdown stream (paced, 1 KB every
+3 ms) met a full collection about every 1.5 s, landing on a layout frame: 52 ms stalls. The
+collection owed is made when the app is idle (``collect_deferred``)."""
+IDLE_COLLECT_DELAY = 0.5
+"""Seconds after a turn ends before the owed full collection (15-25 ms), if none started."""
+FIRST_REQUEST_MODULES = ("anyio._backends._asyncio",)
+"""Imported by the HTTP client's first request (httpcore's connection backend): 20-50 ms on
+the loop at the first send, once a stall over 50 ms."""
+
+
+async def paced(events: AsyncIterator[T]) -> AsyncIterator[T]:
+    """``events`` as they come, with ``PUMP_YIELDS`` loop turns after each ``PUMP_SLICE``.
+
+    The slice counts the consumer's time too (the generator resumes after the consumer has
+    handled an event). Closing this generator closes ``events``.
+    """
+    deadline = perf_counter() + PUMP_SLICE
+    async with aclosing(events) as stream:  # type: ignore[type-var]
+        async for event in stream:
+            if perf_counter() > deadline:
+                await let_others_run()
+                deadline = perf_counter() + PUMP_SLICE
+            yield event
+
+
+async def let_others_run() -> None:
+    """Give the loop ``PUMP_YIELDS`` turns: what a key's echo needs between two slices of work."""
+    for _ in range(PUMP_YIELDS):
+        await asyncio.sleep(0)
+
+
+class _Deferral:
+    """The third GC threshold put aside while full collections are deferred (or None)."""
+
+    saved: int | None = None
+
+
+def defer_full_collections() -> None:
+    """No full garbage collection until ``collect_deferred`` (young ones still run)."""
+    if _Deferral.saved is None:
+        first, second, _Deferral.saved = gc.get_threshold()
+        gc.set_threshold(first, second, DEFERRED_THRESHOLD)
+
+
+def collect_deferred() -> None:
+    """Make the deferred full collection now, then collect as usual again.
+
+    Restoring the threshold alone would not do: the next young collection would find the
+    oldest generation long overdue and collect it then, mid-frame (a 60 ms stall as the
+    answer's last block rendered).
+    """
+    if _Deferral.saved is None:
+        return
+    gc.collect()
+    first, second, _ = gc.get_threshold()
+    gc.set_threshold(first, second, _Deferral.saved)
+    _Deferral.saved = None
+
+
+def pay_first_use_costs() -> None:
+    """Highlighting and the HTTP stack's first-request imports, paid in a thread at start-up."""
+    warm_up()  # syntax highlighting
+    for name in FIRST_REQUEST_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # another version of the HTTP stack: nothing to warm
+            pass
+
+
+def settle_gc() -> None:
+    """Keep garbage-collection pauses short while answers stream (once per process).
+
+    A full collection walks every object the collector tracks, and after start-up there are
+    about 60,000 (Textual, Rich, the stylesheet, our modules), all living as long as the
+    process: mid-stream, a full collection took 30-41 ms, a visible stall. ``gc.freeze()``
+    moves them to the permanent generation, which collections skip (measured: 15-23 ms, and
+    with the higher third threshold none during a 200 KB stream). One collection first, so
+    that start-up garbage is freed rather than kept for good.
+    """
+    if gc.get_freeze_count():  # already done (another app in this process, or the host)
+        return
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
