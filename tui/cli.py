@@ -137,16 +137,20 @@ def _export(ns: argparse.Namespace) -> int:
 
 def _config(ns: argparse.Namespace) -> int:
     from tui.core.config import ConfigError, load_config
-    from tui.core.keys import doctor
+    from tui.core.keys import Severity, doctor
 
     try:
         config = load_config(ns.config)
     except ConfigError as exc:
         print(f"chattui: {exc}", file=sys.stderr)
         return ExitCode.USAGE
-    lines = doctor(config)
-    print("\n".join(lines))
-    return ExitCode.OK if lines and lines[-1].strip() == "ok" else ExitCode.USAGE
+    findings = doctor(config)
+    for finding in findings:
+        prefix = "" if finding.severity is Severity.INFO else f"{finding.severity}: "
+        print(f"{prefix}{finding.text}")
+    problems = sum(f.severity is Severity.PROBLEM for f in findings)
+    print(f"{problems} problem(s)" if problems else "ok")
+    return ExitCode.USAGE if problems else ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -265,6 +265,20 @@ def test_doctor(tmp_path: Path) -> None:
     done = env.run("config")
     assert str(env.config) in done.stdout
     assert "TEST_API_KEY" in done.stdout and KEY not in done.stdout
+    assert done.stdout.splitlines()[-1] == "ok" and done.returncode == 0
+
+
+def test_doctor_prints_problems_and_exits_2(tmp_path: Path) -> None:
+    env = Env(tmp_path, None)
+    env.config.write_text(
+        env.config.read_text() + '[providers.gone]\nkind = "openai"\napi_key_env = "NOT_SET_KEY"\n'
+    )
+    done = env.run("config")
+    lines = done.stdout.splitlines()
+    assert (
+        "problem: providers.gone.api_key_env: environment variable NOT_SET_KEY is not set" in lines
+    )
+    assert lines[-1] == "1 problem(s)" and done.returncode == 2
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

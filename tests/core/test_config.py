@@ -1,4 +1,4 @@
-"""Config loading, key resolution and the doctor (tui/core/config.py, tui/core/keys.py, tui/core/locations.py)."""
+"""Config loading, key resolution and the doctor (tui.core: config, keys, locations)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from providers.settings import Secret
 from tui.core import config as cfg
 from tui.core import keys, locations
 from tui.core.config import ConfigError, load_config
-from tui.core.keys import doctor, resolve_settings
+from tui.core.keys import Finding, Severity, doctor, resolve_settings
 
 POSIX_ONLY = pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
 REPO = Path(__file__).resolve().parents[2]
@@ -548,6 +548,10 @@ def test_reprs_never_show_keys(tmp_path: Path) -> None:
 # --- doctor ------------------------------------------------------------------------------------
 
 
+def texts(findings: list[Finding], severity: Severity) -> list[str]:
+    return [f.text for f in findings if f.severity is severity]
+
+
 def test_doctor_reports_sources_and_problems_without_keys(tmp_path: Path) -> None:
     text = (
         '[providers.lit]\nkind = "openai"\napi_key = "sk-literal-1"\n'
@@ -558,43 +562,45 @@ def test_doctor_reports_sources_and_problems_without_keys(tmp_path: Path) -> Non
         "[providers.demo]\n"
     )
     config = load_text(tmp_path, text)
-    lines = doctor(config, env={"G_KEY": "sk-env-3"})
-    report = "\n".join(lines)
+    findings = doctor(config, env={"G_KEY": "sk-env-3"})
+    report = "\n".join(f.text for f in findings)
     for key in ("sk-literal-1", "sk7", "sk-env-3", "sk-url-4"):
         assert key not in report
-    assert lines[0] == f"config file: {tmp_path / 'config.toml'}"
-    assert lines[1] == "default provider: lit"
+    info = texts(findings, Severity.INFO)
+    assert info[0] == f"config file: {tmp_path / 'config.toml'}"
+    assert info[1] == "default provider: lit"
     assert (
         "provider lit: kind openai, url https://api.openai.com/v1, model gpt-5-mini,"
         " key config file api_key: set"
-    ) in lines
+    ) in info
     assert f"key api_key_cmd ({sys.executable}): set" in report
     assert "provider env: kind gemini" in report and "key $G_KEY: set" in report
     assert "key $NOT_SET_KEY: missing" in report
     assert "url http://127.0.0.1:8080/v1, model gpt-5-mini, key none: not needed" in report
     assert "provider demo: kind demo, url (in-process), model demo, key none" in report
-    assert (
-        "problem: providers.gone.api_key_env: environment variable NOT_SET_KEY is not set" in lines
-    )
-    assert lines[-1] == "1 problem(s)"
+    assert texts(findings, Severity.PROBLEM) == [
+        "providers.gone.api_key_env: environment variable NOT_SET_KEY is not set"
+    ]
 
 
 def test_doctor_ok_and_defaults_report(tmp_path: Path) -> None:
-    lines = doctor(load_config(env={}, cwd=tmp_path), env={})
-    assert lines[0].startswith("config file: none (defaults from the environment; looked for ")
-    assert any(line.startswith("tools: workspace ") for line in lines)
-    assert lines[-1] == "ok"
+    findings = doctor(load_config(env={}, cwd=tmp_path), env={})
+    info = texts(findings, Severity.INFO)
+    assert info[0].startswith("config file: none (defaults from the environment; looked for ")
+    assert any(line.startswith("tools: workspace ") for line in info)
+    assert all(f.severity is Severity.INFO for f in findings)
 
 
 def test_doctor_flags_missing_workspace_and_failed_command(tmp_path: Path) -> None:
     text = provider_with(cmd("import sys; print('sk-9'); sys.exit(2)")) + (
         '[tools]\nworkspace = "missing-dir"\n'
     )
-    lines = doctor(load_text(tmp_path, text), env={})
-    assert f"problem: tools.workspace: not a directory: {tmp_path / 'missing-dir'}" in lines
-    assert any("exited with status 2" in line for line in lines)
-    assert "sk-9" not in "\n".join(lines)
-    assert lines[-1] == "2 problem(s)"
+    findings = doctor(load_text(tmp_path, text), env={})
+    problems = texts(findings, Severity.PROBLEM)
+    assert f"tools.workspace: not a directory: {tmp_path / 'missing-dir'}" in problems
+    assert any("exited with status 2" in line for line in problems)
+    assert len(problems) == 2
+    assert "sk-9" not in "\n".join(f.text for f in findings)
 
 
 # --- start-up weight ---------------------------------------------------------------------------

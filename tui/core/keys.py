@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from providers.settings import ProviderSettings, Secret
@@ -98,18 +100,42 @@ def _run_key_command(name: str, argv: tuple[str, ...]) -> Secret:
 # --- doctor ------------------------------------------------------------------------------------
 
 
-def doctor(config: Config, env: Mapping[str, str] = os.environ) -> list[str]:
+class Severity(StrEnum):
+    """How much a doctor finding matters."""
+
+    INFO = "info"
+    """What the config resolves to (file, providers, tools)."""
+    WARNING = "warning"
+    """Accepted, but probably not what the user meant (an unknown key, say)."""
+    PROBLEM = "problem"
+    """Something a turn would fail on; ``chattui config`` then exits non-zero."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One line of the doctor report, before formatting.
+
+    Attributes:
+        severity: Whether this describes the config, warns, or is a problem.
+        text: What was found, without a severity prefix; never contains a key.
+    """
+
+    severity: Severity
+    text: str
+
+
+def doctor(config: Config, env: Mapping[str, str] = os.environ) -> list[Finding]:
     """Report what the config resolves to, for ``chattui config``; never shows a key.
 
     Resolves every key source (so it may run ``api_key_cmd``) but reports only
     "set" or "missing".
 
     Returns:
-        Report lines, ending with "ok" or "N problem(s)".
+        The findings: what the config resolves to, then its warnings, then its problems.
     """
     looked = locations.config_file(env)
     file = config.path or f"none (defaults from the environment; looked for {looked})"
-    lines = [f"config file: {file}", f"default provider: {config.default_provider}"]
+    info = [f"config file: {file}", f"default provider: {config.default_provider}"]
     problems: list[str] = []
     for p in config.providers.values():
         try:
@@ -119,20 +145,21 @@ def doctor(config: Config, env: Mapping[str, str] = os.environ) -> list[str]:
             source, state = _declared_source(p), "missing"
             problems.append(str(exc))
         url = _display_url(p.base_url) or "(in-process)"
-        lines.append(
+        info.append(
             f"provider {p.name}: kind {p.kind}, url {url}, model {p.model}, key {source}: {state}"
         )
     tools = config.tools
-    lines.append(
+    info.append(
         f"tools: workspace {tools.workspace}; approval {tools.approval};"
         f" enabled {', '.join(tools.enabled) or '(none)'}; max_steps {tools.max_steps}"
     )
     if not tools.workspace.is_dir():
         problems.append(f"tools.workspace: not a directory: {tools.workspace}")
-    lines += [f"warning: {w}" for w in config.warnings]
-    lines += [f"problem: {p}" for p in problems]
-    lines.append(f"{len(problems)} problem(s)" if problems else "ok")
-    return lines
+    return [
+        *(Finding(Severity.INFO, line) for line in info),
+        *(Finding(Severity.WARNING, w) for w in config.warnings),
+        *(Finding(Severity.PROBLEM, p) for p in problems),
+    ]
 
 
 def _declared_source(p: ProviderConfig) -> str:
