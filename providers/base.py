@@ -57,7 +57,7 @@ from providers.errors import (
 )
 from providers.events import Retrying, StreamEvent, Usage
 from providers.parser import StreamParser
-from providers.settings import ProviderSettings
+from providers.settings import HEADER_VALUE, ProviderSettings
 
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
@@ -284,9 +284,6 @@ class HTTPProvider(ABC):
         return StreamError(self.scrub(detail), retryable=retryable)
 
 
-_SENDABLE = re.compile(r"[\t\x20-\x7e]*")  # what an HTTP/1.1 header value may hold
-
-
 class _SendHeaders(httpx.Auth):
     """Puts ``provider.headers()`` (the key among them) on the request as it is sent.
 
@@ -304,7 +301,7 @@ class _SendHeaders(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         bad = next(
-            (k for k, v in self._provider.headers().items() if not _SENDABLE.fullmatch(v)), None
+            (k for k, v in self._provider.headers().items() if not HEADER_VALUE.fullmatch(v)), None
         )
         if bad is not None:
             raise self._provider.unsendable_header(bad)

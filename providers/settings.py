@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+"""What an HTTP/1.1 header value may hold here: tab and printable ASCII (no CR, LF, NUL)."""
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP header name (an RFC 9110 token)."""
 
 
 class Secret:

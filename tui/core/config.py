@@ -43,14 +43,43 @@ Keys are resolved only when a provider is used (``tui.core.keys.resolve_settings
 Without a config file, ``$OPENAI_API_KEY`` selects provider "openai", else
 ``$ANTHROPIC_API_KEY`` selects "anthropic", else the offline "demo" provider. A file
 named by ``--config`` or ``$CHATTUI_CONFIG`` must exist. This module never writes the file.
+
+One validation path
+-------------------
+``chattui config`` (the doctor, ``tui.core.keys.doctor``) and every run load the file
+with ``load_config``, so whatever a run would reject must be rejected *here*, while
+loading, with the file and line/column (syntax) or the key path (schema). The doctor
+adds only what cannot be known before the run: resolving each key source. A check that
+lives anywhere else (in the tool registry, a provider, the session) is a config the
+doctor calls "ok" and the run refuses.
+
+To add a key or a section:
+
+1. add the key to its section's allowed tuple (``_TOP_KEYS``, ``_PROVIDER_KEYS``,
+   ``_TOOLS_KEYS``, or a new ``_<SECTION>_KEYS``); unknown keys are refused by
+   ``_check_keys`` at every level;
+2. read it in the section's ``_parse_<section>`` with the typed readers below
+   (``_string``, ``_number``, ``_integer``, ``_url``, ``_string_list``, ...), which raise
+   ``ConfigError`` naming the key path; add a field to the section's frozen dataclass;
+3. check every value the way its consumer would: if the consumer has its own rule (a
+   set of known names, a parser), expose that rule as a function there and call it here,
+   as ``_parse_tools`` does with ``tui.core.tools.registry.unknown_tools``, so there is
+   one rule, not two;
+4. name untrusted text in messages through ``_shown`` / ``_path`` (escapes control and
+   bidi characters); never echo a value that may be a secret;
+5. for a new section: add it to ``_TOP_KEYS``, parse it in ``_build`` and add a field
+   to ``Config``; add a line to ``doctor``'s report and a row to the schema table in
+   ``tests/core/test_config_fuzz.py`` so the property tests generate it.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -59,13 +88,19 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from providers.settings import Secret
+from providers.settings import HEADER_NAME, HEADER_VALUE, Secret
 from tui.core import locations
+from tui.core.tools.paths import visible_path
 
 KINDS = ("openai", "openai-responses", "anthropic", "gemini", "ollama", "demo")
 APPROVALS = ("ask", "auto", "deny")
 DEFAULT_TOOLS = ("save_file", "read_file", "list_files")
-"""Seconds an ``api_key_cmd`` may run (a password manager waiting on a PIN must not hang us)."""
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config file larger than this is refused (it is a mistake, not a config)."""
+MAX_TIMEOUT = 86400.0
+"""Longest ``timeout`` accepted, in seconds (a day)."""
+MAX_RETRIES = 100
+"""Most ``max_retries`` accepted (backoff doubles per attempt)."""
 
 _OPENAI = ("https://api.openai.com/v1", "gpt-5-mini", "OPENAI_API_KEY")
 # kind -> (default base_url, default model, default key variable); "" means none.
@@ -206,8 +241,8 @@ class Config:
         """
         chosen = name or self.default_provider
         if chosen not in self.providers:
-            known = ", ".join(self.providers)
-            raise ConfigError(f"unknown provider {chosen!r} (known: {known})")
+            known = ", ".join(visible_path(p) for p in self.providers)
+            raise ConfigError(f"unknown provider {_shown(chosen)} (known: {known})")
         return self.providers[chosen]
 
 
@@ -232,10 +267,10 @@ def load_config(
     Raises:
         ConfigError: explicit file missing, unreadable, not TOML, or not the schema.
     """
-    cwd = cwd or Path.cwd()
+    cwd = cwd or _current_directory()
     explicit = path is not None or locations.config_file_override(env) is not None
     file = Path(path) if path is not None else locations.config_file(env)
-    if not file.exists():
+    if not _exists(file):
         if explicit:
             raise ConfigError(f"config file not found: {file}")
         providers = _environment_providers(env)
@@ -246,6 +281,25 @@ def load_config(
         return _build(data, file, env, cwd)
     except ConfigError as exc:
         raise ConfigError(f"{file}: {exc}") from None
+
+
+def _exists(file: Path) -> bool:
+    try:
+        file.stat()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:  # a parent that cannot be searched, a name too long
+        if exc.errno in (errno.ENOTDIR, errno.ENOENT):
+            return False
+        raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    return True
+
+
+def _current_directory() -> Path:
+    try:
+        return Path.cwd()
+    except OSError as exc:  # the directory was removed under the shell
+        raise ConfigError(f"cannot use the current directory: {exc.strerror or exc}") from None
 
 
 def _environment_providers(env: Mapping[str, str]) -> dict[str, ProviderConfig]:
@@ -259,10 +313,7 @@ def _environment_providers(env: Mapping[str, str]) -> dict[str, ProviderConfig]:
 
 
 def _read_toml(file: Path) -> dict[str, Any]:
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    raw = _read_regular_file(file)
     try:
         text = raw.decode("utf-8-sig")  # Windows editors may add a BOM
     except UnicodeDecodeError as exc:
@@ -272,6 +323,25 @@ def _read_toml(file: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_syntax_message(file, text, str(exc))) from None
+
+
+def _read_regular_file(file: Path) -> bytes:
+    # Only a regular file: a FIFO would block the read forever, a device never end.
+    try:
+        with open(file, "rb", opener=_open_nonblocking) as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise ConfigError(f"{file}: not a regular file")
+            if info.st_size > MAX_CONFIG_BYTES:
+                raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES // 1024} KiB")
+            return handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from None
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    # O_NONBLOCK makes opening a FIFO with no writer return at once instead of waiting.
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 def _syntax_message(file: Path, text: str, message: str) -> str:
@@ -294,21 +364,21 @@ def _build(data: dict[str, Any], file: Path, env: Mapping[str, str], cwd: Path) 
     providers = providers or _environment_providers(env)
     default = _string(data, "default_provider", "") or next(iter(providers))
     if default not in providers:
-        known = ", ".join(providers)
-        raise ConfigError(f"default_provider: no provider named {default!r} (known: {known})")
+        known = ", ".join(visible_path(p) for p in providers)
+        raise ConfigError(f"default_provider: no provider named {_shown(default)} (known: {known})")
     tools = _parse_tools(data.get("tools", {}), cwd)
     warnings = _permission_warnings(file, providers.values())
     return Config(file, default, MappingProxyType(providers), tools, warnings)
 
 
 def _parse_provider(name: str, table: Any) -> ProviderConfig:
-    where = f"providers.{name}"
+    where = _path("providers", name)
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
     _check_keys(table, _PROVIDER_KEYS, where)
     kind = _string(table, "kind", where) or name
     if kind not in KINDS:
-        shown = f"unknown kind {kind!r}" if "kind" in table else "missing kind"
+        shown = f"unknown kind {_shown(kind)}" if "kind" in table else "missing kind"
         raise ConfigError(f"{where}.kind: {shown} (expected one of: {', '.join(KINDS)})")
     default_url, default_model, _ = _KIND_DEFAULTS[kind]
     base_url = _url(table, where) or default_url
@@ -321,12 +391,16 @@ def _parse_provider(name: str, table: Any) -> ProviderConfig:
         base_url=base_url,
         model=model,
         **_key_source(table, where, kind, base_url),
-        timeout=_number(table, "timeout", where, 300.0),
-        max_retries=_integer(table, "max_retries", where, 2, minimum=0),
+        timeout=_number(table, "timeout", where, 300.0, maximum=MAX_TIMEOUT),
+        max_retries=_retries(table, where),
         headers=_headers(table, where),
         system_prompt=_string(table, "system_prompt", where, allow_empty=True),
         max_tokens=_integer(table, "max_tokens", where, None, minimum=1),
     )
+
+
+def _retries(table: dict[str, Any], where: str) -> int:
+    return _integer(table, "max_retries", where, 2, minimum=0, maximum=MAX_RETRIES) or 0
 
 
 def _key_source(table: dict[str, Any], where: str, kind: str, base_url: str) -> dict[str, Any]:
@@ -337,6 +411,11 @@ def _key_source(table: dict[str, Any], where: str, kind: str, base_url: str) -> 
             f" ({given[0]} is already set)"
         )
     literal = _string(table, "api_key", where)
+    if literal is not None and not HEADER_VALUE.fullmatch(literal.strip()):
+        # Never echo it: it is the key.
+        raise ConfigError(
+            f"{where}.api_key: the key cannot be sent: it holds a control or non-ASCII character"
+        )
     env_name = _string(table, "api_key_env", where)
     if env_name is not None and not _ENV_NAME.fullmatch(env_name):
         # Never echo it: a common slip is pasting the key itself here.
@@ -349,6 +428,8 @@ def _key_source(table: dict[str, Any], where: str, kind: str, base_url: str) -> 
         isinstance(argv, list) and argv and all(isinstance(a, str) and a for a in argv)
     ):
         raise ConfigError(f"{where}.api_key_cmd: must be a non-empty list of strings")
+    if argv is not None and any("\0" in a for a in argv):
+        raise ConfigError(f"{where}.api_key_cmd: an argument holds a NUL character")
     default_url, _, default_env = _KIND_DEFAULTS[kind]
     if not given and base_url == default_url:
         env_name = default_env or None
@@ -363,19 +444,57 @@ def _parse_tools(table: Any, cwd: Path) -> ToolsConfig:
     if not isinstance(table, dict):
         raise ConfigError("tools: must be a table")
     _check_keys(table, _TOOLS_KEYS, "tools")
-    workspace = Path(os.path.expanduser(_string(table, "workspace", "tools") or "."))
     approval = table.get("approval", "ask")
     if approval not in APPROVALS:
         raise ConfigError(f"tools.approval: must be one of {', '.join(APPROVALS)}")
+    return ToolsConfig(
+        workspace=_workspace(table, cwd),
+        approval=approval,
+        enabled=_tool_names(table),
+        max_steps=_integer(table, "max_steps", "tools", 25, minimum=1) or 25,
+    )
+
+
+def _tool_names(table: Mapping[str, Any]) -> tuple[str, ...]:
+    from tui.core.tools.registry import known_tools, unknown_tools  # the registry's own rule
+
     enabled = table.get("enabled", list(DEFAULT_TOOLS))
     if not isinstance(enabled, list) or not all(isinstance(t, str) and t for t in enabled):
         raise ConfigError("tools.enabled: must be a list of tool names")
-    return ToolsConfig(
-        workspace=(cwd / workspace).resolve(),
-        approval=approval,
-        enabled=tuple(dict.fromkeys(enabled)),
-        max_steps=_integer(table, "max_steps", "tools", 25, minimum=1) or 25,
-    )
+    unknown = unknown_tools(enabled)
+    if unknown:
+        names = ", ".join(_shown(name) for name in unknown)
+        known = ", ".join(known_tools())
+        raise ConfigError(f"tools.enabled: unknown tool {names} (known: {known})")
+    return tuple(dict.fromkeys(enabled))
+
+
+def workspace_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be the workspace (missing, not a directory), or None if it can.
+
+    The loader checks ``tools.workspace`` with it and the runtime checks ``--workspace``.
+    """
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"cannot use {visible_path(str(path))}: {exc.strerror or exc}"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"not a directory: {visible_path(str(path))}"
+    return None
+
+
+def _workspace(table: Mapping[str, Any], cwd: Path) -> Path:
+    raw = _string(table, "workspace", "tools") or "."
+    if "\0" in raw:
+        raise ConfigError("tools.workspace: holds a NUL character")
+    try:
+        path = (cwd / os.path.expanduser(raw)).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a name too long
+        raise ConfigError(f"tools.workspace: cannot resolve: {exc}") from None
+    problem = workspace_problem(path)
+    if problem is not None:
+        raise ConfigError(f"tools.workspace: {problem}")
+    return path
 
 
 def _permission_warnings(file: Path, providers: Iterable[ProviderConfig]) -> tuple[str, ...]:
@@ -394,7 +513,14 @@ def _permission_warnings(file: Path, providers: Iterable[ProviderConfig]) -> tup
 # --- small typed readers; each error names its key path ----------------------------------------
 
 
+def _shown(name: str) -> str:
+    """An untrusted name for a message: quoted, control and bidi characters escaped."""
+    return "'" + visible_path(name).replace("'", "\\'") + "'"
+
+
 def _path(where: str, key: str) -> str:
+    # Keys come from the file: a provider named "\x1b]52;..." must not reach the terminal.
+    key = visible_path(key)
     return f"{where}.{key}" if where else key
 
 
@@ -417,28 +543,52 @@ def _string(
 
 def _url(table: Mapping[str, Any], where: str) -> str | None:
     url = _string(table, "base_url", where)
-    if url is not None and urlsplit(url).scheme not in ("http", "https"):
-        raise ConfigError(f"{where}.base_url: must be an http:// or https:// URL")
-    return url.rstrip("/") if url else None
+    if url is None:
+        return None
+    if not _usable_url(url):
+        raise ConfigError(f"{where}.base_url: must be an http:// or https:// URL with a host")
+    return url.rstrip("/")
 
 
-def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+def _usable_url(url: str) -> bool:
+    if not HEADER_VALUE.fullmatch(url) or any(c.isspace() for c in url):
+        return False  # spaces, controls, non-ASCII: the request line cannot carry them
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:  # "http://[::1" and other unparsable hosts
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _number(
+    table: Mapping[str, Any], key: str, where: str, default: float, *, maximum: float
+) -> float:
     value = table.get(key, default)
+    message = f"{_path(where, key)}: must be a positive number up to {maximum:g}"
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{_path(where, key)}: must be a positive number")
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"{_path(where, key)}: must be a positive number")
+        raise ConfigError(message)
+    if not (math.isfinite(value) and 0 < value <= maximum):
+        raise ConfigError(message)
     return float(value)
 
 
 def _integer(
-    table: Mapping[str, Any], key: str, where: str, default: int | None, *, minimum: int
+    table: Mapping[str, Any],
+    key: str,
+    where: str,
+    default: int | None,
+    *,
+    minimum: int,
+    maximum: int | None = None,
 ) -> int | None:
     value = table.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{_path(where, key)}: must be a whole number >= {minimum}")
+    too_big = maximum is not None and isinstance(value, int) and value > maximum
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or too_big:
+        upto = f" and <= {maximum}" if maximum is not None else ""
+        raise ConfigError(f"{_path(where, key)}: must be a whole number >= {minimum}{upto}")
     return value
 
 
@@ -447,6 +597,10 @@ def _headers(table: Mapping[str, Any], where: str) -> Headers:
     if not isinstance(headers, dict):
         raise ConfigError(f"{where}.headers: must be a table of strings")
     for name, value in headers.items():
-        if not isinstance(value, str) or any(c in name + value for c in "\r\n\0"):
-            raise ConfigError(f"{where}.headers.{name}: must be a one-line string")
+        if not HEADER_NAME.fullmatch(name):
+            raise ConfigError(f"{_path(where + '.headers', name)}: not a valid header name")
+        if not isinstance(value, str) or not HEADER_VALUE.fullmatch(value):
+            raise ConfigError(
+                f"{_path(where + '.headers', name)}: must be a one-line string of printable ASCII"
+            )
     return Headers(headers)

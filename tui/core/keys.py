@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from providers.settings import ProviderSettings, Secret
+from providers.settings import HEADER_VALUE, ProviderSettings, Secret
 from tui.core import locations
 from tui.core.config import Config, ConfigError, ProviderConfig, default_key_env
+from tui.core.sanitize import visible
 
 KEY_CMD_TIMEOUT = 10.0
 """Seconds an ``api_key_cmd`` may run."""
@@ -43,6 +44,11 @@ def resolve_settings(
         ConfigError: the key variable is unset or the key command failed.
     """
     key, source = _resolve_key(p, env)
+    if key is not None and not HEADER_VALUE.fullmatch(key.reveal()):
+        # Found now, not at the first request, so the doctor reports it too; never echoed.
+        raise ConfigError(
+            f"the key from {source} cannot be sent: it holds a control or non-ASCII character"
+        )
     return ProviderSettings(
         kind=p.kind,
         base_url=p.base_url,
@@ -135,26 +141,25 @@ def doctor(config: Config, env: Mapping[str, str] = os.environ) -> list[Finding]
     """
     looked = locations.config_file(env)
     file = config.path or f"none (defaults from the environment; looked for {looked})"
-    info = [f"config file: {file}", f"default provider: {config.default_provider}"]
+    info = [f"config file: {file}", f"default provider: {visible(config.default_provider)}"]
     problems: list[str] = []
     for p in config.providers.values():
         try:
-            _, source = _resolve_key(p, env)
+            source = resolve_settings(p, env=env).key_source
             state = "set" if source != "none" else "not needed"
         except ConfigError as exc:
             source, state = _declared_source(p), "missing"
             problems.append(str(exc))
         url = _display_url(p.base_url) or "(in-process)"
+        name, model, url = visible(p.name), visible(p.model), visible(url)
         info.append(
-            f"provider {p.name}: kind {p.kind}, url {url}, model {p.model}, key {source}: {state}"
+            f"provider {name}: kind {p.kind}, url {url}, model {model}, key {source}: {state}"
         )
     tools = config.tools
     info.append(
-        f"tools: workspace {tools.workspace}; approval {tools.approval};"
+        f"tools: workspace {visible(str(tools.workspace))}; approval {tools.approval};"
         f" enabled {', '.join(tools.enabled) or '(none)'}; max_steps {tools.max_steps}"
     )
-    if not tools.workspace.is_dir():
-        problems.append(f"tools.workspace: not a directory: {tools.workspace}")
     return [
         *(Finding(Severity.INFO, line) for line in info),
         *(Finding(Severity.WARNING, w) for w in config.warnings),

@@ -15,7 +15,7 @@ from typing import Any
 from providers import create_provider
 from providers.base import HTTPProvider
 from tui.core import locations
-from tui.core.config import Config, ConfigError, ProviderConfig, load_config
+from tui.core.config import Config, ConfigError, ProviderConfig, load_config, workspace_problem
 from tui.core.keys import resolve_settings
 from tui.core.session import Approver, Session, refuse_all
 from tui.core.tools.registry import ToolRegistry
@@ -103,9 +103,9 @@ def start(
         provider = _make_provider(chosen, options.model, env, **provider_kwargs)
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
-    workspace = (options.workspace or config.tools.workspace).resolve()
-    if not workspace.is_dir():
-        raise StartupError(f"workspace is not a directory: {workspace}")
+    workspace = config.tools.workspace
+    if options.workspace is not None:
+        workspace = _workspace_option(options.workspace)
     tools = ToolRegistry(
         workspace,
         enabled=config.tools.enabled,
@@ -123,6 +123,18 @@ def start(
     transcript, resumed = _open_transcript(options.resume, chosen, provider.model, session, env)
     session.transcript = transcript
     return Runtime(config, chosen, provider, session, transcript, env, resumed)
+
+
+def _workspace_option(path: Path) -> Path:
+    # The same rule as the config's tools.workspace (one rule, so the doctor agrees).
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise StartupError(f"--workspace: cannot resolve: {exc}") from None
+    problem = workspace_problem(resolved)
+    if problem is not None:
+        raise StartupError(f"--workspace: {problem}")
+    return resolved
 
 
 def _make_provider(

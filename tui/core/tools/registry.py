@@ -105,6 +105,21 @@ SPECS: dict[str, ToolSpec] = {
 }
 
 
+def known_tools() -> tuple[str, ...]:
+    """Every tool name ``[tools] enabled`` may list, in their usual order.
+
+    The config loader and ``ToolRegistry`` both ask here, so a name the loader accepts
+    is a name the registry can build.
+    """
+    return tuple(SPECS)
+
+
+def unknown_tools(names: Iterable[str]) -> list[str]:
+    """The names in ``names`` that are not tools (see ``known_tools``), in order."""
+    known = known_tools()
+    return [name for name in names if name not in known]
+
+
 @dataclass(eq=False)
 class PreparedCall:
     """A checked call, ready to show for approval and to run.
@@ -171,7 +186,7 @@ class ToolRegistry:
         max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,
     ) -> None:
         self.enabled = tuple(dict.fromkeys(enabled))
-        unknown = [name for name in self.enabled if name not in SPECS]
+        unknown = unknown_tools(self.enabled)
         if unknown:
             raise ValueError(f"unknown tools {unknown}; known: {', '.join(SPECS)}")
         if approval not in POLICIES:

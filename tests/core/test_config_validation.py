@@ -1,0 +1,231 @@
+"""One validation path: what a run would refuse, loading refuses first (tui/core/config.py).
+
+``chattui config`` (the doctor) and every run load the file through ``load_config``; these
+tests pin the checks that used to live only in the run (the tool registry, the runtime, the
+request), and that every such error names its key path with untrusted names escaped.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import platformdirs
+import pytest
+
+from tui.core.config import ConfigError, load_config
+from tui.core.keys import Severity, doctor, resolve_settings
+from tui.core.tools.registry import SPECS, ToolRegistry, known_tools, unknown_tools
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(platformdirs, "user_config_path", lambda app: tmp_path / "home-cfg" / app)
+    monkeypatch.setattr(platformdirs, "user_data_path", lambda app: tmp_path / "home-data" / app)
+
+
+def error_of(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> str:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env or {}, cwd=tmp_path)
+    return str(info.value)
+
+
+def run_chattui(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")},
+        "CHATTUI_DATA_DIR": str(tmp_path / "data"),
+        "CHATTUI_CONFIG": str(tmp_path / "config.toml"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+
+
+# --- the known crash: an unknown tool passed the doctor, then the run died ---------------------
+
+
+def test_unknown_tool_is_refused_by_the_doctor_and_the_run_alike(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[providers.demo]\n[tools]\nenabled = ["save_file", "nope"]\n', encoding="utf-8"
+    )
+    for args in (["config"], ["-p", "hi"]):
+        done = run_chattui(tmp_path, *args)
+        assert done.returncode == 2, done
+        assert "Traceback" not in done.stderr
+        assert done.stderr.strip().endswith(
+            "tools.enabled: unknown tool 'nope' (known: save_file, read_file, list_files)"
+        )
+        assert done.stderr.count("\n") == 1
+
+
+def test_the_loader_and_the_registry_share_one_list_of_tools(tmp_path: Path) -> None:
+    assert known_tools() == tuple(SPECS)
+    assert unknown_tools(["read_file", "x", "save_file", "y"]) == ["x", "y"]
+    with pytest.raises(ValueError, match="unknown tools"):
+        ToolRegistry(tmp_path, enabled=["x"])
+    assert "'x'" in error_of(tmp_path, '[tools]\nenabled = ["x"]\n')
+
+
+# --- the workspace -----------------------------------------------------------------------------
+
+
+def test_workspace_must_exist(tmp_path: Path) -> None:
+    message = error_of(tmp_path, '[tools]\nworkspace = "missing"\n')
+    assert message.endswith(
+        f"tools.workspace: cannot use {tmp_path / 'missing'}: No such file or directory"
+    )
+
+
+def test_workspace_must_be_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    message = error_of(tmp_path, '[tools]\nworkspace = "file"\n')
+    assert message.endswith(f"tools.workspace: not a directory: {tmp_path / 'file'}")
+
+
+def test_workspace_option_follows_the_same_rule(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[providers.demo]\n", encoding="utf-8")
+    done = run_chattui(tmp_path, "-p", "hi", "--workspace", "nowhere")
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"chattui: --workspace: cannot use {tmp_path / 'nowhere'}: No such file or directory\n"
+    )
+
+
+# --- the file itself ---------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_as_the_config_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    result: list[str] = []
+    worker = threading.Thread(
+        target=lambda: result.append(_message(lambda: load_config(fifo, env={}, cwd=tmp_path))),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(30)
+    assert result == [f"{fifo}: not a regular file"]
+
+
+def test_a_directory_as_the_config_file_is_refused(tmp_path: Path) -> None:
+    message = _message(lambda: load_config(tmp_path, env={}, cwd=tmp_path))
+    assert message.startswith(f"{tmp_path}: ")
+
+
+def test_a_huge_config_file_is_refused(tmp_path: Path) -> None:
+    big = "# " + "x" * (2 * 1024 * 1024) + "\n"
+    assert error_of(tmp_path, big).endswith("larger than 1024 KiB")
+
+
+def _message(load: object) -> str:
+    try:
+        load()  # type: ignore[operator]
+    except ConfigError as exc:
+        return str(exc)
+    return "loaded"
+
+
+# --- what a request could not carry ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1", "http://", "http:///v1", "http://h:99999/v1", "http://a b/v1", "http://é.x"],
+)
+def test_unusable_base_urls(tmp_path: Path, url: str) -> None:
+    message = error_of(tmp_path, f'[providers.p]\nkind = "openai"\nbase_url = "{url}"\n')
+    assert message.endswith("providers.p.base_url: must be an http:// or https:// URL with a host")
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ('{ "X A" = "v" }', "providers.p.headers.X A: not a valid header name"),
+        ('{ "" = "v" }', "providers.p.headers.: not a valid header name"),
+        ('{ "X-A" = "caf\u00e9" }', "providers.p.headers.X-A: must be a one-line string"),
+        ('{ "X-A" = "a\\u0000b" }', "providers.p.headers.X-A: must be a one-line string"),
+    ],
+)
+def test_unsendable_headers(tmp_path: Path, headers: str, message: str) -> None:
+    assert message in error_of(tmp_path, f'[providers.p]\nkind = "openai"\nheaders = {headers}\n')
+
+
+def test_a_literal_key_that_cannot_be_sent_is_refused_without_echo(tmp_path: Path) -> None:
+    message = error_of(tmp_path, '[providers.p]\nkind = "openai"\napi_key = "sk-\u201cquoted"\n')
+    assert message.endswith(
+        "providers.p.api_key: the key cannot be sent: it holds a control or non-ASCII character"
+    )
+    assert "sk-" not in message
+
+
+def test_a_key_from_the_environment_that_cannot_be_sent_is_a_doctor_problem(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[providers.p]\nkind = "openai"\napi_key_env = "K"\n', encoding="utf-8")
+    config = load_config(path, env={}, cwd=tmp_path)
+    env = {"K": "sk-\u201cx"}
+    with pytest.raises(ConfigError, match=r"the key from \$K cannot be sent"):
+        resolve_settings(config.provider(), env=env)
+    findings = doctor(config, env=env)
+    problems = [f.text for f in findings if f.severity is Severity.PROBLEM]
+    assert len(problems) == 1 and "cannot be sent" in problems[0]
+    assert "sk-" not in "\n".join(f.text for f in findings)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("timeout = 1e300", "providers.p.timeout: must be a positive number up to 86400"),
+        ("max_retries = 5000", "providers.p.max_retries: must be a whole number >= 0 and <= 100"),
+        ('api_key_cmd = ["a\\u0000b"]', "providers.p.api_key_cmd: an argument holds a NUL"),
+    ],
+)
+def test_values_the_run_could_not_use(tmp_path: Path, extra: str, message: str) -> None:
+    assert message in error_of(tmp_path, f'[providers.p]\nkind = "openai"\n{extra}\n')
+
+
+# --- untrusted names are shown escaped ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            '[providers."\\u001b]52;c;eA==\\u0007"]\nkind = "openai"\nnope = 1\n',
+            "providers.\\x1b]52;c;eA==\\x07.nope: unknown key",
+        ),
+        ('[providers.p]\nkind = "\\u001b[2J"\n', "unknown kind '\\x1b[2J'"),
+        (
+            'default_provider = "\\u202eevil"\n[providers.p]\nkind = "openai"\n',
+            "no provider named '\\u202eevil'",
+        ),
+        ('[tools]\nenabled = ["\\u001b[31mred"]\n', "unknown tool '\\x1b[31mred'"),
+        ('"\\u001b[5m" = 1\n', "\\x1b[5m: unknown key"),
+    ],
+)
+def test_untrusted_names_are_escaped_in_messages(tmp_path: Path, text: str, shown: str) -> None:
+    message = error_of(tmp_path, text)
+    assert shown in message
+    assert "\x1b" not in message and "\u202e" not in message and "\x07" not in message
+
+
+def test_unknown_provider_on_the_command_line_is_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[providers.demo]\n", encoding="utf-8")
+    config = load_config(path, env={}, cwd=tmp_path)
+    with pytest.raises(ConfigError) as info:
+        config.provider("\x1b]0;title\x07")
+    assert str(info.value) == "unknown provider '\\x1b]0;title\\x07' (known: demo)"
