@@ -133,7 +133,7 @@ class HTTPProvider(ABC):
 
     # -- the shared streaming loop -------------------------------------------------------
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield its events, retrying only before output began."""
         body = self.build_body(request)
         attempt = 0

@@ -19,7 +19,6 @@ from tui.core.config import ConfigError, load_config
 from tui.core.keys import Finding, Severity, doctor, resolve_settings
 
 POSIX_ONLY = pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
-REPO = Path(__file__).resolve().parents[2]
 
 FULL_EXAMPLE = """\
 default_provider = "local"
@@ -598,16 +597,3 @@ def test_doctor_flags_failed_command(tmp_path: Path) -> None:
     assert any("exited with status 2" in line for line in problems)
     assert len(problems) == 1
     assert "sk-9" not in "\n".join(f.text for f in findings)
-
-
-# --- start-up weight ---------------------------------------------------------------------------
-
-
-def test_modules_import_neither_textual_nor_httpx() -> None:
-    code = (
-        "import sys, tui.core.config, tui.core.locations; "
-        "heavy = [m for m in ('textual', 'httpx') if m in sys.modules]; "
-        "print(heavy); sys.exit(1 if heavy else 0)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr

@@ -661,19 +661,3 @@ def test_no_api_key_can_reach_the_transcript(tmp_path: Path) -> None:
         assert key.encode() not in path.read_bytes()
     t = load(writer.path)
     assert key not in to_markdown(t) and key not in to_json(t)
-
-
-def test_module_imports_neither_textual_nor_httpx() -> None:
-    code = (
-        "import sys, tui.core.transcript\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'httpx'))\n"
-        "print(bad)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-    )
-    assert out.stdout.strip() == "[]"

@@ -17,10 +17,10 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
 from providers.demo import WELCOME
+from tui.ui.markdown import render as markdown_render
 from tui.ui.markdown.blocks import PIECE_CHARS, BlockSplitter
 from tui.ui.markdown.render import HREF, MarkdownTheme, strip_of
 from tui.ui.markdown.view import MarkdownDocument, MarkdownView
-from tui.ui.markdown import render as markdown_render
 from tui.ui.widgets.messages import AssistantText
 
 THEME = MarkdownTheme()

@@ -11,9 +11,6 @@ import doctest
 import json
 import math
 import re
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +21,6 @@ from partial_json_parser import loads as pjp_loads
 import tui.core.partial_json
 from tui.core.partial_json import PartialJSON, PartialJSONError
 
-REPO = Path(__file__).resolve().parents[2]
 DETERMINISTIC = settings(
     derandomize=True,
     deadline=None,
@@ -480,11 +476,6 @@ def test_error_offsets_count_carried_text() -> None:
         parser.feed("zz")
     assert caught.value.pos == 13
     assert "char 13" in str(caught.value)
-
-
-def test_module_does_not_import_textual() -> None:
-    code = "import tui.core.partial_json, sys; assert 'textual' not in sys.modules"
-    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
 
 
 # -- property tests --------------------------------------------------------------------------

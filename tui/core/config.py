@@ -85,7 +85,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 from providers.settings import HEADER_NAME, HEADER_VALUE, Secret
@@ -573,6 +573,14 @@ def _number(
     return float(value)
 
 
+@overload
+def _integer(
+    table: Mapping[str, Any], key: str, where: str, default: int, *, minimum: int
+) -> int: ...
+@overload
+def _integer(
+    table: Mapping[str, Any], key: str, where: str, default: None, *, minimum: int
+) -> int | None: ...
 def _integer(
     table: Mapping[str, Any],
     key: str,

@@ -55,8 +55,11 @@ Deliberate differences from `partial_json_parser.loads` on a prefix:
 from __future__ import annotations
 
 import re
-from json.decoder import scanstring
-from typing import Any, NoReturn, TypeAlias
+from collections.abc import Callable
+
+# The C string scanner json.loads uses; typeshed does not declare it.
+from json.decoder import scanstring  # type: ignore[attr-defined]
+from typing import Any, NoReturn, TypeAlias, cast
 
 JSON: TypeAlias = Any
 """A decoded JSON value: dict, list, str, int, float, bool or None."""
@@ -65,15 +68,17 @@ Path: TypeAlias = tuple[str | int, ...]
 Growth: TypeAlias = tuple[Path, str]
 """A string value at `Path` that grew by the given text."""
 
+# Runs that may be empty, so their match never fails (typed so, to skip a None check per call).
+_Run: TypeAlias = Callable[..., "re.Match[str]"]
 # Runs of string content that need no decoding: no quote, backslash or control character.
-_PLAIN_RUN = re.compile(r'[^"\\\x00-\x1f]*').match
+_PLAIN_RUN = cast(_Run, re.compile(r'[^"\\\x00-\x1f]*').match)
 _PLAIN_ALL = re.compile(r'[^"\\\x00-\x1f]+').fullmatch
 _HIGH_ESCAPE = re.compile(r"\\u[dD][89abAB]").match
 # What may be held back at the end of a fragment: a half escape or a whole high surrogate.
 _HELD_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3}|u[dD][89abAB][0-9a-fA-F]{2})?").fullmatch
-_WS_RUN = re.compile(r"[ \t\n\r]*").match
-_HEX_RUN = re.compile(r"[0-9a-fA-F]*").match
-_DIGIT_RUN = re.compile(r"[0-9]*").match
+_WS_RUN = cast(_Run, re.compile(r"[ \t\n\r]*").match)
+_HEX_RUN = cast(_Run, re.compile(r"[0-9a-fA-F]*").match)
+_DIGIT_RUN = cast(_Run, re.compile(r"[0-9]*").match)
 # After a high surrogate escape: text that may still become a low surrogate escape.
 _LOW_PREFIX = re.compile(r"(?:\\(?:u(?:[dD](?:[c-fC-F][0-9a-fA-F]{0,2})?)?)?)?").fullmatch
 _LOW_ESCAPE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}").fullmatch
@@ -188,7 +193,7 @@ def _snapshot(root: JSON) -> JSON:
         items = src.items() if type(src) is dict else enumerate(src)
         for key, node in items:
             copy = shallow(node)
-            if type(dst) is dict:
+            if isinstance(dst, dict):
                 dst[key] = copy
             else:
                 dst.append(copy)
@@ -358,7 +363,7 @@ class PartialJSON:
             return ()
         frame = self._stack[-1]
         parent = frame.node
-        if type(parent) is dict:
+        if isinstance(parent, dict):
             parent[frame.key] = node  # a duplicate key's later value wins, as in json.loads
             return (*frame.path, frame.key)
         parent.append(node)
@@ -382,8 +387,8 @@ class PartialJSON:
             self._str_path, self._str_node = self._attach(node), node
             self._mode = self._string
         elif char == "{" or char == "[":
-            node = {} if char == "{" else []
-            self._stack.append(_Frame(node, self._attach(node)))
+            container: dict[str, JSON] | list[JSON] = {} if char == "{" else []
+            self._stack.append(_Frame(container, self._attach(container)))
             self._mode = self._object_start if char == "{" else self._array_start
         elif char == "-" or "0" <= char <= "9":
             self._num_state, self._num_parts, self._num_start = 0, [], self._base + i

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias
@@ -124,9 +124,12 @@ class TranscriptSink(Protocol):
 class StreamingProvider(Protocol):
     """What the session needs from a provider adapter."""
 
-    kind: str
+    @property
+    def kind(self) -> str:
+        """The wire format's name (an adapter's class attribute)."""
+        ...
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+    def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]: ...
 
 
 def merged_prompts(history: Sequence[Message]) -> tuple[Message, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from time import perf_counter
 from typing import TypeVar
@@ -45,7 +45,7 @@ FIRST_REQUEST_MODULES = ("anyio._backends._asyncio",)
 the loop at the first send, once a stall over 50 ms."""
 
 
-async def paced(events: AsyncIterator[T]) -> AsyncIterator[T]:
+async def paced(events: AsyncIterator[T]) -> AsyncGenerator[T, None]:
     """``events`` as they come, with ``PUMP_YIELDS`` loop turns after each ``PUMP_SLICE``.
 
     The slice counts the consumer's time too (the generator resumes after the consumer has

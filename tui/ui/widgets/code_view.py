@@ -45,7 +45,7 @@ from typing import ClassVar
 from pygments.lexer import Lexer
 from pygments.lexers import find_lexer_class_for_filename
 from pygments.lexers.special import TextLexer
-from pygments.token import Text, Whitespace, _TokenType
+from pygments.token import Text, Whitespace, _TokenType, is_token_subtype
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -485,7 +485,7 @@ class CodeView(ScrollView, can_focus=True):
         styles = self._token_styles
         style = styles.get(token_type)
         if style is None:
-            if token_type is None or token_type in Text or token_type in Whitespace:
+            if token_type is None or _is_plain(token_type):
                 style = Style()  # plain text takes the widget's colour
             else:
                 theme = Syntax.get_theme(self._theme_name)
@@ -589,7 +589,7 @@ class CodeView(ScrollView, can_focus=True):
     ) -> None:
         token = bisect_right(starts, newline) - 1
         token_type = types[token] if token >= 0 else None
-        clean = token_type is not None and (token_type in Text or token_type in Whitespace)
+        clean = token_type is not None and _is_plain(token_type)
         self._clean[line_index] = clean
 
     # Rendering -------------------------------------------------------------------------------
@@ -640,3 +640,8 @@ class CodeView(ScrollView, can_focus=True):
         row = Strip.join([gutter, body]).crop(0, width)
         self._rows[index] = (code, key, row)
         return row
+
+
+def _is_plain(token_type: _TokenType) -> bool:
+    """Whether a token is plain text or whitespace (drawn in the widget's own colour)."""
+    return is_token_subtype(token_type, Text) or is_token_subtype(token_type, Whitespace)
