@@ -575,11 +575,23 @@ def _number(
 
 @overload
 def _integer(
-    table: Mapping[str, Any], key: str, where: str, default: int, *, minimum: int
+    table: Mapping[str, Any],
+    key: str,
+    where: str,
+    default: int,
+    *,
+    minimum: int,
+    maximum: int | None = None,
 ) -> int: ...
 @overload
 def _integer(
-    table: Mapping[str, Any], key: str, where: str, default: None, *, minimum: int
+    table: Mapping[str, Any],
+    key: str,
+    where: str,
+    default: None,
+    *,
+    minimum: int,
+    maximum: int | None = None,
 ) -> int | None: ...
 def _integer(
     table: Mapping[str, Any],
