@@ -18,6 +18,7 @@ import time
 import traceback
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -29,8 +30,10 @@ from textual.worker import Worker, WorkerState
 
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
 from tui.core.runtime import Options, Runtime, StartupError, start
+from tui.core.sanitize import visible
 from tui.core.session import Approval, RequestFailed, SessionEvent, TurnEnded
 from tui.core.tools.registry import PreparedCall
+from tui.core.transcript import TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
 from tui.ui.commands import ChatCommands
 from tui.ui.pacing import (
@@ -52,6 +55,8 @@ from tui.ui.widgets.tool_card import ToolCard
 
 STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
 """Nearly all events: a tool card's state never changes on one (so nothing to check)."""
+BUSY = "a response is running: press Escape first"
+
 OK_STATUSES = frozenset(
     {"stop", "tool_calls", "length", "content_filter", "refusal", "pause", "other", "max_steps"}
 )
@@ -317,7 +322,7 @@ class ChatApp(App[int]):
     async def action_new_conversation(self) -> None:
         """Ctrl+N: a fresh transcript and an empty view."""
         if self.busy:
-            self.notify("a response is running: press Escape first", markup=False)
+            self.notify(BUSY, markup=False)
             return
         self.runtime.new_conversation()
         await self.reset_view()
@@ -366,6 +371,54 @@ class ChatApp(App[int]):
     def action_toggle_reasoning(self) -> None:
         """Show or hide reasoning blocks."""
         self.conversation.toggle_class("-hide-reasoning")
+
+    def action_export_markdown(self) -> None:
+        """Palette: write the conversation as ``<id>.md`` in the workspace (or the cwd)."""
+        try:
+            transcript = load(self.runtime.transcript.path)
+        except (TranscriptError, OSError) as exc:
+            self.notify(f"cannot export: {one_line(str(exc))}", severity="error", markup=False)
+            return
+        if not transcript.entries:
+            self.notify("nothing to export yet", markup=False)
+            return
+        folders = (Path(self.runtime.session.tools.workspace.root), Path.cwd())
+        target = write_markdown(transcript, folders)
+        if target is None:
+            self.notify("cannot export: no writable folder", severity="error", markup=False)
+        else:
+            self.notify(f"exported to {visible(str(target))}", markup=False)
+
+    def action_switch_provider(self, name: str) -> None:
+        """Palette: use another configured provider (and its model) from the next request."""
+        if self.busy:
+            self.notify(BUSY, markup=False)
+            return
+        try:
+            self.runtime.switch(name)
+        except Exception as exc:  # a config or key problem: say it, keep the old provider
+            self.notify(f"cannot switch: {one_line(str(exc))}", severity="error", markup=False)
+            return
+        self.status_bar.label = self.runtime.label
+        self.status_bar.tick()
+        self.notify(f"now using {one_line(self.runtime.label)}", markup=False)
+
+    async def action_open_transcript(self, path: str) -> None:
+        """Palette: show a saved conversation and continue it (its file gets the new turns)."""
+        if self.busy:
+            self.notify(BUSY, markup=False)
+            return
+        try:
+            transcript = await asyncio.to_thread(self.runtime.resume, Path(path))
+        except (TranscriptError, OSError) as exc:
+            message = f"cannot open transcript: {one_line(str(exc))}"
+            self.notify(message, severity="error", markup=False)
+            return
+        await self.reset_view(welcome=False)
+        await self.conversation.add_history(history_widgets(transcript))
+        self.conversation.follow()
+        count = len(transcript.entries)
+        self.notify(f"resumed {one_line(transcript.id, 80)} ({count} messages)", markup=False)
 
     # Frame -----------------------------------------------------------------------------------
 

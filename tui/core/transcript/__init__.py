@@ -38,7 +38,7 @@ from tui.core.transcript.codec import (
     message_from_dict,
     message_to_dict,
 )
-from tui.core.transcript.export import to_json, to_markdown
+from tui.core.transcript.export import to_json, to_markdown, write_markdown
 from tui.core.transcript.replay import (
     TranscriptInfo,
     history_for_request,
@@ -68,4 +68,5 @@ __all__ = [
     "resolve",
     "to_json",
     "to_markdown",
+    "write_markdown",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
+from pathlib import Path
 
 from providers.conversation import (
     AssistantPart,
@@ -98,6 +100,23 @@ def to_markdown(t: Transcript) -> str:
             blocks.append(_md_entry(entry))
     # Fences were sized on cleaned text already; this pass covers everything else.
     return _clean("\n\n".join(b for b in blocks if b).rstrip() + "\n")
+
+
+def write_markdown(t: Transcript, folders: Iterable[Path]) -> Path | None:
+    """Write ``t`` as ``<id>.md`` into the first of ``folders`` that takes it.
+
+    Returns:
+        The file written, or None when no folder could be written to.
+    """
+    text = to_markdown(t)
+    for folder in folders:
+        target = folder / f"{t.id}.md"
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError:
+            continue
+        return target
+    return None
 
 
 def _md_header(t: Transcript) -> str:
