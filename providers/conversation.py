@@ -102,12 +102,18 @@ class AssistantMessage:
 
 @dataclass(frozen=True, slots=True)
 class ToolResult:
-    """The outcome of one tool call, sent back to the model."""
+    """The outcome of one tool call, sent back to the model.
+
+    ``refused`` marks a call the user declined (it never ran; ``content`` says so
+    to the model and ``is_error`` is set). Adapters send only ``content`` and
+    ``is_error``; ``refused`` is for the transcript and the screen.
+    """
 
     call_id: str
     name: str
     content: str
     is_error: bool = False
+    refused: bool = False
     role: Literal["tool"] = field(default="tool", repr=False)
 
 

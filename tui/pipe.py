@@ -41,12 +41,11 @@ from tui.core.session import (
     StepStarted,
     ToolRan,
     TurnEnded,
+    TurnStatus,
     refuse_all,
 )
 from tui.core.tools.registry import PreparedCall
 from tui.exitcodes import ExitCode
-
-FINISHED = {"stop", "length", "content_filter", "refusal", "tool_calls", "pause", "other"}
 
 
 def read_prompt(prompt: str, stdin: TextIO) -> str:
@@ -82,7 +81,7 @@ def run_pipe(ns: argparse.Namespace) -> int:
 
 
 async def _drive(events: Any, printer: TextPrinter | JsonPrinter, close: Callable[[], Any]) -> int:
-    status = "failed"
+    status = TurnStatus.FAILED
     try:
         async with aclosing(events) as stream:
             async for event in stream:
@@ -92,7 +91,7 @@ async def _drive(events: Any, printer: TextPrinter | JsonPrinter, close: Callabl
     finally:
         printer.close()
         await close()
-    return ExitCode.OK if status in FINISHED else ExitCode.FAILED
+    return ExitCode.OK if status.model_finished else ExitCode.FAILED
 
 
 async def approve_all(prepared: PreparedCall) -> Approval:
@@ -153,9 +152,9 @@ class TextPrinter:
             case RequestFailed(error=error, partial=partial):
                 kept = " (the partial answer is kept in the transcript)" if partial.text else ""
                 self._note(f"error: {sanitize(str(error))}{kept}")
-            case TurnEnded(status="max_steps", reason=reason):
+            case TurnEnded(status=TurnStatus.MAX_STEPS, reason=reason):
                 self._note(f"stopped: {reason}")
-            case TurnEnded(status="length"):
+            case TurnEnded(status=TurnStatus.LENGTH):
                 self._note("note: the answer was cut off at the output token limit")
 
     def _note(self, text: str) -> None:

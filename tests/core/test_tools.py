@@ -204,7 +204,8 @@ def test_allow_always_is_per_tool_and_checks_the_name(ws: Path) -> None:
 def test_refuse_reports_the_reason_and_never_writes(reg: ToolRegistry, ws: Path) -> None:
     call = prepared(reg, "save_file", path="a.txt", content="x")
     result = call.refuse("not now")
-    assert result == ToolResult("call_1", "save_file", "the user refused this call: not now", True)
+    text = "the user refused this call: not now"
+    assert result == ToolResult("call_1", "save_file", text, is_error=True, refused=True)
     assert call.refuse().content == "the user refused this call"
     assert call.run().is_error
     assert not (ws / "a.txt").exists()

@@ -102,6 +102,7 @@ messages = st.one_of(
         name=st.text(max_size=12),
         content=st.text(),
         is_error=st.booleans(),
+        refused=st.booleans(),
     ),
 )
 
@@ -134,6 +135,21 @@ def child(code: str, *args: str) -> subprocess.Popen[str]:
 
 
 # --- serialization ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "refused"),
+    [
+        ({"content": "the user refused this call: not now", "is_error": True}, True),
+        ({"content": "the user refused this call", "is_error": False}, False),
+        ({"content": "refused by policy (approval = 'deny'); not run", "is_error": True}, False),
+        ({"content": "the user refused this call", "is_error": True, "refused": False}, False),
+        ({"content": "no", "is_error": True, "refused": True}, True),
+    ],
+)
+def test_results_written_before_the_refused_field_still_load(fields: dict, refused: bool) -> None:
+    result = message_from_dict({"role": "tool", "call_id": "c", "name": "save_file", **fields})
+    assert isinstance(result, ToolResult) and result.refused is refused
 
 
 @given(messages)

@@ -12,7 +12,7 @@ from textual.widgets import Collapsible
 from providers.conversation import ToolCall, ToolResult
 from tests.ui.scripted import pieces, texts
 from tui.ui.widgets.code_view import CodeView
-from tui.ui.widgets.tool_card import ToolCard, human_size
+from tui.ui.widgets.tool_card import CardState, ToolCard, human_size
 
 CONTENT = "def f(x):\n    return x * 2\n\n\nprint(f(21))\n" * 5
 
@@ -269,6 +269,24 @@ async def test_error_result_marks_failed_and_tool_name_is_literal():
         assert card.state == "failed"
         assert "[bold]evil[/]" in header(card) and "\x1b" not in header(card)
         assert "[@click=app.quit]x[/]" in texts(card.query(".result"))
+
+
+async def test_a_saved_result_shows_refused_from_its_field_not_its_text():
+    call = ToolCall("c1", "save_file", {"path": "a.py", "content": "x"})
+    refused = ToolCard("save_file", "c1", call=call)
+    refused.result = ToolResult("c1", "save_file", "declined", is_error=True, refused=True)
+    failed = ToolCard("save_file", "c1", call=call)
+    failed.result = ToolResult("c1", "save_file", "the user refused this call", is_error=True)
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield refused
+            yield failed
+
+    async with Two().run_test() as pilot:
+        await pilot.pause()
+        assert refused.state == CardState.REFUSED and refused.has_class("-refused")
+        assert failed.state == CardState.FAILED
 
 
 async def test_cancel_marks_open_cards_only():

@@ -21,7 +21,8 @@ import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypeAlias
+from enum import StrEnum
+from typing import Literal, Protocol, TypeAlias, get_args
 
 from providers.accumulate import Accumulator
 from providers.conversation import (
@@ -34,9 +35,10 @@ from providers.conversation import (
     UserMessage,
 )
 from providers.errors import ProviderError
-from providers.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallEnd
+from providers.events import FinishReason, ReasoningDelta, StreamEvent, TextDelta, ToolCallEnd
 from tui.core.sanitize import StreamSanitizer
 from tui.core.tools.registry import PreparedCall, ToolRegistry
+from tui.core.transcript.codec import EntryStatus
 
 CHECKPOINT_INTERVAL = 1.0  # seconds between transcript checkpoints of a streaming answer
 
@@ -92,11 +94,53 @@ class RequestFailed:
     partial: AssistantMessage
 
 
+class TurnStatus(StrEnum):
+    """How a turn ended: the model's finish reason, or why the loop stopped it."""
+
+    STOP = "stop"
+    TOOL_CALLS = "tool_calls"
+    LENGTH = "length"
+    CONTENT_FILTER = "content_filter"
+    REFUSAL = "refusal"
+    PAUSE = "pause"
+    OTHER = "other"
+    INCOMPLETE = "incomplete"
+    """The answer arrived without a finish reason."""
+    MAX_STEPS = "max_steps"
+    """The loop made ``max_steps`` requests and stopped."""
+    FAILED = "failed"
+    """A request failed (a provider error)."""
+    CANCELLED = "cancelled"
+    """The user stopped the turn (set by the front end)."""
+    ERROR = "error"
+    """An unexpected exception ended the turn (set by the front end)."""
+
+    @classmethod
+    def finished(cls, reason: FinishReason | None) -> TurnStatus:
+        """The status for an answer that finished with ``reason``."""
+        return cls.INCOMPLETE if reason is None else cls(reason)
+
+    @property
+    def model_finished(self) -> bool:
+        """The model ended the answer itself (any finish reason)."""
+        return self.value in get_args(FinishReason)
+
+    @property
+    def ran_to_an_end(self) -> bool:
+        """The turn ended on its own: the model finished, or the loop reached ``max_steps``."""
+        return self.model_finished or self is TurnStatus.MAX_STEPS
+
+    @property
+    def cut_short(self) -> bool:
+        """A failure, the user or a bug ended the turn; its last request may be sent again."""
+        return self in (TurnStatus.FAILED, TurnStatus.CANCELLED, TurnStatus.ERROR)
+
+
 @dataclass(frozen=True, slots=True)
 class TurnEnded:
-    """The turn is over: ``status`` says how (stop, failed, cancelled, max_steps...)."""
+    """The turn is over: ``status`` says how."""
 
-    status: str
+    status: TurnStatus
     reason: str | None = None
 
 
@@ -115,7 +159,7 @@ class TranscriptSink(Protocol):
         self,
         stream_id: str,
         msg: AssistantMessage,
-        status: str = "complete",
+        status: EntryStatus = "complete",
         error: str | None = None,
     ) -> None: ...
     def note(self, kind: str, text: str) -> None: ...
@@ -203,14 +247,12 @@ class Session:
             if message is None:
                 return  # failed or cancelled: _request said so
             if not message.tool_calls:
-                yield TurnEnded(
-                    "stop" if message.finish_reason == "stop" else str(message.finish_reason)
-                )
+                yield TurnEnded(TurnStatus.finished(message.finish_reason))
                 return
             async for event in self._run_calls(message.tool_calls):
                 yield event
         self._note("error", f"stopped after {self.max_steps} model requests (max_steps)")
-        yield TurnEnded("max_steps", f"stopped after {self.max_steps} model requests")
+        yield TurnEnded(TurnStatus.MAX_STEPS, f"stopped after {self.max_steps} model requests")
 
     async def _request(self, outcome: list[AssistantMessage | None]) -> AsyncIterator[SessionEvent]:
         request = ChatRequest(
@@ -229,7 +271,7 @@ class Session:
             partial = stream.close("failed", str(err))
             self._keep_partial(partial)
             yield RequestFailed(err, partial)
-            yield TurnEnded("failed", str(err))
+            yield TurnEnded(TurnStatus.FAILED, str(err))
             return
         except asyncio.CancelledError:
             self._keep_partial(stream.close("cancelled", None))
@@ -321,7 +363,7 @@ class _Stream:
             self._last_checkpoint = now
             self.transcript.checkpoint(self.stream_id, self.acc.message())
 
-    def close(self, status: str, error: str | None) -> AssistantMessage:
+    def close(self, status: EntryStatus, error: str | None) -> AssistantMessage:
         """Flush held-back text and finalize the answer in the transcript."""
         for sanitizer, kind in ((self._text, TextDelta), (self._reasoning, ReasoningDelta)):
             tail = sanitizer.flush()

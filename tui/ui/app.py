@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
 from tui.core.runtime import Options, Runtime, StartupError, start
 from tui.core.sanitize import visible
-from tui.core.session import Approval, RequestFailed, SessionEvent, TurnEnded
+from tui.core.session import Approval, RequestFailed, SessionEvent, TurnEnded, TurnStatus
 from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
@@ -50,16 +50,12 @@ from tui.ui.widgets.footer import ChatFooter
 from tui.ui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage, Welcome
 from tui.ui.widgets.prompt import Prompt
 from tui.ui.widgets.safe import one_line
-from tui.ui.widgets.status import StatusBar
+from tui.ui.widgets.status import BarState, StatusBar
 from tui.ui.widgets.tool_card import ToolCard
 
 STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
 """Nearly all events: a tool card's state never changes on one (so nothing to check)."""
 BUSY = "a response is running: press Escape first"
-
-OK_STATUSES = frozenset(
-    {"stop", "tool_calls", "length", "content_filter", "refusal", "pause", "other", "max_steps"}
-)
 
 
 class ChatApp(App[int]):
@@ -101,7 +97,7 @@ class ChatApp(App[int]):
         self._worker: Worker[None] | None = None
         self._renderer: TurnRenderer | None = None
         self._cancelling = False
-        self._last_status = "stop"
+        self._last_status = TurnStatus.STOP
         # Kept, not queried: queries walk the whole DOM, and these are used per event.
         self.conversation = Conversation(id="conversation")
         self.prompt = Prompt(id="prompt")
@@ -180,29 +176,30 @@ class ChatApp(App[int]):
         try:
             status, reason = await self._pump(events, renderer)
         except asyncio.CancelledError:
-            await self._end_turn(renderer, "cancelled", None)
+            await self._end_turn(renderer, TurnStatus.CANCELLED, None)
             raise
         except Exception as exc:  # a bug must cost this turn, never the app
             self.log.error(traceback.format_exc())
             message = f"internal error: {type(exc).__name__}: {exc}"
             self.internal_errors.append(message)
-            await self._end_turn(renderer, "error", message)
+            await self._end_turn(renderer, TurnStatus.ERROR, message)
         else:
             await self._end_turn(renderer, status, reason)
 
     async def _pump(
         self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
-    ) -> tuple[str, str | None]:
+    ) -> tuple[TurnStatus, str | None]:
         defer_full_collections()  # made once the app is idle: _collect_when_idle
-        status, reason = "failed", None
+        status: TurnStatus = TurnStatus.FAILED
+        reason: str | None = None
         async with aclosing(paced(events)) as stream:
             async for event in stream:
                 self.status_bar.observe(event)
                 await renderer.handle(event)
                 if isinstance(event, STREAMED):
                     continue
-                if renderer.running_tool and self.status_bar.state != "approval":
-                    self.status_bar.set_state("running")
+                if renderer.running_tool and self.status_bar.state is not BarState.APPROVAL:
+                    self.status_bar.set_state(BarState.RUNNING)
                 if isinstance(event, RequestFailed):
                     await renderer.flush()
                     await self._error_note(str(event.error))
@@ -214,23 +211,24 @@ class ChatApp(App[int]):
         await self.conversation.add(ErrorNote(message, retry=retry))
         self.notify(one_line(message, 200), title="error", severity="error", markup=False)
 
-    async def _end_turn(self, renderer: TurnRenderer, status: str, reason: str | None) -> None:
+    async def _end_turn(
+        self, renderer: TurnRenderer, status: TurnStatus, reason: str | None
+    ) -> None:
         await renderer.close(status)
         self._renderer = None
         self._last_status = status
-        if status == "cancelled":
+        if status is TurnStatus.CANCELLED:
             await renderer.turn.mount(TurnNote("cancelled"))
-        elif status == "error":
+        elif status is TurnStatus.ERROR:
             await self._error_note(reason or "internal error")
-        elif status not in ("stop", "failed", "tool_calls"):
+        elif status not in (TurnStatus.STOP, TurnStatus.FAILED, TurnStatus.TOOL_CALLS):
             await renderer.turn.mount(TurnNote(f"stopped: {reason or status}"))
         if not renderer.turn.children:
             await renderer.turn.remove()
-        self.status_bar.set_state(
-            {"stop": "idle", "cancelled": "cancelled"}.get(
-                status, "idle" if status in OK_STATUSES else "error"
-            )
-        )
+        if status is TurnStatus.CANCELLED:
+            self.status_bar.set_state(BarState.CANCELLED)
+        else:
+            self.status_bar.set_state(BarState.IDLE if status.ran_to_an_end else BarState.ERROR)
         self.status_bar.tick()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -257,7 +255,7 @@ class ChatApp(App[int]):
         if self.busy or not self.queue:
             return
         queued = self.query_one("#queue")
-        if self._last_status in OK_STATUSES:
+        if self._last_status.ran_to_an_end:
             text = self.queue.pop(0)
             await queued.children[0].remove()
             self.send(text)
@@ -279,7 +277,7 @@ class ChatApp(App[int]):
         if renderer is None or card is None:  # fail closed
             return Approval("no", "the approval prompt could not be shown")
         await renderer.flush()
-        self.status_bar.set_state("approval")
+        self.status_bar.set_state(BarState.APPROVAL)
         # Focus moves (card, reason box) scroll the view; they are not the user scrolling away.
         following = self.conversation.following
         try:
@@ -287,7 +285,8 @@ class ChatApp(App[int]):
         finally:
             if following:
                 self.conversation.follow()
-        self.status_bar.set_state("waiting" if answer.decision == "no" else "running")
+        refused = answer.decision == "no"
+        self.status_bar.set_state(BarState.WAITING if refused else BarState.RUNNING)
         return answer
 
     # Actions ---------------------------------------------------------------------------------
@@ -296,7 +295,7 @@ class ChatApp(App[int]):
         if action == "cancel":
             return self.busy
         if action == "retry":
-            return not self.busy and self._last_status in ("failed", "cancelled", "error")
+            return not self.busy and self._last_status.cut_short
         if action == "page":  # only on the main screen (the palette has its own list)
             return self.screen is self.screen_stack[0]
         return True
@@ -333,10 +332,10 @@ class ChatApp(App[int]):
         await self.conversation.remove_children()
         await self.query_one("#queue").remove_children()
         self.queue.clear()
-        self._last_status = "stop"
+        self._last_status = TurnStatus.STOP
         self.conversation.follow()
         self.status_bar.input_tokens = self.status_bar.output_tokens = None
-        self.status_bar.set_state("idle")
+        self.status_bar.set_state(BarState.IDLE)
         self.refresh_bindings()
         if welcome:
             await self.conversation.add(self._welcome())

@@ -158,7 +158,7 @@ class PreparedCall:
         """The result to send when the user declines; the call is never run."""
         self._finished = True
         text = "the user refused this call" + (f": {reason}" if reason else "")
-        return _error(self.call, text)
+        return ToolResult(self.call.id, self.call.name, text, is_error=True, refused=True)
 
 
 class ToolRegistry:

@@ -30,6 +30,7 @@ from tui.core.transcript.codec import (
     STATUSES,
     AmbiguousTranscript,
     Entry,
+    EntryStatus,
     Note,
     Transcript,
     TranscriptError,
@@ -51,6 +52,7 @@ from tui.core.transcript.writer import TranscriptWriter
 __all__ = [
     "FORMAT_VERSION",
     "STATUSES",
+    "EntryStatus",
     "AmbiguousTranscript",
     "Entry",
     "Note",

@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeGuard, get_args
 
 from providers.conversation import (
     AssistantMessage,
@@ -42,7 +42,14 @@ from providers.events import Usage
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens")
 
 FORMAT_VERSION = 1
-STATUSES = ("complete", "incomplete", "cancelled", "failed")
+EntryStatus = Literal["complete", "incomplete", "cancelled", "failed"]
+"""How a stored message ended."""
+STATUSES: tuple[EntryStatus, ...] = get_args(EntryStatus)
+
+
+def is_entry_status(value: object) -> TypeGuard[EntryStatus]:
+    """Whether ``value`` is one of ``STATUSES``."""
+    return value in STATUSES
 
 
 class TranscriptError(Exception):
@@ -68,7 +75,7 @@ class Entry:
     """
 
     message: Message
-    status: str = "complete"
+    status: EntryStatus = "complete"
     error: str | None = None
 
 
@@ -165,8 +172,13 @@ def message_to_dict(msg: Message) -> dict[str, Any]:
                 "name": msg.name,
                 "content": msg.content,
                 "is_error": msg.is_error,
+                "refused": msg.refused,
             }
     raise TypeError(f"not a message: {type(msg).__name__}")
+
+
+LEGACY_REFUSAL = "the user refused this call"
+"""How a refusal's result began in transcripts written before ``ToolResult.refused``."""
 
 
 def message_from_dict(d: Mapping[str, Any]) -> Message:
@@ -198,8 +210,19 @@ def message_from_dict(d: Mapping[str, Any]) -> Message:
                 name=_str(d["name"]),
                 content=_str(d["content"]),
                 is_error=bool(d.get("is_error", False)),
+                refused=_refused(d),
             )
     raise ValueError(f"unknown message role: {d.get('role')!r}")
+
+
+def _refused(d: Mapping[str, Any]) -> bool:
+    if "refused" in d:
+        return bool(d["refused"])
+    # Written before results had the field: a refusal was told by the text the registry wrote.
+    content = d.get("content")
+    return (
+        bool(d.get("is_error")) and isinstance(content, str) and content.startswith(LEGACY_REFUSAL)
+    )
 
 
 def _part_to_dict(part: AssistantPart) -> dict[str, Any]:

@@ -21,13 +21,13 @@ from providers.conversation import (
 )
 from tui.core.transcript.codec import (
     FORMAT_VERSION,
-    STATUSES,
     AmbiguousTranscript,
     Entry,
     Note,
     Transcript,
     TranscriptNotFound,
     dumps,
+    is_entry_status,
     message_from_dict,
 )
 
@@ -193,7 +193,7 @@ class _Replay:
         error = rec.get("error")
         entry = Entry(
             msg,
-            status if status in STATUSES else "incomplete",
+            status if is_entry_status(status) else "incomplete",
             None if error is None else str(error),
         )
         stream_id = rec.get("stream_id")

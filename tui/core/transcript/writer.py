@@ -18,6 +18,7 @@ from tui.core import locations
 from tui.core.transcript.codec import (
     FORMAT_VERSION,
     STATUSES,
+    EntryStatus,
     TranscriptError,
     dumps,
     message_to_dict,
@@ -142,7 +143,7 @@ class TranscriptWriter:
         self,
         stream_id: str,
         msg: AssistantMessage,
-        status: str = "complete",
+        status: EntryStatus = "complete",
         error: str | None = None,
     ) -> None:
         """Finalize a stream with its last message and how it ended; idempotent.

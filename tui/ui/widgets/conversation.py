@@ -29,9 +29,16 @@ from textual.widget import Widget
 from providers.conversation import AssistantMessage, ReasoningPart, TextPart, ToolCall, ToolResult
 from providers.conversation import UserMessage as UserMsg
 from providers.events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, ToolCallStart
-from tui.core.session import ApprovalNeeded, CallReady, SessionEvent, StepStarted, ToolRan
+from tui.core.session import (
+    ApprovalNeeded,
+    CallReady,
+    SessionEvent,
+    StepStarted,
+    ToolRan,
+    TurnStatus,
+)
 from tui.core.tools.registry import PreparedCall
-from tui.core.transcript import Entry, Transcript
+from tui.core.transcript import Entry, EntryStatus, Transcript
 from tui.ui.compat import forget_removed_styles
 from tui.ui.markdown.view import MarkdownView
 from tui.ui.widgets.code_view import CodeView
@@ -42,7 +49,7 @@ from tui.ui.widgets.messages import (
     TurnNote,
     UserMessage,
 )
-from tui.ui.widgets.tool_card import ToolCard
+from tui.ui.widgets.tool_card import CardState, ToolCard
 
 MAX_TURN_WIDGETS = 200
 """Top-level widgets kept mounted; older ones leave the DOM (they stay in the transcript)."""
@@ -228,7 +235,7 @@ class TurnRenderer:
     @property
     def running_tool(self) -> bool:
         """Whether a card of this turn is running its call."""
-        return any(card.state == "running" for card in self.cards.values())
+        return any(card.state is CardState.RUNNING for card in self.cards.values())
 
     async def flush(self) -> None:
         """Apply buffered updates (once a frame)."""
@@ -243,11 +250,11 @@ class TurnRenderer:
                 await widget.flush()
         self.conversation.content_grew()
 
-    async def close(self, status: str) -> None:
+    async def close(self, status: TurnStatus) -> None:
         """The turn ended: final renders, and open cards marked when cancelled."""
         await self.flush()
         await self._close_last()
-        if status in ("cancelled", "failed", "error"):
+        if status.cut_short:
             for card in {*self.cards_by_id.values(), *self.cards.values()}:
                 card.cancel()
         self.turn.status = status
@@ -282,10 +289,10 @@ class TurnRenderer:
     def _run_next(self) -> None:
         """Mark the first complete call as running, unless one is busy or waiting."""
         cards = [self.cards[i] for i in sorted(self.cards)]
-        if any(card.state in ("running", "approval") for card in cards):
+        if any(card.state in (CardState.RUNNING, CardState.APPROVAL) for card in cards):
             return
         for card in cards:
-            if card.state == "ready":
+            if card.state is CardState.READY:
                 card.mark_running()
                 return
 
@@ -318,7 +325,7 @@ def history_widgets(transcript: Transcript) -> list[Widget]:
 
 
 def _assistant_turn(
-    message: AssistantMessage, status: str, results: dict[str, ToolResult]
+    message: AssistantMessage, status: EntryStatus, results: dict[str, ToolResult]
 ) -> AssistantTurn:
     blocks: list[Widget] = []
     for part in message.parts:

@@ -17,6 +17,8 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
+from tui.core.session import TurnStatus
+from tui.core.transcript import EntryStatus
 from tui.ui.markdown.view import MarkdownView
 from tui.ui.widgets.safe import one_line, plain
 
@@ -36,7 +38,8 @@ class AssistantTurn(Vertical):
 
     def __init__(self, *blocks: Widget) -> None:
         super().__init__(*blocks)
-        self.status = "streaming"
+        self.status: TurnStatus | EntryStatus | None = None
+        """How the turn ended (``None`` while it streams); a loaded turn has its entry's status."""
 
     @property
     def source(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from enum import StrEnum
 
 from rich.text import Text
 from textual.widgets import Static
@@ -21,15 +22,31 @@ from providers.events import (
 from tui.core.session import ApprovalNeeded, RequestFailed, SessionEvent, StepStarted, ToolRan
 from tui.ui.widgets.safe import one_line
 
-STATES = {
-    "idle": "idle",
-    "waiting": "waiting",
-    "streaming": "streaming",
-    "approval": "waiting for approval",
-    "running": "running tool",
-    "error": "error",
-    "cancelled": "cancelled",
+
+class BarState(StrEnum):
+    """What the status bar says the app is doing."""
+
+    IDLE = "idle"
+    WAITING = "waiting"
+    STREAMING = "streaming"
+    APPROVAL = "approval"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+LABELS = {
+    BarState.IDLE: "idle",
+    BarState.WAITING: "waiting",
+    BarState.STREAMING: "streaming",
+    BarState.APPROVAL: "waiting for approval",
+    BarState.RUNNING: "running tool",
+    BarState.RETRYING: "retrying",
+    BarState.ERROR: "error",
+    BarState.CANCELLED: "cancelled",
 }
+"""The word shown for each state (retrying with a known delay shows a countdown instead)."""
 
 
 class StatusBar(Static):
@@ -50,7 +67,7 @@ class StatusBar(Static):
         super().__init__(id=id)
         self.label = label
         self.clock = clock
-        self.state = "idle"
+        self.state = BarState.IDLE
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
         self._request_at: float | None = None
@@ -65,10 +82,10 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self.tick()
 
-    def set_state(self, state: str) -> None:
-        """Set the state word (a key of ``STATES``)."""
+    def set_state(self, state: BarState) -> None:
+        """Set the state (drawn by the next ``tick``)."""
         self.state = state
-        if state != "retrying":
+        if state is not BarState.RETRYING:
             self._retry_until = None
 
     def observe(self, event: SessionEvent) -> None:
@@ -80,7 +97,7 @@ class StatusBar(Static):
                 self._chars = 0
                 self._finished = False
                 self.output_tokens = None
-                self.set_state("waiting")
+                self.set_state(BarState.WAITING)
             case TextDelta(text=text) | ReasoningDelta(text=text) | ToolCallDelta(arguments=text):
                 self._output(now, len(text))
             case ToolCallStart():
@@ -89,26 +106,26 @@ class StatusBar(Static):
                 self.input_tokens = inp if inp is not None else self.input_tokens
                 self.output_tokens = out if out is not None else self.output_tokens
             case Retrying(delay=delay, reason=reason):
-                self.set_state("retrying")
+                self.set_state(BarState.RETRYING)
                 self._retry_until = now + delay
                 self._retry_reason = one_line(reason, 80)
             case Finish():
                 self._last_at = now
                 self._finished = True
             case ApprovalNeeded():
-                self.set_state("approval")
+                self.set_state(BarState.APPROVAL)
             case ToolRan():
-                self.set_state("waiting")
+                self.set_state(BarState.WAITING)
             case RequestFailed():
-                self.set_state("error")
+                self.set_state(BarState.ERROR)
 
     def _output(self, now: float, chars: int) -> None:
         if self._first_at is None:
             self._first_at = now
         self._last_at = now
         self._chars += chars
-        if self.state in ("waiting", "retrying"):
-            self.set_state("streaming")
+        if self.state in (BarState.WAITING, BarState.RETRYING):
+            self.set_state(BarState.STREAMING)
 
     def tick(self) -> None:
         """Redraw if anything shown changed."""
@@ -133,12 +150,12 @@ class StatusBar(Static):
         return line
 
     def _state_text(self) -> str:
-        if self.state == "retrying" and self._retry_until is not None:
+        if self.state is BarState.RETRYING and self._retry_until is not None:
             left = max(0, math.ceil(self._retry_until - self.clock()))
             limited = "429" in self._retry_reason or "rate" in self._retry_reason.lower()
             prefix = "rate limited — " if limited else ""
             return f"{prefix}retrying in {left} s ({self._retry_reason})"
-        return STATES.get(self.state, self.state)
+        return LABELS[self.state]
 
     def _rate(self) -> str:
         if self._first_at is None or self._last_at is None:

@@ -23,6 +23,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 from rich.syntax import Syntax
@@ -43,31 +44,44 @@ from tui.ui.widgets.approval import ApprovalPanel, ReasonInput
 from tui.ui.widgets.code_view import CodeView
 from tui.ui.widgets.safe import one_line, shown
 
-STATES = (
-    "receiving",
-    "streaming",
-    "ready",
-    "approval",
-    "running",
-    "done",
-    "refused",
-    "failed",
-    "invalid",
-    "cancelled",
-)
+
+class CardState(StrEnum):
+    """Where a card is in its life (see the module docstring); also its ``-state`` CSS class."""
+
+    RECEIVING = "receiving"
+    STREAMING = "streaming"
+    READY = "ready"
+    APPROVAL = "approval"
+    RUNNING = "running"
+    DONE = "done"
+    REFUSED = "refused"
+    FAILED = "failed"
+    INVALID = "invalid"
+    CANCELLED = "cancelled"
+
+
 LABELS = {
-    "receiving": "receiving…",
-    "streaming": "streaming",
-    "ready": "complete",
-    "approval": "waiting for approval",
-    "running": "running",
-    "done": "done",
-    "refused": "refused",
-    "failed": "failed",
-    "invalid": "invalid arguments",
-    "cancelled": "cancelled",
+    CardState.RECEIVING: "receiving…",
+    CardState.STREAMING: "streaming",
+    CardState.READY: "complete",
+    CardState.APPROVAL: "waiting for approval",
+    CardState.RUNNING: "running",
+    CardState.DONE: "done",
+    CardState.REFUSED: "refused",
+    CardState.FAILED: "failed",
+    CardState.INVALID: "invalid arguments",
+    CardState.CANCELLED: "cancelled",
 }
-OPEN_STATES = frozenset({"receiving", "streaming", "ready", "approval", "running"})
+"""The word the header shows for each state."""
+OPEN_STATES = frozenset(
+    {
+        CardState.RECEIVING,
+        CardState.STREAMING,
+        CardState.READY,
+        CardState.APPROVAL,
+        CardState.RUNNING,
+    }
+)
 RESULT_FOLD_LINES = 6
 RESULT_FOLD_CHARS = 600
 
@@ -110,7 +124,7 @@ class ToolCard(Vertical, can_focus=True):
         Binding("a", "answer('always')", "Always"),
     ]
 
-    state: var[str] = var("receiving")
+    state: var[CardState] = var(CardState.RECEIVING)
 
     def __init__(
         self,
@@ -158,15 +172,15 @@ class ToolCard(Vertical, can_focus=True):
         if self._saved_call is not None:  # from a transcript: show it finished
             self.ready(self._saved_call)
             if self.result is not None:
-                self.refused = self.result.content.startswith("the user refused")
+                self.refused = self.result.refused
                 if self.refused:
-                    self.state = "refused"
+                    self.state = CardState.REFUSED
                 self.finish(self.result)
-            elif self.state == "ready":
-                self.state = "cancelled"
+            elif self.state is CardState.READY:
+                self.state = CardState.CANCELLED
         self.flush()
 
-    def watch_state(self, old: str, new: str) -> None:
+    def watch_state(self, old: CardState, new: CardState) -> None:
         self.remove_class(f"-{old}")
         self.add_class(f"-{new}")
         self._dirty = True  # the header is redrawn by the next flush
@@ -185,8 +199,8 @@ class ToolCard(Vertical, can_focus=True):
         self._raw_chars += len(fragment)
         if not self._fed:  # not `self.state`: a reactive costs a descriptor call per read
             self._fed = True
-            if self.state == "receiving":
-                self.state = "streaming"
+            if self.state is CardState.RECEIVING:
+                self.state = CardState.STREAMING
         self._dirty = True
         if self._json_error is not None:
             return
@@ -223,7 +237,7 @@ class ToolCard(Vertical, can_focus=True):
         elif self._call is None and self._raw_chars and self._json_error is None:
             self._show_args(self._json.value)
         self.query_one("#receiving", Static).display = self._raw_chars == 0 and (
-            self.state == "receiving"
+            self.state is CardState.RECEIVING
         )
         # One row high (CSS): no layout needed for a new header (the bytes change each frame).
         self.query_one("#header", Static).update(self._header(), layout=False)
@@ -258,7 +272,7 @@ class ToolCard(Vertical, can_focus=True):
         if self.is_save and self.path:
             header.append("  ")
             header.append(visible(self.path), style="underline")
-        header.append(f"  {LABELS.get(self.state, self.state)}", style="italic")
+        header.append(f"  {LABELS[self.state]}", style="italic")
         if self.is_save and (self._bytes or self._call is not None):
             header.append(f" · {human_size(self._bytes)} · {self._line_count()} lines")
             rate = self._rate()
@@ -272,7 +286,7 @@ class ToolCard(Vertical, can_focus=True):
         return self.query_one(CodeView).line_count if self._composed else self._lines
 
     def _rate(self) -> str:
-        if self._first_content is None or self.state != "streaming":
+        if self._first_content is None or self.state is not CardState.STREAMING:
             return ""
         elapsed = self._clock() - self._first_content
         return f"{human_size(int(self._bytes / elapsed))}/s" if elapsed >= 0.2 else ""
@@ -284,7 +298,7 @@ class ToolCard(Vertical, can_focus=True):
         self._call = call
         self._dirty = True
         if call.error is not None:
-            self.state = "invalid"
+            self.state = CardState.INVALID
             self.flush()
             return
         if self.is_save:
@@ -295,7 +309,7 @@ class ToolCard(Vertical, can_focus=True):
         # 200 KB file in 4-character fragments: 50,000 strings, 3.3 MB) for as long as the
         # card stays on screen.
         self._json = PartialJSON()
-        self.state = "ready"
+        self.state = CardState.READY
         self.flush()
 
     def _finish_content(self, arguments: Any) -> None:
@@ -337,7 +351,7 @@ class ToolCard(Vertical, can_focus=True):
                 removed: removing a focused widget makes Textual focus and scroll to some
                 other widget, which would stop the conversation following its output.
         """
-        self.state = "approval"
+        self.state = CardState.APPROVAL
         self.flush()
         panel = ApprovalPanel(prepared)
         await self.mount(panel)
@@ -388,7 +402,7 @@ class ToolCard(Vertical, can_focus=True):
         if self._future is None or self._future.done():
             return
         self.refused = answer.decision == "no"
-        self.state = "refused" if self.refused else "running"
+        self.state = CardState.REFUSED if self.refused else CardState.RUNNING
         self.flush()
         self._future.set_result(answer)
 
@@ -409,7 +423,7 @@ class ToolCard(Vertical, can_focus=True):
     def finish(self, result: ToolResult) -> None:
         """The call ran (or was refused): show its result under it."""
         if not self.refused:
-            self.state = "failed" if result.is_error else "done"
+            self.state = CardState.FAILED if result.is_error else CardState.DONE
         self.flush()
         text = sanitize(result.content)
         lines = text.count("\n") + 1
@@ -426,13 +440,13 @@ class ToolCard(Vertical, can_focus=True):
 
     def mark_running(self) -> None:
         """The session is running this call now (no approval needed)."""
-        if self.state == "ready":
-            self.state = "running"
+        if self.state is CardState.READY:
+            self.state = CardState.RUNNING
             self.flush()
 
     def cancel(self) -> None:
         """The turn was cancelled before this call finished."""
         if self.state in OPEN_STATES:
-            self.state = "cancelled"
+            self.state = CardState.CANCELLED
         self._dirty = True
         self.flush()
