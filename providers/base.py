@@ -11,6 +11,10 @@ Everything else lives here once:
   delta was yielded, since a retry would duplicate output;
 * httpx errors mapped into ``providers.errors`` with one-line messages that
   never contain the API key;
+* the body read raw and decoded by ``providers.body`` within the provider's
+  ``StreamLimits`` (decompressed size and ratio, total size, wall time; each
+  parser bounds its own line and event size), an error response read only as
+  far as its message needs;
 * the body read chunk by chunk: each chunk is fed to the parser and what it
   produced is yielded before the next read is awaited (never held back); an
   error the chunk raised comes after the events it produced; reading stops
@@ -43,6 +47,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from providers.body import ACCEPT_ENCODING, BodyReader
 from providers.conversation import ChatRequest
 from providers.errors import (
     APIStatusError,
@@ -76,6 +81,7 @@ class HTTPProvider(ABC):
         settings: endpoint, model, key, timeouts and retries.
         transport: an httpx transport (tests pass ``httpx.MockTransport``).
         sleep: awaited between retries (tests pass a recorder).
+        clock: the monotonic clock the response time limit is measured on.
     """
 
     kind: ClassVar[str]
@@ -86,9 +92,11 @@ class HTTPProvider(ABC):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
+        self._clock = clock
         timeout = httpx.Timeout(
             connect=settings.connect_timeout, read=settings.timeout, write=30.0, pool=10.0
         )
@@ -127,6 +135,7 @@ class HTTPProvider(ABC):
         return {
             "Content-Type": "application/json",
             "Accept": "text/event-stream",
+            "Accept-Encoding": ACCEPT_ENCODING,
             **self.auth_headers(),
             **dict(self.settings.headers),
         }
@@ -167,24 +176,27 @@ class HTTPProvider(ABC):
 
     async def _attempt(self, body: dict[str, Any]) -> AsyncGenerator[list[StreamEvent], None]:
         """One request: the events of each body chunk, as one list per chunk."""
+        deadline = self._clock() + self.settings.limits.max_seconds
         try:
             async with self._client.stream(
                 "POST", self.url(), json=body, auth=_SendHeaders(self)
             ) as response:
+                reader, chunks = self._body(response, deadline)
                 if response.status_code >= 300:  # redirects are not followed: say where
-                    raw = await response.aread()
+                    raw = await _read_head(reader, chunks)
                     raise self.status_error(response.status_code, raw, response.headers)
                 parser = self.parser()
-                chunks = response.aiter_bytes()
-                async for chunk in chunks:
-                    events, error = parser.push(chunk)
-                    if events:
-                        yield events  # before the next read: nothing is held back
-                    if error is not None:
-                        raise error
-                    if parser.done:
-                        await _drain(chunks)
-                        return
+                parser.limit_events(self.settings.limits.max_event_bytes)
+                async for raw in chunks:
+                    for chunk in reader.decode(raw):
+                        events, error = parser.push(chunk)
+                        if events:
+                            yield events  # before the next read: nothing is held back
+                        if error is not None:
+                            raise error
+                        if parser.done:
+                            await _drain(chunks)
+                            return
                 events, error = parser.push(None)
                 if events:
                     yield events
@@ -204,6 +216,18 @@ class HTTPProvider(ABC):
             raise StreamError(
                 f"could not decode the response from {self._host()}: {detail}"
             ) from None
+
+    def _body(
+        self, response: httpx.Response, deadline: float
+    ) -> tuple[BodyReader, AsyncIterator[bytes]]:
+        """The reader that decodes and bounds the body, and the body's raw reads."""
+        if response.is_stream_consumed:  # given whole, already decoded (httpx.MockTransport)
+            return BodyReader("", self.settings.limits, deadline, self._clock), _once(
+                response.content
+            )
+        encoding = response.headers.get("content-encoding", "")
+        reader = BodyReader(encoding, self.settings.limits, deadline, self._clock)
+        return reader, response.aiter_raw()
 
     # -- error mapping ---------------------------------------------------------------------
 
@@ -327,6 +351,24 @@ async def _drain(chunks: AsyncIterator[bytes]) -> None:
                     return
     except (TimeoutError, httpx.HTTPError):
         return
+
+
+async def _once(content: bytes) -> AsyncIterator[bytes]:
+    yield content
+
+
+ERROR_BODY_BYTES = 65536  # what is read of an error response: enough for any message
+
+
+async def _read_head(body: BodyReader, chunks: AsyncIterator[bytes]) -> bytes:
+    """The first ``ERROR_BODY_BYTES`` of an error response's decoded body (the rest unread)."""
+    head = bytearray()
+    async for raw in chunks:
+        for piece in body.decode(raw):
+            head += piece[: ERROR_BODY_BYTES - len(head)]
+            if len(head) >= ERROR_BODY_BYTES:
+                return bytes(head)
+    return bytes(head)
 
 
 def error_detail(raw: bytes) -> str:

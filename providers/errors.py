@@ -11,7 +11,8 @@
     ├── ConnectionFailed           could not connect, or the connection dropped (retryable)
     ├── Timeout                    no byte for longer than the read timeout (retryable)
     └── StreamError                the response stream itself went wrong after HTTP 200
-        └── IncompleteResponse     the stream ended without its terminal marker
+        ├── IncompleteResponse     the stream ended without its terminal marker
+        └── LimitExceeded          the response passed a size or time limit (not retried)
 
 ``retryable`` says whether a retry could help; the transport only retries
 before the first delta has been yielded (a later retry would duplicate output).
@@ -88,6 +89,13 @@ class Timeout(ProviderError):
 
 class StreamError(ProviderError):
     """The stream went wrong after HTTP 200: an error event or a malformed chunk."""
+
+
+class LimitExceeded(StreamError):
+    """The response passed one of ``providers.settings.StreamLimits``; it was cut off there.
+
+    Retrying would only receive the same oversized response again.
+    """
 
 
 class IncompleteResponse(StreamError):

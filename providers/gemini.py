@@ -13,9 +13,9 @@ Response side, per ``tests/fixtures/gemini/`` and ai.google.dev:
 * ``?alt=sse`` bodies are SSE with CRLF framing and no end sentinel; the
   response is complete once a chunk carries ``finishReason`` (Finish is
   yielded at the end of the body, so usage sent after it still counts);
-* without ``alt=sse`` the body is one pretty-printed JSON array streamed
-  element by element; it is recognised by its first byte (the parser sees
-  bytes, not headers) and split by ``JsonArraySplitter``;
+* the request always asks for ``alt=sse``, so a JSON-array body (what the
+  API sends without it) is not parsed: it ends up as text outside the event
+  stream and is reported as such (or as the error it carries);
 * an error after HTTP 200 may be a ``{"error": …}`` chunk or raw, possibly
   pretty-printed JSON outside the SSE framing at the end of the body; the
   SSE decoder ignores such lines as unknown fields, so they are collected
@@ -100,7 +100,7 @@ class Gemini(HTTPProvider):
         return body
 
     def parser(self) -> GeminiStream:
-        """A parser for one body (SSE or JSON array)."""
+        """A parser for one ``alt=sse`` body."""
         return GeminiStream(self.stream_error)
 
 
@@ -125,8 +125,12 @@ class GeminiStream(StreamParser):
         for text in self._framing.feed(chunk):
             self._payload(text)
 
+    def limit_events(self, size: int) -> None:
+        """Refuse an SSE line or event over ``size`` bytes."""
+        self._framing.limit_events(size)
+
     def end(self) -> None:
-        """End of body: the pending element, text outside the framing, then finish (or fail)."""
+        """End of body: the pending event, text outside the framing, then finish (or fail)."""
         for text in self._framing.flush():
             self._payload(text)
         if self._framing.leftover.strip():

@@ -1,10 +1,15 @@
-"""Gemini body framing: SSE ``data`` events or the elements of a streamed JSON array.
+"""Gemini body framing: the ``data`` of each SSE event, and the text outside the framing.
 
-Gemini answers ``?alt=sse`` with SSE (CRLF framing), and without it with one
-pretty-printed JSON array streamed element by element. An intermediary may
-also append raw, possibly multi-line ``{"error": ...}`` JSON outside the SSE
-framing at the end of the body; those lines are kept in ``leftover`` so the
-adapter can raise the error instead of dropping it.
+The adapter always asks for ``?alt=sse``, and Gemini answers with SSE (CRLF
+framing). An intermediary may also append raw, possibly multi-line
+``{"error": ...}`` JSON outside the SSE framing at the end of the body; those
+lines are kept in ``leftover`` (at most ``MAX_LEFTOVER`` characters) so the
+adapter can raise the error instead of dropping it. A body that is not SSE at
+all (the JSON array Gemini sends without ``alt=sse``) ends up there too.
+
+Cost: every byte is looked at a constant number of times. Of each line only
+its first ``MAX_LEFTOVER`` bytes are kept to classify it, so neither a huge
+``data:`` line nor a huge junk line is ever copied again as it grows.
 """
 
 from __future__ import annotations
@@ -17,129 +22,40 @@ MAX_LEFTOVER = 65536  # enough for any error object; stops an endless garbage bo
 
 
 class Framing:
-    """Splits the body into JSON texts: SSE ``data`` or JSON-array elements.
-
-    In SSE mode, lines that are no SSE field (raw JSON an intermediary
-    appended) are kept in ``leftover`` instead of being dropped.
-    """
+    """Splits an SSE body into its events' ``data``; keeps lines that are no SSE field."""
 
     def __init__(self) -> None:
-        self._head = b""
-        self._array: JsonArraySplitter | None = None
-        self._sse: SSEDecoder | None = None
-        self._partial = b""
+        self._sse = SSEDecoder()
+        self._line = bytearray()  # the start of the current line, at most MAX_LEFTOVER bytes
         self.leftover = ""
 
+    def limit_events(self, size: int) -> None:
+        """Refuse (``LimitExceeded``) an SSE line or event over ``size`` bytes."""
+        self._sse.max_event = size
+
     def feed(self, chunk: bytes) -> list[str]:
-        """JSON texts completed by ``chunk``."""
-        if self._array is None and self._sse is None:
-            self._head += chunk
-            start = self._head.lstrip()
-            if not start:
-                return []
-            if start.startswith(b"["):
-                self._array = JsonArraySplitter()
-            else:
-                self._sse = SSEDecoder()
-            chunk, self._head = self._head, b""
-        if self._array is not None:
-            return self._array.feed(chunk)
-        assert self._sse is not None
+        """The ``data`` of the events completed by ``chunk``."""
         self._collect(chunk)
         return [event.data for event in self._sse.feed(chunk)]
 
     def flush(self) -> list[str]:
         """End of body: whatever is still pending."""
-        if self._array is not None:
-            texts = self._array.flush()
-            self._keep(self._array.trailing)
-            return texts
         self._collect(b"\n")  # completes a last unterminated line
-        return [event.data for event in self._sse.flush()] if self._sse else []
+        return [event.data for event in self._sse.flush()]
 
     def _collect(self, chunk: bytes) -> None:
-        lines = (self._partial + chunk).splitlines(keepends=True)
-        self._partial = lines.pop() if lines and not lines[-1].endswith((b"\n", b"\r")) else b""
-        if self._partial.startswith(_SSE_PREFIXES):
-            self._partial = self._partial[:8]  # enough to classify; a data line can be long
-        for raw in lines:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            name = line.partition(":")[0]
-            if line.strip() and not line.startswith(":") and name not in SSE_FIELDS:
-                self._keep(line + "\n")
+        for piece in chunk.splitlines(keepends=True):
+            room = MAX_LEFTOVER - len(self._line)
+            if room > 0:
+                self._line += piece[:room]
+            if piece.endswith((b"\n", b"\r")):
+                self._classify(self._line)
+                self._line = bytearray()
 
-    def _keep(self, text: str) -> None:
-        if len(self.leftover) < MAX_LEFTOVER:
-            self.leftover += text
-
-
-_WHITESPACE = frozenset(b" \t\r\n")
-
-
-class JsonArraySplitter:
-    """Incremental splitter of a streamed JSON array into its element texts.
-
-    Works on bytes: UTF-8 continuation bytes never equal an ASCII bracket,
-    quote or backslash, so multi-byte characters split across chunks are safe.
-    Text after the closing ``]`` is kept in ``trailing``.
-    """
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._depth = 0
-        self._in_string = False
-        self._escaped = False
-        self._started = False
-        self._ended = False
-        self.trailing = ""
-
-    def feed(self, chunk: bytes) -> list[str]:
-        """Element texts completed by ``chunk``."""
-        out: list[str] = []
-        for i, byte in enumerate(chunk):
-            if self._ended:
-                self.trailing += chunk[i:].decode("utf-8", errors="replace")
-                break
-            if not self._started:
-                self._started = byte == ord("[")
-                continue
-            if self._in_string:
-                self._string_byte(byte)
-            elif byte in b"{[":
-                self._depth += 1
-                self._buf.append(byte)
-            elif byte in b"}]" and self._depth > 0:
-                self._depth -= 1
-                self._buf.append(byte)
-                if self._depth == 0:
-                    self._emit(out)
-            elif self._depth == 0 and byte in b",]":
-                self._emit(out)
-                self._ended = byte == ord("]")
-            elif byte == ord('"'):
-                self._in_string = True
-                self._buf.append(byte)
-            elif self._depth > 0 or byte not in _WHITESPACE:
-                self._buf.append(byte)
-        return out
-
-    def flush(self) -> list[str]:
-        """An unfinished last element, so that parsing it reports the truncation."""
-        out: list[str] = []
-        self._emit(out)
-        return out
-
-    def _string_byte(self, byte: int) -> None:
-        self._buf.append(byte)
-        if self._escaped:
-            self._escaped = False
-        elif byte == ord("\\"):
-            self._escaped = True
-        elif byte == ord('"'):
-            self._in_string = False
-
-    def _emit(self, out: list[str]) -> None:
-        text = self._buf.decode("utf-8", errors="replace").strip()
-        self._buf.clear()
-        if text:
-            out.append(text)
+    def _classify(self, raw: bytearray) -> None:
+        if len(self.leftover) >= MAX_LEFTOVER or raw.startswith(_SSE_PREFIXES):
+            return
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n").removeprefix("\ufeff")
+        name = line.partition(":")[0]
+        if line.strip() and not line.startswith(":") and name not in SSE_FIELDS:
+            self.leftover += line + "\n"

@@ -107,6 +107,10 @@ class OllamaStream(StreamParser):
             if self.done:
                 return
 
+    def limit_events(self, size: int) -> None:
+        """Refuse an NDJSON line over ``size`` bytes."""
+        self._lines.max_line = size
+
     def end(self) -> None:
         """The body ended before ``done:true``: the response is incomplete."""
         for line in self._lines.flush():

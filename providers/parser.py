@@ -137,6 +137,10 @@ class StreamParser:
         """Parse one body chunk; raise ``StreamError`` on an error in the stream."""
         raise NotImplementedError
 
+    def limit_events(self, size: int) -> None:
+        """Refuse (``LimitExceeded``) a line or event that grows past ``size`` bytes."""
+        raise NotImplementedError
+
     def end(self) -> None:
         """The body ended; raise ``IncompleteResponse`` if it ended too soon."""
         raise NotImplementedError
@@ -176,6 +180,10 @@ class SSEParser(StreamParser):
     def feed(self, chunk: bytes) -> None:
         """Parse a body chunk; the end event sets ``done``."""
         self._sse.feed(chunk)
+
+    def limit_events(self, size: int) -> None:
+        """Refuse an SSE line or event over ``size`` bytes."""
+        self._sse.max_event = size
 
     def end(self) -> None:
         """The body ended: dispatch what is pending; before the end event, ``ended_early``."""

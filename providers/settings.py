@@ -1,4 +1,4 @@
-"""How to reach one model: endpoint, model, key, timeouts and retries."""
+"""How to reach one model: endpoint, model, key, timeouts, retries and stream limits."""
 
 from __future__ import annotations
 
@@ -44,6 +44,41 @@ class Secret:
         return hash(self._value)
 
 
+MiB = 1024 * 1024
+
+
+def mib(size: int) -> str:
+    """``size`` bytes for a message: ``32 MiB``, ``1.5 MiB``, ``512 KiB``."""
+    if size < MiB:
+        return f"{size / 1024:g} KiB"
+    return f"{size / MiB:g} MiB"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamLimits:
+    """What one response may cost; passing a limit ends the response with an error.
+
+    The server controls every byte of a response, so each of these bounds
+    what it can make chattui hold or wait for. The defaults leave room for a
+    10 MiB ``save_file`` sent whole in one event.
+
+    Attributes:
+        max_event_bytes: one SSE line or event, one NDJSON line: the most a
+            parser buffers before it can interpret anything.
+        max_response_bytes: the whole body, counted after decompression.
+        max_seconds: wall time from sending the request to the end of the body.
+        max_ratio: decompressed bytes per compressed byte (a "zip bomb"
+            guard), checked once ``ratio_floor`` bytes were decompressed.
+        ratio_floor: decompressed bytes before the ratio guard applies.
+    """
+
+    max_event_bytes: int = 32 * MiB
+    max_response_bytes: int = 256 * MiB
+    max_seconds: float = 3600.0
+    max_ratio: int = 500
+    ratio_floor: int = 8 * MiB
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderSettings:
     """Everything an adapter needs to talk to one model endpoint.
@@ -59,6 +94,7 @@ class ProviderSettings:
         max_retries: retries before the first delta (so 1 + max_retries attempts).
         headers: extra request headers.
         max_tokens: output token cap, where the API needs or accepts one.
+        limits: what one response may cost (``StreamLimits``).
     """
 
     kind: str
@@ -71,3 +107,4 @@ class ProviderSettings:
     max_retries: int = 2
     headers: Mapping[str, str] = field(default_factory=dict)
     max_tokens: int | None = None
+    limits: StreamLimits = field(default_factory=StreamLimits)

@@ -23,12 +23,23 @@ decoded text itself, bypassing line splitting and ``dispatch``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from providers.errors import LimitExceeded
+from providers.settings import StreamLimits, mib
+
 Dispatch = Callable[[str, str], "bool | None"]
 Hot = Callable[[str, int], int]  # (text, position) -> where the events it did not take begin
+_BLANKS = re.compile("\n+")
 MAX_HELD = 65536  # an incomplete event's lines kept whole between reads, at most
+MAX_EVENT = StreamLimits().max_event_bytes  # the default bound on one line or event
+
+
+def too_big(what: str, size: int) -> LimitExceeded:
+    """The error for a line or event of a response past ``size`` bytes."""
+    return LimitExceeded(f"response refused: {what} passed {mib(size)} (limit max_event_mb)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,8 @@ class SSEDecoder:
     """
 
     def __init__(self, dispatch: Dispatch | None = None, hot: Hot | None = None) -> None:
+        self.max_event = MAX_EVENT  # a longer line or event raises LimitExceeded
+        self._pending = 0  # bytes since the last event boundary, about (a read's worth)
         self._partial = bytearray()  # bytes of a line not yet terminated
         self._skip_lf = False  # the last chunk ended in CR; a leading LF belongs to it
         self._first_line = True
@@ -73,16 +86,33 @@ class SSEDecoder:
         end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1
         if not end:
             self._partial += chunk  # inside a long line: never rescan what came before
+            if len(self._partial) > self.max_event:
+                raise too_big("a line", self.max_event)
             return []
-        complete = chunk[:end]
         if self._partial:
-            complete = bytes(self._partial) + complete
-            self._partial = bytearray()
-        self._partial += chunk[end:]
+            self._partial += chunk[:end]
+            complete: bytes | bytearray = self._partial
+            self._partial = bytearray(chunk[end:])
+        else:
+            complete = chunk[:end]
+            self._partial += chunk[end:]
         # CR and LF never occur inside a UTF-8 sequence, so the complete lines
         # decode as a whole exactly as they would one by one.
         self._lines(complete.decode("utf-8", errors="replace"))
+        self._bound(complete)
         return self._take()
+
+    def _bound(self, complete: bytes | bytearray) -> None:
+        """Count the lines of the event still open after ``complete`` against the limit."""
+        if not (self._data or self._event or self._held):
+            self._pending = 0
+            return
+        # Its lines follow the last blank line of this read (or began in an earlier one).
+        cut = max(complete.rfind(b"\n\n"), complete.rfind(b"\r\n\r\n"), complete.rfind(b"\r\r"))
+        size = len(complete)
+        self._pending = size - cut if cut >= 0 else self._pending + size
+        if self._pending + len(self._partial) > self.max_event:
+            raise too_big("an event", self.max_event)
 
     def flush(self) -> list[SSEEvent]:
         """End of body: dispatch whatever is pending (see the module note)."""
@@ -127,6 +157,8 @@ class SSEDecoder:
         while pos < size:
             if not self._data and not self._event:  # an event boundary
                 pos = hot(text, pos)
+                if text.startswith("\n", pos):  # blank lines between events mean nothing
+                    pos = _BLANKS.match(text, pos).end()  # type: ignore[union-attr]
                 if pos >= size:
                     return
                 end = text.find("\n\n", pos)
@@ -187,13 +219,19 @@ class LineSplitter:
 
     def __init__(self) -> None:
         self._partial = bytearray()
+        self.max_line = MAX_EVENT  # a longer line raises LimitExceeded
 
     def feed(self, chunk: bytes) -> list[str]:
         """The lines ``chunk`` completed, stripped, empty ones left out."""
         if b"\n" not in chunk:
             self._partial += chunk  # inside a long line: never rescan what came before
+            if len(self._partial) > self.max_line:
+                raise too_big("a line", self.max_line)
             return []
-        lines = (bytes(self._partial) + chunk).split(b"\n")
+        if self._partial:
+            self._partial += chunk
+            chunk, self._partial = bytes(self._partial), bytearray()
+        lines = chunk.split(b"\n")
         self._partial = bytearray(lines.pop())
         out = []
         for line in lines:

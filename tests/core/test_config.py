@@ -12,7 +12,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from providers.settings import Secret
+from providers.settings import Secret, StreamLimits
 from tui.core import config as cfg
 from tui.core import keys, locations
 from tui.core.config import ConfigError, load_config
@@ -597,3 +597,22 @@ def test_doctor_flags_failed_command(tmp_path: Path) -> None:
     assert any("exited with status 2" in line for line in problems)
     assert len(problems) == 1
     assert "sk-9" not in "\n".join(f.text for f in findings)
+
+
+def test_stream_limits_are_read_per_provider_and_reach_the_settings(tmp_path: Path) -> None:
+    text = provider_with(
+        'max_event_mb = 64\nmax_response_mb = 0.5\nmax_response_seconds = 90\napi_key = "k"'
+    )
+    provider = load_text(tmp_path, text).providers["p"]
+    limits = resolve_settings(provider, env={}).limits
+    assert limits.max_event_bytes == 64 * 1024 * 1024
+    assert limits.max_response_bytes == 512 * 1024
+    assert limits.max_seconds == 90.0
+    default = load_text(tmp_path, provider_with('api_key = "k"')).providers["p"].limits
+    assert default == StreamLimits()
+
+
+@pytest.mark.parametrize("key", ["max_event_mb", "max_response_mb", "max_response_seconds"])
+def test_stream_limits_must_be_positive_numbers(tmp_path: Path, key: str) -> None:
+    message = error_of(tmp_path, provider_with(f"{key} = 0"))
+    assert f"providers.p.{key}: must be a positive number up to " in message

@@ -1,4 +1,4 @@
-"""Gemini adapter: recorded streams (SSE, JSON array, Vertex partial args), quirks, requests.
+"""Gemini adapter: recorded streams (SSE, Vertex partial args), quirks, requests.
 
 Expected results were written by reading ``tests/fixtures/gemini/``; long
 opaque signatures are read from the fixture text with a regex. Gemini sends
@@ -28,7 +28,6 @@ from providers.conversation import (
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, StreamEvent, ToolCallDelta
 from providers.gemini import Gemini, gemini_schema
-from providers.gemini_framing import JsonArraySplitter
 from tests.support.golden import check_golden, golden_request
 from tests.support.loopback import LoopbackServer, Reply, split_every
 from tests.support.replay import (
@@ -395,24 +394,15 @@ async def test_empty_function_call_closes_the_call_at_once() -> None:
     assert fold(KIND, events).tool_calls[0].arguments == {"a": 1}
 
 
-async def test_json_array_body_with_an_error_element() -> None:
-    body = b'[{"candidates": [{"content": {"parts": [{"text": "Hi"}]}}]}\n,\r\n' + (
-        b'{"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}}\n]'
-    )
+async def test_a_json_array_body_is_not_taken_for_sse() -> None:
+    # The request always asks for alt=sse; a body in the other framing is an error
+    # that names what it carried, not a silent empty answer.
+    body = b'[{"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}}\n]'
     events, error = await stream_until_error(body, size=4)
-    assert "Internal error" in str(error) and fold(KIND, events).text == "Hi"
-
-
-def test_array_splitter_handles_strings_escapes_and_split_characters() -> None:
-    elements = [{"a": "]},[{", "b": 'quote " and \\ backslash'}, {"c": ["é", {"d": "日本"}]}]
-    body = "[\n" + "\n,\r\n".join(json.dumps(e, ensure_ascii=False) for e in elements) + "\n]"
-    splitter = JsonArraySplitter()
-    texts: list[str] = []
-    for i in range(len(raw := body.encode())):
-        texts += splitter.feed(raw[i : i + 1])  # one byte at a time, splitting é and 日本
-    texts += splitter.flush()
-    assert [json.loads(t) for t in texts] == elements
-    assert splitter.trailing == ""
+    assert "Internal error" in str(error) and not events
+    body = b'[{"candidates": [{"content": {"parts": [{"text": "Hi"}]}}]}\n]'
+    events, error = await stream_until_error(body, size=4)
+    assert "unexpected text outside the event stream" in str(error) and not events
 
 
 # -- requests ----------------------------------------------------------------------------

@@ -71,6 +71,9 @@ class FakeParser(StreamParser):
         self.fed += 1
         self._sse.feed(chunk)
 
+    def limit_events(self, size: int) -> None:
+        self._sse.max_event = size
+
     def end(self) -> None:
         self.ended = True
         self._sse.flush()

@@ -3,7 +3,10 @@
 Each request pops the next scripted ``Reply`` for its path (the last one
 repeats). Bodies go out with ``Transfer-Encoding: chunked``, one HTTP chunk
 per item of ``chunks``, optionally paced, optionally cut off (connection
-dropped) or stalled, so adapters are exercised over a real socket.
+dropped) or stalled, so adapters are exercised over a real socket. ``chunks``
+may be any iterable (a generator sends gigabytes without holding them), and
+``headers`` may say ``Content-Encoding`` for a pre-compressed body
+(``gzip_bomb`` builds one).
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +26,7 @@ from typing import Any
 class Reply:
     """One scripted response."""
 
-    chunks: Sequence[bytes] = ()
+    chunks: Iterable[bytes] = ()
     status: int = 200
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/event-stream"})
     pace: float = 0.0  # seconds between chunks
@@ -148,6 +152,24 @@ def loopback() -> Iterator[LoopbackServer]:
         yield server
     finally:
         server.stop()
+
+
+def gzip_bomb(head: bytes, filler: bytes, megabytes: int) -> Iterator[bytes]:
+    """A gzip body: ``head``, then ``megabytes`` MiB of ``filler`` (one byte), built in O(1).
+
+    After a full flush deflate starts afresh, so every further MiB of filler
+    compresses to the same bytes: a 2 GiB body costs ~2 MB on the wire and no
+    time to build. The gzip trailer is not valid (its CRC is for the first
+    MiB only): a reader that is not stopped by its limits fails there.
+    """
+    assert len(filler) == 1
+    block = filler * (1 << 20)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+    yield deflate.compress(head + block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    again = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    for _ in range(megabytes - 2):
+        yield again
+    yield deflate.compress(block) + deflate.flush()
 
 
 def split_every(data: bytes, size: int) -> list[bytes]:

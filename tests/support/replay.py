@@ -2,13 +2,15 @@
 
 ``body_from_fixture`` turns a fixture file into the bytes a server would send
 (``.chunks.txt`` files hold one JSON chunk per line, recorded by vercel/ai's
-tests; they become ``data:`` events). ``replay`` serves those bytes through
+tests, and ``.json`` files a whole streamed JSON array; both become ``data:``
+events). ``replay`` serves those bytes through
 ``httpx.MockTransport`` cut into pieces of any size, and ``summarize`` reduces
 a folded message to plain data for exact comparison with expected results.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -29,9 +31,12 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 def body_from_fixture(name: str) -> bytes:
     """The response body for a fixture under ``tests/fixtures/``."""
     raw = (FIXTURES / name).read_bytes()
-    if not name.endswith(".chunks.txt"):
+    if name.endswith(".json"):  # a streamed JSON array: its elements, as alt=sse sends them
+        lines = [json.dumps(element) for element in json.loads(raw)]
+    elif name.endswith(".chunks.txt"):
+        lines = [line for line in raw.decode("utf-8").splitlines() if line.strip()]
+    else:
         return raw
-    lines = [line for line in raw.decode("utf-8").splitlines() if line.strip()]
     return "".join(f"data: {line}\n\n" for line in lines).encode("utf-8")
 
 

@@ -16,6 +16,9 @@ The file lives at ``$CHATTUI_CONFIG`` or ``<user config dir>/chattui/config.toml
     headers = { "X-Title" = "chattui" }
     system_prompt = "..."
     max_tokens = 8192
+    max_event_mb = 32            # one SSE line/event or NDJSON line, at most
+    max_response_mb = 256        # one response body, decompressed, at most
+    max_response_seconds = 3600  # one response, start to end, at most
 
     [tools]
     workspace = "."              # the only place file tools may touch (relative to the cwd)
@@ -88,7 +91,7 @@ from types import MappingProxyType
 from typing import Any, overload
 from urllib.parse import urlsplit
 
-from providers.settings import HEADER_NAME, HEADER_VALUE, Secret
+from providers.settings import HEADER_NAME, HEADER_VALUE, MiB, Secret, StreamLimits
 from tui.core import locations
 from tui.core.tools.paths import visible_path
 
@@ -101,6 +104,8 @@ MAX_TIMEOUT = 86400.0
 """Longest ``timeout`` accepted, in seconds (a day)."""
 MAX_RETRIES = 100
 """Most ``max_retries`` accepted (backoff doubles per attempt)."""
+MAX_MB = 65536.0
+"""Largest ``max_event_mb`` / ``max_response_mb`` accepted (64 GiB: more is a typo)."""
 
 _OPENAI = ("https://api.openai.com/v1", "gpt-5-mini", "OPENAI_API_KEY")
 # kind -> (default base_url, default model, default key variable); "" means none.
@@ -117,6 +122,7 @@ _KIND_DEFAULTS: dict[str, tuple[str, str, str]] = {
     "demo": ("", "demo", ""),
 }
 _KEY_OPTIONS = ("api_key", "api_key_env", "api_key_cmd")
+_LIMIT_KEYS = ("max_event_mb", "max_response_mb", "max_response_seconds")
 _PROVIDER_KEYS = (
     "kind",
     "base_url",
@@ -127,6 +133,7 @@ _PROVIDER_KEYS = (
     "headers",
     "system_prompt",
     "max_tokens",
+    *_LIMIT_KEYS,
 )
 _TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps")
 _TOP_KEYS = ("default_provider", "providers", "tools")
@@ -197,6 +204,8 @@ class ProviderConfig:
     """System prompt sent at the start of each conversation, or None."""
     max_tokens: int | None = None
     """Output token cap, or None for the adapter's default."""
+    limits: StreamLimits = field(default_factory=StreamLimits)
+    """What one response may cost (the ``max_*`` keys of the provider table)."""
 
     @property
     def keyless(self) -> bool:
@@ -396,6 +405,23 @@ def _parse_provider(name: str, table: Any) -> ProviderConfig:
         headers=_headers(table, where),
         system_prompt=_string(table, "system_prompt", where, allow_empty=True),
         max_tokens=_integer(table, "max_tokens", where, None, minimum=1),
+        limits=_limits(table, where),
+    )
+
+
+def _limits(table: Mapping[str, Any], where: str) -> StreamLimits:
+    default = StreamLimits()
+    event = _number(table, "max_event_mb", where, default.max_event_bytes / MiB, maximum=MAX_MB)
+    total = _number(
+        table, "max_response_mb", where, default.max_response_bytes / MiB, maximum=MAX_MB
+    )
+    seconds = _number(
+        table, "max_response_seconds", where, default.max_seconds, maximum=MAX_TIMEOUT
+    )
+    return StreamLimits(
+        max_event_bytes=round(event * MiB),
+        max_response_bytes=round(total * MiB),
+        max_seconds=seconds,
     )
 
 

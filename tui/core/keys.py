@@ -59,6 +59,7 @@ def resolve_settings(
         max_retries=p.max_retries,
         headers=p.headers,
         max_tokens=p.max_tokens,
+        limits=p.limits,
     )
 
 
