@@ -4,8 +4,7 @@ Hostile bodies over a real loopback socket: compression bombs, endless lines
 and events, a body past the total size, a response past its wall time, an
 encoding chattui does not decode, a huge error body. Each ends the response
 with ``LimitExceeded`` (or a ``StreamError``) after the text before it was
-handed on. Memory at the largest sizes is measured in a subprocess by
-``tests/faults/test_hostile_bodies.py``.
+handed on.
 """
 
 from __future__ import annotations
