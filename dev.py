@@ -2,8 +2,9 @@
 
 Creates `.venv` beside this file on first use (and again when pyproject.toml
 changes), installs chattui into it with the test extras, then runs the
-command. Uses only the standard library, so it works on a fresh machine with
-Python 3.11+.
+command. `test` runs the static checks the project configures (ruff lint,
+ruff format, mypy --strict) and then pytest; it fails when any of them fails.
+Uses only the standard library, so it works on a fresh machine with Python 3.11+.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".chattui-installed"
+CHECKS = (
+    ("ruff check", ["ruff", "check", "--quiet", "."]),
+    ("ruff format --check", ["ruff", "format", "--check", "--quiet", "."]),
+    ("mypy --strict providers tui", ["mypy", "--strict", "providers", "tui"]),
+)
+"""Static checks run by `test` (and alone by `check`), as CI runs them."""
 
 
 def _fingerprint() -> str:
@@ -39,17 +46,42 @@ def ensure_venv() -> None:
     STAMP.write_text(_fingerprint())
 
 
+def run_checks() -> list[str]:
+    """Run every static check; return the names of those that failed."""
+    failed = []
+    for name, (tool, *args) in CHECKS:
+        if subprocess.call([str(BIN / tool), *args], cwd=ROOT) != 0:
+            failed.append(name)
+    return failed
+
+
+def test(pytest_args: list[str]) -> int:
+    """The static checks, then pytest (run even when a check failed, so both are reported)."""
+    failed = run_checks()
+    code = subprocess.call([str(BIN / "python"), "-m", "pytest", *pytest_args], cwd=ROOT)
+    if failed:
+        print(f"dev.py: failed: {', '.join(failed)}", file=sys.stderr)
+        return code or 1
+    return code
+
+
 def main(argv: list[str]) -> int:
-    """Dispatch `run [chattui args]`, `test [pytest args]` or `bench`."""
-    if not argv or argv[0] not in {"run", "test", "bench"}:
-        print("usage: python3 dev.py run [ARGS] | test [PYTEST ARGS] | bench", file=sys.stderr)
+    """Dispatch `run [chattui args]`, `test [pytest args]`, `check` or `bench`."""
+    if not argv or argv[0] not in {"run", "test", "check", "bench"}:
+        usage = "usage: python3 dev.py run [ARGS] | test [PYTEST ARGS] | check | bench"
+        print(usage, file=sys.stderr)
         return 2
     ensure_venv()
     command, rest = argv[0], argv[1:]
+    if command == "test":
+        return test(rest)
+    if command == "check":
+        failed = run_checks()
+        if failed:
+            print(f"dev.py: failed: {', '.join(failed)}", file=sys.stderr)
+        return 1 if failed else 0
     if command == "run":
         args = [str(BIN / "chattui"), *rest]
-    elif command == "test":
-        args = [str(BIN / "python"), "-m", "pytest", *rest]
     else:
         args = [str(BIN / "python"), str(ROOT / "benchmarks" / "run_all.py"), *rest]
     return subprocess.call(args, cwd=ROOT)
