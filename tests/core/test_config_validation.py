@@ -64,7 +64,8 @@ def test_unknown_tool_is_refused_by_the_doctor_and_the_run_alike(tmp_path: Path)
         assert done.returncode == 2, done
         assert "Traceback" not in done.stderr
         assert done.stderr.strip().endswith(
-            "tools.enabled: unknown tool 'nope' (known: save_file, read_file, list_files)"
+            "tools.enabled: unknown tool 'nope' "
+            "(known: save_file, edit_file, read_file, list_files)"
         )
         assert done.stderr.count("\n") == 1
 

@@ -296,3 +296,30 @@ async def test_a_prompt_cancelled_before_any_output_joins_the_next(tmp_path: Pat
         if isinstance(e.message, UserMessage)
     ]
     assert texts == ["first", "second"]
+
+
+async def test_an_edit_whose_file_changed_is_asked_again_with_the_new_diff(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "ws" / "a.py"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text("x = 1\n")
+
+    class ChangingApprover(Approver):
+        async def __call__(self, prepared: PreparedCall) -> Approval:
+            if not self.asked:  # the file changes while the first prompt is shown
+                target.write_text("# new header\nx = 1\n")
+            return await super().__call__(prepared)
+
+    approver = ChangingApprover(Approval("yes"), Approval("yes"))
+    args = json.dumps({"path": "a.py", "old_string": "x = 1", "new_string": "x = 2"})
+    provider = ScriptedProvider(call_turn("edit_file", args), text_turn("Done."))
+    session = make(tmp_path, provider, approver)
+    events = await run(session, "edit it")
+    assert len(approver.asked) == 2
+    assert "+# new header" not in (approver.asked[1].preview or "")
+    assert approver.asked[1].diff is not None and approver.asked[1].diff[0].text == "# new header"
+    assert target.read_text() == "# new header\nx = 2\n"
+    ran = [e for e in events if isinstance(e, ToolRan)]
+    assert len(ran) == 1 and not ran[0].result.is_error
+    assert sum(isinstance(e, ApprovalNeeded) for e in events) == 2

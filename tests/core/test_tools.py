@@ -130,7 +130,7 @@ def test_unknown_and_disabled_tools(ws: Path) -> None:
 
 def test_specs_are_consistent_json_schemas(reg: ToolRegistry) -> None:
     specs = reg.specs()
-    assert [s.name for s in specs] == ["save_file", "read_file", "list_files"]
+    assert [s.name for s in specs] == ["save_file", "edit_file", "read_file", "list_files"]
     for spec in specs:
         params = spec.parameters
         assert params["type"] == "object" and params["additionalProperties"] is False

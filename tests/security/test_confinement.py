@@ -417,3 +417,51 @@ def test_bidi_and_zero_width_chars_are_visible_in_title_and_errors(
     assert call.title.isprintable()
     error = refusal(registry(ws), "save_file", path="../" + path, content="x")
     assert f"'../{shown}'" in error and error.isprintable()
+
+
+# --- edit_file: the same confinement as save_file
+
+
+@pytest.mark.parametrize("path", ["../outside.txt", "../../x.txt", "/etc/passwd", "~/.bashrc"])
+def test_edit_file_cannot_reach_outside(ws: Path, tmp_path: Path, path: str) -> None:
+    (ws.parent / "outside.txt").write_text("keep\n")
+    message = refusal(registry(ws), "edit_file", path=path, old_string="keep", new_string="x")
+    assert "outside the workspace" in message or "absolute" in message or "'~'" in message
+    assert (ws.parent / "outside.txt").read_text() == "keep\n"
+
+
+def test_edit_file_through_a_symlink_or_sibling_is_refused(ws: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "target.txt"
+    outside.write_text("keep\n")
+    (ws / "link.txt").symlink_to(outside)
+    evil = ws.parent / "ws-evil"
+    evil.mkdir()
+    (evil / "a.txt").write_text("keep\n")
+    reg = registry(ws)
+    link = refusal(reg, "edit_file", path="link.txt", old_string="keep", new_string="x")
+    assert "symbolic link" in link
+    sibling = refusal(reg, "edit_file", path="../ws-evil/a.txt", old_string="keep", new_string="x")
+    assert "outside the workspace" in sibling
+    assert outside.read_text() == "keep\n" and (evil / "a.txt").read_text() == "keep\n"
+
+
+def test_edit_file_protected_paths(ws: Path) -> None:
+    (ws / ".git").mkdir()
+    (ws / ".git/config").write_text("[core]\n")
+    config = ws / "chattui.toml"
+    config.write_text('api_key = "sk-secret"\n')
+    reg = registry(ws, protected=[config])
+    for path, old in ((".git/config", "[core]"), ("chattui.toml", "sk-secret")):
+        assert "is a protected path" in refusal(
+            reg, "edit_file", path=path, old_string=old, new_string="x"
+        )
+    assert config.read_text() == 'api_key = "sk-secret"\n'
+    assert (ws / ".git/config").read_text() == "[core]\n"
+
+
+def test_edit_file_fifo_does_not_hang(ws: Path) -> None:
+    os.mkfifo(ws / "pipe")
+    message = finishes(
+        lambda: refusal(registry(ws), "edit_file", path="pipe", old_string="a", new_string="b")
+    )
+    assert "FIFO" in message

@@ -23,7 +23,7 @@ The file lives at ``$CHATTUI_CONFIG`` or ``<user config dir>/chattui/config.toml
     [tools]
     workspace = "."              # the only place file tools may touch (relative to the cwd)
     approval = "ask"             # ask | auto (inside the workspace) | deny
-    enabled = ["save_file", "read_file", "list_files"]
+    enabled = ["save_file", "edit_file", "read_file", "list_files"]
     max_steps = 25               # tool-loop bound per prompt
 
 Defaults per kind:
@@ -97,7 +97,7 @@ from tui.core.tools.paths import visible_path
 
 KINDS = ("openai", "openai-responses", "anthropic", "gemini", "ollama", "demo")
 APPROVALS = ("ask", "auto", "deny")
-DEFAULT_TOOLS = ("save_file", "read_file", "list_files")
+DEFAULT_TOOLS = ("save_file", "edit_file", "read_file", "list_files")
 MAX_CONFIG_BYTES = 1024 * 1024
 """A config file larger than this is refused (it is a mistake, not a config)."""
 MAX_TIMEOUT = 86400.0

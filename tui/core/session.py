@@ -41,6 +41,8 @@ from tui.core.tools.registry import PreparedCall, ToolRegistry
 from tui.core.transcript.codec import EntryStatus
 
 CHECKPOINT_INTERVAL = 1.0  # seconds between transcript checkpoints of a streaming answer
+MAX_PREPARES = 3
+"""Times a call whose file keeps changing under it is prepared before its error stands."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,14 +292,20 @@ class Session:
         done = 0
         try:
             for index, call in enumerate(calls):
-                prepared = self.tools.prepare(call)
-                if isinstance(prepared, ToolResult):
-                    result = prepared
-                elif prepared.needs_approval:
-                    yield ApprovalNeeded(index, prepared)
-                    result = await self._ask(prepared)
-                else:
-                    result = await asyncio.to_thread(prepared.run)
+                for _attempt in range(MAX_PREPARES):
+                    # A write whose file changed after its preview is prepared (and shown
+                    # for approval) again, with the new diff.
+                    prepared = self.tools.prepare(call)
+                    if isinstance(prepared, ToolResult):
+                        result = prepared
+                        break
+                    if prepared.needs_approval:
+                        yield ApprovalNeeded(index, prepared)
+                        result = await self._ask(prepared)
+                    else:
+                        result = await asyncio.to_thread(prepared.run)
+                    if not prepared.stale:
+                        break
                 self._record(result)
                 done += 1
                 yield ToolRan(index, call, result)

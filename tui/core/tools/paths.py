@@ -35,6 +35,10 @@ class ToolError(Exception):
     """A tool call failed; the message is written for the model and the user."""
 
 
+class FileChanged(ToolError):
+    """A file changed on disk between the preview the user approved and the write."""
+
+
 def visible_path(path: str) -> str:
     r"""Escape the characters of ``path`` that could hide or disguise text.
 

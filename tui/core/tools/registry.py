@@ -16,12 +16,15 @@ Approval policy (``approval`` from config; the "always" set comes from the
 approval prompt's ``[a]`` key):
 
 ==========  ====================  =============================
-policy      read_file/list_files  save_file
+policy      read_file/list_files  save_file/edit_file
 ==========  ====================  =============================
 ask         runs                  asks, unless allowed always
 auto        runs                  runs (still confined)
 deny        runs                  refused by policy
 ==========  ====================  =============================
+
+A write whose file changed on disk after its preview is not made: ``run`` marks the call
+``stale`` and the session prepares it again, so the user approves the new diff.
 """
 
 from __future__ import annotations
@@ -36,13 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from providers.conversation import ToolCall, ToolResult, ToolSpec
-from tui.core.tools import files, listing
-from tui.core.tools.paths import Resolved, ToolError, Workspace, file_kind, quoted
+from tui.core.tools import edit, files, listing
+from tui.core.tools.paths import FileChanged, Resolved, ToolError, Workspace, file_kind, quoted
 from tui.core.tools.schema import validate
 
 POLICIES = ("ask", "auto", "deny")
 #: Tools that change files; only these ever need approval.
-WRITE_TOOLS = frozenset({"save_file"})
+WRITE_TOOLS = frozenset({"save_file", "edit_file"})
 DEFAULT_MAX_WRITE_BYTES = 10 * 1024 * 1024
 
 _PATH_HELP = "Path relative to the workspace root, e.g. 'src/app.py'."
@@ -59,6 +62,29 @@ SPECS: dict[str, ToolSpec] = {
                 "content": {"type": "string", "description": "The complete file content."},
             },
             "required": ["path", "content"],
+            "additionalProperties": False,
+        },
+    ),
+    "edit_file": ToolSpec(
+        name="edit_file",
+        description="Replace an exact piece of an existing UTF-8 text file. old_string must "
+        "match the file exactly (whitespace and indentation included) and occur exactly "
+        "once, unless replace_all is true; include enough surrounding lines to make it "
+        "unique. Use save_file to create a file. The user may be shown the diff and asked "
+        "to approve.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "path": {"type": "string", "description": _PATH_HELP},
+                "old_string": {"type": "string", "description": "The exact text to replace."},
+                "new_string": {"type": "string", "description": "The text to put instead."},
+                "replace_all": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Replace every occurrence instead of exactly one.",
+                },
+            },
+            "required": ["path", "old_string", "new_string"],
             "additionalProperties": False,
         },
     ),
@@ -129,6 +155,9 @@ class PreparedCall:
         needs_approval: whether the user must approve before ``run``.
         title: one line naming the tool, the (escaped) path and what will happen.
         preview: a unified diff for an overwrite; None for new files and reads.
+        diff: an edit's diff as rows (what ``preview`` shows as text), for a diff view.
+        stale: set by ``run`` when the file changed after the preview: nothing was
+            written, and the call should be prepared (and approved) again.
     """
 
     call: ToolCall
@@ -136,6 +165,8 @@ class PreparedCall:
     title: str
     preview: str | None
     action: Callable[[], str] = field(repr=False)
+    diff: tuple[edit.DiffRow, ...] | None = field(default=None, repr=False)
+    stale: bool = field(default=False, init=False)
     _finished: bool = field(default=False, init=False, repr=False)
 
     def run(self) -> ToolResult:
@@ -149,6 +180,9 @@ class PreparedCall:
         self._finished = True
         try:
             return ToolResult(self.call.id, self.call.name, self.action())
+        except FileChanged as exc:
+            self.stale = True
+            return _error(self.call, f"{self.call.name}: {exc}")
         except ToolError as exc:
             return _error(self.call, f"{self.call.name}: {exc}")
         except Exception as exc:  # the model gets a result whatever happens
@@ -180,7 +214,7 @@ class ToolRegistry:
         self,
         workspace: Path,
         *,
-        enabled: Iterable[str] = ("save_file", "read_file", "list_files"),
+        enabled: Iterable[str] = ("save_file", "edit_file", "read_file", "list_files"),
         approval: str = "ask",
         protected: Iterable[Path] = (),
         max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,
@@ -248,6 +282,8 @@ class ToolRegistry:
             return _error(call, str(exc))
         if call.name in WRITE_TOOLS and self.approval == "deny":
             return _error(call, f"{call.name}: refused by policy (approval = 'deny'); not run")
+        if call.name == "edit_file":
+            return self._prepare_edit(call, args)
         preparers = {
             "save_file": self._prepare_save,
             "read_file": self._prepare_read,
@@ -255,6 +291,33 @@ class ToolRegistry:
         }
         title, preview, action = preparers[call.name](args)
         return PreparedCall(call, self.needs_approval(call.name), title, preview, action)
+
+    def read_for_edit(self, raw: str) -> tuple[Resolved, edit.Source]:
+        """Confine a path as ``edit_file`` does and read the file (for the live diff).
+
+        Raises:
+            ToolError: refused path, or not a readable text file within the size limit.
+        """
+        return edit.open_for_edit(self.workspace, raw, self.max_write_bytes)
+
+    def _prepare_edit(self, call: ToolCall, args: dict[str, Any]) -> PreparedCall:
+        target, source = self.read_for_edit(args["path"])
+        plan = edit.plan_edit(
+            source, args["old_string"], args["new_string"], args["replace_all"], target.rel
+        )
+        data = source.encode(plan.text)
+        if len(data) > self.max_write_bytes:
+            size, cap = _size(len(data)), _size(self.max_write_bytes)
+            raise ToolError(f"the edited file would be {size}, over the {cap} limit; not written")
+        what = _plural(plan.count, "replacement")
+        title = f"edit_file {quoted(target.rel)} ({what}, +{plan.added} -{plan.removed})"
+        before = files.Snapshot(source.digest, len(data), source.mode)
+        lines = _plural(_count_lines(plan.text), "line")
+        action = partial(self._save, args["path"], target, before, data, lines, "edited")
+        preview = edit.unified(plan.rows, target.rel)
+        return PreparedCall(
+            call, self.needs_approval(call.name), title, preview, action, diff=plan.rows
+        )
 
     def _prepare_save(self, args: dict[str, Any]) -> tuple[str, str | None, Callable[[], str]]:
         data = _encode(args["content"])
@@ -271,12 +334,18 @@ class ToolRegistry:
         return title, preview, partial(self._save, args["path"], target, before, data, lines)
 
     def _save(
-        self, raw: str, target: Resolved, before: files.Snapshot, data: bytes, lines: str
+        self,
+        raw: str,
+        target: Resolved,
+        before: files.Snapshot,
+        data: bytes,
+        lines: str,
+        verb: str = "",
     ) -> str:
         now = self.workspace.resolve_write(raw)
         current = files.take_snapshot(now)
         if now.real != target.real or current.digest != before.digest:
-            raise ToolError(f"{quoted(target.rel)} changed since the preview; not written")
+            raise FileChanged(f"{quoted(target.rel)} changed since the preview; not written")
         # Writing to a file clears its set-id bits on Linux; model text must not keep them.
         set_id = stat.S_ISUID | stat.S_ISGID
         mode = files.new_file_mode() if current.mode is None else current.mode & ~set_id
@@ -288,7 +357,7 @@ class ToolRegistry:
             files.atomic_write(target.real, data, mode)
         except OSError as exc:
             raise ToolError(f"could not write {quoted(target.rel)}: {exc.strerror}") from None
-        verb = "created" if before.digest is None else "overwrote"
+        verb = verb or ("created" if before.digest is None else "overwrote")
         return f"{verb} {quoted(target.rel)} ({lines}, {len(data)} bytes)"
 
     def _prepare_read(self, args: dict[str, Any]) -> tuple[str, str | None, Callable[[], str]]:
