@@ -224,6 +224,15 @@ async def test_invalid_json_is_said_in_the_header_and_fixed_by_the_final_call():
         assert card.state == "failed"
 
 
+async def test_arguments_nested_too_deeply_stop_the_live_view_with_a_note():
+    card = ToolCard("list_files", "c1")
+    async with Host(card).run_test():
+        for _ in range(300):  # 300,000 levels: refused at the first past the limit
+            card.feed("[" * 1000)
+            card.flush()
+        assert "nested too deeply" in header(card) and card.state == "streaming"
+
+
 async def test_ready_makes_the_view_match_the_parsed_content():
     card = ToolCard("save_file", "c1")
     async with Host(card).run_test() as pilot:

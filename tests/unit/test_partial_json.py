@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from partial_json_parser import loads as pjp_loads
 
 import tui.core.partial_json
-from tui.core.partial_json import PartialJSON, PartialJSONError
+from tui.core.partial_json import MAX_DEPTH, PartialJSON, PartialJSONError
 
 DETERMINISTIC = settings(
     derandomize=True,
@@ -383,11 +383,31 @@ def test_duplicate_keys_last_wins() -> None:
 
 def test_deep_nesting_does_not_recurse() -> None:
     parser = PartialJSON()
-    parser.feed("[" * 5000)
+    parser.feed("[" * MAX_DEPTH)
     shown = parser.value
-    for _ in range(4999):
+    for _ in range(MAX_DEPTH - 1):
         shown = shown[0]
     assert shown == []
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_nesting_past_max_depth_fails_at_the_bracket_that_passes_it(opener: str) -> None:
+    # Each level used to copy its whole path: 5000 levels held 12 million path items.
+    parser = PartialJSON()
+    with pytest.raises(PartialJSONError) as caught:
+        for _ in range(5000):
+            parser.feed(opener)
+    assert caught.value.msg == f"nested too deeply (more than {MAX_DEPTH} levels)"
+    assert caught.value.pos == len(opener) * MAX_DEPTH  # the bracket of level MAX_DEPTH + 1
+
+
+def test_strings_at_every_depth_get_their_paths() -> None:
+    text = '{"a": ["x", ' * 300 + '"deep"' + "]}" * 300
+    parser = PartialJSON()
+    growth = [event for char in text for event in parser.feed(char)]
+    assert growth[0] == (("a", 0), "x")
+    assert growth[-1] == (("a", 1) * 300, "p")
+    assert parser.finish() == json.loads(text)
 
 
 # -- invalid input ---------------------------------------------------------------------------

@@ -92,6 +92,11 @@ _LITERALS: dict[str, tuple[str, JSON]] = {
     "I": ("Infinity", float("inf")),
 }
 _MINUS_INFINITY = ("-Infinity", float("-inf"))
+MAX_DEPTH = 900
+"""Deepest nesting of objects and arrays accepted (deeper raises `PartialJSONError`).
+
+`json.loads`, which parses the final arguments, fails near Python's recursion limit (1000
+frames, less its caller's stack), so no usable tool arguments are deeper than this."""
 
 # Number grammar as a state machine over character classes ("0", "d" = 1-9, "-", "+", ".",
 # "e"). States: 0 start, 1 after "-", 2 a leading zero, 3 integer digits, 4 after ".",
@@ -167,14 +172,39 @@ class _Text(list[str]):
 
 
 class _Frame:
-    """An open object or array: its node, its path, and (objects) the key being filled."""
+    """An open object or array: its node, where it sits in its parent, and (objects) the key
+    being filled.
 
-    __slots__ = ("node", "path", "key")
+    A frame links to its parent instead of holding its whole path: opening a container costs
+    O(1) however deep it is. A path is built (and kept) only for a frame that holds a string
+    value, walking the links once.
+    """
 
-    def __init__(self, node: dict[str, Any] | list[Any], path: Path) -> None:
+    __slots__ = ("node", "parent", "slot", "depth", "key", "_path")
+
+    def __init__(
+        self, node: dict[str, Any] | list[Any], parent: _Frame | None, slot: str | int
+    ) -> None:
         self.node = node
-        self.path = path
+        self.parent = parent
+        self.slot = slot  # this container's key or index in its parent (unused at the top)
+        self.depth = parent.depth + 1 if parent is not None else 1
         self.key = ""
+        self._path: Path | None = None
+
+    def path(self) -> Path:
+        """Keys and indexes from the top-level value to this container."""
+        if self._path is None:
+            slots: list[str | int] = []
+            frame: _Frame | None = self
+            while frame is not None and frame._path is None:
+                if frame.parent is not None:
+                    slots.append(frame.slot)
+                frame = frame.parent
+            base = frame._path if frame is not None else ()
+            assert base is not None
+            self._path = (*base, *reversed(slots))
+        return self._path
 
 
 def _snapshot(root: JSON) -> JSON:
@@ -356,18 +386,22 @@ class PartialJSON:
         if self._pieces and self._str_path is not None:
             self._flush_string()
 
-    def _attach(self, node: JSON) -> Path:
-        """Store a value that has begun in its parent, returning its path."""
+    def _attach(self, node: JSON) -> str | int:
+        """Store a value that has begun in its parent, returning its key or index there."""
         if not self._stack:
             self._root, self._has_root = node, True
-            return ()
+            return 0
         frame = self._stack[-1]
         parent = frame.node
         if isinstance(parent, dict):
             parent[frame.key] = node  # a duplicate key's later value wins, as in json.loads
-            return (*frame.path, frame.key)
+            return frame.key
         parent.append(node)
-        return (*frame.path, len(parent) - 1)
+        return len(parent) - 1
+
+    def _string_path(self, slot: str | int) -> Path:
+        """The path of a string value just attached at ``slot`` of the innermost container."""
+        return (*self._stack[-1].path(), slot) if self._stack else ()
 
     def _value_done(self) -> None:
         """A value is complete: expect a delimiter, or nothing more if it was the top level."""
@@ -384,11 +418,14 @@ class PartialJSON:
         char = text[i]
         if char == '"':
             node = _Text()
-            self._str_path, self._str_node = self._attach(node), node
+            self._str_path, self._str_node = self._string_path(self._attach(node)), node
             self._mode = self._string
         elif char == "{" or char == "[":
+            if len(self._stack) >= MAX_DEPTH:
+                raise _Invalid(i, f"nested too deeply (more than {MAX_DEPTH} levels)")
             container: dict[str, JSON] | list[JSON] = {} if char == "{" else []
-            self._stack.append(_Frame(container, self._attach(container)))
+            parent = self._stack[-1] if self._stack else None
+            self._stack.append(_Frame(container, parent, self._attach(container)))
             self._mode = self._object_start if char == "{" else self._array_start
         elif char == "-" or "0" <= char <= "9":
             self._num_state, self._num_parts, self._num_start = 0, [], self._base + i

@@ -207,7 +207,7 @@ class ToolCard(Vertical, can_focus=True):
         try:
             growth = self._json.feed(fragment)
         except PartialJSONError as exc:
-            self._json_error = str(exc)
+            self._json_error = exc.msg  # the live view stops here; the call fails when it ends
             return
         if not self.is_save:
             return
@@ -279,7 +279,7 @@ class ToolCard(Vertical, can_focus=True):
             if rate:
                 header.append(f" · {rate}")
         if self._json_error is not None and self._call is None:
-            header.append("  (arguments are not valid JSON)", style="italic")
+            header.append(f"  (arguments are not valid JSON: {self._json_error})", style="italic")
         return header
 
     def _line_count(self) -> int:
