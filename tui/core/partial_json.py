@@ -180,7 +180,7 @@ class _Frame:
     value, walking the links once.
     """
 
-    __slots__ = ("node", "parent", "slot", "depth", "key", "_path")
+    __slots__ = ("node", "parent", "slot", "key", "_path")
 
     def __init__(
         self, node: dict[str, Any] | list[Any], parent: _Frame | None, slot: str | int
@@ -188,7 +188,6 @@ class _Frame:
         self.node = node
         self.parent = parent
         self.slot = slot  # this container's key or index in its parent (unused at the top)
-        self.depth = parent.depth + 1 if parent is not None else 1
         self.key = ""
         self._path: Path | None = None
 
