@@ -10,7 +10,7 @@ at any time for a checkpoint; calls still open then are marked incomplete.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from providers.conversation import (
@@ -69,6 +69,25 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_COUNTS = tuple(f.name for f in fields(Usage) if f.name != "kind")
+
+
+def fold_usage(before: Usage | None, report: Usage) -> Usage:
+    """One request's usage after another report: each count's latest value wins.
+
+    Counts are cumulative, so a repeated report replaces, never adds; a count
+    the new report leaves out (Anthropic's ``message_delta`` may carry only
+    ``output_tokens``) keeps its earlier value.
+    """
+    if before is None:
+        return report
+    merged = {name: getattr(report, name) for name in _COUNTS}
+    for name, value in merged.items():
+        if value is None:
+            merged[name] = getattr(before, name)
+    return Usage(**merged)
+
+
 class Accumulator:
     """Builds one ``AssistantMessage`` from the events of one response.
 
@@ -106,7 +125,7 @@ class Accumulator:
                 if call is not None and call.done is None:
                     call.done = self._finish_call(call, None)
             case Usage():
-                self.usage = event
+                self.usage = fold_usage(self.usage, event)
             case Finish():
                 self.finish = event
 

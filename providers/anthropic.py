@@ -225,7 +225,8 @@ def usage_event(usage: dict[str, Any]) -> Usage:
 
     Anthropic's ``input_tokens`` excludes cache reads and writes; chattui's
     ``input_tokens`` is the whole prompt (as OpenAI and Gemini report it), so
-    the cache counts are added and cache reads are also given as ``cached``.
+    the cache counts are added, cache reads are also given as ``cached`` and
+    cache writes as ``cache_write``.
     """
     cached = usage.get("cache_read_input_tokens")
     written = usage.get("cache_creation_input_tokens") or 0
@@ -236,6 +237,7 @@ def usage_event(usage: dict[str, Any]) -> Usage:
         output_tokens=usage.get("output_tokens"),
         reasoning_tokens=details.get("thinking_tokens"),
         cached_tokens=cached,
+        cache_write_tokens=usage.get("cache_creation_input_tokens"),
     )
 
 

@@ -83,12 +83,28 @@ class ToolCallEnd:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Token counts so far; APIs report cumulatively, so the last one wins."""
+    """Token counts of one request, as far as the API reported them.
+
+    APIs report cumulatively, some more than once per request (Anthropic in
+    ``message_start`` and ``message_delta``, Gemini on every chunk): each count's
+    last reported value wins, never a sum (``providers.accumulate.fold_usage``).
+
+    Attributes:
+        input_tokens: the whole prompt, cache reads and writes included.
+        output_tokens: the answer, reasoning included.
+        reasoning_tokens: the reasoning part of ``output_tokens``.
+        cached_tokens: prompt tokens read from the provider's cache (billed cheaper).
+        cache_write_tokens: prompt tokens written to the cache (Anthropic bills them dearer).
+        cost_usd: the request's price in US dollars; adapters never set it (the
+            session does, from its price table), None when the price is unknown.
+    """
 
     input_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
     cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    cost_usd: float | None = None
     kind: Literal["usage"] = field(default="usage", repr=False)
 
 

@@ -36,6 +36,7 @@ from tui.core.session import (
     ApprovalNeeded,
     Approver,
     CallReady,
+    PriceUnknown,
     RequestFailed,
     SessionEvent,
     StepStarted,
@@ -207,8 +208,10 @@ class JsonPrinter:
                     "arguments": args,
                     "error": call.error,
                 }
-            case Usage(input_tokens=inp, output_tokens=out):
-                return {"type": "usage", "input_tokens": inp, "output_tokens": out}
+            case Usage():
+                return usage_record(event)
+            case PriceUnknown(reason=reason):
+                sys.stderr.write(f"chattui: note: {sanitize(reason)}\n")
             case Finish():
                 self._finish = event
                 return None
@@ -245,6 +248,20 @@ class JsonPrinter:
     def close(self) -> None:
         """Emit a finish still held at the end."""
         self._flush_finish()
+
+
+def usage_record(usage: Usage) -> dict[str, Any]:
+    """The ``usage`` line of one request: counts it reported, ``cost_usd`` when priced."""
+    record: dict[str, Any] = {
+        "type": "usage",
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+    }
+    for name in ("cached_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd"):
+        value = getattr(usage, name)
+        if value is not None:
+            record[name] = value
+    return record
 
 
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f]")

@@ -87,6 +87,7 @@ parts = st.one_of(
     ),
 )
 counts = st.none() | st.integers(0, 10**9)
+dollars = st.none() | st.floats(0, 1e6, allow_nan=False)
 messages = st.one_of(
     st.builds(UserMessage, text=st.text()),
     st.builds(
@@ -94,7 +95,7 @@ messages = st.one_of(
         parts=st.lists(parts, max_size=4).map(tuple),
         provider=st.sampled_from(["", "openai", "anthropic", "gemini"]),
         finish_reason=st.none() | st.sampled_from(get_args(FinishReason)),
-        usage=st.none() | st.builds(Usage, counts, counts, counts, counts),
+        usage=st.none() | st.builds(Usage, counts, counts, counts, counts, counts, dollars),
     ),
     st.builds(
         ToolResult,

@@ -270,3 +270,66 @@ def tool_result_in(kind: str, body: dict[str, Any]) -> tuple[str | None, str]:
     content = body["contents"][-1]
     part = content["parts"][-1]["functionResponse"]
     return part["name"], json.dumps(part["response"])
+
+
+def usage_body(kind: str, text: str, prompt: int, cached: int, output: int) -> bytes:
+    """``text_body`` with the format's own usage report: ``prompt`` tokens in all,
+    ``cached`` of them read from the cache, ``output`` out.
+
+    Reported the way each API does, more than once where it does: Anthropic in
+    ``message_start`` (input) and ``message_delta`` (output), Gemini on every
+    chunk (the counts growing), OpenAI Chat on a ``choices: []`` chunk,
+    Responses on ``response.completed``, Ollama on its ``done`` line (which
+    has no cache count).
+    """
+    body = text_body(kind, text, size=max(1, len(text) // 3))
+    events = _decode(kind, body)
+    if kind == "openai":
+        details = {"cached_tokens": cached}
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": output,
+            "total_tokens": prompt + output,
+        }
+        events.insert(-1, {"choices": [], "usage": {**usage, "prompt_tokens_details": details}})
+    elif kind == "openai-responses":
+        events[-1]["response"]["usage"] = {
+            "input_tokens": prompt,
+            "input_tokens_details": {"cached_tokens": cached},
+            "output_tokens": output,
+            "output_tokens_details": {"reasoning_tokens": 0},
+        }
+    elif kind == "anthropic":
+        # Anthropic's input_tokens leaves out cache reads and writes.
+        events[0]["message"]["usage"] = {
+            "input_tokens": prompt - cached,
+            "cache_read_input_tokens": cached,
+            "cache_creation_input_tokens": 0,
+            "output_tokens": 1,
+        }
+        events[-2]["usage"] = {"output_tokens": output}
+    elif kind == "gemini":
+        for n, chunk in enumerate(events, 1):
+            chunk["usageMetadata"] = {
+                "promptTokenCount": prompt,
+                "cachedContentTokenCount": cached,
+                "candidatesTokenCount": output * n // len(events),
+            }
+    else:
+        events[-1].update(prompt_eval_count=prompt, eval_count=output)
+    return _encode(kind, events)
+
+
+def _decode(kind: str, body: bytes) -> list[dict[str, Any]]:
+    if kind == "ollama":
+        return [json.loads(line) for line in body.decode().splitlines()]
+    datas = [line[6:] for line in body.decode().splitlines() if line.startswith("data: ")]
+    return [json.loads(data) for data in datas if data.strip() != "[DONE]"]
+
+
+def _encode(kind: str, events: list[dict[str, Any]]) -> bytes:
+    if kind == "ollama":
+        return "".join(json.dumps(line) + "\n" for line in events).encode()
+    if kind == "openai":
+        return _sse(events) + b"data: [DONE]\n\n"
+    return _sse(events, named=kind != "gemini", eol="\r\n" if kind == "gemini" else "\n")

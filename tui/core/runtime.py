@@ -17,6 +17,7 @@ from providers.base import HTTPProvider
 from tui.core import locations
 from tui.core.config import Config, ConfigError, ProviderConfig, load_config, workspace_problem
 from tui.core.keys import resolve_settings
+from tui.core.pricing import Pricer
 from tui.core.session import Approver, Session, refuse_all
 from tui.core.tools.registry import ToolRegistry
 from tui.core.transcript import (
@@ -68,6 +69,7 @@ class Runtime:
         self.provider = _make_provider(chosen, model, self.env)
         self.provider_config = chosen
         self.session.provider = self.provider
+        self.session.pricer = make_pricer(chosen, self.provider.model)
         self.session.system = chosen.system_prompt
         self.session.max_tokens = chosen.max_tokens
 
@@ -119,6 +121,7 @@ def start(
         system=chosen.system_prompt,
         max_steps=config.tools.max_steps,
         max_tokens=chosen.max_tokens,
+        pricer=make_pricer(chosen, provider.model),
     )
     transcript, resumed = _open_transcript(options.resume, chosen, provider.model, session, env)
     session.transcript = transcript
@@ -142,6 +145,13 @@ def _make_provider(
 ) -> HTTPProvider:
     settings = resolve_settings(chosen, model=model, env=env)
     return create_provider(settings, **kwargs)
+
+
+def make_pricer(chosen: ProviderConfig, model: str) -> Pricer | None:
+    """The pricer for a provider and model (None for the offline demo, which costs nothing)."""
+    if chosen.kind == "demo":
+        return None
+    return Pricer(model, chosen.base_url)
 
 
 def _protected(config: Config, env: Mapping[str, str]) -> list[Path]:

@@ -4,8 +4,10 @@
 ``SessionEvent``: the provider's own events (already sanitized), plus
 ``CallReady`` when a call's arguments are complete and parsed,
 ``ToolRan`` after each call was run or refused, ``StepStarted`` before every
-model request, ``RequestFailed`` when a request fails, and finally
-``TurnEnded``. The UI decides nothing about execution: calls are validated,
+model request, one ``Usage`` per request once it is over (the provider's
+reports folded into one, priced when the model's price is known),
+``PriceUnknown`` once when it is not, ``RequestFailed`` when a request fails,
+and finally ``TurnEnded``. The UI decides nothing about execution: calls are validated,
 approved (through the ``approver`` callback) and run here.
 
 Durability: the user's message reaches the transcript before the request goes
@@ -20,7 +22,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal, Protocol, TypeAlias, get_args
 
@@ -35,7 +37,15 @@ from providers.conversation import (
     UserMessage,
 )
 from providers.errors import ProviderError
-from providers.events import FinishReason, ReasoningDelta, StreamEvent, TextDelta, ToolCallEnd
+from providers.events import (
+    FinishReason,
+    ReasoningDelta,
+    StreamEvent,
+    TextDelta,
+    ToolCallEnd,
+    Usage,
+)
+from tui.core.pricing import Pricer
 from tui.core.sanitize import StreamSanitizer
 from tui.core.tools.registry import PreparedCall, ToolRegistry
 from tui.core.transcript.codec import EntryStatus
@@ -146,8 +156,22 @@ class TurnEnded:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PriceUnknown:
+    """Costs cannot be shown for this model; ``reason`` says why (given once)."""
+
+    reason: str
+
+
 SessionEvent: TypeAlias = (
-    StreamEvent | StepStarted | CallReady | ApprovalNeeded | ToolRan | RequestFailed | TurnEnded
+    StreamEvent
+    | StepStarted
+    | CallReady
+    | ApprovalNeeded
+    | ToolRan
+    | RequestFailed
+    | TurnEnded
+    | PriceUnknown
 )
 
 
@@ -212,6 +236,8 @@ class Session:
         system: the system prompt.
         max_steps: model requests per user turn before the loop stops.
         history: earlier messages (a resumed transcript).
+        max_tokens: the output token cap sent with each request, or None.
+        pricer: prices each request's usage (None: no costs).
     """
 
     provider: StreamingProvider
@@ -222,6 +248,7 @@ class Session:
     max_steps: int = 25
     history: list[Message] = field(default_factory=list)
     max_tokens: int | None = None
+    pricer: Pricer | None = None
 
     async def send(self, prompt: str) -> AsyncIterator[SessionEvent]:
         """Run one user turn: save the prompt, then the request/tool loop."""
@@ -270,17 +297,38 @@ class Session:
                     for clean in stream.add(event):
                         yield clean
         except ProviderError as err:
+            await self._price(stream)  # a failed attempt may be billed (OpenRouter reports it)
             partial = stream.close("failed", str(err))
             self._keep_partial(partial)
+            for note in self._usage_events(partial):
+                yield note
             yield RequestFailed(err, partial)
             yield TurnEnded(TurnStatus.FAILED, str(err))
             return
         except asyncio.CancelledError:
             self._keep_partial(stream.close("cancelled", None))
             raise
+        await self._price(stream)
         message = stream.close("complete", None)
         self.history.append(message)
+        for note in self._usage_events(message):
+            yield note
         outcome[0] = message
+
+    async def _price(self, stream: _Stream) -> None:
+        """Put the request's cost on its folded usage (off the loop: the table loads once)."""
+        usage = stream.acc.usage
+        if usage is None or self.pricer is None:
+            return
+        cost = await asyncio.to_thread(self.pricer.cost, usage)
+        stream.acc.usage = replace(usage, cost_usd=cost)
+
+    def _usage_events(self, message: AssistantMessage) -> list[SessionEvent]:
+        """The request's one ``Usage``, and the price notice the first time one is missing."""
+        if message.usage is None:
+            return []
+        notice = self.pricer.take_notice() if self.pricer is not None else None
+        return [message.usage] if notice is None else [message.usage, PriceUnknown(notice)]
 
     def _keep_partial(self, partial: AssistantMessage) -> None:
         """Keep a cut-short answer's text in the history (never its dangling calls)."""
@@ -358,7 +406,8 @@ class _Stream:
             if clean is not event.text:  # rebuilt only when something was stripped
                 event = type(event)(clean)
         self.acc.add(event)
-        out.append(event)
+        if not isinstance(event, Usage):  # folded; passed on once, when the request is over
+            out.append(event)
         if isinstance(event, ToolCallEnd):
             call = self.acc.message().tool_calls[event.index]
             out.append(CallReady(event.index, call))

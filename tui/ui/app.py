@@ -29,9 +29,17 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
+from tui.core.pricing import total_cost
 from tui.core.runtime import Options, Runtime, StartupError, start
 from tui.core.sanitize import visible
-from tui.core.session import Approval, RequestFailed, SessionEvent, TurnEnded, TurnStatus
+from tui.core.session import (
+    Approval,
+    PriceUnknown,
+    RequestFailed,
+    SessionEvent,
+    TurnEnded,
+    TurnStatus,
+)
 from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
@@ -102,6 +110,7 @@ class ChatApp(App[int]):
         self.conversation = Conversation(id="conversation")
         self.prompt = Prompt(id="prompt")
         self.status_bar = StatusBar(runtime.label, clock=clock, id="status")
+        self.status_bar.reset_counts(total_cost(runtime.session.history))
 
     def compose(self) -> ComposeResult:
         yield self.conversation
@@ -205,6 +214,8 @@ class ChatApp(App[int]):
                     await self._error_note(str(event.error))
                 elif isinstance(event, TurnEnded):
                     status, reason = event.status, event.reason
+                elif isinstance(event, PriceUnknown):
+                    self.notify(one_line(event.reason, 300), title="cost", markup=False)
         return status, reason
 
     async def _error_note(self, message: str, *, retry: bool = True) -> None:
@@ -334,7 +345,7 @@ class ChatApp(App[int]):
         self.queue.clear()
         self._last_status = TurnStatus.STOP
         self.conversation.follow()
-        self.status_bar.input_tokens = self.status_bar.output_tokens = None
+        self.status_bar.reset_counts(total_cost(self.runtime.session.history))
         self.status_bar.set_state(BarState.IDLE)
         self.refresh_bindings()
         if welcome:

@@ -39,7 +39,14 @@ from providers.conversation import (
 )
 from providers.events import Usage
 
-_USAGE_FIELDS = ("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens")
+_USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+)
 
 FORMAT_VERSION = 1
 EntryStatus = Literal["complete", "incomplete", "cancelled", "failed"]
@@ -265,22 +272,28 @@ def _part_from_dict(d: Any) -> AssistantPart:
     raise ValueError(f"unknown assistant part type: {d.get('type')!r}")
 
 
-def _usage_to_dict(usage: Usage | None) -> dict[str, int | None] | None:
+def _usage_to_dict(usage: Usage | None) -> dict[str, float | None] | None:
     if usage is None:
         return None
-    return {name: getattr(usage, name) for name in _USAGE_FIELDS}
+    # Fields never reported are left out, so older readers and diffs stay quiet.
+    return {
+        name: value
+        for name in _USAGE_FIELDS
+        if (value := getattr(usage, name)) is not None or name in _USAGE_FIELDS[:4]
+    }
 
 
 def _usage_from_dict(d: Any) -> Usage | None:
     if d is None:
         return None
     counts = _map(d)
-    return Usage(
-        input_tokens=counts.get("input_tokens"),
-        output_tokens=counts.get("output_tokens"),
-        reasoning_tokens=counts.get("reasoning_tokens"),
-        cached_tokens=counts.get("cached_tokens"),
-    )
+    return Usage(**{name: _number(counts.get(name)) for name in _USAGE_FIELDS})
+
+
+def _number(value: Any) -> Any:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    return value
 
 
 def _str(value: Any) -> str:

@@ -21,6 +21,7 @@ from providers.conversation import (
     ToolResult,
     UserMessage,
 )
+from tui.core.pricing import format_usd, total_cost, usage_summary
 from tui.core.transcript.codec import Entry, Note, Transcript, dumps, message_to_dict
 
 
@@ -130,6 +131,9 @@ def _md_header(t: Transcript) -> str:
     ):
         if meta.get(key):
             lines.append(f"- {label}: {_code_span(str(meta[key]))}")
+    cost = total_cost(t.messages)
+    if cost is not None:
+        lines.append(f"- Cost: {format_usd(cost)} (the requests whose price was known)")
     if t.skipped_lines:
         lines.append(f"- {t.skipped_lines} unreadable line(s) of the file were skipped")
     return "\n".join(lines)
@@ -148,6 +152,10 @@ def _md_entry(entry: Entry) -> str:
     if status:
         reason = f": {entry.error}" if entry.error else ""
         blocks.append(f"*[{status}{reason}]*")
+    if msg.usage is not None:
+        cost = msg.usage.cost_usd
+        priced = "" if cost is None else f" · {format_usd(cost)}"
+        blocks.append(f"*{usage_summary(msg.usage)}{priced}*")
     return "\n\n".join(b for b in blocks if b)
 
 

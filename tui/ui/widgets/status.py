@@ -1,4 +1,4 @@
-"""The status bar: provider and model, state, time to first token, tokens/s, token counts."""
+"""The status bar: provider and model, state, time to first token, tokens/s, tokens, cost."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from providers.events import (
     ToolCallStart,
     Usage,
 )
+from tui.core.pricing import format_usd, usage_summary
 from tui.core.session import ApprovalNeeded, RequestFailed, SessionEvent, StepStarted, ToolRan
 from tui.ui.widgets.safe import one_line
 
@@ -68,8 +69,13 @@ class StatusBar(Static):
         self.label = label
         self.clock = clock
         self.state = BarState.IDLE
-        self.input_tokens: int | None = None
+        self.usage: Usage | None = None
+        """The last request's token counts."""
         self.output_tokens: int | None = None
+        self.turn_cost: float | None = None
+        """What this prompt's requests cost so far (None: none was priced)."""
+        self.total_cost: float | None = None
+        """What the conversation cost so far, resumed part included."""
         self._request_at: float | None = None
         self._first_at: float | None = None
         self._last_at: float | None = None
@@ -92,7 +98,9 @@ class StatusBar(Static):
         """Update counters from one session event (cheap; drawn by ``tick``)."""
         now = self.clock()
         match event:
-            case StepStarted():
+            case StepStarted(step=step):
+                if step == 1:
+                    self.turn_cost = None
                 self._request_at, self._first_at, self._last_at = now, None, None
                 self._chars = 0
                 self._finished = False
@@ -102,9 +110,8 @@ class StatusBar(Static):
                 self._output(now, len(text))
             case ToolCallStart():
                 self._output(now, 0)
-            case Usage(input_tokens=inp, output_tokens=out):
-                self.input_tokens = inp if inp is not None else self.input_tokens
-                self.output_tokens = out if out is not None else self.output_tokens
+            case Usage():
+                self._usage(event)
             case Retrying(delay=delay, reason=reason):
                 self.set_state(BarState.RETRYING)
                 self._retry_until = now + delay
@@ -118,6 +125,19 @@ class StatusBar(Static):
                 self.set_state(BarState.WAITING)
             case RequestFailed():
                 self.set_state(BarState.ERROR)
+
+    def _usage(self, usage: Usage) -> None:
+        """One finished request's counts and cost (the session sends one per request)."""
+        self.usage = usage
+        self.output_tokens = usage.output_tokens
+        if usage.cost_usd is not None:
+            self.turn_cost = (self.turn_cost or 0.0) + usage.cost_usd
+            self.total_cost = (self.total_cost or 0.0) + usage.cost_usd
+
+    def reset_counts(self, total_cost: float | None = None) -> None:
+        """Forget the counts (a new or resumed conversation costing ``total_cost`` so far)."""
+        self.usage, self.output_tokens, self.turn_cost = None, None, None
+        self.total_cost = total_cost
 
     def _output(self, now: float, chars: int) -> None:
         if self._first_at is None:
@@ -145,9 +165,19 @@ class StatusBar(Static):
         rate = self._rate()
         if rate:
             line.append(f"  {rate}")
-        if self.input_tokens is not None or self.output_tokens is not None:
-            line.append(f"  in {_count(self.input_tokens)} · out {_count(self.output_tokens)}")
+        if self.usage is not None:
+            line.append(f"  {usage_summary(self.usage)}")
+        cost = self._cost_text()
+        if cost:
+            line.append(f"  {cost}")
         return line
+
+    def _cost_text(self) -> str:
+        if self.total_cost is None:
+            return ""
+        if self.turn_cost is None or self.turn_cost == self.total_cost:
+            return format_usd(self.total_cost)
+        return f"{format_usd(self.turn_cost)} turn · {format_usd(self.total_cost)} total"
 
     def _state_text(self) -> str:
         if self.state is BarState.RETRYING and self._retry_until is not None:
@@ -166,7 +196,3 @@ class StatusBar(Static):
         if self._finished and self.output_tokens:  # mid-stream counts lag: estimate until the end
             return f"{self.output_tokens / elapsed:.0f} tok/s"
         return f"~{self._chars / 4 / elapsed:.0f} tok/s"
-
-
-def _count(value: int | None) -> str:
-    return "–" if value is None else f"{value:,}"
