@@ -26,6 +26,7 @@ SUITE = [
     ("tui_stream", [], ["--quick"]),
     ("markdown_peer", [], ["--repeats", "1", "--cap", "10"]),
     ("memory", [], ["--quick"]),
+    ("fuzz", [], ["--quick"]),
 ]
 
 

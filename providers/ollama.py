@@ -39,7 +39,7 @@ from providers.conversation import (
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, FinishReason, Usage
 from providers.parser import StreamParser
-from providers.settings import ProviderSettings
+from providers.settings import ProviderSettings, base_url_problem
 from providers.sse import LineSplitter
 from providers.toolcalls import ToolCalls
 
@@ -52,11 +52,9 @@ class Ollama(HTTPProvider):
     kind = "ollama"
 
     def __init__(self, settings: ProviderSettings, **kwargs: Any) -> None:
-        if settings.base_url.rstrip("/").endswith("/v1"):
-            raise ValueError(
-                f"base_url {settings.base_url!r} is Ollama's OpenAI-compatible endpoint: "
-                'use kind "openai" for it, or drop the /v1 to use kind "ollama"'
-            )
+        problem = base_url_problem(self.kind, settings.base_url)
+        if problem is not None:  # the config loader refuses it first; this guards other callers
+            raise ValueError(f"base_url {settings.base_url!r}: {problem}")
         super().__init__(settings, **kwargs)
 
     def url(self) -> str:

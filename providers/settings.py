@@ -12,6 +12,20 @@ HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 """An HTTP header name (an RFC 9110 token)."""
 
 
+def base_url_problem(kind: str, base_url: str) -> str | None:
+    """Why ``base_url`` cannot serve ``kind`` (a rule of the wire format), or None.
+
+    The config loader asks this while loading and the adapter when it is built, so a
+    config the doctor accepts is one every adapter accepts.
+    """
+    if kind == "ollama" and base_url.rstrip("/").endswith("/v1"):
+        return (
+            'this is Ollama\'s OpenAI-compatible endpoint: use kind "openai" for it,'
+            ' or drop the /v1 to use kind "ollama"'
+        )
+    return None
+
+
 class Secret:
     """An API key whose repr and str never show the value.
 

@@ -230,3 +230,48 @@ def test_unknown_provider_on_the_command_line_is_escaped(tmp_path: Path) -> None
     with pytest.raises(ConfigError) as info:
         config.provider("\x1b]0;title\x07")
     assert str(info.value) == "unknown provider '\\x1b]0;title\\x07' (known: demo)"
+
+
+def test_a_key_command_named_with_an_escape_sequence_is_shown_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[providers."\\u001b[2J"]\nkind = "openai"\napi_key_cmd = ["\\u001b]0;x\\u0007"]\n',
+        encoding="utf-8",
+    )
+    config = load_config(path, env={}, cwd=tmp_path)
+    with pytest.raises(ConfigError) as info:
+        resolve_settings(config.provider(), env={})
+    text = "\n".join([str(info.value), *(f.text for f in doctor(config, env={}))])
+    assert "providers.\\x1b[2J.api_key_cmd: \\x1b]0;x\\x07" in text
+    assert "api_key_cmd (\\x1b]0;x\\x07): missing" in text
+    assert "\x1b" not in text and "\x07" not in text
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX mode bits")
+def test_the_permission_warning_shows_provider_names_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[providers."\\u202eevil"]\nkind = "openai"\napi_key = "sk-x"\n')
+    path.chmod(0o644)
+    (warning,) = load_config(path, env={}, cwd=tmp_path).warnings
+    assert "providers \\u202eevil" in warning
+    assert "\u202e" not in warning and "sk-x" not in warning
+
+
+# --- what an adapter would refuse --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:11434/v1", "http://127.0.0.1:11434/v1/"])
+def test_ollamas_openai_endpoint_is_refused_while_loading(tmp_path: Path, url: str) -> None:
+    message = error_of(
+        tmp_path, f'[providers.o]\nkind = "ollama"\nmodel = "m"\nbase_url = "{url}"\n'
+    )
+    assert message.endswith(
+        "providers.o.base_url: this is Ollama's OpenAI-compatible endpoint:"
+        ' use kind "openai" for it, or drop the /v1 to use kind "ollama"'
+    )
+
+
+@pytest.mark.parametrize("name", ["", " ", "\\t"])
+def test_a_blank_provider_name_is_refused(tmp_path: Path, name: str) -> None:
+    message = error_of(tmp_path, f'[providers."{name}"]\nkind = "demo"\n')
+    assert message.endswith("providers: a provider name must not be empty or blank")

@@ -70,9 +70,11 @@ To add a key or a section:
    one rule, not two;
 4. name untrusted text in messages through ``_shown`` / ``_path`` (escapes control and
    bidi characters); never echo a value that may be a secret;
-5. for a new section: add it to ``_TOP_KEYS``, parse it in ``_build`` and add a field
-   to ``Config``; add a line to ``doctor``'s report and a row to the schema table in
-   ``tests/core/test_config_fuzz.py`` so the property tests generate it.
+5. for a new section: add it to ``_TOP_KEYS`` and ``SECTION_KEYS``, parse it in
+   ``_build`` and add a field to ``Config``; add a line to ``doctor``'s report;
+6. give each new key a valid-value strategy in ``tests/support/configs.py`` (its schema
+   table must cover ``SECTION_KEYS``, a test checks it), so the property tests generate
+   configs with it, valid and broken.
 """
 
 from __future__ import annotations
@@ -91,7 +93,14 @@ from types import MappingProxyType
 from typing import Any, overload
 from urllib.parse import urlsplit
 
-from providers.settings import HEADER_NAME, HEADER_VALUE, MiB, Secret, StreamLimits
+from providers.settings import (
+    HEADER_NAME,
+    HEADER_VALUE,
+    MiB,
+    Secret,
+    StreamLimits,
+    base_url_problem,
+)
 from tui.core import locations
 from tui.core.tools.paths import visible_path
 
@@ -137,6 +146,11 @@ _PROVIDER_KEYS = (
 )
 _TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps")
 _TOP_KEYS = ("default_provider", "providers", "tools")
+SECTION_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"": _TOP_KEYS, "providers.NAME": _PROVIDER_KEYS, "tools": _TOOLS_KEYS}
+)
+"""Every key each section accepts, by section path ("" is the top level); the property
+tests generate configs from this table, so a new key or section must be listed here."""
 # Capitals only: a pasted key (mixed case, like most Gemini keys) must fail here, before
 # "variable X is not set" messages and the doctor report would echo it.
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
@@ -369,6 +383,8 @@ def _build(data: dict[str, Any], file: Path, env: Mapping[str, str], cwd: Path) 
     tables = data.get("providers", {})
     if not isinstance(tables, dict):
         raise ConfigError("providers: must be a table of [providers.NAME] tables")
+    if any(not name.strip() for name in tables):
+        raise ConfigError("providers: a provider name must not be empty or blank")
     providers = {name: _parse_provider(name, table) for name, table in tables.items()}
     providers = providers or _environment_providers(env)
     default = _string(data, "default_provider", "") or next(iter(providers))
@@ -391,6 +407,8 @@ def _parse_provider(name: str, table: Any) -> ProviderConfig:
         raise ConfigError(f"{where}.kind: {shown} (expected one of: {', '.join(KINDS)})")
     default_url, default_model, _ = _KIND_DEFAULTS[kind]
     base_url = _url(table, where) or default_url
+    if (problem := base_url_problem(kind, base_url)) is not None:
+        raise ConfigError(f"{where}.base_url: {problem}")
     model = _string(table, "model", where) or default_model
     if not model:
         raise ConfigError(f"{where}.model: required for kind {kind}")
@@ -524,7 +542,9 @@ def _workspace(table: Mapping[str, Any], cwd: Path) -> Path:
 
 
 def _permission_warnings(file: Path, providers: Iterable[ProviderConfig]) -> tuple[str, ...]:
-    holders = [p.name for p in providers if p.api_key is not None or p.headers.holds_secret()]
+    holders = [
+        visible_path(p.name) for p in providers if p.api_key is not None or p.headers.holds_secret()
+    ]
     if not holders or os.name == "nt":  # POSIX mode bits mean nothing on Windows
         return ()
     mode = file.stat().st_mode & 0o777
@@ -542,6 +562,11 @@ def _permission_warnings(file: Path, providers: Iterable[ProviderConfig]) -> tup
 def _shown(name: str) -> str:
     """An untrusted name for a message: quoted, control and bidi characters escaped."""
     return "'" + visible_path(name).replace("'", "\\'") + "'"
+
+
+def provider_path(name: str, key: str) -> str:
+    """``providers.NAME.KEY`` for a message, the name escaped (see ``_path``)."""
+    return _path(_path("providers", name), key)
 
 
 def _path(where: str, key: str) -> str:

@@ -17,7 +17,13 @@ from urllib.parse import urlsplit
 
 from providers.settings import HEADER_VALUE, ProviderSettings, Secret
 from tui.core import locations
-from tui.core.config import Config, ConfigError, ProviderConfig, default_key_env
+from tui.core.config import (
+    Config,
+    ConfigError,
+    ProviderConfig,
+    default_key_env,
+    provider_path,
+)
 from tui.core.sanitize import visible
 
 KEY_CMD_TIMEOUT = 10.0
@@ -67,14 +73,14 @@ def _resolve_key(p: ProviderConfig, env: Mapping[str, str]) -> tuple[Secret | No
     if p.api_key is not None:
         return p.api_key, "config file api_key"
     if p.api_key_cmd:
-        return _run_key_command(p.name, p.api_key_cmd), f"api_key_cmd ({p.api_key_cmd[0]})"
+        return _run_key_command(p.name, p.api_key_cmd), f"api_key_cmd ({visible(p.api_key_cmd[0])})"
     if p.api_key_env:
         value = env.get(p.api_key_env, "")
         if not value.strip():
             default = p.api_key_env == default_key_env(p.kind)
             why = f" (the default for kind {p.kind})" if default else ""
             raise ConfigError(
-                f"providers.{p.name}.api_key_env: environment variable"
+                f"{provider_path(p.name, 'api_key_env')}: environment variable"
                 f" {p.api_key_env} is not set{why}"
             )
         return Secret(value.strip()), f"${p.api_key_env}"
@@ -82,7 +88,7 @@ def _resolve_key(p: ProviderConfig, env: Mapping[str, str]) -> tuple[Secret | No
 
 
 def _run_key_command(name: str, argv: tuple[str, ...]) -> Secret:
-    where = f"providers.{name}.api_key_cmd: {argv[0]}"
+    where = f"{provider_path(name, 'api_key_cmd')}: {visible(argv[0])}"
     try:
         # No shell, no stdin (the TUI owns the terminal), bounded time.
         done = subprocess.run(
@@ -169,7 +175,7 @@ def doctor(config: Config, env: Mapping[str, str] = os.environ) -> list[Finding]
 
 
 def _declared_source(p: ProviderConfig) -> str:
-    return f"api_key_cmd ({p.api_key_cmd[0]})" if p.api_key_cmd else f"${p.api_key_env}"
+    return f"api_key_cmd ({visible(p.api_key_cmd[0])})" if p.api_key_cmd else f"${p.api_key_env}"
 
 
 def _display_url(url: str) -> str:

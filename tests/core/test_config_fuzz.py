@@ -1,0 +1,157 @@
+"""Property tests: configs generated from the schema, valid and broken (tui/core/config.py).
+
+For every generated file: loading either succeeds or raises ``ConfigError`` with one
+line that holds no control or bidi character (never another exception); a file drawn
+valid loads; and whenever the doctor reports no problem, the run starts
+(``runtime.start``), so ``chattui config`` saying ok means the run does not fail on
+config grounds. The suite runs a bounded, derandomized profile; ``python3 dev.py bench``
+runs a long one (see ``tests/support/fuzz.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import event, given
+
+from tests.support.configs import ENV_NAMES, SCHEMA, Document, documents, raw_bytes
+from tests.support.fuzz import fuzz_settings
+from tui.core.config import SECTION_KEYS, Config, ConfigError, load_config
+from tui.core.keys import Severity, doctor
+from tui.core.runtime import Options, StartupError, start
+
+# What must never reach a terminal: C0/C1 controls (ESC above all) and bidi/zero-width marks.
+UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+@pytest.fixture(scope="module")
+def home() -> Iterator[Path]:
+    """One directory for the module: the config file, the data dir, the workspace."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "ws").mkdir()
+        yield root
+
+
+def environment(home: Path) -> dict[str, str]:
+    return {
+        "CHATTUI_DATA_DIR": str(home / "data"),
+        "CHATTUI_CONFIG": str(home / "config.toml"),
+        **{name: "sk-generated" for name in ENV_NAMES},
+        **{f"{vendor}_API_KEY": "sk-generated" for vendor in ("OPENAI", "ANTHROPIC", "GEMINI")},
+    }
+
+
+def load(home: Path, content: bytes) -> Config | str:
+    """The loaded config, or the ConfigError message; anything else fails the test."""
+    (home / "config.toml").write_bytes(content)
+    try:
+        return load_config(env=environment(home), cwd=home / "ws")
+    except ConfigError as exc:
+        return str(exc)
+
+
+def assert_clear(message: str) -> None:
+    assert message and "\n" not in message, message
+    assert not UNSAFE.search(message), message
+    assert "Traceback" not in message
+
+
+def assert_doctor_agrees_with_the_run(home: Path, config: Config) -> None:
+    env = environment(home)
+    findings = doctor(config, env=env)
+    for finding in findings:
+        assert not UNSAFE.search(finding.text), finding
+    if any(f.severity is Severity.PROBLEM for f in findings):
+        event("doctor: problem")
+        return
+    event("doctor: ok, run started")
+    cwd = os.getcwd()
+    os.chdir(home / "ws")  # start() resolves a relative workspace against the cwd
+    try:
+        for name in config.providers:
+            runtime = start(Options(provider=name), env=env)
+            runtime.transcript.close()
+            asyncio.run(runtime.provider.aclose())
+    except StartupError as exc:  # the doctor said ok: this is the bug this test is about
+        pytest.fail(f"doctor ok, run refused: {exc}")
+    finally:
+        os.chdir(cwd)
+
+
+def test_the_schema_table_covers_every_key_the_loader_accepts() -> None:
+    assert set(SCHEMA) == set(SECTION_KEYS)
+    for section, keys in SECTION_KEYS.items():
+        assert set(SCHEMA[section]) == set(keys), section
+
+
+@fuzz_settings(60)
+@given(document=documents())
+def test_generated_configs_load_or_fail_clearly(home: Path, document: Document) -> None:
+    outcome = load(home, document.text.encode("utf-8"))
+    if isinstance(outcome, str):
+        assert not document.valid, outcome
+        assert_clear(outcome)
+        return
+    assert_doctor_agrees_with_the_run(home, outcome)
+
+
+@fuzz_settings(60)
+@given(content=raw_bytes)
+def test_files_that_are_not_toml_fail_clearly(home: Path, content: bytes) -> None:
+    outcome = load(home, content)
+    if isinstance(outcome, str):
+        assert_clear(outcome)
+    else:
+        assert_doctor_agrees_with_the_run(home, outcome)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[tools]\n[tools]\n",
+        '[providers.a]\nkind = "demo"\n[providers.a]\n',
+        "a = 1\na = 2\n",
+        "[providers]\na = 1\n[providers.a]\n",
+    ],
+)
+def test_duplicate_tables_and_keys_name_the_line(home: Path, text: str) -> None:
+    outcome = load(home, text.encode())
+    assert isinstance(outcome, str)
+    assert_clear(outcome)
+    assert re.search(r": line \d+, column \d+: ", outcome), outcome
+
+
+@pytest.mark.parametrize("where", ["dir", "fifo", "missing", "dangling-link"])
+def test_odd_config_paths_fail_clearly(tmp_path: Path, where: str) -> None:
+    home = tmp_path
+    path = home / f"odd-{where}"
+    if where == "dir":
+        path.mkdir()
+    elif where == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("needs FIFOs")
+        os.mkfifo(path)
+    elif where == "dangling-link":
+        path.symlink_to(home / "nowhere")
+    try:
+        load_config(path, env=environment(home), cwd=home)
+    except ConfigError as exc:
+        assert_clear(str(exc))
+    else:
+        pytest.fail(f"{where} loaded")
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_config_fails_clearly(home: Path) -> None:
+    path = home / "secret.toml"
+    path.write_text("[providers.demo]\n")
+    path.chmod(0)
+    with pytest.raises(ConfigError, match="cannot read: Permission denied"):
+        load_config(path, env=environment(home), cwd=home)
