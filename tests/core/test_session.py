@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from providers.conversation import AssistantMessage, ToolResult, UserMessage
-from providers.errors import ServerError
-from providers.events import Finish, TextDelta
+from providers.conversation import AssistantMessage, TextPart, ToolResult, UserMessage
+from providers.errors import LimitExceeded, ServerError
+from providers.events import Finish, TextDelta, ToolCallDelta, ToolCallEnd, ToolCallStart
 from tests.support.scripted import Gate, ScriptedProvider, call_turn, calls_turn, text_turn
 from tui.core import session as session_module
 from tui.core.session import (
@@ -323,3 +323,55 @@ async def test_an_edit_whose_file_changed_is_asked_again_with_the_new_diff(
     ran = [e for e in events if isinstance(e, ToolRan)]
     assert len(ran) == 1 and not ran[0].result.is_error
     assert sum(isinstance(e, ApprovalNeeded) for e in events) == 2
+
+
+# -- hostile responses: bounded, and nothing lost however the turn is closed -----------------
+
+
+async def test_a_turn_closed_from_outside_is_saved_cancelled_at_once(tmp_path: Path) -> None:
+    # The UI closes the turn with aclosing(send()) when the cancel lands in its own code:
+    # GeneratorExit, not CancelledError, and no garbage collection to finish the job.
+    provider = ScriptedProvider([TextDelta("kept "), TextDelta("text"), TextDelta("never")])
+    session = make(tmp_path, provider)
+    turn = session.send("go")
+    seen: list[SessionEvent] = []
+    while sum(isinstance(e, TextDelta) for e in seen) < 2:
+        seen.append(await turn.__anext__())
+    await turn.aclose()
+    assert [e.text for e in seen if isinstance(e, TextDelta)] == ["kept ", "text"]
+    assert provider.closed == 1
+    assert statuses(session)[-1] == ("AssistantMessage", "cancelled")
+    loaded = load(session.transcript.path)  # type: ignore[union-attr]
+    assert loaded.entries[-1].message.text == "kept text"  # type: ignore[union-attr]
+
+
+async def test_a_call_whose_arguments_pass_the_limit_ends_the_response_there(
+    tmp_path: Path,
+) -> None:
+    limit = session_module.argument_limit(ToolRegistry(tmp_path).max_write_bytes)
+    piece = '{"path": "a", "content": "' + "x" * 65536
+    deltas = [ToolCallDelta(0, piece)] * (limit // len(piece) + 2)
+    script = [TextDelta("before"), ToolCallStart(0, "c1", "save_file"), *deltas]
+    provider = ScriptedProvider([*script, TextDelta("after"), ToolCallEnd(0), Finish("stop")])
+    session = make(tmp_path, provider)
+    events = await run(session, "write")
+    failed = [e for e in events if isinstance(e, RequestFailed)]
+    assert len(failed) == 1 and isinstance(failed[0].error, LimitExceeded)
+    assert "tool call arguments passed 21 MiB" in str(failed[0].error)
+    assert not any(isinstance(e, TextDelta) and e.text == "after" for e in events)
+    assert provider.closed == 1 and len(provider.requests) == 1
+    assert statuses(session)[-1] == ("AssistantMessage", "failed")
+    assert session.history[-1] == AssistantMessage((TextPart("before"),), "scripted")
+
+
+async def test_checkpoints_of_a_long_answer_cost_linear_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each checkpoint rewrites the answer so far; spaced by size, they add up to O(size).
+    monkeypatch.setattr(session_module, "CHECKPOINT_INTERVAL", 0.0)
+    answer = "y" * (2 * 1024 * 1024)
+    session = make(tmp_path, ScriptedProvider(text_turn(answer, size=4096)))
+    await run(session, "go")
+    written = Path(session.transcript.path).stat().st_size  # type: ignore[union-attr]
+    assert load(session.transcript.path).entries[-1].message.text == answer  # type: ignore[union-attr]
+    assert written < 6 * len(answer)

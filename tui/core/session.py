@@ -36,21 +36,25 @@ from providers.conversation import (
     ToolResult,
     UserMessage,
 )
-from providers.errors import ProviderError
+from providers.errors import LimitExceeded, ProviderError
 from providers.events import (
     FinishReason,
     ReasoningDelta,
     StreamEvent,
     TextDelta,
+    ToolCallDelta,
     ToolCallEnd,
     Usage,
 )
+from providers.settings import MiB, mib
 from tui.core.pricing import Pricer
 from tui.core.sanitize import StreamSanitizer
 from tui.core.tools.registry import PreparedCall, ToolRegistry
 from tui.core.transcript.codec import EntryStatus
 
 CHECKPOINT_INTERVAL = 1.0  # seconds between transcript checkpoints of a streaming answer
+CHEAP_CHECKPOINT = 64 * 1024
+"""Characters of an answer up to which it is checkpointed every ``CHECKPOINT_INTERVAL``."""
 MAX_PREPARES = 3
 """Times a call whose file keeps changing under it is prepared before its error stands."""
 
@@ -256,64 +260,83 @@ class Session:
         self.history.append(message)
         if self.transcript is not None:
             self.transcript.append_user(message)
-        async for event in self._loop():
-            yield event
+        async with aclosing(self._loop()) as events:
+            async for event in events:
+                yield event
 
     async def retry(self) -> AsyncIterator[SessionEvent]:
         """Run the last turn's request again (after a failure or cancel)."""
         while self.history and isinstance(self.history[-1], AssistantMessage):
             self.history.pop()  # the kept partial of the failed attempt
-        async for event in self._loop():
-            yield event
+        async with aclosing(self._loop()) as events:
+            async for event in events:
+                yield event
 
-    async def _loop(self) -> AsyncIterator[SessionEvent]:
+    async def _loop(self) -> AsyncGenerator[SessionEvent, None]:
+        # Each inner generator is closed by ``aclosing`` the moment this one is: a turn closed
+        # from outside (the UI's own ``aclosing``) finalizes its answer now, not whenever the
+        # garbage collector gets to the abandoned generator.
         for step in range(1, self.max_steps + 1):
             yield StepStarted(step)
             outcome: list[AssistantMessage | None] = [None]
-            async for event in self._request(outcome):
-                yield event
+            async with aclosing(self._request(outcome)) as events:
+                async for event in events:
+                    yield event
             message = outcome[0]
             if message is None:
                 return  # failed or cancelled: _request said so
             if not message.tool_calls:
                 yield TurnEnded(TurnStatus.finished(message.finish_reason))
                 return
-            async for event in self._run_calls(message.tool_calls):
-                yield event
+            async with aclosing(self._run_calls(message.tool_calls)) as ran:
+                async for event in ran:
+                    yield event
         self._note("error", f"stopped after {self.max_steps} model requests (max_steps)")
         yield TurnEnded(TurnStatus.MAX_STEPS, f"stopped after {self.max_steps} model requests")
 
-    async def _request(self, outcome: list[AssistantMessage | None]) -> AsyncIterator[SessionEvent]:
+    async def _request(
+        self, outcome: list[AssistantMessage | None]
+    ) -> AsyncGenerator[SessionEvent, None]:
         request = ChatRequest(
             messages=merged_prompts(self.history),
             system=self.system,
             tools=self.tools.specs(),
             max_tokens=self.max_tokens,
         )
-        stream = _Stream(self.provider.kind, self.transcript)
+        stream = _Stream(self.provider.kind, self.transcript, self.max_arguments)
         try:
             async with aclosing(self.provider.stream(request)) as events:
                 async for event in events:
                     for clean in stream.add(event):
                         yield clean
         except ProviderError as err:
-            await self._price(stream)  # a failed attempt may be billed (OpenRouter reports it)
-            partial = stream.close("failed", str(err))
+            # A failed attempt may be billed (OpenRouter reports it).
+            partial = await self._priced_close(stream, "failed", str(err))
             self._keep_partial(partial)
             for note in self._usage_events(partial):
                 yield note
             yield RequestFailed(err, partial)
             yield TurnEnded(TurnStatus.FAILED, str(err))
             return
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, GeneratorExit):  # cancelled, or closed from outside
             self._keep_partial(stream.close("cancelled", None))
             raise
-        await self._price(stream)
-        message = stream.close("complete", None)
+        message = await self._priced_close(stream, "complete", None)
         self.history.append(message)
         for note in self._usage_events(message):
             yield note
         outcome[0] = message
+
+    async def _priced_close(
+        self, stream: _Stream, status: EntryStatus, error: str | None
+    ) -> AssistantMessage:
+        """Price the request, then finalize its answer (also when cancelled while pricing)."""
+        try:
+            await self._price(stream)
+        except asyncio.CancelledError:
+            self._keep_partial(stream.close("cancelled" if status == "complete" else status, error))
+            raise
+        return stream.close(status, error)
 
     async def _price(self, stream: _Stream) -> None:
         """Put the request's cost on its folded usage (off the loop: the table loads once)."""
@@ -336,7 +359,7 @@ class Session:
         if text:
             self.history.append(AssistantMessage((TextPart(text),), partial.provider))
 
-    async def _run_calls(self, calls: Sequence[ToolCall]) -> AsyncIterator[SessionEvent]:
+    async def _run_calls(self, calls: Sequence[ToolCall]) -> AsyncGenerator[SessionEvent, None]:
         done = 0
         try:
             for index, call in enumerate(calls):
@@ -357,11 +380,16 @@ class Session:
                 self._record(result)
                 done += 1
                 yield ToolRan(index, call, result)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, GeneratorExit):
             # Every call needs a result, or the next request is rejected by the API.
             for call in calls[done:]:
                 self._record(ToolResult(call.id, call.name, "cancelled by the user; not run", True))
             raise
+
+    @property
+    def max_arguments(self) -> int:
+        """The most argument text one tool call may stream (see ``argument_limit``)."""
+        return argument_limit(self.tools.max_write_bytes)
 
     def _record(self, result: ToolResult) -> None:
         self.history.append(result)
@@ -384,19 +412,44 @@ class Session:
             self.transcript.note(kind, text)
 
 
-class _Stream:
-    """One response being received: sanitizes, accumulates and checkpoints it."""
+def argument_limit(max_write_bytes: int) -> int:
+    """The most argument text (characters) one tool call may stream.
 
-    def __init__(self, provider: str, transcript: TranscriptSink | None) -> None:
+    Room for the largest file ``save_file`` accepts, twice over for JSON escapes, and 1 MiB
+    for the rest; a call that passes it could only be refused once complete, so the
+    response is ended as soon as it does, instead of after the whole body has arrived.
+    """
+    return 2 * max_write_bytes + MiB
+
+
+class _Stream:
+    """One response being received: sanitizes, accumulates, bounds and checkpoints it.
+
+    Checkpoints rewrite the whole answer so far, so they are spaced by size as well as
+    time: past ``CHEAP_CHECKPOINT`` characters, the next one waits until the answer has
+    grown by half. All checkpoints of an answer then cost O(its size), not O(size²).
+    """
+
+    def __init__(
+        self, provider: str, transcript: TranscriptSink | None, max_arguments: int
+    ) -> None:
         self.acc = Accumulator(provider)
         self.transcript = transcript
         self.stream_id = uuid.uuid4().hex
         self._text = StreamSanitizer()
         self._reasoning = StreamSanitizer()
         self._last_checkpoint = time.monotonic()
+        self._max_arguments = max_arguments
+        self._arguments: dict[int, int] = {}  # characters received per call index
+        self._size = 0  # characters received
+        self._checkpointed = 0  # ``_size`` at the last checkpoint
 
     def add(self, event: StreamEvent) -> list[SessionEvent]:
-        """Sanitize and fold one event; returns what to pass on."""
+        """Sanitize and fold one event; returns what to pass on.
+
+        Raises:
+            LimitExceeded: a call's arguments passed the limit (the response ends here).
+        """
         out: list[SessionEvent] = []
         if isinstance(event, TextDelta | ReasoningDelta):
             sanitizer = self._text if isinstance(event, TextDelta) else self._reasoning
@@ -405,6 +458,9 @@ class _Stream:
                 return out
             if clean is not event.text:  # rebuilt only when something was stripped
                 event = type(event)(clean)
+            self._size += len(clean)
+        elif isinstance(event, ToolCallDelta):
+            self._bound(event)
         self.acc.add(event)
         if not isinstance(event, Usage):  # folded; passed on once, when the request is over
             out.append(event)
@@ -414,10 +470,24 @@ class _Stream:
         self._maybe_checkpoint()
         return out
 
+    def _bound(self, delta: ToolCallDelta) -> None:
+        size = self._arguments.get(delta.index, 0) + len(delta.arguments)
+        if size > self._max_arguments:
+            raise LimitExceeded(
+                f"tool call arguments passed {mib(self._max_arguments)} (twice the largest"
+                " file save_file accepts); the response was cut off there"
+            )
+        self._arguments[delta.index] = size
+        self._size += len(delta.arguments)
+
     def _maybe_checkpoint(self) -> None:
+        if self.transcript is None:
+            return
+        if self._size - self._checkpointed < (self._checkpointed - CHEAP_CHECKPOINT) // 2:
+            return  # a large answer: wait until it has grown by half
         now = time.monotonic()
-        if self.transcript is not None and now - self._last_checkpoint >= CHECKPOINT_INTERVAL:
-            self._last_checkpoint = now
+        if now - self._last_checkpoint >= CHECKPOINT_INTERVAL:
+            self._last_checkpoint, self._checkpointed = now, self._size
             self.transcript.checkpoint(self.stream_id, self.acc.message())
 
     def close(self, status: EntryStatus, error: str | None) -> AssistantMessage:
