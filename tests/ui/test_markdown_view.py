@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -363,19 +364,26 @@ async def test_streaming_renders_what_is_on_screen_then_the_rest() -> None:
         assert view.size.height == view.document.height == 2 * 401 - 1
 
 
-async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted() -> None:
+async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted(monkeypatch) -> None:
+    release = threading.Event()
+    load = markdown_render._load_lexer
+
+    def held_load(name: str):  # in the loader thread: waits until the test lets it go
+        assert release.wait(60)
+        return load(name)
+
+    monkeypatch.setattr(markdown_render, "_load_lexer", held_load)
     markdown_render._lexers.pop("erlang", None)
     doc = MarkdownDocument('```erlang\nmain() -> io:format("hi").\n```')
     doc.sync(60, THEME)  # an event loop runs: the lexer loads in a thread
-    assert doc.waiting or "erlang" in markdown_render._lexers
-    for _ in range(500):
-        if "erlang" in markdown_render._lexers and "erlang" not in markdown_render._loading:
-            break
-        await asyncio.sleep(0.01)
-    for _ in range(500):  # the generation moves just after
-        if doc.backlog:
-            break
-        await asyncio.sleep(0.01)
+    assert doc.waiting and "erlang" in markdown_render._loading
+    loaded = asyncio.ensure_future(markdown_render.lexers_loaded())
+    await asyncio.sleep(0.01)
+    assert not loaded.done() and not doc.backlog
+    release.set()
+    assert await asyncio.wait_for(loaded, 60)  # the loader posts it: no polling
+    assert "erlang" in markdown_render._lexers and "erlang" not in markdown_render._loading
+    assert not await markdown_render.lexers_loaded()  # nothing left to wait for
     assert doc.backlog  # the lexer came: the plain fence waits to be drawn again
     doc.sync(60, THEME)
     assert not doc.waiting

@@ -172,6 +172,22 @@ def test_import_contract(contract: Contract) -> None:
     assert not broken, "\n".join(sorted(set(broken)))
 
 
+def private_names(module: str, path: Path) -> Iterator[str]:
+    """Private Textual or Rich names ``module`` imports (``textual._x``, ``rich.y._z``)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for name in _targets(module, node):
+                top, *rest = name.split(".")
+                if top in ("textual", "rich") and any(part.startswith("_") for part in rest):
+                    yield name
+
+
+def test_only_the_workaround_module_imports_textual_or_rich_internals() -> None:
+    found = {module: sorted(private_names(module, path)) for module, path in module_files()}
+    assert found["tui.ui.compat"]  # the finder finds what is there
+    assert {module for module, names in found.items() if names} == {"tui.ui.compat"}
+
+
 def cycles(imports: dict[str, Imports]) -> list[list[str]]:
     """Every strongly connected group of more than one module (Tarjan's algorithm, iterative)."""
     index: dict[str, int] = {}

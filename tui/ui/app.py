@@ -44,6 +44,7 @@ from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
 from tui.ui.commands import ChatCommands
+from tui.ui.compat import crash_without_locals
 from tui.ui.pacing import (
     FRAME,
     IDLE_COLLECT_DELAY,
@@ -450,12 +451,9 @@ class ChatApp(App[int]):
             self.conversation.follow()
 
     def _fatal_error(self) -> None:
-        # THREATS 0.4: Textual's default crash screen prints local variables (API keys in a
-        # local, headers...). Show the traceback without them.
-        from rich.traceback import Traceback
-
-        self.bell()
-        self.panic(Traceback(show_locals=False, width=None))
+        # Textual's default crash screen prints local variables (an API key in a local,
+        # request headers...): show the traceback without them.
+        crash_without_locals(self)
 
     async def on_unmount(self) -> None:
         collect_deferred()

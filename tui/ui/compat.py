@@ -1,34 +1,202 @@
-"""What Textual keeps of removed widgets, and how we let it go (Textual 8.2).
+"""Every reach into Textual or Rich internals, in one place.
 
-``textual._styles_cache.StylesCache`` is the per-widget cache of rendered lines (one
-``Strip`` per line drawn, each with its own small caches). Its method ``get_inner_outer`` is
-decorated with ``functools.lru_cache(1024)`` although it is an instance method (its first
-parameter is named ``cls``, but it is not a classmethod), so every cache key holds the
-``StylesCache`` of a widget that was drawn, and with it all that widget's rendered lines,
-long after the widget left the DOM: the last 1,024 drawn widgets (more precisely, widget and
-background pairs) stay alive whatever they were. A chat session removes widgets all the time
-(old turns are pruned, the footer recomposes twice a turn, replacing its keys): in the memory
-benchmark, 714 dead ``StylesCache`` objects (mostly footer keys and pruned turns) held 5.5 MB
-of Python heap at 250 turns, and RSS only levelled off at ~400 turns, at 105 MB instead of
-97 MB. Bounded in count, not in bytes: one entry can be a tall answer's every line.
-
-The cached function does not use the instance (it combines two colours), so emptying its
-cache is harmless: live widgets compute their two styles again at their next repaint.
+Each workaround below says what it fixes and what upstream change would let it go, and is
+listed in ``WORKAROUNDS`` with the release line it was checked against. Each guards itself at
+runtime (a missing internal makes it a no-op, never a crash), and ``tests/ui/test_compat.py``
+fails when the internal it relies on moves or the upstream behaviour it works around changes,
+and when a new Textual or Rich release line is installed: then each one is checked again and
+kept, adjusted or removed. Nothing else in the project touches a private Textual or Rich name.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
+
 from textual._styles_cache import StylesCache
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+    from rich.markdown import Markdown
+    from textual.app import App
+    from textual.geometry import Size
+    from textual.scroll_view import ScrollView
+
+
+@dataclass(frozen=True)
+class Workaround:
+    """One reach into a dependency's internals.
+
+    Attributes:
+        name: the function here that holds it.
+        package: the distribution it reaches into.
+        checked: the release line (``major.minor``) it was last checked against.
+        until: what upstream change would let it go.
+    """
+
+    name: str
+    package: str
+    checked: str
+    until: str
+
+
+WORKAROUNDS = (
+    Workaround(
+        "forget_removed_styles",
+        "textual",
+        "8.2",
+        "StylesCache.get_inner_outer no longer an lru_cache on an instance method",
+    ),
+    Workaround(
+        "prune_closed_watchers",
+        "textual",
+        "8.2",
+        "textual.reactive drops the watchers of closed nodes when they close",
+    ),
+    Workaround(
+        "set_scroll_range",
+        "textual",
+        "8.2",
+        "a public way to change a scroll range without a layout of the screen",
+    ),
+    Workaround(
+        "crash_without_locals",
+        "textual",
+        "8.2",
+        "a public setting for the crash screen's traceback (show_locals)",
+    ),
+    Workaround(
+        "init_parsed_markdown",
+        "rich",
+        "15.0",
+        "rich.markdown.Markdown accepting parsed tokens (or a parser) instead of text",
+    ),
+)
+
+
+def installed_line(package: str) -> str:
+    """The installed ``major.minor`` of ``package``."""
+    return ".".join(version(package).split(".")[:2])
+
+
+# -- Textual: rendered lines of removed widgets -------------------------------------------------
 
 
 def forget_removed_styles() -> None:
     """Let go of the rendered lines Textual's ``get_inner_outer`` cache keeps alive.
 
-    Call after removing widgets. A no-op if a Textual version no longer has that cache.
+    ``textual._styles_cache.StylesCache`` is the per-widget cache of rendered lines. Its
+    method ``get_inner_outer`` is decorated with ``functools.lru_cache(1024)`` although it is
+    an instance method, so every cache key holds the ``StylesCache`` of a widget that was drawn,
+    and with it all that widget's rendered lines, long after the widget left the DOM: the last
+    1,024 drawn widgets stay alive whatever they were. A chat session removes widgets all the
+    time (old turns are pruned, the footer recomposes twice a turn): in the memory benchmark,
+    714 dead ``StylesCache`` objects held 5.5 MB of heap at 250 turns. The cached function
+    does not use the instance (it combines two colours), so emptying its cache is harmless:
+    live widgets compute their two styles again at their next repaint.
+
+    Call after removing widgets. A no-op if Textual no longer has that cache.
     """
     clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
     if clear is not None:
         clear()
 
 
-__all__ = ["forget_removed_styles"]
+# -- Textual: watchers registered by closed widgets ---------------------------------------------
+
+_WATCHERS = "__watchers"
+"""Textual's registry of "global" watchers on a reactable (``textual.reactive._watch``): a dict
+on the object, ``{attribute name: [(watching node, callback), ...]}``, under this literal name."""
+
+
+def prune_closed_watchers(node: object) -> int:
+    """Drop the watchers closed widgets registered on ``node``; returns how many were dropped.
+
+    ``data_bind`` registers a watcher on the bound-from node. Textual drops the watchers of
+    closed widgets (its ``_closing`` flag) only when the watched attribute changes, so a
+    widget that recomposes children bound to an attribute that never changes (the footer's
+    ``compact``) keeps every removed child alive: about 31 KB a recompose.
+    """
+    watchers: dict[str, list[tuple[object, object]]] = getattr(node, _WATCHERS, {})
+    dropped = 0
+    for entries in watchers.values():
+        kept = [entry for entry in entries if not getattr(entry[0], "_closing", False)]
+        dropped += len(entries) - len(kept)
+        entries[:] = kept
+    return dropped
+
+
+def watcher_count(node: object) -> int:
+    """Watchers registered on ``node`` (instrumentation for tests and benchmarks)."""
+    watchers: dict[str, list[object]] = getattr(node, _WATCHERS, {})
+    return sum(len(entries) for entries in watchers.values())
+
+
+# -- Textual: a new scroll range without a layout -----------------------------------------------
+
+
+def set_scroll_range(widget: ScrollView, size: Size) -> None:
+    """Set ``widget``'s virtual size without laying the whole screen out again.
+
+    Assigning ``virtual_size`` runs its watcher, which lays out the screen: per frame for a
+    code view that grows while a file streams into it. When only the scroll range changes
+    (the caller knows the region and scrollbars stay), the value is set without its watcher
+    and the scrollbars, which the watcher would have updated, are told the new range.
+    """
+    from textual.widget import Widget
+
+    widget.set_reactive(Widget.virtual_size, size)
+    widget.vertical_scrollbar.window_virtual_size = size.height
+    if widget.show_horizontal_scrollbar:
+        widget.horizontal_scrollbar.window_virtual_size = size.width
+    widget.refresh()
+
+
+# -- Textual: the crash screen ------------------------------------------------------------------
+
+
+def crash_without_locals(app: App[Any]) -> None:
+    """Show an unhandled exception's traceback without the frames' local variables.
+
+    Textual's crash screen (``App._fatal_error``) prints every frame's locals, and a local can
+    hold an API key or request headers. An app overrides ``_fatal_error`` to call this.
+    """
+    from rich.traceback import Traceback
+
+    app.bell()
+    app.panic(Traceback(show_locals=False, width=None))
+
+
+# -- Rich: Markdown over tokens already parsed ---------------------------------------------------
+
+
+def init_parsed_markdown(markdown: Markdown, tokens: list[Token], code_theme: str) -> None:
+    """Set up ``markdown`` as ``rich.markdown.Markdown.__init__`` would, over parsed tokens.
+
+    Rich's ``__init__`` builds a new ``MarkdownIt`` parser for every instance and parses the
+    text itself; a streamed answer renders one instance per block, and a shared parser (with
+    HTML off) has already made the tokens. So the subclass skips ``__init__`` and sets the
+    attributes it would set (``markup`` is left empty: the tokens are the source).
+    """
+    markdown.markup = ""
+    markdown.parsed = tokens
+    markdown.code_theme = code_theme
+    markdown.justify = None
+    markdown.style = "none"
+    markdown.hyperlinks = True  # links become styles; the renderer turns them into meta
+    markdown.inline_code_lexer = None
+    markdown.inline_code_theme = code_theme
+
+
+__all__ = [
+    "WORKAROUNDS",
+    "Workaround",
+    "crash_without_locals",
+    "forget_removed_styles",
+    "init_parsed_markdown",
+    "installed_line",
+    "prune_closed_watchers",
+    "set_scroll_range",
+    "watcher_count",
+]

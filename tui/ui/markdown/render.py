@@ -1,16 +1,17 @@
 """Rendering one Markdown block to lines: Rich's Markdown with our code blocks, tables and rules.
 
 HTML is off (tags show as text), console markup is never parsed, links carry their target
-in a style's meta instead of a terminal hyperlink, and a fence's lexer is loaded in a thread
-on first use. Used by ``markdown_view``.
+in a style's meta instead of a terminal hyperlink, and a fence's lexer is loaded in a worker
+thread on first use. Used by ``markdown.view``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-import threading
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from io import StringIO
 from typing import ClassVar
@@ -41,6 +42,8 @@ from rich.text import Text
 from rich.theme import Theme
 from textual.strip import Strip
 
+from tui.ui.compat import init_parsed_markdown
+
 LEXER_CACHE = 128
 """Most lexers kept (fence languages come from model text)."""
 HREF = "markdown-view-href"
@@ -68,10 +71,12 @@ class MarkdownTheme:
 _parser: MarkdownIt | None = None
 _lexers: dict[str, Lexer] = {}
 _PLAIN = TextLexer()
-_loading: set[str] = set()
+_loading: dict[str, Future[Lexer]] = {}
+"""Lexers loading in the worker thread, by name."""
+_loader: ThreadPoolExecutor | None = None
 _lexer_generation = 0
-"""Lexers loaded in threads so far: blocks drawn without their lexer are drawn again when
-this changes (views waiting for one poll it)."""
+"""Lexers loaded in the worker so far: blocks drawn without their lexer are drawn again when
+this changes (a view waiting for one awaits ``lexers_loaded``)."""
 _code_themes: dict[str, PygmentsSyntaxTheme] = {}
 
 
@@ -98,8 +103,10 @@ def _lexer(name: str) -> Lexer | None:
         asyncio.get_running_loop()
     except RuntimeError:  # no event loop to keep responsive (tests, a script): load it now
         return _load_lexer(name)
-    _loading.add(name)
-    threading.Thread(target=_load_in_thread, args=(name,), daemon=True).start()
+    global _loader
+    if _loader is None:  # one thread: compiling regular expressions holds the GIL anyway
+        _loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chattui-lexer")
+    _loading[name] = _loader.submit(_load_in_thread, name)
     return None
 
 
@@ -117,11 +124,30 @@ def lexer_generation() -> int:
     return _lexer_generation
 
 
-def _load_in_thread(name: str) -> None:
+def _load_in_thread(name: str) -> Lexer:
     global _lexer_generation
-    _load_lexer(name)
-    _loading.discard(name)
-    _lexer_generation += 1
+    lexer = _load_lexer(name)
+    _lexer_generation += 1  # before leaving ``_loading``: not loading means the generation moved
+    _loading.pop(name, None)
+    return lexer
+
+
+async def lexers_loaded() -> bool:
+    """Wait until a lexer loading now has loaded; False at once if none is loading."""
+    pending = list(_loading.values())
+    if not pending:
+        return False
+    loop = asyncio.get_running_loop()
+    loaded = asyncio.Event()
+
+    def wake(_: object) -> None:  # in the worker thread (or here, if already done)
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+            loop.call_soon_threadsafe(loaded.set)
+
+    for future in pending:
+        future.add_done_callback(wake)
+    await loaded.wait()
+    return True
 
 
 def _code_theme(name: str) -> PygmentsSyntaxTheme:
@@ -316,14 +342,7 @@ class _Markdown(RichMarkdown):
     }
 
     def __init__(self, tokens: list[Token], code_theme: str) -> None:  # noqa: D107
-        self.markup = ""
-        self.parsed = tokens
-        self.code_theme = code_theme
-        self.justify = None
-        self.style = "none"
-        self.hyperlinks = True  # links become styles; ``_line`` turns them into meta
-        self.inline_code_lexer = None
-        self.inline_code_theme = code_theme
+        init_parsed_markdown(self, tokens, code_theme)  # not Rich's: it would parse again
         self.waiting = False
         """Whether a code block was drawn without its lexer (still loading)."""
 

@@ -64,6 +64,7 @@ from tui.ui.markdown.render import (
     MarkdownTheme,
     StyleTable,
     lexer_generation,
+    lexers_loaded,
     strip_of,
 )
 from tui.ui.pacing import let_others_run
@@ -77,8 +78,6 @@ DRAIN_LAYOUT = 0.1
 DRAIN_IDLE = 0.1
 """Blocks off screen are rendered once the text has not grown for this many seconds (or is
 finished): while it streams, its frames come first."""
-LEXER_POLL = 0.05
-"""Seconds between looks for a lexer loading in a thread."""
 
 
 # -- the document: blocks, their lines, what is shown ------------------------------------------
@@ -525,8 +524,8 @@ class MarkdownView(Widget):
                 elif self.document.backlog:
                     await let_others_run()  # one turn per slice held a key's echo 50-77 ms
                     self._slice(FRAME_BUDGET, draining=True)
-                elif self.document.waiting:
-                    await asyncio.sleep(LEXER_POLL)
+                elif self.document.waiting and await lexers_loaded():
+                    pass  # a lexer came: the blocks drawn plain are part of the backlog now
                 else:
                     break
         finally:

@@ -57,6 +57,8 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.ui.compat import set_scroll_range
+
 __all__ = ["CodeView", "warm_up"]
 
 CONTEXT_LINES = 100
@@ -401,12 +403,7 @@ class CodeView(ScrollView, can_focus=True):
         )
 
     def _resize_in_place(self, size: Size) -> None:
-        self.set_reactive(CodeView.virtual_size, size)
-        bar = self.vertical_scrollbar
-        bar.window_virtual_size = size.height
-        if self.show_horizontal_scrollbar:
-            self.horizontal_scrollbar.window_virtual_size = size.width
-        self.refresh()
+        set_scroll_range(self, size)
 
     def _reopen(self) -> None:
         """Text arrived after `complete`: go back to streaming highlights."""

@@ -162,7 +162,7 @@ class Conversation(VerticalScroll, can_focus=False):
             drop += 1
         if drop:
             await self.remove_children(children[:drop])
-            forget_removed_styles()  # or Textual keeps their rendered lines (see leaks.py)
+            forget_removed_styles()  # or Textual keeps their rendered lines
 
 
 _Streamed = AssistantText | ReasoningBlock

@@ -1,0 +1,179 @@
+"""The workarounds in tui.ui.compat: each internal is still there and each upstream behaviour
+still needs its workaround. When one of these fails after an upgrade, check the workaround
+again: adjust it, or remove it when upstream fixed the behaviour."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+from typing import Any
+
+import pytest
+from markdown_it import MarkdownIt
+from rich.console import Console
+from rich.markdown import Markdown
+from textual._styles_cache import StylesCache
+from textual.app import App, ComposeResult
+from textual.geometry import Size
+from textual.reactive import Reactive, reactive
+from textual.scroll_view import ScrollView
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tui.ui import compat
+from tui.ui.compat import WORKAROUNDS, Workaround
+
+SECRET = "sk-compat-test-0123456789"
+
+
+@pytest.mark.parametrize("workaround", WORKAROUNDS, ids=lambda w: w.name)
+def test_each_workaround_was_checked_against_the_installed_release(workaround: Workaround) -> None:
+    assert callable(getattr(compat, workaround.name))
+    installed = compat.installed_line(workaround.package)
+    assert installed == workaround.checked, (
+        f"{workaround.package} {installed} is installed; {workaround.name} was checked against "
+        f"{workaround.checked}: check it again (still needed? until: {workaround.until})"
+    )
+
+
+def test_no_other_module_defines_a_workaround_here_unlisted() -> None:
+    public = {name for name in compat.__all__ if name[0].islower()} - {"installed_line"}
+    assert public - {"watcher_count"} == {w.name for w in WORKAROUNDS}
+
+
+# -- forget_removed_styles ----------------------------------------------------------------------
+
+
+class Colours(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("one", id="one")
+
+
+async def test_textual_still_caches_styles_per_instance_and_forgetting_empties_it() -> None:
+    cached = StylesCache.get_inner_outer
+    assert hasattr(cached, "cache_clear") and hasattr(cached, "cache_info")
+    async with Colours().run_test(size=(20, 4)) as pilot:
+        await pilot.pause()
+        assert cached.cache_info().currsize > 0  # type: ignore[attr-defined]
+        await pilot.app.query_one("#one").remove()
+        compat.forget_removed_styles()
+        assert cached.cache_info().currsize == 0  # type: ignore[attr-defined]
+
+
+# -- prune_closed_watchers -----------------------------------------------------------------------
+
+
+class Bound(Static):
+    flag: reactive[bool] = reactive(False)
+
+
+class Holder(Widget):
+    flag: reactive[bool] = reactive(False)
+
+    def compose(self) -> ComposeResult:
+        yield Bound("bound").data_bind(Holder.flag)
+
+
+class Binding(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Holder()
+
+
+async def test_textual_still_keeps_watchers_of_removed_widgets_and_pruning_drops_them() -> None:
+    async with Binding().run_test(size=(20, 4)) as pilot:
+        holder = pilot.app.query_one(Holder)
+        for _ in range(3):
+            holder.refresh(recompose=True)
+            await pilot.pause()
+        # One watcher per composed child, although only the last child is still mounted.
+        assert compat.watcher_count(holder) >= 3
+        dropped = compat.prune_closed_watchers(holder)
+        assert dropped >= 2 and compat.watcher_count(holder) == 1
+
+
+def test_watchers_of_an_object_textual_never_watched_are_none() -> None:
+    assert compat.watcher_count(object()) == 0 and compat.prune_closed_watchers(object()) == 0
+
+
+# -- set_scroll_range ----------------------------------------------------------------------------
+
+
+class Scroller(ScrollView):
+    pass
+
+
+class Scrolling(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Scroller()
+
+
+def test_assigning_a_virtual_size_still_lays_the_screen_out() -> None:
+    assert isinstance(Widget.virtual_size, Reactive)
+    assert Widget.virtual_size._layout  # what set_scroll_range avoids
+
+
+async def test_set_scroll_range_moves_the_range_and_the_scrollbars() -> None:
+    async with Scrolling().run_test(size=(20, 6)) as pilot:
+        view = pilot.app.query_one(Scroller)
+        compat.set_scroll_range(view, Size(10, 50))
+        assert view.virtual_size == Size(10, 50)
+        assert view.vertical_scrollbar.window_virtual_size == 50
+        await pilot.pause()
+        assert view.max_scroll_y == 50 - view.scrollable_content_region.height
+
+
+# -- crash_without_locals ------------------------------------------------------------------------
+
+
+class Crashing(App[None]):
+    def on_mount(self) -> None:
+        key = SECRET  # a local of the failing frame, as an API key would be
+        raise RuntimeError(f"boom {len(key)}")
+
+
+class CrashingQuietly(Crashing):
+    def _fatal_error(self) -> None:
+        compat.crash_without_locals(self)
+
+
+async def crash_text(app: App[Any], capsys: pytest.CaptureFixture[str]) -> str:
+    """What the crash leaves on the terminal (Textual prints it to stderr on exit)."""
+    capsys.readouterr()
+    with pytest.raises(RuntimeError, match="boom"):
+        async with app.run_test(size=(120, 40)):
+            pass
+    captured = capsys.readouterr()
+    return captured.out + captured.err
+
+
+async def test_textual_crash_screen_still_shows_locals_and_ours_does_not(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert callable(App._fatal_error)
+    assert SECRET in await crash_text(Crashing(), capsys)  # upstream: locals shown
+    ours = await crash_text(CrashingQuietly(), capsys)
+    assert "RuntimeError" in ours and "boom" in ours
+    assert SECRET not in ours
+
+
+# -- init_parsed_markdown ------------------------------------------------------------------------
+
+
+def test_parsed_markdown_sets_what_rich_markdown_init_sets() -> None:
+    rich_made = Markdown("*x*", code_theme="default")
+    ours = Markdown.__new__(Markdown)
+    tokens = MarkdownIt().parse("*x*")
+    compat.init_parsed_markdown(ours, tokens, "default")
+    assert set(vars(ours)) == set(vars(rich_made))
+    for name in (
+        "code_theme",
+        "justify",
+        "style",
+        "hyperlinks",
+        "inline_code_lexer",
+        "inline_code_theme",
+    ):
+        assert getattr(ours, name) == getattr(rich_made, name), name
+    out = StringIO()
+    Console(file=out, width=20, color_system=None).print(ours)
+    assert re.sub(r"\s+", "", out.getvalue()) == "x"
