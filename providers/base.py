@@ -311,7 +311,7 @@ class HTTPProvider(ABC):
 class _SendHeaders(httpx.Auth):
     """Puts ``provider.headers()`` (the key among them) on the request as it is sent.
 
-    Crash screens print every frame's local variables (THREATS.md finding 4).
+    Crash screens print every frame's local variables.
     Passed as ``client.stream(headers=...)``, the header dict is a local of
     httpx frames for as long as the request is in flight, so any unexpected
     exception would print the key. Here only the request object holds it, and

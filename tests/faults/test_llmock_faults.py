@@ -2,8 +2,7 @@
 
 Each fault runs through the session in-process (``tui.core.runtime.start`` with a
 config file pointing at llmock); ``test_llmock_pipe.py`` runs every fault
-family through pipe mode. Rows T11, T12, T18-T20 and T22-T27 of THREATS.md
-section 7. llmock's verdict (``assert_resilient``) grades retries and backoff.
+family through pipe mode. llmock's verdict (``assert_resilient``) grades retries and backoff.
 It cannot tell "stopped and marked the answer failed" from "accepted half an
 answer": its ``truncated_stream_accepted`` and ``gave_up`` checks only look at
 retries. So cut-short streams are first checked in the transcript, then the

@@ -1,4 +1,4 @@
-"""One test (or table) per file-tool threat, T1-T10 of the team threat matrix (THREATS.md).
+"""One test (or table) per file-tool threat, T1-T10 (each section below names its threat).
 
 Layout for every test: ``tmp_path/outer/ws`` is the workspace, so ``../..``
 lands in ``tmp_path`` where the test can look for escaped files, and

@@ -1,4 +1,4 @@
-"""Tests for tui.core.sanitize: escape families, streaming splits, invariants (THREATS T14, T15)."""
+"""Tests for tui.core.sanitize: escape families, streaming splits, invariants."""
 
 from __future__ import annotations
 

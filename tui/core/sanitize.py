@@ -1,6 +1,6 @@
 """Strip terminal control sequences from untrusted text before it reaches the screen.
 
-Textual and Rich pass ESC through to the terminal (THREATS.md section 0, finding 1), so model
+Textual and Rich pass ESC through to the terminal, so model
 output, tool results, error bodies and file names go through this module first.
 
 What is removed, in one left-to-right pass:

@@ -7,7 +7,7 @@ with a reason the model can read. Containment is decided with
 prefix test would let ``/w/proj-evil`` pass for the root ``/w/proj``
 (CVE-2025-53110).
 
-Rules (see the team threat matrix (shared/notes/THREATS.md), T1-T6):
+Rules (T1-T6 in ``tests/security/test_confinement.py``):
 
 - relative paths only: no empty path, NUL byte, absolute path or ``~``;
 - the real path (after ``..`` and symlinks) must stay inside the root;

@@ -14,7 +14,7 @@ files 0o600). Every line is one JSON object with ``"v": 1``, ``"type"`` and
   supersedes it, a message with that stream_id finalizes it (once).
 - ``event``: ``{"turn", "kind", "text"}``, a one-line note (an error, say) for export.
 
-Durability (the recipe in THREATS.md section 5, rows T28 and T30): the user
+Durability (a crash or a second chattui on the same file loses nothing): the user
 message is fsync'ed before the request goes out; each record is one
 ``os.write`` on an ``O_APPEND`` descriptor under ``flock``, so two processes
 never interleave within a line; finalized messages are fsync'ed, checkpoints

@@ -1,4 +1,4 @@
-"""Untrusted text on the way to the screen (ARCHITECTURE rule 8, THREATS section 2).
+"""Untrusted text on the way to the screen.
 
 Model, tool and error text is data: it reaches widgets only as ``rich.text.Text`` /
 ``textual.content.Content`` built from sanitized strings, never as markup. These helpers are
