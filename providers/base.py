@@ -402,14 +402,30 @@ def describe_error(data: Any) -> str:
     return ""
 
 
+# Gateways relay the upstream header under their own prefix (LiteLLM proxy:
+# ``llm_provider-retry-after``); it is read only when the plain header is absent.
+_RETRY_AFTER_PREFIXES = ("", "llm_provider-")
+
+
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from ``retry-after-ms`` (preferred) or ``retry-after`` (seconds or a date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        millis = _finite(value)
-        if millis is not None:
-            return max(millis / 1000, 0.0)
-    value = headers.get("retry-after")
+    """Seconds from ``retry-after-ms`` (preferred) or ``retry-after`` (seconds or a date).
+
+    Either may carry a gateway's ``llm_provider-`` prefix; the plain headers win.
+    """
+    for prefix in _RETRY_AFTER_PREFIXES:
+        value = headers.get(f"{prefix}retry-after-ms")
+        if value:
+            millis = _finite(value)
+            if millis is not None:
+                return max(millis / 1000, 0.0)
+        seconds = _retry_after_seconds(headers.get(f"{prefix}retry-after"))
+        if seconds is not None:
+            return seconds
+    return None
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """``retry-after`` in seconds: a number or an HTTP date (None if neither)."""
     if not value:
         return None
     seconds = _finite(value)

@@ -10,6 +10,8 @@ failure; 2 a usage or configuration error.
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,9 +92,37 @@ def build_config_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _replace_unencodable(error: UnicodeError) -> tuple[str | bytes, int]:
+    """Codec error handler: U+FFFD for each character the stream cannot encode.
+
+    For UTF-8 it is given as bytes: the encoder takes only ASCII text from a handler.
+    """
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    count = error.end - error.start
+    if error.encoding.replace("-", "").lower() == "utf8":
+        return "\ufffd".encode() * count, error.end
+    return "?" * count, error.end
+
+
+codecs.register_error("chattui.replace", _replace_unencodable)
+
+
+def unicode_safe(*streams: object) -> None:
+    """Make ``streams`` print a lone surrogate (which model text may hold) as U+FFFD.
+
+    A strict UTF-8 stream raises ``UnicodeEncodeError`` on one, mid-answer. The TUI shows
+    U+FFFD for it already; this gives every printer (text, summaries, exports) the same.
+    """
+    for stream in streams:
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="chattui.replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = list(sys.argv[1:] if argv is None else argv)
+    unicode_safe(sys.stdout, sys.stderr)
     try:
         if args[:1] == ["export"]:
             return _export(build_export_parser().parse_args(args[1:]))
@@ -127,7 +157,7 @@ def _export(ns: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return ExitCode.OK
     try:
-        ns.output.write_text(text, encoding="utf-8")
+        ns.output.write_text(text, encoding="utf-8", errors="chattui.replace")
     except OSError as exc:
         print(f"chattui: cannot write {ns.output}: {exc.strerror}", file=sys.stderr)
         return ExitCode.FAILED

@@ -82,17 +82,20 @@ def run_pipe(ns: argparse.Namespace) -> int:
 
 
 async def _drive(events: Any, printer: TextPrinter | JsonPrinter, close: Callable[[], Any]) -> int:
-    status = TurnStatus.FAILED
+    ended = TurnEnded(TurnStatus.FAILED, "the turn ended unexpectedly")
     try:
         async with aclosing(events) as stream:
             async for event in stream:
                 printer.show(event)
                 if isinstance(event, TurnEnded):
-                    status = event.status
+                    ended = event
+    except asyncio.CancelledError:
+        ended = TurnEnded(TurnStatus.CANCELLED, "cancelled")
+        raise
     finally:
-        printer.close()
+        printer.close(ended)
         await close()
-    return ExitCode.OK if status.model_finished else ExitCode.FAILED
+    return ExitCode.OK if ended.status.model_finished else ExitCode.FAILED
 
 
 async def approve_all(prepared: PreparedCall) -> Approval:
@@ -166,8 +169,8 @@ class TextPrinter:
         self.err.write(text + "\n")
         self.err.flush()
 
-    def close(self) -> None:
-        """End the output with a newline."""
+    def close(self, ended: TurnEnded) -> None:
+        """End the output with a newline (the notes said already how the turn ended)."""
         if self._line_open:
             self.out.write("\n")
             self.out.flush()
@@ -180,6 +183,7 @@ class JsonPrinter:
         self.out = out
         self._finish: Finish | None = None
         self._called = False
+        self._error_said = False
 
     def show(self, event: SessionEvent) -> None:
         """Print one event (a finish is held until the request is over)."""
@@ -227,7 +231,7 @@ class JsonPrinter:
                     "content": result.content,
                 }
             case RequestFailed(error=error):
-                self._finish = None
+                self._finish, self._error_said = None, True
                 return {"type": "error", "message": str(error)}
             case Retrying(attempt=n, delay=delay, reason=reason):
                 sys.stderr.write(f"{sanitize(reason)}; retrying in {delay:.1f} s (retry {n})\n")
@@ -245,9 +249,13 @@ class JsonPrinter:
         self.out.write(dumps_safe(record) + "\n")
         self.out.flush()
 
-    def close(self) -> None:
-        """Emit a finish still held at the end."""
+    def close(self, ended: TurnEnded) -> None:
+        """Emit a finish still held at the end, and an ``error`` line for a turn that did
+        not end well (exit status 1) unless a failed request gave one already."""
         self._flush_finish()
+        if not ended.status.model_finished and not self._error_said:
+            reason = ended.reason or _UNFINISHED.get(ended.status, ended.status.value)
+            self._emit({"type": "error", "status": ended.status.value, "message": reason})
 
 
 def usage_record(usage: Usage) -> dict[str, Any]:
@@ -264,11 +272,14 @@ def usage_record(usage: Usage) -> dict[str, Any]:
     return record
 
 
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f]")
+_UNFINISHED = {TurnStatus.INCOMPLETE: "the answer ended without a finish reason"}
+
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 
 def dumps_safe(record: dict[str, Any]) -> str:
-    """JSON with DEL and C1 controls escaped too (json.dumps leaves them raw)."""
+    """JSON with DEL, C1 controls and lone surrogates escaped too (json.dumps leaves them raw;
+    a lone surrogate cannot even be written as UTF-8)."""
     text = json.dumps(record, ensure_ascii=False)
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 

@@ -303,6 +303,9 @@ async def test_retry_after_above_the_cap_is_not_waited_for(make: Make) -> None:
         ({"retry-after": "not a date"}, None),
         ({"retry-after": ""}, None),
         ({}, None),
+        ({"llm_provider-retry-after": "7"}, 7.0),  # LiteLLM proxy relays it so
+        ({"llm_provider-retry-after-ms": "250"}, 0.25),
+        ({"llm_provider-retry-after": "7", "retry-after": "2"}, 2.0),
     ],
 )
 def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> None:
