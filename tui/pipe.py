@@ -30,7 +30,7 @@ from providers.events import (
     Usage,
 )
 from tui.core.runtime import Options, StartupError, start
-from tui.core.sanitize import sanitize, visible
+from tui.core.sanitize import NOT_UTF8, sanitize, undecodable, visible
 from tui.core.session import (
     Approval,
     ApprovalNeeded,
@@ -64,6 +64,10 @@ def run_pipe(ns: argparse.Namespace) -> int:
     prompt = read_prompt(ns.prompt, sys.stdin)
     if not prompt.strip():
         print("chattui: empty prompt (give -p TEXT or pipe text on stdin)", file=sys.stderr)
+        return ExitCode.USAGE
+    if undecodable(prompt):
+        where = "-p" if undecodable(ns.prompt) else "stdin"
+        print(f"chattui: {where}: {NOT_UTF8}", file=sys.stderr)
         return ExitCode.USAGE
     approver = approve_all if ns.yes else terminal_approver()
     options = Options(ns.provider, ns.model, ns.config, ns.workspace, ns.resume)

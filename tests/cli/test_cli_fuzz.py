@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support.configs import ENV_NAMES, Document, documents
+from tests.support.configs import ENV_KEY, ENV_NAMES, SECRETS, Document, documents
 from tests.support.fuzz import fuzz_settings
 from tests.support.loopback import LoopbackServer, Reply, loopback
 from tests.support.wire import text_body
@@ -34,6 +34,7 @@ from tui.core.session import refuse_all
 
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
+TEST_KEY = "sk-test-fuzz"  # the key of the module's own config
 # Command-line text: printable, hostile (ESC, bidi) and undecodable bytes as Python
 # receives them in argv (surrogate escapes); never NUL, which argv cannot carry.
 ARG_TEXT = st.text(
@@ -62,11 +63,11 @@ def option(name: str, values: st.SearchStrategy[str]) -> st.SearchStrategy[list[
 PATHS = st.sampled_from(["ws", "missing", "ws/file.txt", "/dev/null", "\x1b]0;x\x07", ".."])
 # The grammar: one line per option of the main command.
 OPTIONS: dict[str, st.SearchStrategy[list[str]]] = {
-    "-p": option("-p", st.one_of(st.just("hi"), ARG_TEXT)),
+    "-p": option("-p", st.one_of(st.sampled_from(["hi", "a\udcff"]), ARG_TEXT)),
     "--json": flag("--json"),
     "--yes": flag("--yes"),
     "--provider": option("--provider", st.sampled_from(["p", "down", "nope", "\x1b[2J", ""])),
-    "--model": option("--model", st.one_of(st.just("m2"), ARG_TEXT)),
+    "--model": option("--model", st.one_of(st.sampled_from(["m2", "\udcff"]), ARG_TEXT)),
     "--workspace": option("--workspace", PATHS),
     "--config": option(
         "--config", st.sampled_from(["config.toml", "missing.toml", "/dev/null", "ws"])
@@ -94,6 +95,10 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
         lambda groups: [a for g in groups for a in g]
     ),
 }
+
+
+# What is piped in: nothing, text, or bytes that are not UTF-8 (as Python reads them).
+STDIN = st.sampled_from(["", "piped text\n", "\udcff\udcfe\n"])
 
 
 @st.composite
@@ -129,9 +134,9 @@ class Home:
             "CHATTUI_CONFIG": str(self.root / "config.toml"),
             "CHATTUI_DATA_DIR": str(self.root / "data"),
             "CHATTUI_DEMO_DELAY": "0",
-            "TEST_KEY": "sk-test-fuzz",
-            **{name: "sk-generated" for name in ENV_NAMES},
-            **{f"{v}_API_KEY": "sk-generated" for v in ("OPENAI", "ANTHROPIC", "GEMINI")},
+            "TEST_KEY": TEST_KEY,
+            **{name: ENV_KEY for name in ENV_NAMES},
+            **{f"{v}_API_KEY": ENV_KEY for v in ("OPENAI", "ANTHROPIC", "GEMINI")},
         }
 
 
@@ -156,15 +161,24 @@ def home() -> Iterator[Home]:
         yield home
 
 
-def run_in_process(home: Home, argv: list[str], config: str | None = None) -> Outcome:
-    """``tui.cli.main(argv)`` in ``home``; the TUI starts up but its event loop does not run."""
-    out, err = io.StringIO(), io.StringIO()
+def run_in_process(
+    home: Home, argv: list[str], config: str | None = None, stdin: str = ""
+) -> Outcome:
+    """``tui.cli.main(argv)`` in ``home``; the TUI starts up but its event loop does not run.
+
+    stdout and stderr encode like a real process's in a UTF-8 locale (stdout strict,
+    stderr with backslash escapes), so text that cannot be written fails here too.
+    """
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
+    err = io.TextIOWrapper(
+        io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True
+    )
     env = home.env()
     if config is not None:
         env["CHATTUI_CONFIG"] = config
     with contextlib.ExitStack() as stack:
         stack.enter_context(mock.patch.dict(os.environ, env, clear=True))
-        stack.enter_context(mock.patch.object(sys, "stdin", io.StringIO("")))
+        stack.enter_context(mock.patch.object(sys, "stdin", io.StringIO(stdin)))
         stack.enter_context(mock.patch("tui.pipe.terminal_approver", lambda: refuse_all))
         stack.enter_context(mock.patch("tui.ui.app.ChatApp.run", lambda self: None))
         stack.enter_context(contextlib.redirect_stdout(out))
@@ -177,7 +191,13 @@ def run_in_process(home: Home, argv: list[str], config: str | None = None) -> Ou
             code = exc.code if isinstance(exc.code, int) else 2
         finally:
             os.chdir(cwd)
-    return Outcome(int(code), out.getvalue(), err.getvalue())
+    return Outcome(int(code), _written(out), _written(err))
+
+
+def _written(stream: io.TextIOWrapper) -> str:
+    raw = stream.buffer
+    assert isinstance(raw, io.BytesIO)
+    return raw.getvalue().decode("utf-8")
 
 
 def assert_ends_clearly(outcome: Outcome) -> None:
@@ -185,6 +205,8 @@ def assert_ends_clearly(outcome: Outcome) -> None:
     assert outcome.code in (0, 1, 2), outcome
     assert "Traceback" not in outcome.err, outcome
     assert not UNSAFE.search(outcome.err), outcome
+    for secret in (*SECRETS, TEST_KEY):
+        assert secret not in outcome.out + outcome.err, outcome
     if outcome.code == 2 and outcome.out.endswith(" problem(s)\n"):
         assert not UNSAFE.search(outcome.out), outcome  # the doctor's report
     elif outcome.code == 2:
@@ -194,9 +216,9 @@ def assert_ends_clearly(outcome: Outcome) -> None:
 
 
 @fuzz_settings(80)
-@given(argv=argvs())
-def test_any_command_line_ends_clearly(home: Home, argv: list[str]) -> None:
-    assert_ends_clearly(run_in_process(home, argv))
+@given(argv=argvs(), stdin=STDIN)
+def test_any_command_line_ends_clearly(home: Home, argv: list[str], stdin: str) -> None:
+    assert_ends_clearly(run_in_process(home, argv, stdin=stdin))
 
 
 @fuzz_settings(30)
@@ -248,3 +270,30 @@ def test_real_processes_end_clearly(home: Home, argv: list[str]) -> None:
     )
     assert_ends_clearly(Outcome(done.returncode, done.stdout, done.stderr))
     assert done.returncode != 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "where"),
+    [
+        (["-p", "a\udcff"], b"", "-p"),
+        (["-p", "hi"], b"text \xff\xfe\n", "stdin"),
+        (["--model", "\udcff", "-p", "hi"], b"", "--model"),
+        (["--model", "m\udcff"], b"", "--model"),
+    ],
+)
+def test_bytes_that_are_not_utf8_are_refused_before_any_request(
+    home: Home, argv: list[str], stdin: bytes, where: str
+) -> None:
+    # A str argument holding a surrogate escape reaches the child as the raw byte.
+    done = subprocess.run(
+        [sys.executable, "-m", "tui.cli", *argv],
+        input=stdin,
+        capture_output=True,
+        env=home.env(),
+        cwd=home.root,
+        timeout=60,
+    )
+    assert done.returncode == 2, done
+    assert done.stderr.decode() == (
+        f"chattui: {where}: not UTF-8 text (it holds bytes that cannot be decoded)\n"
+    )

@@ -20,7 +20,15 @@ from pathlib import Path
 import pytest
 from hypothesis import event, given
 
-from tests.support.configs import ENV_NAMES, SCHEMA, Document, documents, raw_bytes
+from tests.support.configs import (
+    ENV_KEY,
+    ENV_NAMES,
+    SCHEMA,
+    SECRETS,
+    Document,
+    documents,
+    raw_bytes,
+)
 from tests.support.fuzz import fuzz_settings
 from tui.core.config import SECTION_KEYS, Config, ConfigError, load_config
 from tui.core.keys import Severity, doctor
@@ -43,8 +51,8 @@ def environment(home: Path) -> dict[str, str]:
     return {
         "CHATTUI_DATA_DIR": str(home / "data"),
         "CHATTUI_CONFIG": str(home / "config.toml"),
-        **{name: "sk-generated" for name in ENV_NAMES},
-        **{f"{vendor}_API_KEY": "sk-generated" for vendor in ("OPENAI", "ANTHROPIC", "GEMINI")},
+        **{name: ENV_KEY for name in ENV_NAMES},
+        **{f"{vendor}_API_KEY": ENV_KEY for vendor in ("OPENAI", "ANTHROPIC", "GEMINI")},
     }
 
 
@@ -61,6 +69,12 @@ def assert_clear(message: str) -> None:
     assert message and "\n" not in message, message
     assert not UNSAFE.search(message), message
     assert "Traceback" not in message
+    assert_no_secret(message)
+
+
+def assert_no_secret(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, text
 
 
 def assert_doctor_agrees_with_the_run(home: Path, config: Config) -> None:
@@ -68,6 +82,7 @@ def assert_doctor_agrees_with_the_run(home: Path, config: Config) -> None:
     findings = doctor(config, env=env)
     for finding in findings:
         assert not UNSAFE.search(finding.text), finding
+        assert_no_secret(finding.text)
     if any(f.severity is Severity.PROBLEM for f in findings):
         event("doctor: problem")
         return

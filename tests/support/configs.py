@@ -26,11 +26,17 @@ from tui.core.tools.registry import known_tools
 
 #: The key variable every generated ``api_key_env`` names; the test environment sets them all.
 ENV_NAMES = ("K1", "K2", "MY_KEY")
+#: The value the tests give those variables (and the vendors' *_API_KEY variables).
+ENV_KEY = "sk-generated"
+#: How every literal ``api_key`` a config holds begins.
+LITERAL_KEY_MARK = "sk-lit-"
 # A key command that starts fast (a Python child costs ~100 ms on a busy machine).
 _PRINTF = shutil.which("printf")
 KEY_COMMAND = (
     [_PRINTF, "sk-from-cmd\\n"] if _PRINTF else [sys.executable, "-c", "print('sk-from-cmd')"]
 )
+#: Text that must never appear in any message or report: every key a generated config uses.
+SECRETS = (ENV_KEY, "sk-from-cmd", LITERAL_KEY_MARK)
 
 # Text a name or a value may hold: anything TOML can carry (no surrogates), weighted
 # towards the characters that have hurt terminals: C0/C1 controls, ESC, bidi overrides.
@@ -74,7 +80,7 @@ SCHEMA: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
         "kind": st.sampled_from(KINDS),
         "base_url": URLS,
         "model": MODEL,
-        "api_key": PRINTABLE,
+        "api_key": PRINTABLE.map(lambda s: LITERAL_KEY_MARK + s),
         "api_key_env": st.sampled_from(ENV_NAMES),
         "api_key_cmd": st.just(KEY_COMMAND),
         "timeout": _positive(MAX_TIMEOUT),

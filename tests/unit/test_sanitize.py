@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.core.sanitize import StreamSanitizer, sanitize, visible
+from tui.core.sanitize import StreamSanitizer, sanitize, undecodable, visible
 
 T14 = "A\x1b]52;c;cHduZWQ=\x07B\x1b]0;T\x1b\\C\x1b[2J\x9b31m"
 
@@ -234,3 +234,9 @@ def test_property_visible_is_single_line_and_control_free(text: str) -> None:
     assert FORBIDDEN.search(out) is None
     assert "\n" not in out and "\t" not in out
     assert "\u202e" not in out and "\u200b" not in out
+
+
+def test_undecodable_finds_the_bytes_the_system_could_not_decode() -> None:
+    assert undecodable(b"a\xffb".decode("utf-8", "surrogateescape"))
+    assert undecodable("\ud83d")  # a lone high surrogate, as JSON's "\ud83d" decodes
+    assert not undecodable("caf\u00e9 \U0001f600 \x1b[2J")

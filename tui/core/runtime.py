@@ -18,6 +18,7 @@ from tui.core import locations
 from tui.core.config import Config, ConfigError, ProviderConfig, load_config, workspace_problem
 from tui.core.keys import resolve_settings
 from tui.core.pricing import Pricer
+from tui.core.sanitize import NOT_UTF8, undecodable
 from tui.core.session import Approver, Session, refuse_all
 from tui.core.tools.registry import ToolRegistry
 from tui.core.transcript import (
@@ -99,6 +100,8 @@ def start(
     **provider_kwargs: Any,
 ) -> Runtime:
     """Build the runtime, or raise ``StartupError`` with a one-line reason."""
+    if options.model is not None and undecodable(options.model):
+        raise StartupError(f"--model: {NOT_UTF8}")
     try:
         config = load_config(options.config, env)
         chosen = config.provider(options.provider)

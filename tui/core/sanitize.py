@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["StreamSanitizer", "sanitize", "visible"]
+__all__ = ["NOT_UTF8", "StreamSanitizer", "sanitize", "undecodable", "visible"]
 
 _STRING = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x00-\x08\x0a-\x1f\x80-\x9f]*"
 _CSI = r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
@@ -39,6 +39,7 @@ _CONTROL = r"[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 # Alternation order matters: the string and CSI introducers also match the generic ESC rule.
 _STRIP = re.compile(f"(?P<string>{_STRING})|(?P<csi>{_CSI})|(?P<esc>{_ESC})|{_CONTROL}")
 _ANY_CONTROL = re.compile(_CONTROL)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _INTERMEDIATE = frozenset(chr(c) for c in range(0x20, 0x30))
 _CSI_FINAL = frozenset(chr(c) for c in range(0x40, 0x7F))
 _ESC_FINAL = frozenset(chr(c) for c in range(0x30, 0x7F))
@@ -168,3 +169,17 @@ def visible(text: str) -> str:
         A single-line string safe to show.
     """
     return _HIDDEN.sub(_escape_char, text)
+
+
+NOT_UTF8 = "not UTF-8 text (it holds bytes that cannot be decoded)"
+"""What to say about text for which ``undecodable`` is true."""
+
+
+def undecodable(text: str) -> bool:
+    """Whether ``text`` holds bytes the system could not decode.
+
+    Python keeps undecodable bytes in argv, stdin and file names as lone surrogates
+    (``\\udcff`` for the byte 0xff); such text cannot be encoded as UTF-8, so it
+    cannot be sent in a request.
+    """
+    return _SURROGATE.search(text) is not None
