@@ -70,6 +70,10 @@ MAX_RETRY_AFTER = 60.0  # a server asking for longer than this gets an error, no
 DRAIN_BYTES = 65536
 DRAIN_SECONDS = 0.1
 """Bounds on reading past the in-band end of a stream (see ``_drain``)."""
+GET_TIMEOUT = 15.0
+"""Seconds a one-off GET (a model list) may take to connect, and between bytes."""
+GET_MAX_BYTES = 8 * 1024 * 1024
+"""Largest body a one-off GET reads (a model list is a few hundred KB at most)."""
 _RETRY_STATUSES = {408, 409, 429}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]+")
 
@@ -229,6 +233,45 @@ class HTTPProvider(ABC):
         reader = BodyReader(encoding, self.settings.limits, deadline, self._clock)
         return reader, response.aiter_raw()
 
+    # -- one bounded GET (model lists) -------------------------------------------------------
+
+    async def get_json(
+        self, url: str, *, timeout: float = GET_TIMEOUT, max_bytes: int = GET_MAX_BYTES
+    ) -> Any:
+        """GET ``url`` with this provider's headers and return its JSON body.
+
+        Sent once (no retries): it answers a person waiting on a list. Errors are
+        mapped like a streaming request's, and a body over ``max_bytes`` or that is
+        not JSON is a ``StreamError``, never a hang or a crash.
+
+        Raises:
+            ProviderError: the server failed, refused, timed out or sent garbage.
+        """
+        limit = httpx.Timeout(min(timeout, self.settings.timeout), connect=timeout)
+        try:
+            async with self._client.stream(
+                "GET", url, auth=_SendHeaders(self), timeout=limit
+            ) as response:
+                reader, chunks = self._body(response, self._clock() + timeout)
+                if response.status_code >= 300:
+                    raw = await _read_head(reader, chunks)
+                    raise self.status_error(response.status_code, raw, response.headers)
+                raw = await _read_capped(reader, chunks, max_bytes)
+        except httpx.TimeoutException:
+            raise Timeout(f"no answer from {self._host()} within {timeout:g} s") from None
+        except httpx.InvalidURL as exc:
+            raise ConnectionFailed(f"invalid API address: {self.scrub(str(exc))}") from None
+        except httpx.TransportError as exc:
+            raise ConnectionFailed(self._connection_message(exc)) from None
+        except _TooBig:
+            raise StreamError(
+                f"the answer from {self._host()} is over {max_bytes:,} bytes"
+            ) from None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise StreamError(f"the answer from {self._host()} is not JSON") from None
+
     # -- error mapping ---------------------------------------------------------------------
 
     def _timeout_message(self, exc: httpx.TimeoutException) -> str:
@@ -331,6 +374,23 @@ class _SendHeaders(httpx.Auth):
             raise self._provider.unsendable_header(bad)
         request.headers.update(self._provider.headers())
         yield request
+
+
+class _TooBig(Exception):
+    """A body passed its size cap (internal to ``get_json``)."""
+
+
+async def _read_capped(body: BodyReader, chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
+    """The whole decoded body, or ``_TooBig`` as soon as it passes ``max_bytes``."""
+    parts: list[bytes] = []
+    size = 0
+    async for raw in chunks:
+        for piece in body.decode(raw):
+            size += len(piece)
+            if size > max_bytes:
+                raise _TooBig
+            parts.append(piece)
+    return b"".join(parts)
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

@@ -1,4 +1,4 @@
-"""The ``chattui`` command: the TUI, pipe mode (``-p``), ``export`` and ``config``.
+"""The ``chattui`` command: the TUI, pipe mode (``-p``), ``export``, ``config`` and ``models``.
 
 Start-up is kept lean: ``--version`` and ``--help`` import neither Textual
 nor httpx; each mode imports what it needs only once it is chosen.
@@ -23,6 +23,7 @@ DESCRIPTION = "A terminal chat client for LLMs that renders tool calls live whil
 EPILOG = """commands:
   chattui export [ID|latest] --format md|json [-o FILE]   print or write a transcript
   chattui config [--config PATH]                           show and check the config file
+  chattui models [--provider NAME] [--json]                list the models the server offers
 
 With no config file, $OPENAI_API_KEY or $ANTHROPIC_API_KEY selects that API,
 otherwise chattui runs its offline demo.
@@ -119,6 +120,18 @@ def unicode_safe(*streams: object) -> None:
             stream.reconfigure(errors="chattui.replace")
 
 
+def build_models_parser() -> argparse.ArgumentParser:
+    """``chattui models``."""
+    parser = argparse.ArgumentParser(
+        prog="chattui models",
+        description="List the models the provider's server offers (* marks the configured one).",
+    )
+    parser.add_argument("--provider", metavar="NAME", help="provider table from the config")
+    parser.add_argument("--config", metavar="PATH", type=Path, help="config file to use")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -128,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export(build_export_parser().parse_args(args[1:]))
         if args[:1] == ["config"]:
             return _config(build_config_parser().parse_args(args[1:]))
+        if args[:1] == ["models"]:
+            return _models(build_models_parser().parse_args(args[1:]))
         ns = build_parser().parse_args(args)
         if ns.prompt is not None:
             from tui.pipe import run_pipe
@@ -181,6 +196,32 @@ def _config(ns: argparse.Namespace) -> int:
     problems = sum(f.severity is Severity.PROBLEM for f in findings)
     print(f"{problems} problem(s)" if problems else "ok")
     return ExitCode.USAGE if problems else ExitCode.OK
+
+
+def _models(ns: argparse.Namespace) -> int:
+    import json
+
+    from tui.core.catalog import models_for
+    from tui.core.config import ConfigError
+
+    try:
+        chosen, found = models_for(ns.provider, ns.config)
+    except ConfigError as exc:
+        print(f"chattui: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    if found.error:
+        print(f"chattui: {chosen.name}: {found.error}", file=sys.stderr)
+        return ExitCode.FAILED
+    if ns.json:
+        models = [{"id": m.id, "label": m.label} for m in found.models]
+        data = {"provider": chosen.name, "kind": chosen.kind, "current": chosen.model}
+        print(json.dumps({**data, "models": models}, ensure_ascii=False))
+        return ExitCode.OK
+    for model in found.models:  # names are printable: providers.models drops the rest
+        mark = "*" if model.id == chosen.model else " "
+        print(f"{mark} {model.id}" + (f"  ({model.label})" if model.label else ""))
+    print(f"{len(found.models)} models from {chosen.name} ({chosen.kind})", file=sys.stderr)
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -98,7 +98,11 @@ class LoopbackServer:
                 body = self.rfile.read(length)
                 server.requests.append(
                     Recorded(
-                        "POST", self.path, dict(self.headers.items()), body, self.client_address[1]
+                        self.command,
+                        self.path,
+                        dict(self.headers.items()),
+                        body,
+                        self.client_address[1],
                     )
                 )
                 server._serve(self, server._next(self.path))

@@ -58,6 +58,8 @@ class Runtime:
     env: Mapping[str, str] = field(repr=False)  # holds API key variables
     resumed_from: Transcript | None = field(default=None, repr=False)
     """The saved conversation this one continues, as loaded (its messages are shown)."""
+    retired: list[HTTPProvider] = field(default_factory=list, repr=False)
+    """Providers switched away from; closed by ``aclose`` (a model list may still use one)."""
 
     @property
     def label(self) -> str:
@@ -65,14 +67,32 @@ class Runtime:
         return f"{self.provider_config.name} · {self.provider.model}"
 
     def switch(self, name: str, model: str | None = None) -> None:
-        """Point the session at another configured provider or model."""
+        """Point the session at another configured provider or model, and record it.
+
+        Raises:
+            ConfigError: no such provider, or its key cannot be resolved.
+        """
         chosen = self.config.provider(name)
-        self.provider = _make_provider(chosen, model, self.env)
+        provider = _make_provider(chosen, model, self.env)
+        self.retired.append(self.provider)
+        self.provider = provider
         self.provider_config = chosen
         self.session.provider = self.provider
         self.session.pricer = make_pricer(chosen, self.provider.model)
         self.session.system = chosen.system_prompt
         self.session.max_tokens = chosen.max_tokens
+        try:
+            self.transcript.switched(chosen.name, self.provider.model)
+        except OSError:
+            pass  # only a note: the next message's write reports a disk problem loudly
+
+    async def aclose(self) -> None:
+        """Close the provider in use and every one switched away from."""
+        for provider in [*self.retired, self.provider]:
+            close = getattr(provider, "aclose", None)  # tests may swap in a bare object
+            if close is not None:
+                await close()
+        self.retired.clear()
 
     def resume(self, path: Path) -> Transcript:
         """Continue the saved conversation at ``path``: its history, and its file for new turns.

@@ -24,11 +24,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.containers import Vertical
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
+from tui.core.catalog import ModelCatalog, ModelList
 from tui.core.pricing import total_cost
 from tui.core.runtime import Options, Runtime, StartupError, start
 from tui.core.sanitize import visible
@@ -43,7 +45,7 @@ from tui.core.session import (
 from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
-from tui.ui.commands import ChatCommands
+from tui.ui.commands import ChatCommands, ModelCommands
 from tui.ui.compat import crash_without_locals
 from tui.ui.pacing import (
     FRAME,
@@ -107,6 +109,7 @@ class ChatApp(App[int]):
         self._renderer: TurnRenderer | None = None
         self._cancelling = False
         self._last_status = TurnStatus.STOP
+        self._models = ModelCatalog()
         # Kept, not queried: queries walk the whole DOM, and these are used per event.
         self.conversation = Conversation(id="conversation")
         self.prompt = Prompt(id="prompt")
@@ -148,6 +151,10 @@ class ChatApp(App[int]):
             WorkerState.PENDING,
             WorkerState.RUNNING,
         )
+
+    def model_list(self) -> asyncio.Task[ModelList]:
+        """The current provider's models: fetched in the background, once per session."""
+        return self._models.start(self.runtime.provider_config.name, self.runtime.provider)
 
     # Sending ---------------------------------------------------------------------------------
 
@@ -402,11 +409,29 @@ class ChatApp(App[int]):
 
     def action_switch_provider(self, name: str) -> None:
         """Palette: use another configured provider (and its model) from the next request."""
+        self._switch(name, None)
+
+    def action_switch_model(self, model: str) -> None:
+        """Palette: use ``model`` on the current provider from the next request."""
+        self._switch(self.runtime.provider_config.name, model)
+
+    def action_open_models(self) -> None:
+        """Palette: the current provider's models (they may still be loading), or a typed one."""
+        self.model_list()
+        name = self.runtime.provider_config.name
+        self.push_screen(
+            CommandPalette(
+                providers=[ModelCommands],
+                placeholder=one_line(f"Model for {name}: pick or type a name…"),
+            )
+        )
+
+    def _switch(self, name: str, model: str | None) -> None:
         if self.busy:
             self.notify(BUSY, markup=False)
             return
         try:
-            self.runtime.switch(name)
+            self.runtime.switch(name, model)
         except Exception as exc:  # a config or key problem: say it, keep the old provider
             self.notify(f"cannot switch: {one_line(str(exc))}", severity="error", markup=False)
             return
@@ -457,12 +482,10 @@ class ChatApp(App[int]):
 
     async def on_unmount(self) -> None:
         collect_deferred()
-        close = getattr(self.runtime.provider, "aclose", None)
-        if close is not None:
-            try:
-                await close()
-            except Exception:  # noqa: BLE001 - closing must not fail the exit
-                pass
+        try:
+            await self.runtime.aclose()
+        except Exception:  # noqa: BLE001 - closing must not fail the exit
+            pass
 
 
 def run_app(ns: argparse.Namespace) -> int:

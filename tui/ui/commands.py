@@ -1,5 +1,9 @@
 """The command palette (Ctrl+P): provider/model, conversations, export, reasoning, theme.
 
+"Switch model" opens a second palette (``ModelCommands``) listing the models the
+current provider's server offers, fetched once per session in the background, and
+accepting any typed name (a server may have no list, or not list every model).
+
 Titles can hold untrusted text (a transcript's first line), and Textual's own
 ``Matcher.highlight`` and ``help`` parse strings as markup, so titles are built as
 ``Content`` here and highlighted by offsets; help strings are constants.
@@ -12,11 +16,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.style import Style
 
 from tui.core import locations
+from tui.core.catalog import ModelList
 from tui.core.runtime import Runtime
 from tui.core.transcript import TranscriptInfo, list_transcripts
 from tui.ui.widgets.safe import one_line
@@ -28,6 +33,10 @@ class PaletteHost(Protocol):
     """What the palette reads from the app it serves (typed here, so the app is not imported)."""
 
     runtime: Runtime
+
+    def model_list(self) -> asyncio.Task[ModelList]:
+        """The current provider's models, fetched once per session."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class ChatCommands(Provider):
 
     async def startup(self) -> None:
         runtime = self._host.runtime
+        self._host.model_list()  # the model list starts loading now, for "Switch model"
         directory = locations.transcripts_dir(runtime.env)
         try:
             infos = await asyncio.to_thread(list_transcripts, directory)
@@ -77,6 +87,11 @@ class ChatCommands(Provider):
                 "Toggle reasoning", "Show or hide the model's reasoning blocks", "toggle_reasoning"
             ),
             Command("Theme", "Change the colour theme", "change_theme"),
+            Command(
+                "Switch model",
+                "Pick a model the server offers, or type a model name",
+                "open_models",
+            ),
         ]
         for name, provider in self._host.runtime.config.providers.items():
             items.append(
@@ -122,6 +137,61 @@ class ChatCommands(Provider):
                     self._runner(command),
                     text=command.title,
                     help=command.help,
+                )
+
+
+class ModelCommands(Provider):
+    """The second palette of "Switch model": the server's models, and the typed name."""
+
+    @property
+    def _host(self) -> PaletteHost:
+        return cast(PaletteHost, self.app)
+
+    async def _models(self) -> list[Command]:
+        found = await self._host.model_list()
+        current = self._host.runtime.provider.model
+        if found.error:
+            return [Command(one_line(f"(no model list: {found.error})", 120), "", "")]
+        return [
+            Command(
+                one_line(("● " if m.id == current else "") + m.id, 100),
+                one_line(m.label, 80) if m.label else "",
+                f"switch_model({m.id!r})",
+            )
+            for m in found.models
+        ]
+
+    def _runner(self, action: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            if action:  # an entry that only informs has no action
+                await self.app.run_action(action)
+
+        return run
+
+    async def discover(self) -> Hits:
+        for command in await self._models():
+            yield DiscoveryHit(
+                Content(command.title),
+                self._runner(command.action),
+                text=command.title,
+                help=command.help or None,
+            )
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        typed = query.strip()
+        if typed and typed.isprintable():
+            title = one_line(f"Use model: {typed}", 100)
+            yield Hit(0.01, Content(title), self._runner(f"switch_model({typed!r})"), title)
+        matcher = self.matcher(query)
+        for command in await self._models():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(
+                    score,
+                    _highlight(matcher, command.title),
+                    self._runner(command.action),
+                    text=command.title,
+                    help=command.help or None,
                 )
 
 

@@ -13,6 +13,8 @@ files 0o600). Every line is one JSON object with ``"v": 1``, ``"type"`` and
   the assistant message streaming now; a later partial with the same stream_id
   supersedes it, a message with that stream_id finalizes it (once).
 - ``event``: ``{"turn", "kind", "text"}``, a one-line note (an error, say) for export.
+  Kind ``model`` (a switch of provider or model mid-conversation) also carries
+  ``"provider"`` and ``"model"``.
 
 Durability (a crash or a second chattui on the same file loses nothing): the user
 message is fsync'ed before the request goes out; each record is one

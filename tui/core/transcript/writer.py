@@ -169,6 +169,20 @@ class TranscriptWriter:
         line = " ".join(str(text).splitlines()).strip()[:NOTE_CHARS]
         self._write(self._record("event", kind=str(kind), text=line), sync=False)
 
+    def switched(self, provider: str, model: str) -> None:
+        """Record that later turns use ``provider`` / ``model``.
+
+        Before the first record, the meta line (not yet written) just takes the
+        new names; afterwards an ``event`` of kind ``model`` says it, with the
+        names as fields.
+        """
+        if self._pending_meta is not None:
+            self._pending_meta.update(provider=provider, model=model)
+            return
+        text = f"switched to {provider} · {model}"
+        record = self._record("event", kind="model", text=text, provider=provider, model=model)
+        self._write(record, sync=False)
+
     def close(self) -> None:
         """Flush to disk and close; a new transcript that got no record is removed."""
         if self._fd is None:
