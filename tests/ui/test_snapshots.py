@@ -6,6 +6,8 @@ blink, so the screens are stable.
 
 from __future__ import annotations
 
+import json
+
 from tests.ui.scripted import (
     Pause,
     ScriptedProvider,
@@ -19,6 +21,7 @@ from tests.ui.scripted import (
 )
 from tui.ui.app import ChatApp
 from tui.ui.widgets.code_view import CodeView
+from tui.ui.widgets.diff_view import DiffView
 from tui.ui.widgets.tool_card import ToolCard
 
 SIZE = (110, 42)
@@ -125,3 +128,32 @@ def test_error_note(snap_compare, tmp_path, monkeypatch):
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_edit_file_diff_streaming_mid_way(snap_compare, tmp_path, monkeypatch):
+    runtime = make_runtime(tmp_path, monkeypatch)
+    (tmp_path / "ws" / "rules.py").write_text(SOURCE)
+    old = '    """Advance the board by rule 6."""\n    return [row[:] for row in board]  # rule 6\n'
+    new = (
+        '    """Advance the board by rule 6: cells with three neighbours live."""\n'
+        "    size = len(board)\n"
+        "    counts = [[neighbours(board, r, c) for c in range(size)] for r in range(size)]\n"
+        "    return [[count == 3 for count in row] for row in counts]  # rule 6\n"
+    )
+    pause = Pause()
+    arguments = {"path": "rules.py", "old_string": old, "new_string": new}
+    prefix = len(json.dumps(arguments)) - len(json.dumps(new)) - 1
+    call = call_events("edit_file", arguments, size=9, pause_at=prefix + 150, pause=pause)
+    provider = ScriptedProvider(tool_reply(call, text="Rule 6 becomes Life's birth rule."))
+    runtime.provider = runtime.session.provider = provider
+    app = make_app(runtime)
+
+    async def run_before(pilot) -> None:
+        await send(pilot, "make rule 6 the birth rule")
+        await wait_for(pilot, pause.reached.is_set)
+        view = app.query_one(DiffView)
+        await wait_for(pilot, lambda: "counts" in str(view.rows()))
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    pause.release()

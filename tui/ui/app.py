@@ -188,7 +188,9 @@ class ChatApp(App[int]):
             await self.conversation.add(UserMessage(prompt))
         self.conversation.follow()
         await self.conversation.add(turn)
-        renderer = self._renderer = TurnRenderer(self.conversation, turn, self.clock)
+        renderer = self._renderer = TurnRenderer(
+            self.conversation, turn, self.clock, edit_reader=session.tools.read_for_edit
+        )
         events = session.send(prompt) if prompt is not None else session.retry()
         try:
             status, reason = await self._pump(events, renderer)

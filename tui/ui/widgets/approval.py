@@ -41,7 +41,7 @@ class ApprovalPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text(visible(self.prepared.title)), id="approval-title")
         preview = self.prepared.preview
-        if preview:
+        if preview and self.prepared.diff is None:  # an edit's diff is on the card already
             yield Static(
                 Syntax(
                     shown(sanitize(preview)).rstrip("\n"),

@@ -165,6 +165,29 @@ def _lex(lexer: Lexer, text: str) -> Iterator[tuple[int, _TokenType, str]]:
     return iter(lexer.get_tokens_unprocessed(text))
 
 
+def theme_name(dark: bool) -> str:
+    """The Pygments theme for the app's dark or light theme."""
+    return "monokai" if dark else "default"
+
+
+@lru_cache(maxsize=1024)
+def token_style(theme_name: str, token_type: _TokenType | None) -> Style:
+    """How a token of ``token_type`` is drawn in ``theme_name`` (on the widget's background)."""
+    if token_type is None or _is_plain(token_type):
+        return Style()  # plain text takes the widget's colour
+    theme = Syntax.get_theme(theme_name)
+    themed = theme.get_style_for_token(token_type)
+    # The theme paints its own background on every token; keep the widget's.
+    background = theme.get_background_style().bgcolor
+    return Style(
+        color=themed.color,
+        bgcolor=None if themed.bgcolor == background else themed.bgcolor,
+        bold=themed.bold,
+        italic=themed.italic,
+        underline=themed.underline,
+    )
+
+
 class _FinalPass:
     """State of the one full-file lex started by `CodeView.complete`."""
 
@@ -482,21 +505,7 @@ class CodeView(ScrollView, can_focus=True):
         styles = self._token_styles
         style = styles.get(token_type)
         if style is None:
-            if token_type is None or _is_plain(token_type):
-                style = Style()  # plain text takes the widget's colour
-            else:
-                theme = Syntax.get_theme(self._theme_name)
-                themed = theme.get_style_for_token(token_type)
-                # The theme paints its own background on every token; keep the widget's.
-                background = theme.get_background_style().bgcolor
-                style = Style(
-                    color=themed.color,
-                    bgcolor=None if themed.bgcolor == background else themed.bgcolor,
-                    bold=themed.bold,
-                    italic=themed.italic,
-                    underline=themed.underline,
-                )
-            styles[token_type] = style
+            style = styles[token_type] = token_style(self._theme_name, token_type)
         return style
 
     def _make_strip(self, pieces: list[tuple[_TokenType | None, str]]) -> Strip:
@@ -592,9 +601,9 @@ class CodeView(ScrollView, can_focus=True):
     # Rendering -------------------------------------------------------------------------------
 
     def _current_styles(self) -> tuple[Style, Style, Style]:
-        theme_name = "monokai" if self.app.current_theme.dark else "default"
-        if theme_name != self._theme_name:  # token colours follow the app's dark/light theme
-            self._theme_name = theme_name
+        name = theme_name(self.app.current_theme.dark)
+        if name != self._theme_name:  # token colours follow the app's dark/light theme
+            self._theme_name = name
             self._token_styles.clear()
             self._strips.clear()
         # Full (not partial) component styles: partial ones drop alpha blending.

@@ -37,6 +37,7 @@ from tui.core.session import (
     ToolRan,
     TurnStatus,
 )
+from tui.core.tools.live_edit import Reader
 from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import Entry, EntryStatus, Transcript
 from tui.ui.compat import forget_removed_styles
@@ -175,6 +176,7 @@ class TurnRenderer:
         conversation: where output growth is reported (for the "new output below" hint).
         turn: the container the turn's blocks are mounted in.
         clock: passed to tool cards for their write rate.
+        edit_reader: reads the file of an ``edit_file`` call for its live diff.
     """
 
     def __init__(
@@ -182,10 +184,12 @@ class TurnRenderer:
         conversation: Conversation,
         turn: AssistantTurn,
         clock: Callable[[], float] = time.monotonic,
+        edit_reader: Reader | None = None,
     ) -> None:
         self.conversation = conversation
         self.turn = turn
         self.clock = clock
+        self.edit_reader = edit_reader
         self.cards: dict[int, ToolCard] = {}  # this step's calls by index
         self.cards_by_id: dict[str, ToolCard] = {}
         self._last: Widget | None = None
@@ -267,7 +271,7 @@ class TurnRenderer:
         return block
 
     async def _card(self, index: int, call_id: str, name: str) -> ToolCard:
-        card = ToolCard(name, call_id, clock=self.clock)
+        card = ToolCard(name, call_id, clock=self.clock, edit_reader=self.edit_reader)
         await self._start(card)
         self.cards[index] = card
         if call_id:

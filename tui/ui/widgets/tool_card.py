@@ -39,9 +39,11 @@ from providers.conversation import ToolCall, ToolResult
 from tui.core.partial_json import PartialJSON, PartialJSONError
 from tui.core.sanitize import sanitize, visible
 from tui.core.session import Approval
+from tui.core.tools.live_edit import Reader
 from tui.core.tools.registry import PreparedCall
 from tui.ui.widgets.approval import ApprovalPanel, ReasonInput
 from tui.ui.widgets.code_view import CodeView
+from tui.ui.widgets.edit_preview import EditPreview
 from tui.ui.widgets.safe import one_line, shown
 
 
@@ -112,6 +114,8 @@ class ToolCard(Vertical, can_focus=True):
         call_id: the call's id, to find the card from a ``PreparedCall``.
         call: a finished call to show at once (a loaded transcript).
         clock: seconds, for the write rate (tests pass a fixed clock).
+        edit_reader: reads the file an ``edit_file`` call edits, for its live diff (None:
+            the diff is shown from the complete arguments only).
     """
 
     DEFAULT_CSS = """
@@ -133,11 +137,13 @@ class ToolCard(Vertical, can_focus=True):
         *,
         call: ToolCall | None = None,
         clock: Callable[[], float] = time.monotonic,
+        edit_reader: Reader | None = None,
     ) -> None:
         super().__init__(classes="-receiving")
         self.tool_name = one_line(name, 80)
         self.call_id = call_id
         self.is_save = name == "save_file"
+        self._edit = EditPreview(edit_reader) if name == "edit_file" else None
         self._clock = clock
         self._json = PartialJSON()
         self._json_error: str | None = None
@@ -164,6 +170,8 @@ class ToolCard(Vertical, can_focus=True):
         yield Static(Text("receiving arguments…"), id="receiving")
         if self.is_save:
             yield CodeView(id="code")
+        elif self._edit is not None:
+            yield self._edit
         else:
             yield Static(id="args")
 
@@ -209,6 +217,9 @@ class ToolCard(Vertical, can_focus=True):
         except PartialJSONError as exc:
             self._json_error = exc.msg  # the live view stops here; the call fails when it ends
             return
+        if self._edit is not None:
+            self._edit.feed(growth)
+            return
         if not self.is_save:
             return
         for path, text in growth:
@@ -234,6 +245,8 @@ class ToolCard(Vertical, can_focus=True):
         self._dirty = False
         if self.is_save:
             self._flush_save()
+        elif self._edit is not None:
+            self._edit.flush()
         elif self._call is None and self._raw_chars and self._json_error is None:
             self._show_args(self._json.value)
         self.query_one("#receiving", Static).display = self._raw_chars == 0 and (
@@ -269,9 +282,10 @@ class ToolCard(Vertical, can_focus=True):
 
     def _header(self) -> Text:
         header = Text.assemble(("⏺ ", "bold"), (self.tool_name, "bold"))
-        if self.is_save and self.path:
+        path = self._edit.path() if self._edit is not None else self.path
+        if path:
             header.append("  ")
-            header.append(visible(self.path), style="underline")
+            header.append(visible(path), style="underline")
         header.append(f"  {LABELS[self.state]}", style="italic")
         if self.is_save and (self._bytes or self._call is not None):
             header.append(f" · {human_size(self._bytes)} · {self._line_count()} lines")
@@ -303,6 +317,8 @@ class ToolCard(Vertical, can_focus=True):
             return
         if self.is_save:
             self._finish_content(call.arguments)
+        elif self._edit is not None:
+            self._edit.finish(call.arguments)
         else:
             self._show_args(dict(call.arguments))
         # The call holds the arguments now; the live parser kept every fragment it was fed (a
@@ -353,6 +369,8 @@ class ToolCard(Vertical, can_focus=True):
         """
         self.state = CardState.APPROVAL
         self.flush()
+        if self._edit is not None:
+            self._edit.show_final(prepared.diff)
         panel = ApprovalPanel(prepared)
         await self.mount(panel)
         self._future = asyncio.get_running_loop().create_future()

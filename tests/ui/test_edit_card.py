@@ -1,0 +1,116 @@
+"""Pilot tests of the live edit_file card: the diff grows while new_string streams."""
+
+from __future__ import annotations
+
+from tests.ui.scripted import (
+    Pause,
+    ScriptedProvider,
+    call_events,
+    idle,
+    make_app,
+    make_runtime,
+    text_reply,
+    texts,
+    tool_reply,
+    wait_for,
+)
+from tui.core.tools.edit import RowKind
+from tui.ui.widgets.diff_view import DiffView
+from tui.ui.widgets.tool_card import ToolCard
+
+SIZE = (100, 40)
+LINES = 5000
+TARGET = 2500
+
+
+def big_file() -> str:
+    return "".join(f"value_{i} = {i}\n" for i in range(1, LINES + 1))
+
+
+def new_body(rows: int) -> str:
+    return "".join(f"added_{i} = compute({i})\n" for i in range(rows))
+
+
+async def start_edit(tmp_path, monkeypatch, arguments, pause_at=None, pause=None):
+    (tmp_path / "ws").mkdir(exist_ok=True)
+    (tmp_path / "ws" / "big.py").write_text(big_file())
+    call = call_events("edit_file", arguments, size=8, pause_at=pause_at, pause=pause)
+    provider = ScriptedProvider(tool_reply(call), text_reply("Edited."))
+    return make_app(make_runtime(tmp_path, monkeypatch, provider))
+
+
+async def send(pilot, text: str) -> None:
+    pilot.app.send(text)
+    await wait_for(pilot, lambda: pilot.app.query(ToolCard), what="the card")
+
+
+async def test_the_diff_grows_with_real_line_numbers_before_the_call_completes(
+    tmp_path, monkeypatch
+):
+    body = new_body(40)
+    arguments = {"path": "big.py", "old_string": f"value_{TARGET} = {TARGET}\n", "new_string": body}
+    pause = Pause()
+    # Pause in the middle of new_string: path and old_string are whole, the body half sent.
+    prefix = len('{"path": "big.py", "old_string": "value_2500 = 2500\\n", "new_string": "')
+    app = await start_edit(tmp_path, monkeypatch, arguments, prefix + len(body) // 2, pause)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "edit")
+        await wait_for(pilot, pause.reached.is_set, what="the pause")
+        view = app.query_one(DiffView)
+        await wait_for(pilot, lambda: view.row_count > 10, what="added rows")
+        card = app.query_one(ToolCard)
+        assert card.state == "streaming"
+        rows = view.rows()
+        removed = [row for row in rows if row.kind is RowKind.REMOVED]
+        added = [row for row in rows if row.kind is RowKind.ADDED]
+        assert [(r.old, r.text) for r in removed] == [(TARGET, f"value_{TARGET} = {TARGET}")]
+        context = [row for row in rows if row.kind is RowKind.CONTEXT]
+        assert [r.old for r in context] == [TARGET - 3, TARGET - 2, TARGET - 1]
+        assert added[0] == type(added[0])(RowKind.ADDED, None, TARGET, "added_0 = compute(0)")
+        assert 5 < len(added) < 40  # partial: still growing
+        assert all(row.text in body for row in added)
+        assert "old_string found in big.py" in texts(card.query("#where"))
+        drawn = [view.render_line(y).text for y in range(view.size.height)]
+        assert added[-1].text in drawn[-1]  # following the tail: the growing row is in view
+        assert [str(TARGET), "+", "added_0"] in [line.split()[:3] for line in drawn], drawn
+        grown = len(added)
+        pause.release()
+        await wait_for(pilot, lambda: card.state == "approval", what="approval")
+        final = view.rows()
+        assert len([r for r in final if r.kind is RowKind.ADDED]) == 40 > grown
+        assert [r.old for r in final if r.kind is RowKind.CONTEXT][-3:] == [2501, 2502, 2503]
+        await pilot.pause()
+        await pilot.press("y")
+        await idle(pilot)
+        expected = big_file().replace(f"value_{TARGET} = {TARGET}\n", body)
+        assert (tmp_path / "ws" / "big.py").read_text() == expected
+        assert card.state == "done"
+
+
+async def test_an_ambiguous_match_is_shown_live_and_fails_cleanly(tmp_path, monkeypatch):
+    arguments = {"path": "big.py", "old_string": "= 250", "new_string": "= -1"}
+    app = await start_edit(tmp_path, monkeypatch, arguments)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "edit")
+        await idle(pilot)
+        card = app.query_one(ToolCard)
+        where = texts(card.query("#where"))
+        assert "matches 11 times in big.py" in where  # 250, 2500..2509
+        assert card.state == "failed"
+        result = texts(card.query(".result"))
+        assert "matches 11 times" in result and "lines 250, 2500" in result
+        assert (tmp_path / "ws" / "big.py").read_text() == big_file()
+
+
+async def test_not_found_is_shown_live_and_nothing_is_written(tmp_path, monkeypatch):
+    arguments = {"path": "big.py", "old_string": "value_9999 = 1\n", "new_string": "x\n"}
+    app = await start_edit(tmp_path, monkeypatch, arguments)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "edit")
+        await idle(pilot)
+        card = app.query_one(ToolCard)
+        assert "old_string not found in big.py" in texts(card.query("#where"))
+        assert card.state == "failed"
+        kinds = [row.kind for row in app.query_one(DiffView).rows()]
+        assert kinds == [RowKind.REMOVED, RowKind.ADDED]  # the arguments, unnumbered
+        assert (tmp_path / "ws" / "big.py").read_text() == big_file()
