@@ -79,7 +79,7 @@ async def test_the_diff_grows_with_real_line_numbers_before_the_call_completes(
         final = view.rows()
         assert len([r for r in final if r.kind is RowKind.ADDED]) == 40 > grown
         assert [r.old for r in final if r.kind is RowKind.CONTEXT][-3:] == [2501, 2502, 2503]
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.focused is card, what="the card to take focus")
         await pilot.press("y")
         await idle(pilot)
         expected = big_file().replace(f"value_{TARGET} = {TARGET}\n", body)
