@@ -50,13 +50,12 @@ from providers.conversation import (
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, FinishReason, ReasoningSignature, Usage
 from providers.gemini_framing import Framing
+from providers.gemini_schema import gemini_schema
 from providers.parser import EventBuffer, StreamParser
 from providers.toolcalls import ToolCalls, canonical_arguments
 
 FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
 RETRYABLE_STATUSES = {"UNAVAILABLE", "RESOURCE_EXHAUSTED", "INTERNAL", 429, 500, 503}
-# JSON Schema keywords Gemini's OpenAPI-subset `parameters` rejects with HTTP 400.
-UNSUPPORTED_SCHEMA_KEYS = {"additionalProperties", "$schema"}
 
 ErrorFactory = Callable[..., StreamError]
 
@@ -349,28 +348,6 @@ def declaration(tool: ToolSpec) -> dict[str, Any]:
     schema = gemini_schema(tool.parameters)
     if isinstance(schema, dict) and schema.get("properties"):
         out["parameters"] = schema
-    return out
-
-
-def gemini_schema(node: Any) -> Any:
-    """A JSON Schema without the keywords Gemini rejects (``additionalProperties``).
-
-    Property *names* are kept whatever they are; only keywords are dropped.
-    """
-    if isinstance(node, list):
-        return [gemini_schema(item) for item in node]
-    if not isinstance(node, Mapping):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in UNSUPPORTED_SCHEMA_KEYS:
-            continue
-        if key == "properties" and isinstance(value, Mapping):
-            out[key] = {name: gemini_schema(sub) for name, sub in value.items()}
-        elif key in ("enum", "const", "default", "example", "examples"):
-            out[key] = value  # data, not schema
-        else:
-            out[key] = gemini_schema(value)
     return out
 
 

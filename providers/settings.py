@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 """What an HTTP/1.1 header value may hold here: tab and printable ASCII (no CR, LF, NUL)."""
@@ -24,6 +25,18 @@ def base_url_problem(kind: str, base_url: str) -> str | None:
             ' or drop the /v1 to use kind "ollama"'
         )
     return None
+
+
+def usable_url(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL with a host that a request line can carry."""
+    if not HEADER_VALUE.fullmatch(url) or any(c.isspace() for c in url):
+        return False  # spaces, controls, non-ASCII: the request line cannot carry them
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:  # "http://[::1" and other unparsable hosts
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 class Secret:

@@ -40,6 +40,7 @@ from tui.core.session import (
     RequestFailed,
     SessionEvent,
     StepStarted,
+    ToolProgress,
     ToolRan,
     TurnEnded,
     TurnStatus,
@@ -80,9 +81,23 @@ def run_pipe(ns: argparse.Namespace) -> int:
         print(f"chattui: warning: {warning}", file=sys.stderr)
     printer = JsonPrinter(sys.stdout) if ns.json else TextPrinter(sys.stdout, sys.stderr)
     try:
+        _wait_for_mcp(runtime)
         return asyncio.run(_drive(runtime.session.send(prompt), printer, runtime.provider.aclose))
     finally:
-        runtime.transcript.close()
+        runtime.close()
+
+
+def _wait_for_mcp(runtime: Any) -> None:
+    """Pipe mode sends one request at once: its MCP servers get their start-up time first."""
+    if runtime.mcp is None:
+        return
+    runtime.mcp.wait_settled()
+    for status in runtime.mcp.statuses():
+        if status.error:
+            print(
+                f"chattui: MCP server {status.name!r} is not available: {status.error}",
+                file=sys.stderr,
+            )
 
 
 async def _drive(events: Any, printer: TextPrinter | JsonPrinter, close: Callable[[], Any]) -> int:
@@ -234,6 +249,10 @@ class JsonPrinter:
                     "ok": not result.is_error,
                     "content": result.content,
                 }
+            case ToolProgress(index=i, progress=done, total=total, message=message):
+                self._flush_finish()
+                record = {"type": "tool_progress", "index": i, "progress": done, "total": total}
+                return record | {"message": message}
             case RequestFailed(error=error):
                 self._finish, self._error_said = None, True
                 return {"type": "error", "message": str(error)}

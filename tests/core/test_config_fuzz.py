@@ -92,7 +92,7 @@ def assert_doctor_agrees_with_the_run(home: Path, config: Config) -> None:
     try:
         for name in config.providers:
             runtime = start(Options(provider=name), env=env)
-            runtime.transcript.close()
+            runtime.close()  # the transcript, and any MCP server it started
             asyncio.run(runtime.provider.aclose())
     except StartupError as exc:  # the doctor said ok: this is the bug this test is about
         pytest.fail(f"doctor ok, run refused: {exc}")

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from providers.settings import base_url_problem
 from tui.core.config import APPROVALS, KINDS, MAX_MB, MAX_TIMEOUT
+from tui.core.mcp.config import MAX_TIMEOUT as MCP_MAX_TIMEOUT
 from tui.core.tools.registry import known_tools
 
 #: The key variable every generated ``api_key_env`` names; the test environment sets them all.
@@ -75,6 +76,7 @@ SCHEMA: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
         "default_provider": st.just(None),
         "providers": st.just(None),
         "tools": st.just(None),
+        "mcp": st.just(None),
     },
     "providers.NAME": {
         "kind": st.sampled_from(KINDS),
@@ -100,7 +102,30 @@ SCHEMA: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
         "enabled": st.lists(st.sampled_from(known_tools()), unique=True),
         "max_steps": st.integers(1, 10_000),
     },
+    "mcp": {"servers": st.just(None)},  # drawn by ``mcp_server_table``
+    "mcp.servers.NAME": {
+        "approval": st.sampled_from(APPROVALS),
+        "auto_approve": st.lists(NAMES, max_size=2),
+        "disabled_tools": st.lists(NAMES, max_size=2),
+        "timeout": _positive(MCP_MAX_TIMEOUT),
+        "enabled": st.booleans(),
+        # stdio: generated disabled, and no such program, so no process is ever started.
+        "command": st.sampled_from(["/nonexistent/mcp-server", "no-such-mcp-server"]),
+        "args": st.lists(TEXT.map(lambda s: s.replace("\x00", "")), max_size=3),
+        "env": st.dictionaries(st.sampled_from(ENV_NAMES), PRINTABLE, max_size=2),
+        "env_passthrough": st.lists(st.sampled_from(ENV_NAMES), max_size=2),
+        "cwd": st.sampled_from([".", "sub"]),
+        # HTTP: nothing listens on port 9, so a started server fails at once.
+        "url": st.sampled_from(["http://127.0.0.1:9/mcp", "http://[::1]:9/mcp"]),
+        "headers": st.dictionaries(
+            TOKEN, st.from_regex(r"[ -~]{0,20}", fullmatch=True), max_size=3
+        ),
+        "bearer_token_env": st.sampled_from(ENV_NAMES),
+        "bearer_token_cmd": st.just(KEY_COMMAND),
+    },
 }
+_MCP_NAMES = st.from_regex(r"[A-Za-z0-9_-]{1,32}", fullmatch=True)
+_MCP_COMMON = ("approval", "auto_approve", "disabled_tools", "timeout", "enabled")
 _KEY_SOURCES = ("api_key", "api_key_env", "api_key_cmd")
 
 # A value of each TOML type, for "wrong type at this key".
@@ -136,6 +161,24 @@ def provider_table(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def mcp_server_table(draw: st.DrawFn) -> dict[str, Any]:
+    """One ``[mcp.servers.NAME]`` table whose every value is valid (stdio ones disabled)."""
+    keys = SCHEMA["mcp.servers.NAME"]
+    stdio = draw(st.booleans())
+    first = "command" if stdio else "url"
+    table = {first: draw(keys[first])}
+    extra = ("args", "env", "env_passthrough", "cwd") if stdio else ("headers",)
+    for key in draw(st.lists(st.sampled_from((*_MCP_COMMON, *extra)), unique=True)):
+        table[key] = draw(keys[key])
+    if not stdio and draw(st.booleans()):
+        token = draw(st.sampled_from(("bearer_token_env", "bearer_token_cmd")))
+        table[token] = draw(keys[token])
+    if stdio:
+        table["enabled"] = False
+    return table
+
+
+@st.composite
 def valid_config(draw: st.DrawFn) -> dict[str, Any]:
     """A whole config, as the dict TOML would decode to, that must load."""
     providers = draw(st.dictionaries(PROVIDER_NAMES, provider_table(), min_size=1, max_size=3))
@@ -146,6 +189,9 @@ def valid_config(draw: st.DrawFn) -> dict[str, Any]:
     chosen = draw(st.lists(st.sampled_from(list(tools)), unique=True))
     if chosen or draw(st.booleans()):
         data["tools"] = {key: draw(tools[key]) for key in chosen}
+    servers = draw(st.dictionaries(_MCP_NAMES, mcp_server_table(), max_size=2))
+    if servers:
+        data["mcp"] = {"servers": servers}
     return data
 
 
@@ -259,10 +305,7 @@ def render(data: dict[str, Any], *, duplicate: bool = False) -> str:
     for key, value in data.items():
         if not _is_table(key, value):
             continue
-        nested = key == "providers" and all(isinstance(v, dict) for v in value.values())
-        sections = value.items() if nested else [(None, value)]
-        for name, table in sections:
-            header = toml_string(key) + ("" if name is None else "." + toml_string(name))
+        for header, table in _sections(key, value):
             headers.append(header)
             lines.append(f"[{header}]")
             lines += [f"{toml_string(k)} = {toml_value(v)}" for k, v in table.items()]
@@ -271,8 +314,23 @@ def render(data: dict[str, Any], *, duplicate: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _sections(key: str, value: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """``(header, table)`` for each TOML table ``data[key]`` is written as."""
+    if key == "mcp" and isinstance(value.get("servers"), dict):
+        servers = value["servers"]
+        if all(isinstance(v, dict) for v in servers.values()):
+            rest = {k: v for k, v in value.items() if k != "servers"}
+            prefix = f"{toml_string('mcp')}.{toml_string('servers')}."
+            named = [(prefix + toml_string(n), t) for n, t in servers.items()]
+            return ([(toml_string("mcp"), rest)] if rest else []) + named
+    nested = key == "providers" and all(isinstance(v, dict) for v in value.values())
+    if nested:
+        return [(f"{toml_string(key)}.{toml_string(n)}", t) for n, t in value.items()]
+    return [(toml_string(key), value)]
+
+
 def _is_table(key: str, value: Any) -> bool:
-    return key in ("providers", "tools") and isinstance(value, dict)
+    return key in ("providers", "tools", "mcp") and isinstance(value, dict)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,11 @@ CONTRACTS = {
         frozenset({"textual", "httpx"}),
         eager_only=True,
     ),
+    "the MCP SDK is imported only when a server starts": Contract(
+        ("tui.cli", "tui.pipe", "tui.core", "tui.ui.app"),
+        frozenset({"mcp", "mcp_types", "pydantic", "anyio"}),
+        eager_only=True,
+    ),
 }
 
 

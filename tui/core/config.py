@@ -91,7 +91,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, overload
-from urllib.parse import urlsplit
 
 from providers.settings import (
     HEADER_NAME,
@@ -100,8 +99,10 @@ from providers.settings import (
     Secret,
     StreamLimits,
     base_url_problem,
+    usable_url,
 )
 from tui.core import locations
+from tui.core.mcp.config import SERVER_KEYS, McpServerConfig, parse_mcp
 from tui.core.tools.paths import visible_path
 
 KINDS = ("openai", "openai-responses", "anthropic", "gemini", "ollama", "demo")
@@ -145,9 +146,15 @@ _PROVIDER_KEYS = (
     *_LIMIT_KEYS,
 )
 _TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps")
-_TOP_KEYS = ("default_provider", "providers", "tools")
+_TOP_KEYS = ("default_provider", "providers", "tools", "mcp")
 SECTION_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"": _TOP_KEYS, "providers.NAME": _PROVIDER_KEYS, "tools": _TOOLS_KEYS}
+    {
+        "": _TOP_KEYS,
+        "providers.NAME": _PROVIDER_KEYS,
+        "tools": _TOOLS_KEYS,
+        "mcp": ("servers",),
+        "mcp.servers.NAME": SERVER_KEYS,
+    }
 )
 """Every key each section accepts, by section path ("" is the top level); the property
 tests generate configs from this table, so a new key or section must be listed here."""
@@ -255,6 +262,8 @@ class Config:
     """Tool settings."""
     warnings: tuple[str, ...] = ()
     """Non-fatal problems to show the user (e.g. a key in a world-readable file)."""
+    mcp: tuple[McpServerConfig, ...] = ()
+    """MCP servers from ``[mcp.servers.NAME]`` tables, in file order (``tui.core.mcp.config``)."""
 
     def provider(self, name: str | None = None) -> ProviderConfig:
         """The provider called ``name``, or the default one.
@@ -393,7 +402,11 @@ def _build(data: dict[str, Any], file: Path, env: Mapping[str, str], cwd: Path) 
         raise ConfigError(f"default_provider: no provider named {_shown(default)} (known: {known})")
     tools = _parse_tools(data.get("tools", {}), cwd)
     warnings = _permission_warnings(file, providers.values())
-    return Config(file, default, MappingProxyType(providers), tools, warnings)
+    try:
+        mcp = parse_mcp(data.get("mcp"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return Config(file, default, MappingProxyType(providers), tools, warnings, mcp)
 
 
 def _parse_provider(name: str, table: Any) -> ProviderConfig:
@@ -596,20 +609,9 @@ def _url(table: Mapping[str, Any], where: str) -> str | None:
     url = _string(table, "base_url", where)
     if url is None:
         return None
-    if not _usable_url(url):
+    if not usable_url(url):
         raise ConfigError(f"{where}.base_url: must be an http:// or https:// URL with a host")
     return url.rstrip("/")
-
-
-def _usable_url(url: str) -> bool:
-    if not HEADER_VALUE.fullmatch(url) or any(c.isspace() for c in url):
-        return False  # spaces, controls, non-ASCII: the request line cannot carry them
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:  # "http://[::1" and other unparsable hosts
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _number(

@@ -24,6 +24,7 @@ from tui.core.config import (
     default_key_env,
     provider_path,
 )
+from tui.core.mcp.config import McpServerConfig
 from tui.core.sanitize import visible
 
 KEY_CMD_TIMEOUT = 10.0
@@ -167,11 +168,22 @@ def doctor(config: Config, env: Mapping[str, str] = os.environ) -> list[Finding]
         f"tools: workspace {visible(str(tools.workspace))}; approval {tools.approval};"
         f" enabled {', '.join(tools.enabled) or '(none)'}; max_steps {tools.max_steps}"
     )
+    info.extend(_mcp_line(server) for server in config.mcp)
     return [
         *(Finding(Severity.INFO, line) for line in info),
         *(Finding(Severity.WARNING, w) for w in config.warnings),
         *(Finding(Severity.PROBLEM, p) for p in problems),
     ]
+
+
+def _mcp_line(server: McpServerConfig) -> str:
+    # Where the server is, not its env or headers (they may hold tokens); `chattui mcp` starts it.
+    where = server.command if server.command is not None else _display_url(server.url or "")
+    state = "" if server.enabled else " (disabled)"
+    return (
+        f"mcp server {visible(server.name)}{state}: {server.transport} {visible(where)};"
+        f" approval {server.approval}; timeout {server.timeout:g} s"
+    )
 
 
 def _declared_source(p: ProviderConfig) -> str:

@@ -17,6 +17,8 @@ from providers.base import HTTPProvider
 from tui.core import locations
 from tui.core.config import Config, ConfigError, ProviderConfig, load_config, workspace_problem
 from tui.core.keys import resolve_settings
+from tui.core.mcp.manager import McpManager
+from tui.core.mcp.tools import McpTools
 from tui.core.pricing import Pricer
 from tui.core.sanitize import NOT_UTF8, undecodable
 from tui.core.session import Approver, Session, refuse_all
@@ -60,6 +62,14 @@ class Runtime:
     """The saved conversation this one continues, as loaded (its messages are shown)."""
     retired: list[HTTPProvider] = field(default_factory=list, repr=False)
     """Providers switched away from; closed by ``aclose`` (a model list may still use one)."""
+    mcp: McpManager | None = None
+    """The MCP servers, already starting in the background; None when none is configured."""
+
+    def close(self) -> None:
+        """Stop the MCP servers and close the transcript (the end of the process)."""
+        if self.mcp is not None:
+            self.mcp.close()
+        self.transcript.close()
 
     @property
     def label(self) -> str:
@@ -131,11 +141,13 @@ def start(
     workspace = config.tools.workspace
     if options.workspace is not None:
         workspace = _workspace_option(options.workspace)
+    manager = mcp_manager(config, workspace, env)
     tools = ToolRegistry(
         workspace,
         enabled=config.tools.enabled,
         approval=config.tools.approval,
         protected=_protected(config, env),
+        mcp=McpTools(manager) if manager is not None else None,
     )
     session = Session(
         provider=provider,
@@ -148,7 +160,17 @@ def start(
     )
     transcript, resumed = _open_transcript(options.resume, chosen, provider.model, session, env)
     session.transcript = transcript
-    return Runtime(config, chosen, provider, session, transcript, env, resumed)
+    if manager is not None:
+        manager.start()  # last: a start-up error above leaves no server process behind
+    return Runtime(config, chosen, provider, session, transcript, env, resumed, mcp=manager)
+
+
+def mcp_manager(config: Config, workspace: Path, env: Mapping[str, str]) -> McpManager | None:
+    """The manager of the configured MCP servers, not started yet (None when there are none)."""
+    servers = [server for server in config.mcp if server.enabled]
+    if not servers:
+        return None
+    return McpManager(servers, workspace, locations.data_dir(env) / "mcp", env)
 
 
 def _workspace_option(path: Path) -> Path:

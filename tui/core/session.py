@@ -103,6 +103,16 @@ class ToolRan:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolProgress:
+    """A running call reported progress (MCP ``notifications/progress``)."""
+
+    index: int
+    progress: float
+    total: float | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RequestFailed:
     """A request failed; ``partial`` is what arrived before (kept, marked failed)."""
 
@@ -172,6 +182,7 @@ SessionEvent: TypeAlias = (
     | StepStarted
     | CallReady
     | ApprovalNeeded
+    | ToolProgress
     | ToolRan
     | RequestFailed
     | TurnEnded
@@ -297,6 +308,7 @@ class Session:
     async def _request(
         self, outcome: list[AssistantMessage | None]
     ) -> AsyncGenerator[SessionEvent, None]:
+        await self.tools.refresh()
         request = ChatRequest(
             messages=merged_prompts(self.history),
             system=self.system,
@@ -370,11 +382,10 @@ class Session:
                     if isinstance(prepared, ToolResult):
                         result = prepared
                         break
-                    if prepared.needs_approval:
-                        yield ApprovalNeeded(index, prepared)
-                        result = await self._ask(prepared)
-                    else:
-                        result = await asyncio.to_thread(prepared.run)
+                    outcome: list[ToolResult] = []
+                    async for event in self._approve_and_run(index, prepared, outcome):
+                        yield event
+                    result = outcome[0]
                     if not prepared.stale:
                         break
                 self._record(result)
@@ -396,7 +407,8 @@ class Session:
         if self.transcript is not None:
             self.transcript.append(result)
 
-    async def _ask(self, prepared: PreparedCall) -> ToolResult:
+    async def _ask(self, prepared: PreparedCall) -> ToolResult | None:
+        """Ask the approver: the refusal's result, or None when the call may run."""
         try:
             answer = await self.approver(prepared)
         except (EOFError, OSError):
@@ -405,7 +417,47 @@ class Session:
             return prepared.refuse(answer.reason)
         if answer.decision == "always":
             self.tools.allow_always(prepared.call.name)
-        return await asyncio.to_thread(prepared.run)
+        return None
+
+    async def _approve_and_run(
+        self, index: int, prepared: PreparedCall, outcome: list[ToolResult]
+    ) -> AsyncIterator[ApprovalNeeded | ToolProgress]:
+        """Ask when the policy says so, then run; the result is appended to ``outcome``."""
+        if prepared.needs_approval:
+            yield ApprovalNeeded(index, prepared)
+            refused = await self._ask(prepared)
+            if refused is not None:
+                outcome.append(refused)
+                return
+        async for progress in self._execute(index, prepared, outcome):
+            yield progress
+
+    async def _execute(
+        self, index: int, prepared: PreparedCall, outcome: list[ToolResult]
+    ) -> AsyncIterator[ToolProgress]:
+        """Run an approved call; its progress reports are passed on as they come."""
+        if not prepared.reports_progress:
+            outcome.append(await prepared.run_async())
+            return
+        loop = asyncio.get_running_loop()
+        reports: asyncio.Queue[ToolProgress] = asyncio.Queue()
+
+        def progress(done: float, total: float | None, message: str | None) -> None:
+            report = ToolProgress(index, done, total, message)
+            loop.call_soon_threadsafe(reports.put_nowait, report)
+
+        task = asyncio.ensure_future(prepared.run_async(progress))
+        try:
+            while not task.done():
+                waiter = asyncio.ensure_future(reports.get())
+                await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if waiter.done():
+                    yield waiter.result()
+                else:
+                    waiter.cancel()
+            outcome.append(task.result())
+        finally:
+            task.cancel()  # a cancelled turn cancels the call on its server
 
     def _note(self, kind: str, text: str) -> None:
         if self.transcript is not None:

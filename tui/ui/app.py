@@ -502,5 +502,5 @@ def run_app(ns: argparse.Namespace) -> int:
     try:
         app.run()
     finally:
-        runtime.transcript.close()
+        runtime.close()
     return app.return_code or ExitCode.OK

@@ -29,19 +29,26 @@ A write whose file changed on disk after its preview is not made: ``run`` marks 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from providers.conversation import ToolCall, ToolResult, ToolSpec
 from tui.core.tools import edit, files, listing
 from tui.core.tools.paths import FileChanged, Resolved, ToolError, Workspace, file_kind, quoted
 from tui.core.tools.schema import validate
+
+if TYPE_CHECKING:
+    from tui.core.mcp.tools import McpTools
+
+#: Called while a call runs with (progress, total or None, message or None).
+ProgressSink = Callable[[float, float | None, str | None], None]
 
 POLICIES = ("ask", "auto", "deny")
 #: Tools that change files; only these ever need approval.
@@ -167,7 +174,30 @@ class PreparedCall:
     action: Callable[[], str] = field(repr=False)
     diff: tuple[edit.DiffRow, ...] | None = field(default=None, repr=False)
     stale: bool = field(default=False, init=False)
+    async_action: Callable[[ProgressSink], Awaitable[ToolResult]] | None = field(
+        default=None, repr=False
+    )
+    """Set for calls that run elsewhere (an MCP server) and may report progress."""
     _finished: bool = field(default=False, init=False, repr=False)
+
+    @property
+    def reports_progress(self) -> bool:
+        """Whether ``run_async`` may report progress (an MCP call)."""
+        return self.async_action is not None
+
+    async def run_async(self, progress: ProgressSink | None = None) -> ToolResult:
+        """Execute the call without blocking the loop; never raises but ``CancelledError``."""
+        if self.async_action is None:
+            return await asyncio.to_thread(self.run)
+        if self._finished:
+            return _error(self.call, f"{self.call.name}: this call was already run or refused")
+        self._finished = True
+        try:
+            return await self.async_action(progress or _no_progress)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the model gets a result whatever happens
+            return _error(self.call, f"{self.call.name} failed: {type(exc).__name__}: {exc}")
 
     def run(self) -> ToolResult:
         """Execute the call (synchronously); never raises.
@@ -205,6 +235,7 @@ class ToolRegistry:
         protected: absolute paths no tool may read, list or write (chattui's
             config file and data dir); ``.git`` is always protected.
         max_write_bytes: the largest content ``save_file`` accepts, in bytes.
+        mcp: the MCP servers' tools (``tui.core.mcp.tools``), offered after the built-ins.
 
     Raises:
         ValueError: unknown tool or policy, bad size cap, or no such workspace.
@@ -218,6 +249,7 @@ class ToolRegistry:
         approval: str = "ask",
         protected: Iterable[Path] = (),
         max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,
+        mcp: McpTools | None = None,
     ) -> None:
         self.enabled = tuple(dict.fromkeys(enabled))
         unknown = unknown_tools(self.enabled)
@@ -231,10 +263,20 @@ class ToolRegistry:
         self.max_write_bytes = max_write_bytes
         self.workspace = Workspace(workspace, protected)
         self._always: set[str] = set()
+        self.mcp = mcp
 
     def specs(self) -> tuple[ToolSpec, ...]:
-        """The specs of the enabled tools, in the order they were enabled."""
-        return tuple(SPECS[name] for name in self.enabled)
+        """The specs of the enabled tools, in the order they were enabled, then MCP tools."""
+        builtin = tuple(SPECS[name] for name in self.enabled)
+        return builtin + (self.mcp.specs() if self.mcp is not None else ())
+
+    async def refresh(self) -> None:
+        """Bring tool lists up to date before a request (MCP ``list_changed``)."""
+        if self.mcp is not None:
+            await self.mcp.refresh()
+
+    def _is_mcp(self, tool_name: str) -> bool:
+        return self.mcp is not None and tool_name.startswith("mcp__")
 
     def allow_always(self, tool_name: str) -> None:
         """Stop asking for ``tool_name`` for the rest of this session.
@@ -245,12 +287,14 @@ class ToolRegistry:
         Raises:
             ValueError: the tool is not enabled.
         """
-        if tool_name not in self.enabled:
+        if tool_name not in self.enabled and not self._is_mcp(tool_name):
             raise ValueError(f"tool {tool_name!r} is not enabled")
         self._always.add(tool_name)
 
     def needs_approval(self, tool_name: str) -> bool:
         """Whether a call to ``tool_name`` must be approved under the current policy."""
+        if self.mcp is not None and self._is_mcp(tool_name):
+            return self.mcp.needs_approval(tool_name, self._always)
         if tool_name not in WRITE_TOOLS:
             return False
         return self.approval == "ask" and tool_name not in self._always
@@ -273,6 +317,8 @@ class ToolRegistry:
         if call.error is not None:
             text = f"arguments were not valid JSON: {call.error}; the call was not run"
             return _error(call, f"{call.name}: {text}")
+        if self.mcp is not None and self._is_mcp(call.name):
+            return self.mcp.prepare(call, self._always)
         if call.name not in self.enabled:
             available = ", ".join(self.enabled) or "none"
             return _error(call, f"unknown tool {quoted(call.name)}; available: {available}")
@@ -421,6 +467,10 @@ def _size(count: int) -> str:
     if count < 1024 * 1024:
         return f"{count / 1024:.1f} KB"
     return f"{count / (1024 * 1024):.1f} MB"
+
+
+def _no_progress(progress: float, total: float | None, message: str | None) -> None:
+    pass
 
 
 def _error(call: ToolCall, text: str) -> ToolResult:
