@@ -70,6 +70,9 @@ def _positive(maximum: float) -> st.SearchStrategy[float]:
 
 TOKEN = st.from_regex(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}", fullmatch=True)
 
+# A server's tool names are its own business (any text but empty or NUL).
+_TOOL_NAMES = NAMES.filter(lambda s: s != "" and "\x00" not in s)
+
 SCHEMA: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
     "": {
         # default_provider and providers are drawn together by ``valid_config``.
@@ -105,8 +108,8 @@ SCHEMA: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
     "mcp": {"servers": st.just(None)},  # drawn by ``mcp_server_table``
     "mcp.servers.NAME": {
         "approval": st.sampled_from(APPROVALS),
-        "auto_approve": st.lists(NAMES, max_size=2),
-        "disabled_tools": st.lists(NAMES, max_size=2),
+        "auto_approve": st.lists(_TOOL_NAMES, max_size=2),
+        "disabled_tools": st.lists(_TOOL_NAMES, max_size=2),
         "timeout": _positive(MCP_MAX_TIMEOUT),
         "enabled": st.booleans(),
         # stdio: generated disabled, and no such program, so no process is ever started.
