@@ -213,14 +213,14 @@ async def test_stream_cut_short_keeps_the_partial_marked_failed(
 async def test_stall_past_the_read_timeout_gives_up_in_time(
     start: Start, mock: LLMock, kind: str
 ) -> None:
-    mock.stall(after_chunks=5, seconds=4.0).reply(TEXT)
+    mock.stall(after_chunks=5, seconds=60.0).reply(TEXT)  # ends when the client hangs up
     runtime = start(kind, timeout=1.0)
     began = time.monotonic()
     events = await collect(runtime.session.send("count"))
     elapsed = time.monotonic() - began
     failed = failure(events)
     assert "read timeout" in str(failed.error) and "1 s" in str(failed.error)
-    assert 0.9 <= elapsed < 3.5  # about the 1 s timeout, well before the 4 s stall ends
+    assert 0.9 <= elapsed < 30  # the 1 s timeout ended it, long before the 60 s stall would
     assert not any(isinstance(e, Retrying) for e in events)
     partial = text_of(events)
     assert partial and TEXT.startswith(partial)

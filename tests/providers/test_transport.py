@@ -607,18 +607,18 @@ async def test_a_server_that_stalls_after_the_end_marker_is_not_waited_for(
     server: LoopbackServer, make: Make
 ) -> None:
     """Reading past the end is bounded: a stall there costs at most ``DRAIN_SECONDS`` (the
-    read timeout is 5 s and the stall 3 s), and the next request opens a new connection."""
+    read timeout is 60 s and the stall 120 s), and the next request opens a new connection."""
     after = [b"data: ignored\n\n", b"data: never sent\n\n"]  # the stall comes between them
     server.script(
         PATH,
-        Reply(chunks=[*OK, *after], stall_after=len(OK) + 1, stall_seconds=3.0),
+        Reply(chunks=[*OK, *after], stall_after=len(OK) + 1, stall_seconds=120.0),
         Reply(chunks=OK),
     )
-    provider = make(server.base_url)
+    provider = make(server.base_url, timeout=60.0)
     start = time.monotonic()
     events, err = await run(provider)
     assert err is None and events == OK_EVENTS
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 30.0  # neither the stall nor the read timeout
     events, err = await run(provider)
     assert err is None and events == OK_EVENTS
     assert len({recorded.port for recorded in server.requests}) == 2
@@ -633,7 +633,7 @@ async def test_a_server_that_keeps_sending_after_the_end_marker_is_cut_off(
     provider = make(server.base_url)
     events, err = await run(provider)
     assert err is None and events == OK_EVENTS
-    await wait_for(lambda: server.closed_early == 1, limit=3.0)
+    await wait_for(lambda: server.closed_early == 1, limit=60.0)
     assert server.closed_early == 1, "the client read the whole flood"
 
 
@@ -641,13 +641,13 @@ async def test_a_server_that_keeps_sending_after_the_end_marker_is_cut_off(
 
 
 async def test_stall_mid_stream_times_out(server: LoopbackServer, make: Make) -> None:
-    server.script(PATH, Reply(chunks=OK, stall_after=1, stall_seconds=3.0))
+    server.script(PATH, Reply(chunks=OK, stall_after=1, stall_seconds=120.0))
     start = time.monotonic()
     events, err = await run(make(server.base_url, timeout=0.5))
     elapsed = time.monotonic() - start
     assert isinstance(err, Timeout) and "0.5 s" in str(err)
     assert events == [TextDelta("hello")] and len(server.requests) == 1
-    assert elapsed < 2.5  # about the read timeout, far below the 3 s stall
+    assert 0.5 <= elapsed < 60  # the read timeout ended it, long before the 120 s stall
 
 
 async def test_slow_first_token_within_the_read_timeout_is_fine(
@@ -663,7 +663,7 @@ async def test_slow_first_token_within_the_read_timeout_is_fine(
 async def test_silence_longer_than_the_read_timeout_before_any_text_is_retried(
     server: LoopbackServer, make: Make
 ) -> None:
-    server.script(PATH, Reply(chunks=OK, stall_after=0, stall_seconds=2.0), Reply(chunks=OK))
+    server.script(PATH, Reply(chunks=OK, stall_after=0, stall_seconds=120.0), Reply(chunks=OK))
     events, err = await run(make(server.base_url, timeout=0.4))
     assert err is None and len(server.requests) == 2
     assert isinstance(events[0], Retrying) and "read timeout" in events[0].reason
@@ -710,13 +710,13 @@ async def test_cancelling_the_consumer_closes_the_connection(
                 first.set()
 
     task = asyncio.create_task(consume())
-    await asyncio.wait_for(first.wait(), 5)
+    await asyncio.wait_for(first.wait(), 30)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    waited = await wait_for(lambda: server.closed_early == 1, limit=3.0)
+    await wait_for(lambda: server.closed_early == 1, limit=60.0)  # 40 x 0.2 s if not cut
     assert server.closed_early == 1, "the server kept writing to a client that had gone"
-    assert waited < 3.0 and len(seen) < 10
+    assert len(seen) < 10
 
 
 async def test_aclose_of_the_generator_closes_the_connection(
@@ -726,7 +726,7 @@ async def test_aclose_of_the_generator_closes_the_connection(
     stream = make(server.base_url).stream(REQUEST)
     assert await anext(stream) == TextDelta("0 ")
     await stream.aclose()
-    await wait_for(lambda: server.closed_early == 1, limit=3.0)
+    await wait_for(lambda: server.closed_early == 1, limit=60.0)
     assert server.closed_early == 1
 
 

@@ -32,7 +32,7 @@ class Reply:
     pace: float = 0.0  # seconds between chunks
     drop_after: int | None = None  # close the socket after this many chunks, no terminator
     stall_after: int | None = None  # stop sending (keep the socket open) after this many chunks
-    stall_seconds: float = 5.0
+    stall_seconds: float = 5.0  # ends early when the server stops
 
 
 @dataclass
@@ -65,6 +65,7 @@ class LoopbackServer:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Recorded] = []
         self.closed_early = 0  # responses whose client went away before the end
+        self._stopping = threading.Event()  # ends stalls, so a long one costs no test time
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -125,7 +126,7 @@ class LoopbackServer:
                     handler.connection.shutdown(2)
                     return
                 if reply.stall_after is not None and i >= reply.stall_after:
-                    time.sleep(reply.stall_seconds)
+                    self._stopping.wait(reply.stall_seconds)
                     return
                 if chunk:
                     handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
@@ -143,7 +144,8 @@ class LoopbackServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving."""
+        """Stop serving (and end any stall)."""
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 

@@ -182,7 +182,7 @@ def make_app(runtime: Runtime, **kwargs: Any) -> ChatApp:
 
 
 async def wait_for(
-    pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+    pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition"
 ) -> None:
     """Let the app run until ``predicate()`` is true (fails after ``timeout`` seconds)."""
     loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
+from tests.ui.scripted import wait_for
 from tui.ui.widgets import code_view as code_view_module
 from tui.ui.widgets.code_view import CONTEXT_LINES, GUESS_LINES, LONG_LINE, CodeView
 
@@ -333,11 +334,7 @@ async def test_complete_lexes_whole_file_once_and_fixes_long_docstrings() -> Non
         before = view.lexed_lines
         view.complete()
         assert not view.is_highlight_final  # big file: the final lex runs in slices
-        for _ in range(200):
-            if view.is_highlight_final:
-                break
-            await pilot.pause(0.01)
-        assert view.is_highlight_final
+        await wait_for(pilot, lambda: view.is_highlight_final, what="the final lex")
         assert view.lexed_lines == before + view.line_count
 
         # Deep inside the docstring, more than CONTEXT_LINES below its opening quotes.
@@ -377,12 +374,8 @@ async def test_final_lex_leaves_the_loop_free_between_its_slices(monkeypatch) ->
         await settle(pilot, view)
         spinner = asyncio.create_task(spin())
         view.complete()
-        for _ in range(400):
-            if view.is_highlight_final:
-                break
-            await pilot.pause(0.01)
+        await wait_for(pilot, lambda: view.is_highlight_final, what="the final lex")
         spinner.cancel()
-        assert view.is_highlight_final
     gaps = [b - a for a, b in zip(at_slices, at_slices[1:], strict=False)]
     assert len(gaps) >= 3  # sliced
     assert min(gaps) >= 3, gaps  # back to back, other tasks ran once between two slices

@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
 from providers.demo import WELCOME
+from tests.ui.scripted import wait_for
 from tui.ui.markdown import render as markdown_render
 from tui.ui.markdown.blocks import PIECE_CHARS, BlockSplitter
 from tui.ui.markdown.render import HREF, MarkdownTheme, strip_of
@@ -310,11 +311,7 @@ class ViewApp(App[None]):
 
 
 async def until(pilot, predicate, what: str = "condition") -> None:
-    for _ in range(500):
-        if predicate():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
+    await wait_for(pilot, predicate, what=what)
 
 
 async def test_the_view_is_as_tall_as_its_lines_and_follows_a_resize() -> None:

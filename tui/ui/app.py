@@ -56,6 +56,7 @@ from tui.ui.pacing import (
     pay_first_use_costs,
     settle_gc,
 )
+from tui.ui.widgets.code_view import warm_up
 from tui.ui.widgets.conversation import Conversation, TurnRenderer, history_widgets
 from tui.ui.widgets.footer import ChatFooter
 from tui.ui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage, Welcome
@@ -140,7 +141,7 @@ class ChatApp(App[int]):
 
     def _warm_up(self) -> None:
         # First-use costs, paid in a thread now rather than on the loop at the first send.
-        self.run_worker(pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False)
+        self.run_worker(_pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False)
 
     # Widgets ---------------------------------------------------------------------------------
 
@@ -488,6 +489,11 @@ class ChatApp(App[int]):
             await self.runtime.aclose()
         except Exception:  # noqa: BLE001 - closing must not fail the exit
             pass
+
+
+def _pay_first_use_costs() -> None:
+    warm_up()  # syntax highlighting
+    pay_first_use_costs()  # the HTTP stack's first request
 
 
 def run_app(ns: argparse.Namespace) -> int:

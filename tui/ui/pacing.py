@@ -16,8 +16,6 @@ from contextlib import aclosing
 from time import perf_counter
 from typing import TypeVar
 
-from tui.ui.widgets.code_view import warm_up
-
 T = TypeVar("T")
 
 FRAME = 1 / 30
@@ -95,8 +93,8 @@ def collect_deferred() -> None:
 
 
 def pay_first_use_costs() -> None:
-    """Highlighting and the HTTP stack's first-request imports, paid in a thread at start-up."""
-    warm_up()  # syntax highlighting
+    """The HTTP stack's first-request imports, paid in a thread at start-up (the app warms
+    syntax highlighting beside it: ``code_view.warm_up``)."""
     for name in FIRST_REQUEST_MODULES:
         try:
             importlib.import_module(name)

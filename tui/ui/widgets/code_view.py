@@ -58,6 +58,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.ui.compat import set_scroll_range
+from tui.ui.pacing import let_others_run
 
 __all__ = ["CodeView", "warm_up"]
 
@@ -473,8 +474,11 @@ class CodeView(ScrollView, can_focus=True):
         # Not sleep(0): with slices back to back (measured on a 200 KB file, ~1 s of them),
         # each step of other work waited for a slice (a tool run of a dozen awaits took
         # 150 ms instead of 40), and a thread (the tool's file write) waited for the GIL.
-        # The first slice ran in `complete()`: pause first.
+        # The pause is loop turns as well as time: on a busy machine the timer is often due by
+        # the time the loop looks, and a key's echo needs several turns. The first slice ran
+        # in `complete()`: pause first.
         while True:
+            await let_others_run()
             await asyncio.sleep(FINAL_PAUSE_SECONDS)
             if self._final_job is not job or self._step_final(job, FINAL_SLICE_SECONDS):
                 return
