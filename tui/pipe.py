@@ -16,7 +16,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from contextlib import aclosing
 from typing import Any, TextIO
 
@@ -46,6 +46,7 @@ from tui.core.session import (
     TurnStatus,
     refuse_all,
 )
+from tui.core.signals import on_stop_signals, stop_status
 from tui.core.tools.registry import PreparedCall
 from tui.exitcodes import ExitCode
 
@@ -82,7 +83,8 @@ def run_pipe(ns: argparse.Namespace) -> int:
     printer = JsonPrinter(sys.stdout) if ns.json else TextPrinter(sys.stdout, sys.stderr)
     try:
         _wait_for_mcp(runtime)
-        return asyncio.run(_drive(runtime.session.send(prompt), printer, runtime.provider.aclose))
+        turn = _drive(runtime.session.send(prompt), printer, runtime.provider.aclose)
+        return asyncio.run(_stoppable(turn))
     finally:
         runtime.close()
 
@@ -115,6 +117,25 @@ async def _drive(events: Any, printer: TextPrinter | JsonPrinter, close: Callabl
         printer.close(ended)
         await close()
     return ExitCode.OK if ended.status.model_finished else ExitCode.FAILED
+
+
+async def _stoppable(turn: Coroutine[Any, Any, int]) -> int:
+    """Run ``turn``; SIGTERM or SIGHUP cancel it as Ctrl+C does (saved cancelled)."""
+    task = asyncio.current_task()
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        if task is not None:
+            task.cancel()
+
+    on_stop_signals(stop)
+    try:
+        return await turn
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        return stop_status(received[0])
 
 
 async def approve_all(prepared: PreparedCall) -> Approval:

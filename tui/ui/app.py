@@ -42,6 +42,7 @@ from tui.core.session import (
     TurnEnded,
     TurnStatus,
 )
+from tui.core.signals import on_stop_signals, stop_status
 from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
@@ -126,6 +127,7 @@ class ChatApp(App[int]):
         yield ChatFooter()
 
     async def on_mount(self) -> None:
+        on_stop_signals(self._stop_by_signal)
         self.set_interval(FRAME, self._tick)
         self.call_after_refresh(settle_gc)
         self.call_after_refresh(self._warm_up)
@@ -328,6 +330,11 @@ class ChatApp(App[int]):
             self.conversation.scroll_page_up()
         else:
             self.conversation.scroll_page_down()
+
+    def _stop_by_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: exit as on Ctrl+Q (the turn is saved cancelled, the terminal
+        restored), with the conventional status."""
+        self.exit(return_code=stop_status(signum))
 
     def action_cancel(self) -> None:
         """Escape: stop the response (the partial stays, marked cancelled)."""
