@@ -11,6 +11,7 @@ import doctest
 import json
 import math
 import re
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -275,11 +276,79 @@ def test_growth_events() -> None:
     assert parser.finish() == {"kéy": ["a\nb", "c", {"x": "y"}], "n": 1}
 
 
-def test_value_is_a_copy() -> None:
+def test_value_is_the_parsers_own_tree_grown_in_place() -> None:
     parser = PartialJSON()
     parser.feed('{"a": ["x')
-    parser.value["a"].append(1)
-    assert parser.value == {"a": ["x"]}
+    first = parser.value
+    held = first["a"][0]
+    parser.feed('yz", 1], "b": "q')
+    assert parser.value is first  # the same tree, grown: no copy per read
+    assert first == {"a": ["xyz", 1], "b": "q"}
+    assert held == "x"  # a string the caller holds is never changed under it
+
+
+def test_push_and_pull_parse_in_one_go() -> None:
+    parser = PartialJSON()
+    for fragment in ('{"path": "a', ".py", '", "content": "x', "\\n", "y"):
+        parser.push(fragment)
+    assert parser.pull() == [(("path",), "a.py"), (("content",), "x\ny")]
+    assert parser.pull() == []
+    parser.push('z"}')
+    assert parser.value == {"path": "a.py", "content": "x\nyz"}  # a read parses what waits
+    assert parser.pull() == [(("content",), "z")]  # and keeps its growth for the next pull
+    assert parser.finish() == {"path": "a.py", "content": "x\nyz"}
+
+
+def test_growth_of_one_string_across_reads_is_one_event() -> None:
+    parser = PartialJSON()
+    parser.feed('["ab')
+    parser.push("cd")
+    assert parser.value == ["abcd"]
+    parser.push("ef")
+    assert parser.value == ["abcdef"]
+    assert parser.feed('gh", "i') == [((0,), "cdefgh"), ((1,), "i")]
+
+
+def test_feed_after_push_keeps_the_order() -> None:
+    parser = PartialJSON()
+    parser.feed('{"a": "')
+    parser.push("xy")
+    assert parser.feed("z") == [(("a",), "xyz")]
+    assert parser.value == {"a": "xyz"}
+
+
+def test_a_pushed_error_waits_for_pull_or_finish() -> None:
+    parser = PartialJSON()
+    parser.push('["a", ')
+    parser.push("x]")
+    assert parser.value == ["a"]  # a read never raises
+    with pytest.raises(PartialJSONError) as caught:
+        parser.pull()
+    assert caught.value.pos == 6
+    with pytest.raises(PartialJSONError):
+        parser.finish()
+    with pytest.raises(PartialJSONError):
+        parser.pull()
+
+
+def test_a_read_costs_what_changed_not_the_size() -> None:
+    """After a small change, reading `value` allocates about that much (no copy of the rest)."""
+    cases = [
+        ('{"a": "' + "x" * 1_000_000, 'yy\\u00e9"', "}"),
+        ("[" + "[1]," * 100_000, '"z", 3', "]"),
+    ]
+    for text, more, end in cases:
+        parser = PartialJSON()
+        parser.feed(text)
+        parser.value  # noqa: B018 - the read whose result the next one grows
+        parser.feed(more)
+        tracemalloc.start()
+        parser.value  # noqa: B018
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert peak < 20_000, peak
+        parser.feed(end)
+        assert parser.finish() == json.loads(text + more + end)
 
 
 def test_control_characters() -> None:
@@ -597,6 +666,35 @@ def test_property_streams_agree_with_json_loads(case: tuple[str, list[str]]) -> 
         assert is_prefix_value(shown, final), (fragment, shown)
         if shown is not None:  # each string shown equals its growth so far
             assert string_values(shown) == {p: grown.get(p, "") for p in string_values(shown)}
+    assert parser.finish() == final
+    assert grown == {path: s for path, s in string_values(final).items() if s}
+
+
+@DETERMINISTIC
+@given(split_documents(), st.data())
+def test_property_push_pull_and_reads_agree_with_feed(
+    case: tuple[str, list[str]], data: st.DataObject
+) -> None:
+    """Any mix of `feed`, `push`, `value` and `pull` gives the same growth and final value."""
+    text, fragments = case
+    final = json.loads(text)
+    parser, grown = PartialJSON(), {}
+    for fragment in fragments:
+        how = data.draw(st.sampled_from(["feed", "push", "push+read", "push+pull"]))
+        growth: list[Any] = []
+        if how == "feed":
+            growth = parser.feed(fragment)
+        else:
+            parser.push(fragment)
+        if how == "push+read":
+            assert is_prefix_value(parser.value, final)
+        elif how == "push+pull":
+            growth = parser.pull()
+        for path, appended in growth:
+            assert appended, "growth events are never empty"
+            grown[path] = grown.get(path, "") + appended
+    for path, appended in parser.pull():
+        grown[path] = grown.get(path, "") + appended
     assert parser.finish() == final
     assert grown == {path: s for path, s in string_values(final).items() if s}
 

@@ -5,6 +5,8 @@ it can give the best-effort value so far, and `feed` reports which string values
 what text, so a view (say, the file body of a `save_file` call) can append just the new
 characters. State is kept between fragments, so a fragment costs O(len(fragment)) however long
 the text before it; `partial-json-parser` and jiter's partial mode re-parse the whole prefix.
+A reader that looks once a frame can `push` fragments (an append, nothing parsed) and `pull`
+the growth of everything pushed since, parsed in one go.
 
     >>> p = PartialJSON()
     >>> p.feed('{"path": "app.py", "con')
@@ -26,6 +28,11 @@ What a snapshot (`value`) shows, for any prefix of a valid JSON text:
   `value` is None.
 - Values only grow: each snapshot is a prefix of the final value (strings are prefixes,
   containers only gain items, and only their last item can still change).
+
+`value` is the parser's own tree, updated in place, so a read costs O(what arrived since the
+last read), not O(size): the same dicts and lists come back each time, grown, and only the
+string being read is rebuilt, by appending to it (in place, unless the caller still holds the
+previous string). Treat it as read-only; `copy.deepcopy` it to keep a snapshot.
 
 Semantics follow `json.loads` exactly: the same whitespace, number forms (`-0` is the int 0,
 big ints, `1E5` is a float), `NaN`/`Infinity`/`-Infinity` accepted as floats, raw control
@@ -160,17 +167,6 @@ class _Invalid(Exception):
         self.msg = msg
 
 
-class _Text(list[str]):
-    """An unfinished or finished string value, kept as decoded chunks and joined lazily."""
-
-    def text(self) -> str:
-        """Join the chunks, keeping the result so the next join starts from it."""
-        joined = "".join(self)
-        if len(self) > 1:
-            self[:] = (joined,)  # in place: the parser may still hold this list
-        return joined
-
-
 class _Frame:
     """An open object or array: its node, where it sits in its parent, and (objects) the key
     being filled.
@@ -206,41 +202,20 @@ class _Frame:
         return self._path
 
 
-def _snapshot(root: JSON) -> JSON:
-    """Copy the internal tree into plain values, joining strings (iterative: no depth limit)."""
-
-    def shallow(node: JSON) -> JSON:
-        kind = type(node)
-        if kind is _Text:
-            return node.text()
-        return {} if kind is dict else [] if kind is list else node
-
-    out = shallow(root)
-    pending = [(root, out)] if type(out) is dict or type(out) is list else []
-    while pending:
-        src, dst = pending.pop()
-        items = src.items() if type(src) is dict else enumerate(src)
-        for key, node in items:
-            copy = shallow(node)
-            if isinstance(dst, dict):
-                dst[key] = copy
-            else:
-                dst.append(copy)
-            if type(copy) is dict or type(copy) is list:
-                pending.append((node, copy))
-    return out
-
-
 class PartialJSON:
     """Incremental parser that turns a growing JSON text into best-effort values.
 
-    Feed fragments with `feed`; read `value` whenever a snapshot is wanted (at most once a
-    frame: it copies the whole value); call `finish` when the text is complete.
+    Feed fragments with `feed` (parsed at once), or `push` them and `pull` the growth once a
+    frame (parsed together then); read `value` whenever a view is wanted; call `finish` when
+    the text is complete.
     """
 
     def __init__(self) -> None:
-        self._offset = 0  # characters fed so far
+        self._offset = 0  # characters parsed so far
         self._carry = ""  # a half escape held back until the next fragment
+        self._pending: list[str] = []  # pushed, not parsed yet
+        self.push: Callable[[str], None] = self._pending.append
+        """Queue a fragment, parsed by the next `pull`, `value`, `feed` or `finish` (O(1))."""
         self._stack: list[_Frame] = []
         self._root: JSON = None
         self._has_root = False
@@ -249,14 +224,18 @@ class PartialJSON:
         self._error: PartialJSONError | None = None
         self._mode = self._value
         self._events: list[Growth] = []
-        # The string being read: decoded pieces of this fragment, its node and path (keys: None).
+        # The string being read: decoded pieces of this scan, and (values) its path; keys
+        # have no path. A value string lives in its parent at `_str_slot` (the root if there
+        # is no parent); `_chunks` is what was decoded since it was last joined into it.
         self._pieces: list[str] = []
-        self._str_node: _Text | None = None
         self._str_path: Path | None = None
-        # Inside a value string: its node, in `_fast_parts` if nothing is carried (then plain
-        # fragments take the fast path), else in `_carry_parts`.
-        self._fast_parts: _Text | None = None
-        self._carry_parts: _Text | None = None
+        self._str_parent: dict[str, Any] | list[Any] | None = None
+        self._str_slot: str | int = ""
+        self._chunks: list[str] = []
+        # Inside a value string, `_chunks` is also in `_fast_parts` if nothing is carried (then
+        # plain fragments take the fast path), else in `_carry_parts`.
+        self._fast_parts: list[str] | None = None
+        self._carry_parts: list[str] | None = None
         self._fast_path: Path = ()
         self._num_state = 0
         self._num_parts: list[str] = []
@@ -266,34 +245,68 @@ class PartialJSON:
 
     @property
     def value(self) -> JSON:
-        """The best-effort value so far (None before the top-level value has begun)."""
-        return _snapshot(self._root) if self._has_root else None
+        """The best-effort value so far (None before the top-level value has begun).
+
+        Parses what was pushed; never raises (an error waits for the next `pull` or
+        `finish`). The tree is the parser's own, updated in place: treat it as read-only.
+        """
+        if self._pending and self._error is None:
+            try:
+                self._parse_pending()
+            except PartialJSONError:
+                pass
+            if self._events:  # kept for `pull`: the fast paths would not return them
+                self._fast_parts = self._carry_parts = None
+        if self._chunks:
+            self._join_string()
+        return self._root if self._has_root else None
 
     def feed(self, fragment: str) -> list[Growth]:
-        """Parse the next fragment of text.
+        """Parse the next fragment of text (after anything pushed before it).
 
         Args:
             fragment: The next piece of the JSON text (any length, may split any token).
 
         Returns:
-            The growth of string values caused by this fragment: `(path, appended_text)`
-            pairs, at most one per string, in text order. Object keys are not values.
+            The growth of string values since the last `feed` or `pull`: `(path,
+            appended_text)` pairs, at most one per string, in text order. Object keys are not
+            values.
 
         Raises:
             PartialJSONError: The text is no longer a prefix of a valid JSON text, or
                 `finish` was already called.
         """
         parts = self._fast_parts
-        if parts is not None:
+        if parts is not None and not self._pending:
             if _PLAIN_ALL(fragment) is not None:
                 # Fast path: plain content inside a string value, one match and one append.
                 parts.append(fragment)
                 self._offset += len(fragment)
                 return [(self._fast_path, fragment)]
             return self._feed_in_string(fragment, parts)
+        if self._pending:
+            self._pending.append(fragment)
+            fragment = "".join(self._pending)
+            self._pending.clear()
         if self._carry_parts is not None:
             return self._feed_in_string(fragment, self._carry_parts)
         return self._feed_slow(fragment)
+
+    def pull(self) -> list[Growth]:
+        """Parse everything pushed since the last `pull` or `feed`, in one go.
+
+        Returns:
+            The growth of string values since the last `feed` or `pull`, as `feed` gives it.
+
+        Raises:
+            PartialJSONError: As `feed` (also for an error a `value` read came across).
+        """
+        if self._pending:
+            self._parse_pending()
+        elif self._error is not None:
+            raise self._error
+        events, self._events = self._events, []
+        return events
 
     def finish(self) -> JSON:
         """End the input and return the complete value, equal to `json.loads` of all text.
@@ -302,6 +315,8 @@ class PartialJSON:
             PartialJSONError: The text is not exactly one complete JSON value (trailing
                 whitespace is fine), with the offset where that shows.
         """
+        if self._pending:
+            self._parse_pending()
         if self._error is not None:
             raise self._error
         if not self._finished:
@@ -314,7 +329,14 @@ class PartialJSON:
 
     # -- driving ---------------------------------------------------------------------------
 
-    def _feed_in_string(self, fragment: str, parts: _Text) -> list[Growth]:
+    def _parse_pending(self) -> None:
+        """Parse the pushed fragments as one, keeping their growth for `pull`."""
+        pending = self._pending
+        text = pending[0] if len(pending) == 1 else "".join(pending)
+        pending.clear()
+        self._events = self.feed(text)
+
+    def _feed_in_string(self, fragment: str, parts: list[str]) -> list[Growth]:
         """Second fast path: string content with escapes, decoded by the stdlib's C scanner.
 
         A half escape at the end is carried to the next fragment. Anything unusual (a closing
@@ -351,9 +373,9 @@ class PartialJSON:
         if self._str_path is not None:
             self._fast_path = self._str_path
             if self._carry:
-                self._carry_parts = self._str_node
+                self._carry_parts = self._chunks
             else:
-                self._fast_parts = self._str_node
+                self._fast_parts = self._chunks
         return events
 
     def _run(self, text: str, carried: int) -> None:
@@ -374,6 +396,7 @@ class PartialJSON:
     def _fail(self, pos: int, msg: str) -> NoReturn:
         """Raise a `PartialJSONError`, and keep it to refuse further input."""
         self._fast_parts = self._carry_parts = None
+        self._pending.clear()
         self._error = PartialJSONError(msg, pos)
         raise self._error
 
@@ -416,8 +439,9 @@ class PartialJSON:
             return i
         char = text[i]
         if char == '"':
-            node = _Text()
-            self._str_path, self._str_node = self._string_path(self._attach(node)), node
+            slot = self._attach("")
+            self._str_parent = self._stack[-1].node if self._stack else None
+            self._str_slot, self._str_path = slot, self._string_path(slot)
             self._mode = self._string
         elif char == "{" or char == "[":
             if len(self._stack) >= MAX_DEPTH:
@@ -464,7 +488,7 @@ class PartialJSON:
             return i
         if text[i] != '"':
             raise _Invalid(i, "Expecting property name enclosed in double quotes")
-        self._str_path = self._str_node = None
+        self._str_path = None
         self._mode = self._string
         return i + 1
 
@@ -558,16 +582,45 @@ class PartialJSON:
             return
         if self._pieces:
             self._flush_string()
-        self._str_path = self._str_node = None
+        self._join_string()
+        self._str_path = self._str_parent = None
         self._value_done()
 
     def _flush_string(self) -> None:
-        """Append this fragment's decoded pieces to the string value and report the growth."""
+        """Queue this scan's decoded pieces for the string value and report the growth."""
         piece = "".join(self._pieces)
         self._pieces = []
-        assert self._str_node is not None and self._str_path is not None
-        self._str_node.append(piece)
-        self._events.append((self._str_path, piece))
+        path = self._str_path
+        assert path is not None
+        self._chunks.append(piece)
+        events = self._events
+        if events and events[-1][0] is path:  # the same string, grown by two scans
+            events[-1] = (path, events[-1][1] + piece)
+        else:
+            events.append((path, piece))
+
+    def _join_string(self) -> None:
+        """Append the queued chunks to the string value in its parent.
+
+        The parent's reference is dropped first, so that the string is extended in place
+        (CPython does when nothing else holds it): O(chunks), not O(length).
+        """
+        chunks, parent, slot = self._chunks, self._str_parent, self._str_slot
+        new = chunks[0] if len(chunks) == 1 else "".join(chunks)
+        chunks.clear()
+        if parent is None:
+            text, self._root = self._root, ""
+            text += new
+            self._root = text
+        elif isinstance(parent, dict):
+            key = cast(str, slot)  # a slot in an object is its key
+            text, parent[key] = parent[key], ""
+            text += new
+            parent[key] = text
+        else:
+            text, parent[-1] = parent[-1], ""
+            text += new
+            parent[-1] = text
 
     # -- numbers and literals --------------------------------------------------------------
 
