@@ -189,8 +189,9 @@ def _strings_held(card: ToolCard) -> int:
 
 
 async def test_a_finished_file_card_lets_go_of_the_streamed_fragments():
-    """The live JSON parser keeps every fragment it was fed; once the call is complete the
-    card shows the call's content and must not keep them (a card stays on screen for turns)."""
+    """The card keeps every fragment pushed since the last frame, and the live parser the
+    decoded text of an open string; once the call is complete the card shows the call's content
+    and must not keep them (a card stays on screen for turns)."""
     content = "def f(x):\n    return x * 2\n" * 200  # 5,400 characters, 200 lines
     arguments = {"path": "f.py", "content": content}
     raw = json.dumps(arguments)
@@ -203,9 +204,9 @@ async def test_a_finished_file_card_lets_go_of_the_streamed_fragments():
     async with Host().run_test() as pilot:
         for start in range(0, len(raw), 4):
             card.feed(raw[start : start + 4])
+        streamed = _strings_held(card)  # before the frame that parses them
         card.flush()
         await pilot.pause()
-        streamed = _strings_held(card)
         card.ready(ToolCall("c1", "save_file", arguments, raw))
         await pilot.pause()
         assert card.source == content

@@ -48,6 +48,12 @@ class CountingJSON:
     def feed(self, fragment):
         return self.inner.feed(fragment)
 
+    def push(self, fragment):
+        self.inner.push(fragment)
+
+    def pull(self):
+        return self.inner.pull()
+
     @property
     def value(self):
         self.reads += 1
@@ -170,6 +176,7 @@ async def test_rate_is_shown_while_streaming():
     async with Host(card).run_test():
         card.feed('{"path": "a.txt", "content": "')
         card.feed("x" * 1000)
+        card.flush()  # the frame that shows the first content starts the rate's clock
         clock.now = 2.0
         card.feed("y" * 1048)
         card.flush()

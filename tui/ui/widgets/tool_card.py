@@ -9,11 +9,12 @@ States (``ToolCard.state``; each is also a ``-state`` CSS class)::
     ready (call.error) --> invalid --ToolRan--> failed
     any state before a result --Escape--> cancelled
 
-Argument fragments go through ``PartialJSON`` once each (cheap). ``save_file`` content is
-appended to a ``CodeView`` from the growth events of ``("content",)`` only (just the new
-characters); other tools show their arguments as pretty JSON, re-rendered from
-``PartialJSON.value`` at most once a frame. Nothing here is applied per fragment: ``feed``
-only buffers, ``flush`` (called once a frame by the renderer) updates widgets. The approval
+Argument fragments are pushed to ``PartialJSON`` (an append) and parsed together once a frame
+(``pull``). ``save_file`` content is appended to a ``CodeView`` from the growth events of
+``("content",)`` only (just the new characters); other tools show their arguments as pretty
+JSON, re-rendered from ``PartialJSON.value`` at most once a frame. Nothing here is applied per
+fragment: ``feed`` only buffers, ``flush`` (called once a frame by the renderer) parses and
+updates widgets. The approval
 prompt itself is ``tui.ui.widgets.approval.ApprovalPanel``.
 """
 
@@ -203,17 +204,22 @@ class ToolCard(Vertical, can_focus=True):
         return self._path_parts[0] if self._path_parts else ""
 
     def feed(self, fragment: str) -> None:
-        """Take one raw argument fragment (O(len(fragment)); widgets change in ``flush``)."""
+        """Take one raw argument fragment (O(1): pushed to the parser, parsed in ``flush``)."""
         self._raw_chars += len(fragment)
         if not self._fed:  # not `self.state`: a reactive costs a descriptor call per read
             self._fed = True
             if self.state is CardState.RECEIVING:
                 self.state = CardState.STREAMING
         self._dirty = True
+        if self._json_error is None:
+            self._json.push(fragment)
+
+    def _pull(self) -> None:
+        """Parse the fragments pushed since the last frame in one go; route their growth."""
         if self._json_error is not None:
             return
         try:
-            growth = self._json.feed(fragment)
+            growth = self._json.pull()
         except PartialJSONError as exc:
             self._json_error = exc.msg  # the live view stops here; the call fails when it ends
             return
@@ -243,6 +249,7 @@ class ToolCard(Vertical, can_focus=True):
         if not self._dirty or not self._composed:
             return
         self._dirty = False
+        self._pull()
         if self.is_save:
             self._flush_save()
         elif self._edit is not None:
