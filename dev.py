@@ -26,6 +26,8 @@ CHECKS = (
     ("mypy --strict providers tui", ["mypy", "--strict", "providers", "tui"]),
 )
 """Static checks run by `test` (and alone by `check`), as CI runs them."""
+SERIAL = ("-n", "--numprocesses", "--dist", "-p", "--pdb", "--trace")
+"""pytest options after which `test` leaves the choice of workers to the caller."""
 
 
 def _fingerprint() -> str:
@@ -55,10 +57,17 @@ def run_checks() -> list[str]:
     return failed
 
 
+def pytest_command(pytest_args: list[str]) -> list[str]:
+    """pytest with one worker per core (pytest-xdist) unless the arguments choose otherwise."""
+    chosen = any(arg.split("=")[0] in SERIAL or arg.startswith("-n") for arg in pytest_args)
+    workers = [] if chosen else ["-n", "auto"]
+    return [str(BIN / "python"), "-m", "pytest", *workers, *pytest_args]
+
+
 def test(pytest_args: list[str]) -> int:
     """The static checks, then pytest (run even when a check failed, so both are reported)."""
     failed = run_checks()
-    code = subprocess.call([str(BIN / "python"), "-m", "pytest", *pytest_args], cwd=ROOT)
+    code = subprocess.call(pytest_command(pytest_args), cwd=ROOT)
     if failed:
         print(f"dev.py: failed: {', '.join(failed)}", file=sys.stderr)
         return code or 1

@@ -1,13 +1,32 @@
-"""Shared fixtures: a loopback HTTP server, and no real network."""
+"""Shared fixtures: a loopback HTTP server, and no real network; which tests are slow."""
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.support.loopback import LoopbackServer, loopback
+
+SLOW = {
+    "tests/core/test_durability.py": "real chattui processes killed mid-stream",
+    "tests/faults/test_llmock_pipe.py": "chattui processes against a chaos server",
+    "tests/cli/test_cli_fuzz.py": "generated command lines, each a real run",
+    "tests/core/test_config_fuzz.py": "generated config files, each loaded and started",
+    "tests/ui/test_memory.py": "many turns, each followed by a full garbage collection",
+}
+"""Modules marked ``slow`` (seconds each): ``python3 dev.py test -m "not slow"`` is the quick
+inner loop; the README test command runs everything."""
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of the ``SLOW`` modules."""
+    for item in items:
+        if item.path.relative_to(ROOT).as_posix() in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture

@@ -324,7 +324,7 @@ async def test_growing_past_the_view_needs_no_screen_layout() -> None:
 async def test_complete_lexes_whole_file_once_and_fixes_long_docstrings() -> None:
     doc_lines = CONTEXT_LINES + 50
     text = "x = 1\n'''\n" + "".join(f"prose line {i}\n" for i in range(doc_lines)) + "'''\n"
-    text += "y = 2\n" * 20_000  # big enough for the final lex to be sliced over frames
+    text += "y = 2\n" * 10_000  # big enough for the final lex to be sliced over frames
     app = Host()
     async with app.run_test() as pilot:
         view = app.view
@@ -370,7 +370,7 @@ async def test_final_lex_leaves_the_loop_free_between_its_slices(monkeypatch) ->
     async with app.run_test() as pilot:
         view = app.view
         view.set_language_from_path("big.py")
-        view.append("def f(x):\n    return [x, 'y', {1: 2}]  # z\n" * 8_000)
+        view.append("def f(x):\n    return [x, 'y', {1: 2}]  # z\n" * 2_000)
         await settle(pilot, view)
         spinner = asyncio.create_task(spin())
         view.complete()

@@ -426,7 +426,7 @@ async def test_between_two_slices_of_a_backlog_the_loop_turns_several_times(monk
 
     monkeypatch.setattr(MarkdownView, "_slice", recording)
     monkeypatch.setattr("tui.ui.markdown.view.FRAME_BUDGET", 0.0005)  # many slices
-    view = MarkdownView(UNIT * 300)
+    view = MarkdownView(UNIT * 40)
     app = ViewApp(view)
     async with app.run_test(size=(80, 20)) as pilot:
         spinner = asyncio.create_task(spin())

@@ -80,23 +80,23 @@ async def _turns(
 async def test_turns_leave_no_widgets_or_rendered_lines_behind(tmp_path, monkeypatch):
     """Old turns are pruned (budget lowered to 3 turns) and the footer recomposes twice a
     turn: Textual 8.2's ``StylesCache.get_inner_outer`` cache (1,024 entries) kept each
-    removed widget's rendered lines alive; over 16 more turns nothing may pile up."""
+    removed widget's rendered lines alive; over 8 more turns nothing may pile up."""
     monkeypatch.setattr(conversation_module, "MAX_TURN_WIDGETS", 6)
-    answers = [f"answer **{i}**\n\n- a\n- b" for i in range(20)]
-    children, (early, late) = await _turns(tmp_path, monkeypatch, answers, sample_at=(3, 19))
+    answers = [f"answer **{i}**\n\n- a\n- b" for i in range(12)]
+    children, (early, late) = await _turns(tmp_path, monkeypatch, answers, sample_at=(3, 11))
     assert children == 6
-    # Without the workaround: +16 turns x (3 pruned widgets + 2 footers of keys) caches.
+    # Without the workaround: +8 turns x (3 pruned widgets + 2 footers of keys) caches.
     assert late["orphaned style caches"] <= early["orphaned style caches"] + 2
     assert late["detached widgets"] <= early["detached widgets"] + 2
 
 
 async def test_footer_recomposes_leave_no_rendered_lines_behind(tmp_path, monkeypatch):
-    """Nothing is pruned here (10 turns are far under the budget): only the footer removes
+    """Nothing is pruned here (6 turns are far under the budget): only the footer removes
     widgets (its keys, twice a turn), and their lines must go with them."""
-    answers = [f"answer {i}" for i in range(10)]
-    children, (early, late) = await _turns(tmp_path, monkeypatch, answers, sample_at=(1, 9))
-    assert children == 1 + 2 * 10  # the welcome and every turn
-    # Without the workaround: +8 turns x 2 recomposes x the keys shown.
+    answers = [f"answer {i}" for i in range(6)]
+    children, (early, late) = await _turns(tmp_path, monkeypatch, answers, sample_at=(1, 5))
+    assert children == 1 + 2 * 6  # the welcome and every turn
+    # Without the workaround: +4 turns x 2 recomposes x the keys shown.
     assert late["orphaned style caches"] <= early["orphaned style caches"] + 2
 
 
@@ -142,7 +142,7 @@ def test_link_styles_go_with_their_answer():
         )
 
     prefix = "https://example.com/memory-test/"
-    for index in range(50):
+    for index in range(10):
         document = MarkdownDocument(f"See [page {index}]({prefix}{index}) and **more**.")
         document.sync(80, MarkdownTheme())
         assert document.line_text(0).startswith(f"See page {index} and more.")

@@ -53,6 +53,24 @@ def test_a_failing_check_fails_the_test_command_and_pytest_still_runs(
         assert "dev.py: failed:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("args", "workers"),
+    [
+        ([], ["-n", "auto"]),
+        (["tests/unit", "-q"], ["-n", "auto"]),
+        (["-n", "0"], []),
+        (["-n2"], []),
+        (["--numprocesses=4"], []),
+        (["-p", "no:xdist"], []),
+        (["--pdb", "tests/unit"], []),
+    ],
+)
+def test_pytest_runs_one_worker_per_core_unless_told(args: list[str], workers: list[str]) -> None:
+    command = load_dev().pytest_command(args)
+    assert command[1:3] == ["-m", "pytest"]
+    assert command[3:] == [*workers, *args]
+
+
 def test_dev_py_runs_on_the_standard_library_alone() -> None:
     imported = {
         line.split()[1]
@@ -60,3 +78,9 @@ def test_dev_py_runs_on_the_standard_library_alone() -> None:
         if line.startswith(("import ", "from ")) and " __future__ " not in line
     }
     assert imported <= set(sys.stdlib_module_names), imported
+
+
+def test_every_module_marked_slow_exists() -> None:
+    from tests.conftest import SLOW
+
+    assert all((ROOT / path).is_file() for path in SLOW), SLOW
