@@ -193,6 +193,29 @@ async def wait_for(
         await pilot.pause(0.01)
 
 
+async def search_palette(pilot: Pilot[Any], query: str) -> None:
+    """Open the command palette, type ``query`` and wait until its results are all listed
+    (the palette gathers them in a worker and adds them in batches)."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette), what="palette")
+    screen = pilot.app.screen
+    for char in query:
+        await pilot.press("space" if char == " " else char)
+
+    def listed() -> bool:
+        gathering = any(
+            worker.node is screen
+            and worker.group == CommandPalette._GATHER_COMMANDS_GROUP
+            and not worker.is_finished
+            for worker in pilot.app.workers
+        )
+        return not gathering and screen.query_one(CommandList).option_count > 0
+
+    await wait_for(pilot, listed, what=f"palette results for {query!r}")
+
+
 async def idle(pilot: Pilot[Any]) -> None:
     """Wait for the current turn (and any queued turn) to finish, then for the screen."""
     app = pilot.app

@@ -28,6 +28,7 @@ from tests.ui.scripted import (
     make_runtime,
     pieces,
     screen_text,
+    search_palette,
     text_reply,
     texts,
     tool_reply,
@@ -570,11 +571,7 @@ async def test_ctrl_y_on_a_focused_card_copies_the_file(tmp_path, monkeypatch):
 
 
 async def palette(pilot, query: str) -> None:
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    for char in query:
-        await pilot.press("space" if char == " " else char)
-    await pilot.pause(0.3)
+    await search_palette(pilot, query)
     await pilot.press("enter")
     await pilot.pause()
 

@@ -9,7 +9,7 @@ import pytest
 from providers.conversation import UserMessage
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.models import models_body
-from tests.ui.scripted import make_app, wait_for
+from tests.ui.scripted import make_app, search_palette, wait_for
 from tui.core.runtime import Options, start
 from tui.core.transcript import load
 
@@ -36,9 +36,7 @@ async def type_text(pilot, text: str) -> None:
 
 
 async def open_models(pilot) -> None:
-    await pilot.press("ctrl+p")
-    await type_text(pilot, "switch model")
-    await pilot.pause(0.3)
+    await search_palette(pilot, "switch model")
     await pilot.press("enter")
     await pilot.pause()
 
