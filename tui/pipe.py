@@ -100,6 +100,8 @@ def _wait_for_mcp(runtime: Any) -> None:
                 f"chattui: MCP server {status.name!r} is not available: {status.error}",
                 file=sys.stderr,
             )
+        for note in status.notes:
+            print(f"chattui: warning: MCP server {status.name!r}: {note}", file=sys.stderr)
 
 
 async def _drive(events: Any, printer: TextPrinter | JsonPrinter, close: Callable[[], Any]) -> int:

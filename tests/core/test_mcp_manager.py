@@ -200,3 +200,74 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+async def test_a_hanging_call_times_out_and_a_huge_reply_is_cut(manager_for) -> None:  # type: ignore[no-untyped-def]
+    manager = manager_for(stdio(timeout=0.5))
+    assert await asyncio.to_thread(manager.wait_settled, 60)
+    hung = await manager.call(_tool(manager, "mcp__t__slow"), {"steps": -1}, "c", print)
+    assert hung.is_error and "no answer within 0.5 s (timeout)" in hung.content
+    huge = await manager.call(_tool(manager, "mcp__t__echo"), {"text": "x" * 250_000}, "d", print)
+    assert not huge.is_error and len(huge.content) < 100_100
+    assert huge.content.endswith("[result cut: 150000 more characters not shown]")
+
+
+class _Page:
+    def __init__(self, tools: list[object], cursor: str | None = None) -> None:
+        self.tools, self.next_cursor = tools, cursor
+
+
+class _Listed:
+    def __init__(self, name: str, schema: object = None) -> None:
+        self.name, self.description = name, "\x1b[31mred\x1b[0m tool"
+        self.input_schema = schema if schema is not None else {"type": "object"}
+
+
+class _Lister:
+    """Answers tools/list only: the name and paging rules need no server behind them."""
+
+    def __init__(self, *pages: _Page) -> None:
+        self.pages = list(pages)
+
+    async def list_tools(self, params: object = None) -> _Page:
+        return self.pages.pop(0)
+
+
+async def test_name_collisions_and_too_many_tools_are_noted(tmp_path: Path) -> None:
+    from tui.core.mcp import manager as module
+    from tui.core.mcp.manager import McpTool
+    from tui.core.mcp.naming import tool_name
+
+    manager = McpManager([stdio("a"), stdio("b")], tmp_path, tmp_path)
+    # A tool literally named like another one's reduced name; a name listed twice.
+    literal = tool_name("a", "x.y").removeprefix("mcp__a__")
+    listed = [_Listed("x.y"), _Listed(literal), _Listed("ok"), _Listed("ok")]
+    tools, notes = await manager._list_tools(stdio("a"), _Lister(_Page(listed, "p2"), _Page([])))
+    assert [t.name for t in tools] == [tool_name("a", "x.y"), "mcp__a__ok"]
+    assert notes == (
+        f"tool {literal!r} left out: its name mcp__a__{literal} is taken",
+        "tool 'ok' left out: its name mcp__a__ok is taken",
+    )
+    assert tools[0].description == "red tool"
+    # Another server's tools count too (first come, first served).
+    manager._set("a", tools=(McpTool("mcp__b__ok", "a", "z", "", {}),))
+    tools, notes = await manager._list_tools(stdio("b"), _Lister(_Page([_Listed("ok")])))
+    assert tools == () and "is taken" in notes[0]
+    module.MAX_TOOLS, saved = 2, module.MAX_TOOLS
+    try:
+        many = _Lister(_Page([_Listed(f"t{i}") for i in range(3)]))
+        tools, notes = await manager._list_tools(stdio("b"), many)
+    finally:
+        module.MAX_TOOLS = saved
+    assert len(tools) == 2 and notes == ("offers more than 2 tools; only the first 2 are used",)
+
+
+def test_a_schema_that_is_not_an_object_becomes_an_empty_object() -> None:
+    from tui.core.mcp.manager import McpTool
+    from tui.core.mcp.tools import tool_spec
+
+    spec = tool_spec(McpTool("mcp__s__t", "s", "t", "", {"type": "string"}))
+    assert spec.parameters == {"type": "object", "properties": {}}
+    spec = tool_spec(McpTool("mcp__s__t", "s", "t", "", {"type": "object", "required": ["a"]}))
+    assert spec.parameters == {"type": "object", "required": ["a"], "properties": {}}
+    assert "MCP server 's'" in spec.description

@@ -127,7 +127,7 @@ SCHEMA: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
         "bearer_token_cmd": st.just(KEY_COMMAND),
     },
 }
-_MCP_NAMES = st.from_regex(r"[A-Za-z0-9_-]{1,32}", fullmatch=True)
+_MCP_NAMES = st.from_regex(r"[A-Za-z0-9-]{1,8}(_[A-Za-z0-9-]{1,8}){0,2}", fullmatch=True)
 _MCP_COMMON = ("approval", "auto_approve", "disabled_tools", "timeout", "enabled")
 _KEY_SOURCES = ("api_key", "api_key_env", "api_key_cmd")
 

@@ -42,7 +42,8 @@ APPROVALS: tuple[McpApproval, ...] = ("ask", "auto", "deny")
 DEFAULT_TIMEOUT = 60.0
 MAX_TIMEOUT = 86400.0
 """Longest ``timeout`` accepted, in seconds (a day), as for providers."""
-_SERVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# No "__" and no "_" at either end: then "mcp__<server>__<tool>" splits one way only.
+_SERVER_NAME = re.compile(r"(?=.{1,32}$)[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COMMON_KEYS = ("approval", "auto_approve", "disabled_tools", "timeout", "enabled")
 _STDIO_KEYS = ("command", "args", "env", "env_passthrough", "cwd")
@@ -125,7 +126,10 @@ def parse_server(name: str, table: Any) -> McpServerConfig:
     """Parse one ``[mcp.servers.NAME]`` table."""
     where = _where("mcp.servers", name)
     if not _SERVER_NAME.fullmatch(name):
-        raise ValueError(f"{where}: a server name is 1-32 letters, digits, _ or -")
+        raise ValueError(
+            f"{where}: a server name is 1-32 letters, digits, - or _"
+            " (no __ and no _ at either end: __ separates it from the tool name)"
+        )
     if not isinstance(table, dict):
         raise ValueError(f"{where}: must be a table")
     _check_keys(table, where)

@@ -47,6 +47,8 @@ CLOSE_TIMEOUT = 8.0
 """Seconds ``close()`` waits for every server to stop (the SDK escalates to SIGKILL by then)."""
 MAX_TOOLS = 256
 """Tools taken from one server; more are left out with a note (a server controls this number)."""
+MAX_PAGES = 64
+"""``tools/list`` pages read from one server."""
 MAX_DESCRIPTION = 2_000
 """Characters of a tool description sent to the model."""
 _CONNECTION_CLOSED = -32000  # JSON-RPC error codes the SDK uses (mcp_types.jsonrpc)
@@ -93,6 +95,8 @@ class ServerStatus:
     log: Path | None = None
     """Its stderr log file (stdio servers)."""
     restarts_left: int = RESTARTS
+    notes: tuple[str, ...] = ()
+    """What was left out of its tool list and why (too many tools, a name already taken)."""
 
 
 @dataclass
@@ -287,9 +291,11 @@ class McpManager:
             )
             async with asyncio.timeout(START_TIMEOUT):
                 await session.initialize()
-                tools = await self._list_tools(entry.config, session)
+                tools, notes = await self._list_tools(entry.config, session)
             entry.session = session
-            self._set(entry.config.name, state=ServerState.READY, tools=tools, error=None)
+            self._set(
+                entry.config.name, state=ServerState.READY, tools=tools, notes=notes, error=None
+            )
             assert entry.ready is not None and entry.stop is not None
             entry.ready.set()
             watch = asyncio.ensure_future(log.ended.wait()) if log else None
@@ -315,25 +321,44 @@ class McpManager:
         self._set(entry.config.name, log=log.path)
         return log
 
-    async def _list_tools(self, config: McpServerConfig, session: Any) -> tuple[McpTool, ...]:
-        tools: list[McpTool] = []
-        cursor: str | None = None
-        while len(tools) < MAX_TOOLS:
-            from mcp_types import PaginatedRequestParams
+    async def _list_tools(
+        self, config: McpServerConfig, session: Any
+    ) -> tuple[tuple[McpTool, ...], tuple[str, ...]]:
+        """The server's tools (every page, up to ``MAX_TOOLS``) and notes on what was left out."""
+        from mcp_types import PaginatedRequestParams
 
+        listed: list[Any] = []
+        cursor: str | None = None
+        for _page in range(MAX_PAGES):  # a server that pages forever is cut, not waited on
             params = PaginatedRequestParams(cursor=cursor) if cursor else None
             page = await session.list_tools(params=params)
-            for tool in page.tools[: MAX_TOOLS - len(tools)]:
-                if tool.name in config.disabled_tools:
-                    continue
-                description = sanitize(tool.description or "")[:MAX_DESCRIPTION]
-                schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
-                name = tool_name(config.name, tool.name)
-                tools.append(McpTool(name, config.name, tool.name, description, schema))
+            listed.extend(page.tools)
             cursor = page.next_cursor
-            if not cursor:
+            if not cursor or len(listed) > MAX_TOOLS:
                 break
-        return tuple(tools)
+        notes: list[str] = []
+        if len(listed) > MAX_TOOLS:
+            notes.append(f"offers more than {MAX_TOOLS} tools; only the first {MAX_TOOLS} are used")
+        tools: list[McpTool] = []
+        taken = self._names_taken_by_others(config.name)
+        for tool in listed[:MAX_TOOLS]:
+            if tool.name in config.disabled_tools:
+                continue
+            name = tool_name(config.name, tool.name)
+            if name in taken:
+                notes.append(f"tool {sanitize(tool.name)!r} left out: its name {name} is taken")
+                continue
+            taken.add(name)
+            description = sanitize(tool.description or "")[:MAX_DESCRIPTION]
+            schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
+            tools.append(McpTool(name, config.name, tool.name, description, schema))
+        return tuple(tools), tuple(notes)
+
+    def _names_taken_by_others(self, server: str) -> set[str]:
+        # Server names hold no "__", so only a reduced or cut name can collide; first one wins.
+        with self._lock:
+            entries = [e for n, e in self._servers.items() if n != server]
+            return {tool.name for entry in entries for tool in entry.status.tools}
 
     def _handler(self, entry: _Server) -> Callable[[Any], Any]:
         async def handle(message: Any) -> None:
@@ -350,10 +375,10 @@ class McpManager:
             return
         with contextlib.suppress(Exception):
             async with asyncio.timeout(START_TIMEOUT):
-                tools = await self._list_tools(entry.config, session)
+                tools, notes = await self._list_tools(entry.config, session)
             entry.dirty = False
             if entry.session is session:
-                self._set(entry.config.name, tools=tools)
+                self._set(entry.config.name, tools=tools, notes=notes)
 
     async def _refresh_dirty(self) -> None:
         for entry in self._servers.values():

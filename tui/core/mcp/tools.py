@@ -31,7 +31,7 @@ class McpTools:
 
     def specs(self) -> tuple[ToolSpec, ...]:
         """Specs of the tools of every server that is up (and not in ``disabled_tools``)."""
-        return tuple(_spec(tool) for tool in self.manager.tools())
+        return tuple(tool_spec(tool) for tool in self.manager.tools())
 
     async def refresh(self) -> None:
         """Re-read tool lists that a server said changed (before the next request)."""
@@ -73,7 +73,8 @@ class McpTools:
         return run
 
 
-def _spec(tool: McpTool) -> ToolSpec:
+def tool_spec(tool: McpTool) -> ToolSpec:
+    """The spec the model sees: a schema that is not an object becomes an empty object."""
     schema = dict(tool.schema) if tool.schema.get("type") == "object" else dict(_EMPTY_SCHEMA)
     schema.setdefault("properties", {})
     description = tool.description or f"Tool {tool.tool!r} of the MCP server {tool.server!r}."
