@@ -16,6 +16,8 @@ SLOW = {
     "tests/cli/test_cli_fuzz.py": "generated command lines, each a real run",
     "tests/core/test_config_fuzz.py": "generated config files, each loaded and started",
     "tests/ui/test_memory.py": "many turns, each followed by a full garbage collection",
+    "tests/core/test_mcp_manager.py": "real MCP server processes (stdio and HTTP)",
+    "tests/cli/test_pipe_mcp.py": "chattui processes with real MCP servers, every wire format",
 }
 """Modules marked ``slow`` (seconds each): ``python3 dev.py test -m "not slow"`` is the quick
 inner loop; the README test command runs everything."""
