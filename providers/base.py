@@ -44,10 +44,12 @@ from collections.abc import (
     Mapping,
 )
 from typing import Any, ClassVar
+from urllib.parse import quote, quote_plus
 
 import httpx
 
 from providers.body import ACCEPT_ENCODING, BodyReader
+from providers.client import make_client
 from providers.conversation import ChatRequest
 from providers.errors import (
     APIStatusError,
@@ -101,10 +103,7 @@ class HTTPProvider(ABC):
         self.settings = settings
         self._sleep = sleep
         self._clock = clock
-        timeout = httpx.Timeout(
-            connect=settings.connect_timeout, read=settings.timeout, write=30.0, pool=10.0
-        )
-        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+        self._client = make_client(settings, transport)
 
     @property
     def model(self) -> str:
@@ -298,8 +297,8 @@ class HTTPProvider(ABC):
     def status_error(self, status: int, raw: bytes, headers: Mapping[str, str]) -> APIStatusError:
         """Map an HTTP error status (or a redirect) and its body to the error hierarchy."""
         key = self.settings.api_key.reveal() if self.settings.api_key else ""
-        if key:  # before error_detail truncates, or a cut-off key prefix would escape scrub()
-            raw = raw.replace(key.encode(), b"***")
+        for form in key_forms(key):  # before error_detail truncates: a cut-off key would escape
+            raw = raw.replace(form.encode(), b"***")
         detail = self.scrub(error_detail(raw))
         retry_after = parse_retry_after(headers)
         kwargs: dict[str, Any] = {"status": status, "retry_after": retry_after}
@@ -329,8 +328,8 @@ class HTTPProvider(ABC):
     def scrub(self, text: str) -> str:
         """One printable line, at most 300 characters, with the key blanked out."""
         key = self.settings.api_key.reveal() if self.settings.api_key else ""
-        if key:
-            text = text.replace(key, "***")
+        for form in key_forms(key):
+            text = text.replace(form, "***")
         text = " ".join(_CONTROL.sub(" ", text).split())
         return text if len(text) <= 300 else text[:299] + "…"
 
@@ -429,6 +428,17 @@ async def _read_head(body: BodyReader, chunks: AsyncIterator[bytes]) -> bytes:
             if len(head) >= ERROR_BODY_BYTES:
                 return bytes(head)
     return bytes(head)
+
+
+def key_forms(key: str) -> list[str]:
+    """``key`` as a server may echo it: as is, URL-encoded (both ways), JSON-escaped.
+
+    Longest first, so that no form is left half replaced by a shorter one.
+    """
+    if not key:
+        return []
+    forms = {key, quote(key, safe=""), quote_plus(key), json.dumps(key)[1:-1]}
+    return sorted(forms, key=len, reverse=True)
 
 
 def error_detail(raw: bytes) -> str:

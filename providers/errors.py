@@ -47,6 +47,10 @@ class ProviderError(Exception):
         return self.message
 
 
+class SetupError(ProviderError):
+    """The HTTP client cannot be set up safely from the environment (a proxy, TLS files)."""
+
+
 class APIStatusError(ProviderError):
     """The API answered with an HTTP error status."""
 

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import platformdirs
@@ -435,7 +436,8 @@ def test_api_key_cmd_success_takes_first_line(tmp_path: Path) -> None:
     assert resolve_settings(multi, env={}).api_key == Secret("sk-pass")
 
 
-def test_api_key_cmd_failure_shows_stderr_never_stdout(tmp_path: Path) -> None:
+def test_api_key_cmd_failure_shows_neither_its_stderr_nor_its_stdout(tmp_path: Path) -> None:
+    # A password manager may print the key on stderr as readily as on stdout.
     code = (
         "import sys; print('sk-leaked-on-stdout'); print('early noise', file=sys.stderr);"
         " print('gpg: decryption failed', file=sys.stderr); sys.exit(3)"
@@ -444,7 +446,7 @@ def test_api_key_cmd_failure_shows_stderr_never_stdout(tmp_path: Path) -> None:
         resolve_settings(provider(tmp_path, cmd(code)), env={})
     message = str(info.value)
     assert message == (
-        f"providers.p.api_key_cmd: {sys.executable} exited with status 3: gpg: decryption failed"
+        f"providers.p.api_key_cmd: {sys.executable} exited with status 3 (its output is not shown)"
     )
     assert "sk-leaked" not in repr(info.value) and info.value.__cause__ is None
 
@@ -452,7 +454,8 @@ def test_api_key_cmd_failure_shows_stderr_never_stdout(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (cmd("import sys; sys.exit(1)"), "exited with status 1: (no error output)"),
+        (cmd("import sys; sys.exit(1)"), "exited with status 1 (its output is not shown)"),
+        (cmd("print('k' * 70000)"), "printed more than 64 KiB (a key is one line)"),
         (cmd("pass"), "printed no key"),
         (
             "api_key_cmd = ['chattui-no-such-command-xyz']",
@@ -480,19 +483,46 @@ def test_api_key_cmd_runs_without_shell_or_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[object, dict[str, object]]] = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
     def spy(argv: object, **kwargs: object) -> object:
         calls.append((argv, kwargs))
-        return real_run(argv, **kwargs)  # type: ignore[call-overload]
+        return real_popen(argv, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(subprocess, "run", spy)
+    monkeypatch.setattr(subprocess, "Popen", spy)
     p = provider(tmp_path, cmd("import sys; print(repr(sys.stdin.read()))"))
     assert resolve_settings(p, env={}).api_key == Secret("''")  # stdin is empty, not the tty
     ((argv, kwargs),) = calls
     assert argv == (sys.executable, "-c", "import sys; print(repr(sys.stdin.read()))")
     assert not kwargs.get("shell") and kwargs["stdin"] == subprocess.DEVNULL
-    assert kwargs["timeout"] == keys.KEY_CMD_TIMEOUT == 10.0
+    assert kwargs["start_new_session"] and keys.KEY_CMD_TIMEOUT == 10.0
+
+
+def test_api_key_cmd_timeout_kills_what_the_command_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(keys, "KEY_CMD_TIMEOUT", 0.5)
+    pid_file = tmp_path / "grandchild.pid"
+    code = (
+        "import subprocess, sys, time; "
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(60)"
+    )
+    with pytest.raises(ConfigError, match="timed out after 0.5 seconds"):
+        resolve_settings(provider(tmp_path, cmd(code)), env={})
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 30
+    while _alive(grandchild):  # killed with its group; reaped by init
+        assert time.monotonic() < deadline, "the grandchild outlived the timeout"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_api_key_cmd_runs_only_when_resolved(tmp_path: Path) -> None:

@@ -9,7 +9,10 @@ for ``chattui config`` and reports only whether each key is set, never its value
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,6 +32,8 @@ from tui.core.sanitize import visible
 
 KEY_CMD_TIMEOUT = 10.0
 """Seconds an ``api_key_cmd`` may run."""
+KEY_CMD_OUTPUT = 64 * 1024
+"""Bytes of output an ``api_key_cmd`` may print (more is refused)."""
 
 
 # --- keys: resolved only when a provider is used -----------------------------------------------
@@ -89,26 +94,84 @@ def _resolve_key(p: ProviderConfig, env: Mapping[str, str]) -> tuple[Secret | No
 
 
 def _run_key_command(name: str, argv: tuple[str, ...]) -> Secret:
+    """Run ``api_key_cmd``: the key is the first line of its output.
+
+    Nothing the command prints is ever shown: a failing password manager may print the
+    key on stderr as readily as on stdout, so a failure names only the exit status. The
+    command runs in its own process group without a shell, a terminal or stdin; on a
+    timeout the whole group is killed (helpers it started too), and output past
+    ``KEY_CMD_OUTPUT`` bytes is refused (a key is one line).
+    """
     where = f"{provider_path(name, 'api_key_cmd')}: {visible(argv[0])}"
     try:
-        # No shell, no stdin (the TUI owns the terminal), bounded time.
-        done = subprocess.run(
-            argv, capture_output=True, timeout=KEY_CMD_TIMEOUT, stdin=subprocess.DEVNULL
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        raise ConfigError(f"{where} timed out after {KEY_CMD_TIMEOUT:g} seconds") from None
     except OSError as exc:
         raise ConfigError(f"{where}: cannot run: {exc.strerror or exc}") from None
-    if done.returncode != 0:
-        # stdout may hold the key (or part of it): report stderr only.
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        last = lines[-1].strip() if lines else "(no error output)"
-        raise ConfigError(f"{where} exited with status {done.returncode}: {last}")
+    with process:
+        output, status = _key_output(process)
+    if len(output) > KEY_CMD_OUTPUT:
+        raise ConfigError(
+            f"{where} printed more than {KEY_CMD_OUTPUT // 1024} KiB (a key is one line)"
+        )
+    if status is None:
+        raise ConfigError(f"{where} timed out after {KEY_CMD_TIMEOUT:g} seconds")
+    if status != 0:
+        raise ConfigError(f"{where} exited with status {status} (its output is not shown)")
     # pass(1) convention: the secret is the first line; later lines are metadata.
-    lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    lines = output.decode("utf-8", "replace").strip().splitlines()
     if not lines or not lines[0].strip():
         raise ConfigError(f"{where} printed no key")
     return Secret(lines[0].strip())
+
+
+def _key_output(process: subprocess.Popen[bytes]) -> tuple[bytes, int | None]:
+    """The command's stdout (cut a little past ``KEY_CMD_OUTPUT`` bytes) and its exit status.
+
+    The status is None when the command timed out or printed too much; its process group
+    has been killed then.
+    """
+    output = bytearray()
+    stdout = process.stdout
+    assert stdout is not None
+
+    def read() -> None:
+        while len(output) <= KEY_CMD_OUTPUT:
+            data = os.read(stdout.fileno(), 65536)
+            if not data:
+                return
+            output.extend(data)
+
+    deadline = time.monotonic() + KEY_CMD_TIMEOUT
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(KEY_CMD_TIMEOUT)
+    status: int | None = None
+    if len(output) <= KEY_CMD_OUTPUT:
+        try:
+            status = process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+    if status is None:  # timed out or too much output: the command and all it started
+        _kill_group(process.pid)
+        process.wait()
+    return bytes(output), status
+
+
+def _kill_group(pid: int) -> None:
+    killpg = getattr(os, "killpg", None)  # POSIX; elsewhere there is no group to kill
+    try:
+        if killpg is not None:
+            killpg(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGTERM)
+    except OSError:  # already gone
+        pass
 
 
 # --- doctor ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from providers import create_provider
 from providers.base import HTTPProvider
+from providers.errors import SetupError
 from tui.core import locations
 from tui.core.config import Config, ConfigError, ProviderConfig, load_config, workspace_problem
 from tui.core.keys import resolve_settings
@@ -189,7 +190,10 @@ def _make_provider(
     chosen: ProviderConfig, model: str | None, env: Mapping[str, str], **kwargs: Any
 ) -> HTTPProvider:
     settings = resolve_settings(chosen, model=model, env=env)
-    return create_provider(settings, **kwargs)
+    try:
+        return create_provider(settings, **kwargs)
+    except SetupError as exc:  # the proxy or TLS environment: one line, as a config error
+        raise ConfigError(str(exc)) from None
 
 
 def make_pricer(chosen: ProviderConfig, model: str) -> Pricer | None:

@@ -1,0 +1,85 @@
+"""The httpx client for one provider, set up from the environment without surprises.
+
+httpx reads ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY`` and
+``SSL_CERT_FILE``/``SSL_CERT_DIR`` from the environment. Three things follow here:
+
+* a plain-``http`` request to a loopback server (a local model server) goes
+  straight to it, never through an environment proxy, which would otherwise
+  receive the API key in clear text (and cannot reach this machine's loopback);
+* a plain-``http`` request that carries a key and that an environment proxy
+  would carry to another host is refused (``SetupError``): the proxy would read
+  the key. ``https`` is tunnelled (the proxy never sees headers), so it is fine;
+* an environment the client cannot be built from (a SOCKS proxy without the
+  ``socksio`` package, an unreadable ``SSL_CERT_FILE``) is a one-line
+  ``SetupError`` naming the variables to check, not a traceback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import ssl
+import urllib.request
+from urllib.parse import urlsplit
+
+import httpx
+
+from providers.errors import SetupError
+from providers.settings import ProviderSettings
+
+PROXY_VARIABLES = "HTTP_PROXY, HTTPS_PROXY, ALL_PROXY"
+
+
+def make_client(
+    settings: ProviderSettings, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    """The client for ``settings`` (``transport``: a test's, used as given).
+
+    Raises:
+        SetupError: the environment sends the key to a proxy in clear text, or the client
+            cannot be built from it.
+    """
+    timeout = httpx.Timeout(
+        connect=settings.connect_timeout, read=settings.timeout, write=30.0, pool=10.0
+    )
+    parts = urlsplit(settings.base_url)
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    if transport is None and parts.scheme == "http" and parts.hostname:
+        if is_loopback(parts.hostname):
+            mounts[f"http://{parts.netloc}"] = None  # direct: no environment proxy
+        elif settings.api_key:
+            _refuse_clear_text_proxy(parts.hostname)
+    try:
+        return httpx.AsyncClient(timeout=timeout, transport=transport, mounts=mounts or None)
+    except ImportError as exc:  # a SOCKS proxy without socksio
+        raise SetupError(f"cannot use the proxy in {PROXY_VARIABLES}: {exc}") from None
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise SetupError(
+            f"cannot set up HTTPS from the environment (check SSL_CERT_FILE, SSL_CERT_DIR"
+            f" and {PROXY_VARIABLES}): {detail}"
+        ) from None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine's loopback interface."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_clear_text_proxy(host: str) -> None:
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get("http") or proxies.get("all")
+    # proxy_bypass_environment applies NO_PROXY as urllib does (typeshed omits it).
+    bypass = urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
+    if proxy and not bypass:
+        where = urlsplit(proxy)
+        port = f":{where.port}" if where.port else ""
+        shown = f"{where.scheme}://{where.hostname}{port}"  # never its user:password
+        raise SetupError(
+            f"refusing to send the API key in clear text through the proxy {shown}"
+            f" (from {PROXY_VARIABLES}): use an https base_url, or add {host} to NO_PROXY"
+        )
