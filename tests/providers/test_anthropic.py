@@ -28,6 +28,7 @@ from providers.conversation import (
 )
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Retrying, StreamEvent, TextDelta, ToolCallStart
+from tests.support import wire
 from tests.support.golden import check_golden, golden_request
 from tests.support.loopback import LoopbackServer, Reply, split_every
 from tests.support.replay import (
@@ -54,11 +55,7 @@ def fixture_value(name: str, field: str, nth: int = 0) -> str:
 
 def sse(*events: dict[str, Any], names: bool = True) -> bytes:
     """An SSE body of ``event:``/``data:`` pairs, named after each data ``type``."""
-    out = []
-    for data in events:
-        head = f"event: {data['type']}\n" if names else ""
-        out.append(f"{head}data: {json.dumps(data)}\n\n")
-    return "".join(out).encode()
+    return wire.sse(*events, named=names)
 
 
 def message_start(input_tokens: int = 7, **usage: int) -> dict[str, Any]:

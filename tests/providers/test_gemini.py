@@ -28,6 +28,7 @@ from providers.conversation import (
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, StreamEvent, ToolCallDelta
 from providers.gemini import Gemini, gemini_schema
+from tests.support import wire
 from tests.support.golden import check_golden, golden_request
 from tests.support.loopback import LoopbackServer, Reply, split_every
 from tests.support.replay import (
@@ -62,7 +63,7 @@ def chunk(*parts: dict[str, Any], finish: str | None = None, **extra: Any) -> di
 
 def sse(*chunks: dict[str, Any]) -> bytes:
     """An ``alt=sse`` body with Gemini's CRLF framing."""
-    return "".join(f"data: {json.dumps(c)}\r\n\r\n" for c in chunks).encode()
+    return wire.sse(*chunks, eol="\r\n")
 
 
 async def stream_until_error(body: bytes, size: int = 7) -> tuple[list[StreamEvent], Exception]:

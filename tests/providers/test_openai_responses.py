@@ -20,6 +20,7 @@ from providers import create_provider
 from providers.accumulate import Accumulator
 from providers.conversation import AssistantMessage, ChatRequest, ReasoningPart, UserMessage
 from providers.errors import IncompleteResponse, ProviderError, StreamError
+from tests.support import wire
 from tests.support.golden import check_golden, golden_request
 from tests.support.loopback import LoopbackServer, Reply, split_every
 from tests.support.replay import (
@@ -224,7 +225,7 @@ async def fold_until_error(
 
 def sse(*payloads: dict[str, Any]) -> bytes:
     """A Responses body: ``event: <type>`` plus ``data:`` for each payload."""
-    return "".join(f"event: {p['type']}\ndata: {json.dumps(p)}\n\n" for p in payloads).encode()
+    return wire.sse(*payloads, named=True)
 
 
 def cuttings(body: bytes) -> list[tuple[str, list[bytes]]]:

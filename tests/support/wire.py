@@ -21,7 +21,9 @@ ROUTES = {
 KINDS = tuple(ROUTES)
 
 
-def _sse(events: list[dict[str, Any]], named: bool = False, eol: str = "\n") -> bytes:
+def sse(*events: dict[str, Any], named: bool = False, eol: str = "\n") -> bytes:
+    """An SSE body: a ``data:`` line per event, after ``event: <its type>`` when ``named``
+    (Anthropic, OpenAI Responses); ``eol`` is ``"\\r\\n"`` for Gemini's framing."""
     out = []
     for event in events:
         head = f"event: {event['type']}{eol}" if named else ""
@@ -53,7 +55,7 @@ def _openai_call(name: str, args: Any, raw: str, call_id: str, size: int) -> byt
         delta = {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
         chunks.append({"choices": [{"index": 0, "delta": delta}]})
     chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
-    return _sse(chunks) + b"data: [DONE]\n\n"
+    return sse(*chunks) + b"data: [DONE]\n\n"
 
 
 def _responses_call(name: str, args: Any, raw: str, call_id: str, size: int) -> bytes:
@@ -97,7 +99,7 @@ def _responses_call(name: str, args: Any, raw: str, call_id: str, size: int) -> 
             },
         },
     ]
-    return _sse(events, named=True)
+    return sse(*events, named=True)
 
 
 def _anthropic_start() -> dict[str, Any]:
@@ -138,7 +140,7 @@ def _anthropic_call(name: str, args: Any, raw: str, call_id: str, size: int) -> 
         },
         {"type": "message_stop"},
     ]
-    return _sse(events, named=True)
+    return sse(*events, named=True)
 
 
 def _gemini_call(name: str, args: Any, raw: str, call_id: str, size: int) -> bytes:
@@ -155,7 +157,7 @@ def _gemini_call(name: str, args: Any, raw: str, call_id: str, size: int) -> byt
         ],
         "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 20},
     }
-    return _sse([chunk], eol="\r\n")
+    return sse(chunk, eol="\r\n")
 
 
 def _ollama_call(name: str, args: Any, raw: str, call_id: str, size: int) -> bytes:
@@ -196,7 +198,7 @@ def text_body(kind: str, text: str, size: int = 5) -> bytes:
     if kind == "openai":
         chunks = [{"choices": [{"index": 0, "delta": {"content": p}}]} for p in pieces]
         chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-        return _sse(chunks) + b"data: [DONE]\n\n"
+        return sse(*chunks) + b"data: [DONE]\n\n"
     if kind == "openai-responses":
         item = {"type": "message", "id": "msg_1", "role": "assistant", "content": []}
         events: list[dict[str, Any]] = [
@@ -213,7 +215,7 @@ def text_body(kind: str, text: str, size: int = 5) -> bytes:
             for p in pieces
         ]
         events.append({"type": "response.completed", "response": {"status": "completed"}})
-        return _sse(events, named=True)
+        return sse(*events, named=True)
     if kind == "anthropic":
         events = [
             _anthropic_start(),
@@ -236,13 +238,13 @@ def text_body(kind: str, text: str, size: int = 5) -> bytes:
             },
             {"type": "message_stop"},
         ]
-        return _sse(events, named=True)
+        return sse(*events, named=True)
     if kind == "gemini":
         chunks = [
             {"candidates": [{"content": {"role": "model", "parts": [{"text": p}]}}]} for p in pieces
         ]
         chunks[-1]["candidates"][0]["finishReason"] = "STOP"
-        return _sse(chunks, eol="\r\n")
+        return sse(*chunks, eol="\r\n")
     lines = [{"message": {"role": "assistant", "content": p}, "done": False} for p in pieces]
     lines.append(
         {"message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop"}
@@ -331,5 +333,5 @@ def _encode(kind: str, events: list[dict[str, Any]]) -> bytes:
     if kind == "ollama":
         return "".join(json.dumps(line) + "\n" for line in events).encode()
     if kind == "openai":
-        return _sse(events) + b"data: [DONE]\n\n"
-    return _sse(events, named=kind != "gemini", eol="\r\n" if kind == "gemini" else "\n")
+        return sse(*events) + b"data: [DONE]\n\n"
+    return sse(*events, named=kind != "gemini", eol="\r\n" if kind == "gemini" else "\n")
