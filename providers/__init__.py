@@ -8,7 +8,16 @@ Adapters are imported lazily so that importing ``providers`` stays cheap.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
+
+# httpx's package imports its command-line tool (httpx._main), which loads click, rich and
+# pygments whenever they are installed (they are, for the TUI): 100-200 ms of every start-up,
+# for a tool chattui never runs. A None entry makes that one import fail, and httpx then
+# defines a stub `httpx.main` instead (its own fallback for when they are missing). chattui
+# imports httpx only through this package's modules, or after them (the MCP client).
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 if TYPE_CHECKING:
     from providers.base import HTTPProvider

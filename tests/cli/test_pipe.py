@@ -288,6 +288,16 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert env.run("-p", "hi", "--provider", "nope").returncode == 2
 
 
+def test_pipe_mode_imports_no_screen_library() -> None:
+    """httpx's own command-line tool would load click, rich and pygments at its import."""
+    code = (
+        "import sys, tui.pipe, tui.core.runtime, providers.base, providers.openai\n"
+        "print(sorted(m for m in ('textual', 'rich', 'click', 'pygments') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_version_and_help_import_neither_textual_nor_httpx() -> None:
     code = (
         "import sys, contextlib, io\n"
