@@ -34,6 +34,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from providers.base import HTTPProvider, describe_error, loads_event
 from providers.conversation import (
@@ -76,7 +77,8 @@ class Gemini(HTTPProvider):
 
     def url(self) -> str:
         """``{base_url}/models/{model}:streamGenerateContent?alt=sse``."""
-        model = self.model.removeprefix("models/")
+        # Quoted: the name is a path segment, and "?", "#" or "%" in it would change the URL.
+        model = quote(self.model.removeprefix("models/"), safe="/")
         return f"{self.settings.base_url.rstrip('/')}/models/{model}:streamGenerateContent?alt=sse"
 
     def auth_headers(self) -> dict[str, str]:

@@ -39,6 +39,20 @@ def usable_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def model_problem(model: str) -> str | None:
+    """Why ``model`` cannot be sent as a model name (it holds a control character), or None.
+
+    A model name goes into the request body, and for Gemini into the URL, where a control
+    character makes the request impossible to send; no real model name holds one.
+    """
+    if _CONTROL.search(model):
+        return "holds a control character"
+    return None
+
+
 class Secret:
     """An API key whose repr and str never show the value.
 

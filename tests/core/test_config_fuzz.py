@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import event, given
 
@@ -33,6 +34,7 @@ from tests.support.fuzz import fuzz_settings
 from tui.core.config import SECTION_KEYS, Config, ConfigError, load_config
 from tui.core.keys import Severity, doctor
 from tui.core.runtime import Options, StartupError, start
+from tui.core.session import RequestFailed, TurnEnded
 
 # What must never reach a terminal: C0/C1 controls (ESC above all) and bidi/zero-width marks.
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -91,13 +93,42 @@ def assert_doctor_agrees_with_the_run(home: Path, config: Config) -> None:
     os.chdir(home / "ws")  # start() resolves a relative workspace against the cwd
     try:
         for name in config.providers:
-            runtime = start(Options(provider=name), env=env)
-            runtime.close()  # the transcript, and any MCP server it started
-            asyncio.run(runtime.provider.aclose())
+            asyncio.run(_one_turn(name, env))
     except StartupError as exc:  # the doctor said ok: this is the bug this test is about
         pytest.fail(f"doctor ok, run refused: {exc}")
     finally:
         os.chdir(cwd)
+
+
+async def _one_turn(name: str, env: dict[str, str]) -> None:
+    """Start provider ``name`` and send one prompt; the request must be built and sent.
+
+    The transport answers every request with HTTP 400, so the turn ends at once with a
+    failed request; what matters is that the URL, headers and body the config shapes
+    (model names with control characters, extra headers, a system prompt) reach it.
+    """
+    sent: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(400, json={"error": {"message": "no"}})
+
+    runtime = start(
+        Options(provider=name), env=env, transport=httpx.MockTransport(answer), sleep=_no_sleep
+    )
+    try:
+        events = [e async for e in runtime.session.send("hi")]
+    finally:
+        runtime.close()  # the transcript, and any MCP server it started
+        await runtime.provider.aclose()
+    assert len(sent) == 1, events
+    assert isinstance(events[-1], TurnEnded) and any(isinstance(e, RequestFailed) for e in events)
+    for event_ in events:
+        assert_no_secret(repr(event_))
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
 
 
 def test_the_schema_table_covers_every_key_the_loader_accepts() -> None:

@@ -275,3 +275,16 @@ def test_ollamas_openai_endpoint_is_refused_while_loading(tmp_path: Path, url: s
 def test_a_blank_provider_name_is_refused(tmp_path: Path, name: str) -> None:
     message = error_of(tmp_path, f'[providers."{name}"]\nkind = "demo"\n')
     assert message.endswith("providers: a provider name must not be empty or blank")
+
+
+@pytest.mark.parametrize("kind", ["openai", "gemini", "demo"])
+def test_a_model_name_with_a_control_character_is_refused(tmp_path: Path, kind: str) -> None:
+    message = error_of(tmp_path, f'[providers.p]\nkind = "{kind}"\nmodel = "m\\u001f"\n')
+    assert message.endswith("providers.p.model: holds a control character")
+
+
+def test_the_model_option_follows_the_same_rule(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[providers.demo]\n", encoding="utf-8")
+    done = run_chattui(tmp_path, "-p", "hi", "--model", "m\x1b[2J")
+    assert done.returncode == 2
+    assert done.stderr == "chattui: --model: holds a control character\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -419,6 +420,12 @@ def test_url_and_key_header() -> None:
     )
     headers = provider.headers()
     assert headers["x-goog-api-key"] == "sk-test-0123456789" and "Authorization" not in headers
+
+
+def test_the_model_name_is_quoted_as_one_path_segment() -> None:
+    settings = replace(settings_for(KIND, base_url="http://h/v1beta"), model="models/a b?c#d%")
+    provider = Gemini(settings)
+    assert provider.url() == "http://h/v1beta/models/a%20b%3Fc%23d%25:streamGenerateContent?alt=sse"
     assert "sk-test" not in provider.url()
 
 

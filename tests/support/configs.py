@@ -49,7 +49,14 @@ NAMES = st.one_of(st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True), TEXT)
 PRINTABLE = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=20)
 # Never blank (the loader refuses blank names and models), nasty characters kept.
 PROVIDER_NAMES = st.one_of(NAMES.filter(lambda s: s.strip() != ""), TEXT.map(lambda s: "p" + s))
-MODEL = TEXT.map(lambda s: "m" + s)
+# A model name may hold anything but control characters (those the loader refuses).
+MODEL = st.text(
+    st.one_of(
+        st.sampled_from("\u202e\u2066\u200b\ufeff[]'\"\\/?#% "),
+        st.characters(exclude_categories=("Cs", "Cc")),
+    ),
+    max_size=12,
+).map(lambda s: "m" + s)
 URLS = st.sampled_from(
     [
         "http://127.0.0.1:9/v1",

@@ -99,6 +99,7 @@ from providers.settings import (
     Secret,
     StreamLimits,
     base_url_problem,
+    model_problem,
     usable_url,
 )
 from tui.core import locations
@@ -425,6 +426,8 @@ def _parse_provider(name: str, table: Any) -> ProviderConfig:
     model = _string(table, "model", where) or default_model
     if not model:
         raise ConfigError(f"{where}.model: required for kind {kind}")
+    if (problem := model_problem(model)) is not None:
+        raise ConfigError(f"{where}.model: {problem}")
     return ProviderConfig(
         name=name,
         kind=kind,

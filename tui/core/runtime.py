@@ -15,6 +15,7 @@ from typing import Any
 from providers import create_provider
 from providers.base import HTTPProvider
 from providers.errors import SetupError
+from providers.settings import model_problem
 from tui.core import locations
 from tui.core.config import Config, ConfigError, ProviderConfig, load_config, workspace_problem
 from tui.core.keys import resolve_settings
@@ -131,8 +132,10 @@ def start(
     **provider_kwargs: Any,
 ) -> Runtime:
     """Build the runtime, or raise ``StartupError`` with a one-line reason."""
-    if options.model is not None and undecodable(options.model):
-        raise StartupError(f"--model: {NOT_UTF8}")
+    if options.model is not None:
+        problem = NOT_UTF8 if undecodable(options.model) else model_problem(options.model)
+        if problem is not None:
+            raise StartupError(f"--model: {problem}")
     try:
         config = load_config(options.config, env)
         chosen = config.provider(options.provider)
