@@ -94,6 +94,10 @@ COMMANDS: dict[str, st.SearchStrategy[list[str]]] = {
     "config": st.lists(st.one_of(OPTIONS["--config"], OPTIONS["unknown"]), max_size=2).map(
         lambda groups: [a for g in groups for a in g]
     ),
+    "models": st.lists(
+        st.one_of(OPTIONS["--provider"], OPTIONS["--config"], flag("--json"), OPTIONS["unknown"]),
+        max_size=3,
+    ).map(lambda groups: [a for g in groups for a in g]),
 }
 
 
