@@ -154,10 +154,10 @@ async def close(runtime: Runtime) -> None:
     runtime.transcript.close()
 
 
-def entries(transcript: Transcript) -> list[tuple[str, str, str]]:
-    """``(role, status, text)`` per entry, for compact assertions."""
+def entries(transcript: Transcript, *, every_branch: bool = False) -> list[tuple[str, str, str]]:
+    """``(role, status, text)`` per entry of the current branch (or of all), for assertions."""
     out = []
-    for entry in transcript.entries:
+    for entry in transcript.tree.nodes.values() if every_branch else transcript.entries:
         role = type(entry.message).__name__.removesuffix("Message").lower()
         text = getattr(entry.message, "text", getattr(entry.message, "content", ""))
         out.append((role, entry.status, text))

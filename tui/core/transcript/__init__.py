@@ -12,6 +12,15 @@ files 0o600). Every line is one JSON object with ``"v": 1``, ``"type"`` and
 - ``partial``: ``{"turn", "stream_id", "status": "incomplete", "message": {...}}``,
   the assistant message streaming now; a later partial with the same stream_id
   supersedes it, a message with that stream_id finalizes it (once).
+
+Branches: message and partial records carry ``"id"`` and ``"parent"`` (the id of
+the message they follow, null for the first), so an edited prompt or a
+regenerated answer is a sibling and every version stays in the file; the
+current branch ends at the newest message, or at the last ``head`` record's.
+Files written before branches (no ids) still load: each message follows the one
+before it (``tree`` explains the ids they get). An older chattui reading a file
+with branches sees every message in file order.
+- ``head``: ``{"id"}``, the user switched to the branch ending at that message.
 - ``event``: ``{"turn", "kind", "text"}``, a one-line note (an error, say) for export.
   Kind ``model`` (a switch of provider or model mid-conversation) also carries
   ``"provider"`` and ``"model"``.
@@ -47,8 +56,10 @@ from tui.core.transcript.replay import (
     history_for_request,
     list_transcripts,
     load,
+    request_history,
     resolve,
 )
+from tui.core.transcript.tree import Fork, Tree
 from tui.core.transcript.writer import TranscriptWriter
 
 __all__ = [
@@ -57,18 +68,21 @@ __all__ = [
     "EntryStatus",
     "AmbiguousTranscript",
     "Entry",
+    "Fork",
     "Note",
     "Transcript",
     "TranscriptError",
     "TranscriptInfo",
     "TranscriptNotFound",
     "TranscriptWriter",
+    "Tree",
     "dumps",
     "history_for_request",
     "list_transcripts",
     "load",
     "message_from_dict",
     "message_to_dict",
+    "request_history",
     "resolve",
     "to_json",
     "to_markdown",

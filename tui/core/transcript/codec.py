@@ -38,6 +38,7 @@ from providers.conversation import (
     UserMessage,
 )
 from providers.events import Usage
+from tui.core.transcript.tree import Tree
 
 _USAGE_FIELDS = (
     "input_tokens",
@@ -79,21 +80,29 @@ class Entry:
         message: the message as stored.
         status: complete | incomplete | cancelled | failed.
         error: why it failed, when the session recorded a reason.
+        id: the message's id in its transcript ("" when not stored).
+        parent: the id of the message it follows (None: the first message).
     """
 
     message: Message
     status: EntryStatus = "complete"
     error: str | None = None
+    id: str = field(default="", compare=False)  # where it sits, not what it says
+    parent: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Note:
-    """An ``event`` record: ``position`` is how many entries came before it."""
+    """An ``event`` record: ``position`` is how many entries of the path came before it.
+
+    ``after`` is the id of the message it follows (None: before the first).
+    """
 
     kind: str
     text: str
     ts: str
     position: int
+    after: str | None = None
 
 
 @dataclass
@@ -104,9 +113,10 @@ class Transcript:
         id: the conversation id.
         path: the JSONL file.
         meta: the meta record's fields (without v/type/ts); {} if it was unreadable.
-        entries: messages in order, each with its status.
+        entries: the current branch's messages in order, each with its status.
         skipped_lines: torn or corrupt lines that were left out.
-        notes: event records, positioned between entries.
+        notes: event records on the current branch, positioned between entries.
+        tree: every message of every branch (``tree.head`` ends ``entries``).
     """
 
     id: str
@@ -115,6 +125,7 @@ class Transcript:
     entries: list[Entry]
     skipped_lines: int = 0
     notes: list[Note] = field(default_factory=list)
+    tree: Tree = field(default_factory=Tree)
 
     @property
     def messages(self) -> tuple[Message, ...]:

@@ -26,19 +26,32 @@ from tui.core.transcript.codec import Entry, Note, Transcript, dumps, message_to
 
 
 def to_json(t: Transcript) -> str:
-    """Export as one JSON document: meta, messages with statuses, notes.
+    """Export as one JSON document: meta, every branch's messages, the current branch, notes.
+
+    ``messages`` holds every message of every branch in file order, each with its
+    ``id`` and ``parent``; ``current`` lists the ids of the current branch in
+    order (for a conversation that never branched: all of them); notes are those
+    of the current branch, ``after_message`` counting its messages.
 
     Returns:
         Indented JSON; ``messages[i].message`` is ``message_to_dict`` output.
     """
+    every = list(t.tree.nodes.values()) or t.entries
     doc = {
         "v": 1,
         "id": t.id,
         "meta": t.meta,
         "messages": [
-            {"status": e.status, "error": e.error, "message": message_to_dict(e.message)}
-            for e in t.entries
+            {
+                "id": e.id,
+                "parent": e.parent,
+                "status": e.status,
+                "error": e.error,
+                "message": message_to_dict(e.message),
+            }
+            for e in every
         ],
+        "current": [e.id for e in t.entries],
         "notes": [
             {"kind": n.kind, "text": n.text, "ts": n.ts, "after_message": n.position}
             for n in t.notes
@@ -89,15 +102,20 @@ def to_markdown(t: Transcript) -> str:
     A title and the meta, then ``## User`` / ``## Assistant`` sections; reasoning
     as a blockquote; tool calls with their arguments and results fenced (a
     ``save_file`` content in the file's language); long results cut with a note;
-    unfinished messages and notes marked.
+    unfinished messages and notes marked. Only the current branch is written; a
+    message with other versions says which one it is.
     """
     notes: dict[int, list[Note]] = {}
     for note in t.notes:
         notes.setdefault(note.position, []).append(note)
     blocks = [_md_header(t)]
+    versions = {fork.node: fork for fork in t.tree.forks()}
     for index, entry in enumerate([*t.entries, None]):
         blocks += [f"> **Note ({n.kind}):** {n.text}" for n in notes.get(index, [])]
         if entry is not None:
+            fork = versions.get(entry.id)
+            if fork is not None:
+                blocks.append(f"> **Branch:** version {fork.index} of {fork.count} from here")
             blocks.append(_md_entry(entry))
     # Fences were sized on cleaned text already; this pass covers everything else.
     return _clean("\n\n".join(b for b in blocks if b).rstrip() + "\n")

@@ -7,7 +7,7 @@ corrupt lines, so a crash mid-write never makes a conversation unreadable.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from tui.core.transcript.codec import (
     is_entry_status,
     message_from_dict,
 )
+from tui.core.transcript.tree import LEGACY_ID, Tree
 
 # Our own compact serialization always starts a message record with these
 # bytes, so listing can count messages without parsing every line.
@@ -53,7 +54,8 @@ def load(path: Path) -> Transcript:
     """Read a transcript, skipping (and counting) torn or corrupt lines.
 
     Partials never finalized (the process died mid-stream) become entries
-    with status ``incomplete``, where their stream began.
+    with status ``incomplete``, where their stream began. ``entries`` and
+    ``notes`` are the current branch's; ``tree`` holds every branch.
 
     Raises:
         FileNotFoundError: no such file.
@@ -66,7 +68,8 @@ def load(path: Path) -> Transcript:
         meta=state.meta,
         entries=state.entries,
         skipped_lines=state.skipped,
-        notes=state.notes,
+        notes=state.tree.notes_on(state.entries),
+        tree=state.tree,
     )
 
 
@@ -112,6 +115,12 @@ def resolve(directory: Path, ref: str) -> Path:
     raise TranscriptNotFound(f"no transcript {ref!r} in {directory}{hint}")
 
 
+def on_branch(t: Transcript, head: str | None) -> Transcript:
+    """``t`` as if the branch ending at ``head`` were current (None: before the first message)."""
+    entries = t.tree.path(head) if head is not None else []
+    return replace(t, entries=entries, notes=t.tree.notes_on(entries))
+
+
 def history_for_request(t: Transcript) -> tuple[Message, ...]:
     """The messages to send when resuming ``t``.
 
@@ -121,7 +130,12 @@ def history_for_request(t: Transcript) -> tuple[Message, ...]:
     its result and a result without its call, so those are dropped, and so is
     an assistant turn left with neither text nor calls.
     """
-    candidates = [m for e in t.entries if (m := _request_form(e)) is not None]
+    return request_history(t.entries)
+
+
+def request_history(entries: Sequence[Entry]) -> tuple[Message, ...]:
+    """``history_for_request`` for a branch's entries (see there)."""
+    candidates = [m for e in entries if (m := _request_form(e)) is not None]
     return _drop_unpaired_calls(candidates)
 
 
@@ -155,15 +169,14 @@ def _drop_unpaired_calls(msgs: list[Message]) -> tuple[Message, ...]:
 
 @dataclass
 class _Replay:
-    """Folds records into entries; shared by ``load`` and ``reopen``."""
+    """Folds records into a tree of entries; shared by ``load`` and ``reopen``."""
 
     meta: dict[str, Any] = field(default_factory=dict)
-    entries: list[Entry] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
+    tree: Tree = field(default_factory=Tree)
     skipped: int = 0
     turn: int = 0
     finalized: set[str] = field(default_factory=set)
-    open_partials: dict[str, int] = field(default_factory=dict)  # stream_id -> entry index
+    open_partials: dict[str, str] = field(default_factory=dict)  # stream_id -> node id
 
     def feed(self, rec: dict[str, Any]) -> None:
         """Apply one record; raises ValueError/KeyError/TypeError before any change."""
@@ -174,15 +187,11 @@ class _Replay:
                 self._message(rec)
             case "partial":
                 self._partial(rec)
+            case "head":
+                self._head(rec)
             case "event":
-                self.notes.append(
-                    Note(
-                        str(rec.get("kind", "")),
-                        str(rec.get("text", "")),
-                        str(rec.get("ts", "")),
-                        len(self.entries),
-                    )
-                )
+                kind, text, ts = (str(rec.get(k, "")) for k in ("kind", "text", "ts"))
+                self.tree.notes.append(Note(kind, text, ts, 0, self.tree.head))
         # Unknown types are skipped silently: a newer chattui may add some.
         if isinstance(rec.get("turn"), int):
             self.turn = max(self.turn, rec["turn"])
@@ -198,10 +207,14 @@ class _Replay:
         )
         stream_id = rec.get("stream_id")
         if stream_id is None:
-            self.entries.append(entry)
+            self._add(rec, entry)
         elif str(stream_id) not in self.finalized:
             self.finalized.add(str(stream_id))
-            self._place(self.open_partials.pop(str(stream_id), None), entry)
+            node = self.open_partials.pop(str(stream_id), None)
+            if node is None:
+                self._add(rec, entry)
+            else:
+                self.tree.replace(node, entry)
 
     def _partial(self, rec: dict[str, Any]) -> None:
         msg = message_from_dict(rec["message"])
@@ -210,16 +223,35 @@ class _Replay:
         stream_id = str(rec["stream_id"])
         if stream_id in self.finalized:
             return
-        index = self.open_partials.get(stream_id)
-        if index is None:
-            self.open_partials[stream_id] = len(self.entries)
-        self._place(index, Entry(msg, "incomplete"))
-
-    def _place(self, index: int | None, entry: Entry) -> None:
-        if index is None:
-            self.entries.append(entry)
+        node = self.open_partials.get(stream_id)
+        if node is None:
+            self.open_partials[stream_id] = self._add(rec, Entry(msg, "incomplete"))
         else:
-            self.entries[index] = entry
+            self.tree.replace(node, Entry(msg, "incomplete"))
+
+    def _add(self, rec: dict[str, Any], entry: Entry) -> str:
+        """Place a new message: its stored id and parent, or (older files) after the head."""
+        node = rec.get("id")
+        if node is None:
+            node = LEGACY_ID.format(len(self.tree.nodes))
+        parent = rec["parent"] if "parent" in rec else self.tree.head
+        if not isinstance(node, str) or node in self.tree.nodes:
+            raise ValueError("a message id must be a new string")
+        if parent is not None and not isinstance(parent, str):
+            raise ValueError("a parent id must be a string")
+        entry.id, entry.parent = node, parent
+        self.tree.add(entry)
+        return node
+
+    def _head(self, rec: dict[str, Any]) -> None:
+        node = rec.get("id")
+        if node is None or node in self.tree.nodes:  # an unknown id is left alone
+            self.tree.head = node
+
+    @property
+    def entries(self) -> list[Entry]:
+        """The current branch."""
+        return self.tree.path()
 
 
 def _replay(path: Path) -> _Replay:

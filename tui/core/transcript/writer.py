@@ -55,6 +55,7 @@ class TranscriptWriter:
         meta: dict[str, Any] | None,
         turn: int = 0,
         finalized: set[str] | None = None,
+        head: str | None = None,
     ) -> None:
         self.id = conv_id
         self.path = path
@@ -64,6 +65,10 @@ class TranscriptWriter:
         self._wrote = False
         self._turn = turn
         self._finalized = finalized if finalized is not None else set()
+        self.head = head
+        """The id of the message the next one follows (None: it is the first)."""
+        self._stream_nodes: dict[str, str] = {}  # stream_id -> the answer's message id
+        self._parents: dict[str, str | None] = {}  # parent of each message written here
 
     @classmethod
     def create(
@@ -100,7 +105,13 @@ class TranscriptWriter:
         fd = os.open(path, _OPEN_FLAGS)
         conv_id = str(state.meta.get("id") or path.stem)
         return cls(
-            path, fd, conv_id=conv_id, meta=None, turn=state.turn, finalized=set(state.finalized)
+            path,
+            fd,
+            conv_id=conv_id,
+            meta=None,
+            turn=state.turn,
+            finalized=set(state.finalized),
+            head=state.tree.head,
         )
 
     def append_user(self, msg: UserMessage) -> None:
@@ -110,18 +121,16 @@ class TranscriptWriter:
         self._turn += 1
         if self._pending_meta is not None and not self._pending_meta["title"]:
             self._pending_meta["title"] = _title(msg.text)
-        self._write(
-            self._record("message", status="complete", message=message_to_dict(msg)), sync=True
-        )
+        record = self._record("message", status="complete", message=message_to_dict(msg))
+        self._write(self._node(record), sync=True)
 
     def append(self, msg: Message) -> None:
         """Record a complete message (assistant or tool result) and fsync it."""
         if isinstance(msg, UserMessage):
             self.append_user(msg)
             return
-        self._write(
-            self._record("message", status="complete", message=message_to_dict(msg)), sync=True
-        )
+        record = self._record("message", status="complete", message=message_to_dict(msg))
+        self._write(self._node(record), sync=True)
 
     def checkpoint(self, stream_id: str, partial: AssistantMessage) -> None:
         """Record the streaming message so far; supersedes earlier checkpoints.
@@ -137,7 +146,7 @@ class TranscriptWriter:
         record = self._record(
             "partial", stream_id=stream_id, status="incomplete", message=message_to_dict(partial)
         )
-        self._write(record, sync=False)
+        self._write(self._node(record, stream_id), sync=False)
 
     def finish_partial(
         self,
@@ -161,7 +170,8 @@ class TranscriptWriter:
         fields: dict[str, Any] = {"stream_id": stream_id, "status": status}
         if error is not None:
             fields["error"] = error
-        self._write(self._record("message", **fields, message=message_to_dict(msg)), sync=True)
+        record = self._record("message", **fields, message=message_to_dict(msg))
+        self._write(self._node(record, stream_id), sync=True)
         self._finalized.add(stream_id)
 
     def note(self, kind: str, text: str) -> None:
@@ -182,6 +192,32 @@ class TranscriptWriter:
         text = f"switched to {provider} · {model}"
         record = self._record("event", kind="model", text=text, provider=provider, model=model)
         self._write(record, sync=False)
+
+    def rewind(self, node: str | None) -> None:
+        """Make the next message follow ``node`` (an edit or a regenerate starts a branch).
+
+        Nothing is written: the next message's ``parent`` says it.
+        """
+        self.head = node
+
+    def select(self, node: str) -> None:
+        """Record that the branch ending at ``node`` is the current one (a branch switch)."""
+        self.head = node
+        self._write(self._record("head", id=node), sync=False)
+
+    def _node(self, record: dict[str, Any], stream_id: str | None = None) -> dict[str, Any]:
+        """Give a message record its id and parent; a streamed answer keeps one id."""
+        node = self._stream_nodes.get(stream_id) if stream_id is not None else None
+        if node is None:
+            node = secrets.token_hex(6)
+            record.update(id=node, parent=self.head)
+            self.head = node
+            if stream_id is not None:
+                self._stream_nodes[stream_id] = node
+        else:
+            record.update(id=node, parent=self._parents[node])
+        self._parents[node] = record["parent"]
+        return record
 
     def close(self) -> None:
         """Flush to disk and close; a new transcript that got no record is removed."""
