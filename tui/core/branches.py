@@ -23,7 +23,9 @@ from tui.core.transcript import (
 from tui.core.transcript.replay import on_branch
 
 __all__ = [
+    "Branch",
     "BranchError",
+    "branch_list",
     "Prompt",
     "current",
     "edit",
@@ -46,6 +48,30 @@ class Prompt:
     node: str
     number: int
     text: str
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One branch of the conversation, for a list: where it ends and what it asked last."""
+
+    leaf: str
+    number: int
+    last_prompt: str
+    length: int
+    current: bool
+
+
+def branch_list(writer: TranscriptWriter) -> list[Branch]:
+    """Every branch, oldest first; ``current`` marks the one the writer continues."""
+    tree = load(writer.path).tree
+    on_path = {entry.id for entry in tree.path(writer.head)} if writer.head else set()
+    out: list[Branch] = []
+    for number, leaf in enumerate(tree.leaves(), 1):
+        path = tree.path(leaf)
+        asked = [e.message.text for e in path if isinstance(e.message, UserMessage)]
+        last = asked[-1] if asked else ""
+        out.append(Branch(leaf, number, last, len(path), leaf in on_path))
+    return out
 
 
 def current(writer: TranscriptWriter) -> Transcript:

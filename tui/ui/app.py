@@ -30,6 +30,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
+from tui.core.branches import BranchError
 from tui.core.catalog import ModelCatalog, ModelList
 from tui.core.pricing import total_cost
 from tui.core.runtime import Options, Runtime, StartupError, start
@@ -44,9 +45,10 @@ from tui.core.session import (
 )
 from tui.core.signals import on_stop_signals, stop_status
 from tui.core.tools.registry import PreparedCall
-from tui.core.transcript import TranscriptError, load, write_markdown
+from tui.core.transcript import Transcript, TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
-from tui.ui.commands import ChatCommands, ModelCommands
+from tui.ui.branching import Branching, Edit
+from tui.ui.commands import BranchCommands, ChatCommands, ModelCommands, PromptCommands
 from tui.ui.compat import crash_without_locals
 from tui.ui.pacing import (
     FRAME,
@@ -89,6 +91,9 @@ class ChatApp(App[int]):
         # Priority: the prompt's TextArea binds ctrl+y to redo.
         Binding("ctrl+y", "copy", "Copy", priority=True),
         Binding("ctrl+end", "follow", "Follow", show=False),
+        Binding("alt+left", "step_branch(-1)", "‹ Version"),
+        Binding("alt+right", "step_branch(1)", "Version ›"),
+        Binding("ctrl+g", "regenerate", "Regenerate", show=False),
         # Priority: page keys scroll the conversation, not the (small) prompt.
         Binding("pageup", "page(-1)", "Scroll up", show=False, priority=True),
         Binding("pagedown", "page(1)", "Scroll down", show=False, priority=True),
@@ -112,6 +117,7 @@ class ChatApp(App[int]):
         self._cancelling = False
         self._last_status = TurnStatus.STOP
         self._models = ModelCatalog()
+        self.branching = Branching(runtime)
         # Kept, not queried: queries walk the whole DOM, and these are used per event.
         self.conversation = Conversation(id="conversation")
         self.prompt = Prompt(id="prompt")
@@ -136,6 +142,7 @@ class ChatApp(App[int]):
         for warning in self.runtime.config.warnings:
             self.notify(one_line(warning, 500), title="config", severity="warning", markup=False)
         if self.runtime.resumed_from is not None:
+            self.branching.reset(self.runtime.resumed_from)
             await self.conversation.add_history(history_widgets(self.runtime.resumed_from))
             self.conversation.follow()
         else:
@@ -168,6 +175,9 @@ class ChatApp(App[int]):
             return
         self.prompt.remember(text)
         self.prompt.clear()
+        if self.branching.editing is not None and not self.busy:
+            await self._send_edit(text)
+            return
         if self.busy:
             self.queue.append(text)
             await self.query_one("#queue").mount(UserMessage(text, queued=True))
@@ -178,17 +188,17 @@ class ChatApp(App[int]):
         """Start a turn (the worker shows the user's message first)."""
         self._start_turn(text)
 
-    def _start_turn(self, prompt: str | None) -> None:
+    def _start_turn(self, prompt: str | None, version: tuple[int, int] | None = None) -> None:
         self._cancelling = False
-        self._worker = self._run_turn(prompt)
+        self._worker = self._run_turn(prompt, version)
         self.refresh_bindings()
 
     @work(exclusive=True, group="turn", exit_on_error=False)
-    async def _run_turn(self, prompt: str | None) -> None:
+    async def _run_turn(self, prompt: str | None, version: tuple[int, int] | None) -> None:
         session = self.runtime.session
         turn = AssistantTurn()
         if prompt is not None:
-            await self.conversation.add(UserMessage(prompt))
+            await self.conversation.add(UserMessage(prompt, version=version))
         self.conversation.follow()
         await self.conversation.add(turn)
         renderer = self._renderer = TurnRenderer(
@@ -317,9 +327,11 @@ class ChatApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
-            return self.busy
+            return self.busy or self.branching.editing is not None
         if action == "retry":
             return not self.busy and self._last_status.cut_short
+        if action == "step_branch":  # shown in the footer only once there are versions
+            return not self.busy and self.branching.forked
         if action == "page":  # only on the main screen (the palette has its own list)
             return self.screen is self.screen_stack[0]
         return True
@@ -337,7 +349,12 @@ class ChatApp(App[int]):
         self.exit(return_code=stop_status(signum))
 
     def action_cancel(self) -> None:
-        """Escape: stop the response (the partial stays, marked cancelled)."""
+        """Escape: stop the response (the partial stays, marked cancelled), or drop an edit."""
+        if not self.busy and self.branching.editing is not None:
+            self.branching.editing = None
+            self.prompt.clear()
+            self.notify("edit dropped", markup=False)
+            return
         if self.busy and not self._cancelling and self._worker is not None:
             self._cancelling = True
             self._worker.cancel()
@@ -353,6 +370,7 @@ class ChatApp(App[int]):
             self.notify(BUSY, markup=False)
             return
         self.runtime.new_conversation()
+        self.branching.reset()
         await self.reset_view()
         self.notify("new conversation", markup=False)
 
@@ -460,11 +478,99 @@ class ChatApp(App[int]):
             message = f"cannot open transcript: {one_line(str(exc))}"
             self.notify(message, severity="error", markup=False)
             return
-        await self.reset_view(welcome=False)
-        await self.conversation.add_history(history_widgets(transcript))
-        self.conversation.follow()
+        self.branching.reset(transcript)
+        await self.show_branch(transcript)
         count = len(transcript.entries)
         self.notify(f"resumed {one_line(transcript.id, 80)} ({count} messages)", markup=False)
+
+    # Branches --------------------------------------------------------------------------------
+
+    async def show_branch(self, view: Transcript) -> None:
+        """Show ``view`` (a branch of the conversation) instead of what is on screen."""
+        await self.reset_view(welcome=False)
+        await self.conversation.add_history(history_widgets(view))
+        self.conversation.follow()
+        self.refresh_bindings()
+
+    async def _branch_move(self, move: Callable[[], Transcript]) -> Transcript | None:
+        """Run a branch operation when idle; its problems become notes, not crashes."""
+        if self.busy:
+            self.notify(BUSY, markup=False)
+            return None
+        try:
+            view = move()
+        except (BranchError, TranscriptError, OSError) as exc:
+            self.notify(one_line(str(exc)), severity="warning", markup=False)
+            return None
+        await self.show_branch(view)
+        return view
+
+    @on(UserMessage.EditRequested)
+    def _on_edit_requested(self, event: UserMessage.EditRequested) -> None:
+        shown = list(self.conversation.query_children(UserMessage))
+        if event.widget in shown:
+            back = len(shown) - 1 - shown.index(event.widget)
+            self._begin_edit(lambda: self.branching.prompt_from_end(back))
+
+    def action_edit_prompt(self, node: str) -> None:
+        """Palette: edit a prompt of this branch; sending it starts a new version."""
+        self._begin_edit(lambda: self.branching.start_edit(node))
+
+    def _begin_edit(self, mark: Callable[[], Edit]) -> None:
+        if self.busy:
+            self.notify(BUSY, markup=False)
+            return
+        try:
+            edit = mark()
+        except (BranchError, TranscriptError, OSError) as exc:
+            self.notify(one_line(str(exc)), severity="warning", markup=False)
+            return
+        self.prompt.load_text(edit.text)
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.focus()
+        self.refresh_bindings()
+        hint = f"editing prompt {edit.number}: Enter sends it as a new version, Esc drops the edit"
+        self.notify(hint, markup=False)
+
+    async def _send_edit(self, text: str) -> None:
+        moved: list[tuple[int, int]] = []
+
+        def move() -> Transcript:
+            view, version = self.branching.send_edit()
+            moved.append(version)
+            return view
+
+        if await self._branch_move(move) is not None:
+            self._start_turn(text, moved[0])
+
+    async def action_regenerate(self) -> None:
+        """Ctrl+G: a new answer to the last prompt (the old one stays, as another version)."""
+        if await self._branch_move(self.branching.regenerate) is not None:
+            self._start_turn(None)
+
+    async def action_step_branch(self, delta: int) -> None:
+        """Alt+Left / Alt+Right: the previous or next version at the last fork."""
+        await self._branch_move(lambda: self.branching.step(delta))
+
+    async def action_switch_branch(self, node: str) -> None:
+        """Palette: show the branch through ``node`` and continue it."""
+        await self._branch_move(lambda: self.branching.switch(node))
+
+    async def action_undo_branch(self) -> None:
+        """Palette: back to the branch shown before the last switch, edit or regenerate."""
+        await self._branch_move(self.branching.undo)
+
+    def action_open_prompts(self) -> None:
+        """Palette: the prompts of this branch, to pick one to edit."""
+        self.push_screen(
+            CommandPalette(providers=[PromptCommands], placeholder="Edit which prompt?")
+        )
+
+    def action_open_branches(self) -> None:
+        """Palette: every branch of this conversation, to switch to one."""
+        self.push_screen(
+            CommandPalette(providers=[BranchCommands], placeholder="Switch to which branch?")
+        )
 
     # Frame -----------------------------------------------------------------------------------
 

@@ -20,10 +20,10 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.style import Style
 
-from tui.core import locations
+from tui.core import branches, locations
 from tui.core.catalog import ModelList
 from tui.core.runtime import Runtime
-from tui.core.transcript import TranscriptInfo, list_transcripts
+from tui.core.transcript import TranscriptError, TranscriptInfo, list_transcripts
 from tui.ui.widgets.safe import one_line
 
 TRANSCRIPTS_SHOWN = 50
@@ -87,6 +87,16 @@ class ChatCommands(Provider):
                 "Toggle reasoning", "Show or hide the model's reasoning blocks", "toggle_reasoning"
             ),
             Command("Theme", "Change the colour theme", "change_theme"),
+            Command("Edit a prompt", "Send a new version of an earlier prompt", "open_prompts"),
+            Command("Regenerate answer", "A new answer to the last prompt (ctrl+g)", "regenerate"),
+            Command("Switch branch", "Show another version of this conversation", "open_branches"),
+            Command("Previous version", "At the last fork (alt+left)", "step_branch(-1)"),
+            Command("Next version", "At the last fork (alt+right)", "step_branch(1)"),
+            Command(
+                "Undo branch switch",
+                "Back to the branch shown before the last switch, edit or regenerate",
+                "undo_branch",
+            ),
             Command(
                 "Switch model",
                 "Pick a model the server offers, or type a model name",
@@ -193,6 +203,75 @@ class ModelCommands(Provider):
                     text=command.title,
                     help=command.help or None,
                 )
+
+
+class _ListCommands(Provider):
+    """A second palette listing commands built once when it opens (see subclasses)."""
+
+    _items: list[Command]
+
+    async def startup(self) -> None:
+        try:
+            self._items = await asyncio.to_thread(self.build)
+        except (OSError, TranscriptError):
+            self._items = []
+
+    def build(self) -> list[Command]:
+        """The entries (runs in a thread: it may read the transcript)."""
+        raise NotImplementedError
+
+    @property
+    def _host(self) -> PaletteHost:
+        return cast(PaletteHost, self.app)
+
+    def _runner(self, action: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await self.app.run_action(action)
+
+        return run
+
+    async def discover(self) -> Hits:
+        for command in getattr(self, "_items", []):
+            yield DiscoveryHit(
+                Content(command.title), self._runner(command.action), text=command.title
+            )
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        matcher = self.matcher(query)
+        for command in getattr(self, "_items", []):
+            score = matcher.match(command.title)
+            if score > 0:
+                title = _highlight(matcher, command.title)
+                yield Hit(score, title, self._runner(command.action), text=command.title)
+
+
+class PromptCommands(_ListCommands):
+    """ "Edit a prompt": the prompts of the current branch, newest first."""
+
+    def build(self) -> list[Command]:
+        found = branches.prompts(self._host.runtime.transcript)
+        return [
+            Command(one_line(f"{p.number}: {p.text}", 100), "", f"edit_prompt({p.node!r})")
+            for p in reversed(found)
+        ]
+
+
+class BranchCommands(_ListCommands):
+    """ "Switch branch": every branch, the current one marked."""
+
+    def build(self) -> list[Command]:
+        return [
+            Command(
+                one_line(
+                    f"{'● ' if b.current else ''}branch {b.number}: {b.last_prompt}"
+                    f" · {b.length} messages",
+                    100,
+                ),
+                "",
+                f"switch_branch({b.leaf!r})",
+            )
+            for b in branches.branch_list(self._host.runtime.transcript)
+        ]
 
 
 def _highlight(matcher: Any, title: str) -> Content:

@@ -46,6 +46,7 @@ from tui.ui.widgets.code_view import CodeView
 from tui.ui.widgets.messages import (
     AssistantText,
     AssistantTurn,
+    BranchMark,
     ReasoningBlock,
     TurnNote,
     UserMessage,
@@ -318,20 +319,26 @@ def history_widgets(transcript: Transcript) -> list[Widget]:
                 turn_of.update((call.id, results) for call in message.tool_calls)
         elif isinstance(message, ToolResult) and message.call_id in turn_of:
             turn_of[message.call_id][message.call_id] = message
+    head = transcript.entries[-1].id if transcript.entries else None
+    versions = {fork.node: (fork.index, fork.count) for fork in transcript.tree.forks(head)}
     widgets: list[Widget] = []
     for entry, results in shown[-MAX_TURN_WIDGETS:]:
         message = entry.message
+        version = versions.get(entry.id)
         if isinstance(message, UserMsg):
-            widgets.append(UserMessage(message.text))
+            widgets.append(UserMessage(message.text, version=version))
         elif isinstance(message, AssistantMessage):
-            widgets.append(_assistant_turn(message, entry.status, results))
+            widgets.append(_assistant_turn(message, entry.status, results, version))
     return widgets
 
 
 def _assistant_turn(
-    message: AssistantMessage, status: EntryStatus, results: dict[str, ToolResult]
+    message: AssistantMessage,
+    status: EntryStatus,
+    results: dict[str, ToolResult],
+    version: tuple[int, int] | None = None,
 ) -> AssistantTurn:
-    blocks: list[Widget] = []
+    blocks: list[Widget] = [] if version is None else [BranchMark(*version)]
     for part in message.parts:
         if isinstance(part, TextPart) and part.text:
             blocks.append(AssistantText(part.text))

@@ -14,6 +14,7 @@ from typing import Any
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
@@ -25,12 +26,47 @@ from tui.ui.widgets.safe import one_line, plain
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
 
-class UserMessage(Static):
-    """What the user typed (already in the transcript)."""
+class UserMessage(Static, can_focus=True):
+    """What the user typed (already in the transcript).
 
-    def __init__(self, text: str, *, queued: bool = False) -> None:
-        super().__init__(plain(text), classes="-queued" if queued else "")
+    Focusable (click it, or Tab to it): ``e`` edits it, which sends a new version as a
+    branch. ``version`` is ``(n, count)`` when the prompt has other versions.
+    """
+
+    BINDINGS = [Binding("e", "edit", "Edit this prompt")]
+
+    class EditRequested(Message):
+        """The user asked to edit this prompt."""
+
+        def __init__(self, widget: UserMessage) -> None:
+            super().__init__()
+            self.widget = widget
+
+    def __init__(
+        self, text: str, *, queued: bool = False, version: tuple[int, int] | None = None
+    ) -> None:
+        shown = plain(text)
+        if version is not None:
+            shown.append(f"\n{branch_mark(*version)}", style="dim")
+        super().__init__(shown, classes="-queued" if queued else "")
+        self.can_focus = not queued
         self.source = text
+
+    def action_edit(self) -> None:
+        """``e``: ask the app to edit this prompt."""
+        self.post_message(self.EditRequested(self))
+
+
+def branch_mark(index: int, count: int) -> str:
+    """``‹ 2/3 ›`` and the keys that switch versions."""
+    return f"‹ {index}/{count} ›  alt+← / alt+→ other versions"
+
+
+class BranchMark(Static):
+    """The dim ``‹ 2/3 ›`` line above an answer that has other versions."""
+
+    def __init__(self, index: int, count: int) -> None:
+        super().__init__(plain(branch_mark(index, count)))
 
 
 class AssistantTurn(Vertical):
