@@ -71,7 +71,7 @@ def test_a_stop_signal_mid_stream_restores_the_terminal_and_saves_the_turn_cance
     with start(home) as run:
         ask(run, b"hi there", b"streamed")
         mark = run.mark()
-        run.process.send_signal(signum)
+        run.signal(signum)
         assert run.wait().status == 128 + signum
         assert_restored(run, mark)
     assert entries(home.latest()) == [

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
-import subprocess
 import termios
 import threading
 import time
@@ -46,14 +45,18 @@ class TerminalRun:
         self._sane = termios.tcgetattr(self._slave)
         self.output = bytearray()
         self._lock = threading.Lock()
-        self.process = subprocess.Popen(
-            argv,
-            stdin=self._slave,
-            stdout=self._slave,
-            stderr=self._slave,
-            env={**env, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)},
-            cwd=cwd,
-            start_new_session=True,  # the pty becomes its controlling terminal (setsid)
+        # posix_spawn, not fork: a forked child starts with its parent's pages resident, and
+        # its peak RSS (kept across exec) would report the test process's size, not its own.
+        self.pid = os.posix_spawn(
+            "/bin/sh",
+            ["sh", "-c", 'cd "$0" && exec "$@"', cwd, *argv],  # posix_spawn has no cwd
+            {**env, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(rows)},
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, self._slave, 0),
+                (os.POSIX_SPAWN_DUP2, self._slave, 1),
+                (os.POSIX_SPAWN_DUP2, self._slave, 2),
+            ],
+            setsid=True,
         )
         self._reader = threading.Thread(target=self._drain, daemon=True)
         self._reader.start()
@@ -87,7 +90,7 @@ class TerminalRun:
 
     def exited(self) -> bool:
         """Whether the process has ended (without reaping it: ``wait`` takes its rusage)."""
-        info = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         return info is not None
 
     def mark(self) -> int:
@@ -108,17 +111,20 @@ class TerminalRun:
         """Wait for the exit (killing the process group after ``timeout``); status and rusage."""
         deadline = time.monotonic() + timeout
         while True:
-            pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+            pid, status, usage = os.wait4(self.pid, os.WNOHANG)
             if pid:
                 break
             if time.monotonic() > deadline:
-                os.killpg(self.process.pid, 9)
+                os.killpg(self.pid, 9)
                 raise AssertionError(f"still running after {timeout} s")
             time.sleep(0.05)
-        self.process.returncode = os.waitstatus_to_exitcode(status)
         time.sleep(0.1)  # let the reader take the last bytes
-        self.exit = Exit(self.process.returncode, usage.ru_maxrss / 1024)
+        self.exit = Exit(os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024)
         return self.exit
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the process."""
+        os.kill(self.pid, signum)
 
     def terminal_modes(self) -> tuple[bool, bool]:
         """``(echo, canonical)`` of the pty now: both True once raw mode was undone."""
@@ -134,9 +140,9 @@ class TerminalRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 9)
-            self.process.wait()
+        if self.exit is None:
+            os.killpg(self.pid, 9)
+            os.waitpid(self.pid, 0)
         for fd in (self._master, self._slave):
             try:
                 os.close(fd)

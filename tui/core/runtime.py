@@ -229,8 +229,13 @@ def _open_transcript(
 ) -> tuple[TranscriptWriter, Transcript | None]:
     if ref is None:
         return _new_transcript(chosen, model, session, env), None
+    folder = locations.transcripts_dir(env)
     try:
-        return _attach_saved(resolve(locations.transcripts_dir(env), ref), session)
+        path = resolve(folder, ref)
+        if not path.resolve().is_relative_to(folder.resolve()):
+            # Resuming appends: only to chattui's own files (export reads any, read-only).
+            raise TranscriptError(f"{path} is outside {folder}; only `chattui export` reads it")
+        return _attach_saved(path, session)
     except (TranscriptError, OSError) as exc:
         raise StartupError(f"cannot resume {ref!r}: {exc}") from None
 

@@ -7,10 +7,12 @@ corrupt lines, so a crash mid-write never makes a conversation unreadable.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from providers.conversation import (
     AssistantMessage,
@@ -25,6 +27,7 @@ from tui.core.transcript.codec import (
     Entry,
     Note,
     Transcript,
+    TranscriptError,
     TranscriptNotFound,
     dumps,
     is_entry_status,
@@ -257,6 +260,9 @@ class _Replay:
 def _replay(path: Path) -> _Replay:
     state = _Replay()
     for line in _lines(path):
+        if line is None:  # longer than MAX_RECORD_BYTES
+            state.skipped += 1
+            continue
         try:
             rec = json.loads(line)
             if not isinstance(rec, dict):
@@ -267,21 +273,69 @@ def _replay(path: Path) -> _Replay:
     return state
 
 
-def _lines(path: Path) -> Iterator[bytes]:
-    # Split on b"\n" only: str.splitlines() would also break inside a record
-    # at U+2028, U+0085 or \x1c, which json.dumps leaves unescaped.
-    with open(path, "rb") as f:
-        data = f.read()
-    return (line for line in data.split(b"\n") if line.strip())
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+"""The longest line read as a record; a longer one is skipped (and counted), never held."""
+_READ = 1024 * 1024
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open ``path`` for reading, if it is a regular file (never block on a FIFO or device).
+
+    Raises:
+        TranscriptError: it is something else (a FIFO named ``*.jsonl`` would hang a reader).
+        OSError: it cannot be opened.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise TranscriptError(f"{path}: not a regular file")
+    return os.fdopen(fd, "rb")
+
+
+def _lines(path: Path) -> Iterator[bytes | None]:
+    """The file's non-blank lines, read a piece at a time; None for a line too long to read.
+
+    Splits on b"\n" only: str.splitlines() would also break inside a record at U+2028,
+    U+0085 or \x1c, which json.dumps leaves unescaped.
+    """
+    with open_regular(path) as f:
+        partial = bytearray()
+        too_long = False
+        while chunk := f.read(_READ):
+            lines = chunk.split(b"\n")
+            for line in lines[:-1]:
+                if too_long or len(partial) + len(line) > MAX_RECORD_BYTES:
+                    yield None
+                elif (whole := bytes(partial + line) if partial else line).strip():
+                    yield whole
+                partial.clear()
+                too_long = False
+            if not too_long:
+                partial += lines[-1]
+                if len(partial) > MAX_RECORD_BYTES:
+                    too_long = True
+                    partial.clear()
+        if too_long:
+            yield None
+        elif partial.strip():
+            yield bytes(partial)
+
+
+def _lines_raw(f: BinaryIO) -> Iterator[bytes]:
+    """The starts of ``f``'s remaining lines (at most ``_READ`` bytes each): enough to count."""
+    while line := f.readline(_READ):
+        yield line
+        while not line.endswith(b"\n") and (line := f.readline(_READ)):
+            pass  # the rest of a long line
 
 
 def _info(path: Path) -> TranscriptInfo | None:
     try:
-        with open(path, "rb") as f:
-            first = f.readline()
-            count = sum(1 for line in f if line.startswith(_MESSAGE_PREFIX))
+        with open_regular(path) as f:
+            first = f.readline(MAX_RECORD_BYTES)
+            count = sum(1 for line in _lines_raw(f) if line.startswith(_MESSAGE_PREFIX))
         meta = json.loads(first)
-    except (OSError, ValueError):
+    except (OSError, ValueError, TranscriptError):
         return None
     if not isinstance(meta, dict) or meta.get("type") != "meta":
         return None
