@@ -18,6 +18,7 @@ SLOW = {
     "tests/ui/test_memory.py": "many turns, each followed by a full garbage collection",
     "tests/core/test_mcp_manager.py": "real MCP server processes (stdio and HTTP)",
     "tests/cli/test_pipe_mcp.py": "chattui processes with real MCP servers, every wire format",
+    "tests/ui/test_mcp_card.py": "the TUI with a real MCP server process",
 }
 """Modules marked ``slow`` (seconds each): ``python3 dev.py test -m "not slow"`` is the quick
 inner loop; the README test command runs everything."""

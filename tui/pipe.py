@@ -93,6 +93,7 @@ def _wait_for_mcp(runtime: Any) -> None:
     """Pipe mode sends one request at once: its MCP servers get their start-up time first."""
     if runtime.mcp is None:
         return
+    runtime.start_mcp()
     runtime.mcp.wait_settled()
     for status in runtime.mcp.statuses():
         if status.error:

@@ -154,13 +154,18 @@ def tool_reply(*calls: list[Any], text: str = "") -> list[Any]:
 
 
 def make_runtime(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: Any = None, *, approval: str = "ask"
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    provider: Any = None,
+    *,
+    approval: str = "ask",
+    extra: str = "",
 ) -> Runtime:
-    """A real runtime over a temporary config, data dir and workspace."""
+    """A real runtime over a temporary config (plus ``extra`` TOML), data dir and workspace."""
     workspace = tmp_path / "ws"
     workspace.mkdir(exist_ok=True)
     config = tmp_path / "config.toml"
-    config.write_text(CONFIG.format(approval=approval), encoding="utf-8")
+    config.write_text(CONFIG.format(approval=approval) + extra, encoding="utf-8")
     monkeypatch.setenv("CHATTUI_CONFIG", str(config))
     monkeypatch.setenv("CHATTUI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CHATTUI_DEMO_DELAY", "0")

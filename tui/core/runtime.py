@@ -7,7 +7,7 @@ same workspace and the same protected paths, and resume the same way.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from providers.settings import model_problem
 from tui.core import locations
 from tui.core.config import Config, ConfigError, ProviderConfig, load_config, workspace_problem
 from tui.core.keys import resolve_settings
-from tui.core.mcp.manager import McpManager
+from tui.core.mcp.manager import McpManager, ServerStatus
 from tui.core.mcp.tools import McpTools
 from tui.core.pricing import Pricer
 from tui.core.sanitize import NOT_UTF8, undecodable
@@ -65,7 +65,18 @@ class Runtime:
     retired: list[HTTPProvider] = field(default_factory=list, repr=False)
     """Providers switched away from; closed by ``aclose`` (a model list may still use one)."""
     mcp: McpManager | None = None
-    """The MCP servers, already starting in the background; None when none is configured."""
+    """The MCP servers (started by ``start_mcp``); None when none is configured."""
+
+    def start_mcp(self, on_change: Callable[[ServerStatus], None] | None = None) -> None:
+        """Start the MCP servers in the background (returns at once; no-op without servers).
+
+        Not done by ``start``: the TUI starts them after its first screen, pipe mode before
+        its request, and nothing else (``chattui config``, tests) starts a process.
+        ``on_change`` is called from the servers' thread whenever one's state changes.
+        """
+        if self.mcp is not None:
+            self.mcp.on_change = on_change
+            self.mcp.start()
 
     def close(self) -> None:
         """Stop the MCP servers and close the transcript (the end of the process)."""
@@ -164,8 +175,6 @@ def start(
     )
     transcript, resumed = _open_transcript(options.resume, chosen, provider.model, session, env)
     session.transcript = transcript
-    if manager is not None:
-        manager.start()  # last: a start-up error above leaves no server process behind
     return Runtime(config, chosen, provider, session, transcript, env, resumed, mcp=manager)
 
 

@@ -32,6 +32,7 @@ from textual.worker import Worker, WorkerState
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
 from tui.core.branches import BranchError
 from tui.core.catalog import ModelCatalog, ModelList
+from tui.core.mcp.manager import ServerState, ServerStatus
 from tui.core.pricing import total_cost
 from tui.core.runtime import Options, Runtime, StartupError, start
 from tui.core.sanitize import visible
@@ -137,6 +138,7 @@ class ChatApp(App[int]):
         self.set_interval(FRAME, self._tick)
         self.call_after_refresh(settle_gc)
         self.call_after_refresh(self._warm_up)
+        self.call_after_refresh(self._start_mcp)
         self.watch(self.conversation, "new_below", self._show_new_below)
         self.prompt.focus()
         for warning in self.runtime.config.warnings:
@@ -147,6 +149,32 @@ class ChatApp(App[int]):
             self.conversation.follow()
         else:
             await self.conversation.add(self._welcome())
+
+    def _start_mcp(self) -> None:
+        # After the first screen: the servers (and the SDK's import) never delay it.
+        manager = self.runtime.mcp
+        if manager is None:
+            return
+        loop = asyncio.get_running_loop()
+        self.status_bar.mcp = manager.counts()
+
+        def changed(status: ServerStatus) -> None:  # in the servers' thread
+            loop.call_soon_threadsafe(self._mcp_changed, status)
+
+        self.runtime.start_mcp(changed)
+
+    def _mcp_changed(self, status: ServerStatus) -> None:
+        manager = self.runtime.mcp
+        if manager is None:
+            return
+        self.status_bar.mcp = manager.counts()
+        self.status_bar.tick()
+        name = one_line(status.name, 40)
+        if status.state is ServerState.FAILED and status.error:
+            text = f"MCP server {name!r} is not available: {one_line(status.error, 400)}"
+            self.notify(text, title="mcp", severity="warning", markup=False)
+        for note in status.notes:
+            self.notify(f"MCP server {name!r}: {one_line(note, 300)}", title="mcp", markup=False)
 
     def _warm_up(self) -> None:
         # First-use costs, paid in a thread now rather than on the loop at the first send.

@@ -84,6 +84,8 @@ class StatusBar(Static):
         self._retry_until: float | None = None
         self._retry_reason = ""
         self._shown: Text | None = None
+        self.mcp: tuple[int, int] | None = None
+        """``(ready, total)`` MCP servers, shown as ``mcp 2/3`` until every one is up."""
 
     def on_mount(self) -> None:
         self.tick()
@@ -170,6 +172,8 @@ class StatusBar(Static):
         cost = self._cost_text()
         if cost:
             line.append(f"  {cost}")
+        if self.mcp is not None and self.mcp[0] < self.mcp[1]:
+            line.append(f"  mcp {self.mcp[0]}/{self.mcp[1]}")
         return line
 
     def _cost_text(self) -> str:
