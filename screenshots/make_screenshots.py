@@ -8,6 +8,8 @@ Everything is offline and temporary (config, data dir and workspace), so it can 
 - ``answer.svg``: the finished turn after approving the write.
 - ``approval-diff.svg``: the demo asked to write the file again in the same conversation: it
   sends a revision, and since the file exists, the approval prompt shows the unified diff.
+- ``mcp-call.svg``: a call to an MCP server's tool (``tests/support/mcp_server.py``, started as
+  a real process) streaming into its card, from a scripted model that stops mid-call.
 """
 
 from __future__ import annotations
@@ -96,6 +98,81 @@ async def main() -> None:
     runtime.transcript.close()
 
 
+MCP_NOTE = """# Release checklist
+
+1. Run `python3 dev.py test` on a clean checkout.
+2. Render the screenshots and look at every one.
+3. Tag the release and write the changelog entry:
+   - MCP servers: any tool server, its calls streamed live.
+   - Faster first screen with servers configured.
+4. Announce it.
+"""
+
+
+class HalfwayModel:
+    """A scripted model: text, then a call to an MCP tool whose arguments stop halfway."""
+
+    kind = "scripted"
+    model = "scripted"
+
+    def __init__(self) -> None:
+        self.halfway = asyncio.Event()
+
+    async def stream(self, request: object):  # type: ignore[no-untyped-def]
+        import json
+
+        from providers.events import TextDelta, ToolCallDelta, ToolCallStart
+
+        yield TextDelta("I'll save the checklist with the notes server.")
+        raw = json.dumps({"path": "notes/release.md", "content": MCP_NOTE})
+        yield ToolCallStart(0, "call_1", "mcp__notes__write_file")
+        cut = int(len(raw) * 0.7)
+        for start in range(0, cut, 6):
+            yield ToolCallDelta(0, raw[start : min(start + 6, cut)])
+            await asyncio.sleep(0.005)
+        self.halfway.set()
+        await asyncio.Event().wait()  # the rest never comes: the shot is taken mid-call
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
+async def mcp_shot() -> None:
+    """``mcp-call.svg``: an MCP tool call mid-stream, the server started as a real process."""
+    import json
+
+    from tui.core.runtime import Options, start
+    from tui.ui.app import ChatApp
+    from tui.ui.widgets.tool_card import ToolCard
+
+    server = HERE.parent / "tests" / "support" / "mcp_server.py"
+    config = Path(os.environ["CHATTUI_CONFIG"])
+    config.write_text(
+        '[providers.demo]\nkind = "demo"\n\n[mcp.servers.notes]\n'
+        f"command = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(server))}]\n",
+        encoding="utf-8",
+    )
+    workspace = Path(tempfile.mkdtemp(prefix="chattui-shots-ws-"))
+    runtime = start(Options(workspace=workspace))
+    model = HalfwayModel()
+    runtime.provider = runtime.session.provider = model  # type: ignore[assignment]
+    app = ChatApp(runtime)
+    async with app.run_test(size=(120, 34)) as pilot:
+        assert runtime.mcp is not None
+        await until(pilot, lambda: runtime.mcp is not None and runtime.mcp.counts() == (1, 1))
+        app.prompt.cursor_blink = False
+        app.prompt.load_text("Save the release checklist in notes/.")
+        await pilot.press("enter")
+        await until(pilot, model.halfway.is_set)
+        await until(pilot, lambda: bool(app.query(ToolCard)))
+        await pilot.pause(0.5)
+        app.save_screenshot("mcp-call.svg", str(HERE))
+        print(f"wrote {HERE / 'mcp-call'}.svg")
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.busy)
+    runtime.close()
+
+
 if __name__ == "__main__":
     os.environ.setdefault("CHATTUI_DEMO_DELAY", DEMO_DELAY)
     os.environ["CHATTUI_DATA_DIR"] = tempfile.mkdtemp(prefix="chattui-shots-data-")
@@ -103,3 +180,4 @@ if __name__ == "__main__":
     config.write_text('[providers.demo]\nkind = "demo"\n', encoding="utf-8")
     os.environ["CHATTUI_CONFIG"] = str(config)
     asyncio.run(main())
+    asyncio.run(mcp_shot())
