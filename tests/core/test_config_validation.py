@@ -35,11 +35,14 @@ def error_of(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> st
     return str(info.value)
 
 
-def run_chattui(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_chattui(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")},
         "CHATTUI_DATA_DIR": str(tmp_path / "data"),
         "CHATTUI_CONFIG": str(tmp_path / "config.toml"),
+        **(env or {}),
     }
     return subprocess.run(
         [sys.executable, "-m", "tui.cli", *args],
@@ -288,3 +291,37 @@ def test_the_model_option_follows_the_same_rule(tmp_path: Path) -> None:
     done = run_chattui(tmp_path, "-p", "hi", "--model", "m\x1b[2J")
     assert done.returncode == 2
     assert done.stderr == "chattui: --model: holds a control character\n"
+
+
+# --- the data directory ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("inside", ["", "sub"])
+def test_a_data_directory_that_cannot_be_made_is_refused_by_the_doctor_and_the_run(
+    tmp_path: Path, inside: str
+) -> None:
+    (tmp_path / "config.toml").write_text("[providers.demo]\n", encoding="utf-8")
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data directory should be")
+    data = blocker / inside if inside else blocker
+    env = {"CHATTUI_DATA_DIR": str(data)}
+    doctor_run = run_chattui(tmp_path, "config", env=env)
+    assert doctor_run.returncode == 2, doctor_run
+    assert (
+        f"problem: data directory: cannot save transcripts: {blocker} is not a directory"
+        in doctor_run.stdout
+    )
+    run = run_chattui(tmp_path, "-p", "hi", env=env)
+    assert run.returncode == 2, run
+    assert run.stderr.startswith(f"chattui: cannot save transcripts in {data / 'transcripts'}: ")
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+
+
+def test_the_doctor_reports_the_data_directory(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[providers.demo]\n", encoding="utf-8")
+    env = {"CHATTUI_DATA_DIR": str(tmp_path / "new" / "data")}
+    findings = doctor(load_config(path, env=env, cwd=tmp_path), env=env)
+    assert f"data directory: {tmp_path / 'new' / 'data'}" in [f.text for f in findings]
+    assert not any(f.severity is Severity.PROBLEM for f in findings)
+    assert not (tmp_path / "new").exists()  # the doctor creates nothing

@@ -232,6 +232,13 @@ def doctor(config: Config, env: Mapping[str, str] = os.environ) -> list[Finding]
         f" enabled {', '.join(tools.enabled) or '(none)'}; max_steps {tools.max_steps}"
     )
     info.extend(_mcp_line(server) for server in config.mcp)
+    info.append(f"data directory: {visible(str(locations.data_dir(env)))}")
+    problem = locations.dir_problem(locations.transcripts_dir(env))
+    if problem is not None:
+        problems.append(
+            f"data directory: cannot save transcripts: {visible(problem)}"
+            f" (${locations.DATA_DIR_ENV} moves it)"
+        )
     return [
         *(Finding(Severity.INFO, line) for line in info),
         *(Finding(Severity.WARNING, w) for w in config.warnings),

@@ -67,6 +67,26 @@ def transcripts_dir(env: Mapping[str, str] = os.environ) -> Path:
     return data_dir(env) / "transcripts"
 
 
+def dir_problem(path: Path) -> str | None:
+    """Why ``ensure_private_dir(path)`` and writing in it would fail, or None; creates nothing.
+
+    The directory, or else its nearest existing ancestor, must be a directory this user
+    may write in (the doctor asks this so that it agrees with the run).
+    """
+    for candidate in (path, *path.parents):
+        try:
+            if not candidate.exists():
+                continue
+        except OSError as exc:
+            return f"cannot use {candidate}: {exc.strerror or exc}"
+        if not candidate.is_dir():
+            return f"{candidate} is not a directory"
+        if not os.access(candidate, os.W_OK | os.X_OK):
+            return f"{candidate} is not writable"
+        return None
+    return f"no part of {path} exists"
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) so that only its owner can enter it.
 

@@ -22,7 +22,7 @@ from tui.core.keys import resolve_settings
 from tui.core.mcp.manager import McpManager, ServerStatus
 from tui.core.mcp.tools import McpTools
 from tui.core.pricing import Pricer
-from tui.core.sanitize import NOT_UTF8, undecodable
+from tui.core.sanitize import NOT_UTF8, undecodable, visible
 from tui.core.session import Approver, Session, refuse_all
 from tui.core.tools.registry import ToolRegistry
 from tui.core.transcript import (
@@ -237,7 +237,14 @@ def _open_transcript(
     ref: str | None, chosen: ProviderConfig, model: str, session: Session, env: Mapping[str, str]
 ) -> tuple[TranscriptWriter, Transcript | None]:
     if ref is None:
-        return _new_transcript(chosen, model, session, env), None
+        try:
+            return _new_transcript(chosen, model, session, env), None
+        except OSError as exc:  # a file where the data directory should be, no permission
+            where = visible(str(locations.transcripts_dir(env)))
+            raise StartupError(
+                f"cannot save transcripts in {where}: {exc.strerror or exc}"
+                f" (${locations.DATA_DIR_ENV} moves the data directory)"
+            ) from None
     folder = locations.transcripts_dir(env)
     try:
         path = resolve(folder, ref)
