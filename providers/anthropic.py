@@ -5,6 +5,9 @@ echoed verbatim (only to Anthropic, which signed them), tool results grouped
 into the user turn that follows the calls, and ``eager_input_streaming`` on
 every tool so argument fragments stream as they are generated (the fragments
 may then form invalid JSON; the accumulator marks such calls, it never guesses).
+Prompt caching (``ProviderSettings.prompt_cache``) marks cache breakpoints
+(``mark_cache_breakpoints``); reasoning maps to a thinking budget
+(``thinking_config``).
 
 Response side, per docs.claude.com/en/api/messages-streaming and the recorded
 streams in ``tests/fixtures/anthropic/``:
@@ -39,6 +42,7 @@ from providers.conversation import (
     AssistantMessage,
     ChatRequest,
     Message,
+    Reasoning,
     ReasoningPart,
     TextPart,
     ToolCall,
@@ -54,6 +58,10 @@ from providers.toolcalls import ToolCalls
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 8192  # the API refuses requests without max_tokens
+THINKING_BUDGETS: dict[Reasoning, int] = {"low": 2048, "medium": 8192, "high": 24576}
+"""Thinking tokens per reasoning level (``budget_tokens``; the API's minimum is 1024)."""
+MIN_THINKING_BUDGET = 1024
+EPHEMERAL = {"type": "ephemeral"}  # the only cache_control type (five-minute lifetime)
 
 STOP_REASONS: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -96,21 +104,73 @@ class Anthropic(HTTPProvider):
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         """The Messages API body for ``request``."""
+        thinking, max_tokens = thinking_config(
+            request.reasoning, request.max_tokens or self.settings.max_tokens
+        )
         body: dict[str, Any] = {
             "model": self.model,
-            "max_tokens": request.max_tokens or self.settings.max_tokens or DEFAULT_MAX_TOKENS,
+            "max_tokens": max_tokens,
             "stream": True,
             "messages": build_messages(request.messages, {Anthropic.kind, self.kind}),
         }
+        if thinking is not None:
+            body["thinking"] = thinking
         if request.system:
             body["system"] = request.system
         if request.tools:
             body["tools"] = [tool_definition(tool) for tool in request.tools]
+        if self.settings.prompt_cache:
+            mark_cache_breakpoints(body)
         return body
 
     def parser(self) -> AnthropicStream:
         """A parser for one Messages SSE body; see the module docstring for the rules."""
         return AnthropicStream(self.stream_error)
+
+
+def thinking_config(
+    reasoning: Reasoning | None, max_tokens: int | None
+) -> tuple[dict[str, Any] | None, int]:
+    """The ``thinking`` field for a reasoning level, and the ``max_tokens`` to send with it.
+
+    The budget counts against ``max_tokens`` and must stay below it: with no
+    configured cap the default cap is raised by the budget; a configured cap
+    at or below the budget halves the budget instead (never below the API's
+    minimum, so a tiny cap gets the API's own error, which names both).
+    """
+    if reasoning is None:
+        return None, max_tokens or DEFAULT_MAX_TOKENS
+    if reasoning == "off":
+        return {"type": "disabled"}, max_tokens or DEFAULT_MAX_TOKENS
+    budget = THINKING_BUDGETS[reasoning]
+    if max_tokens is None:
+        max_tokens = DEFAULT_MAX_TOKENS + budget
+    elif max_tokens <= budget:
+        budget = max(MIN_THINKING_BUDGET, max_tokens // 2)
+    return {"type": "enabled", "budget_tokens": budget}, max_tokens
+
+
+def mark_cache_breakpoints(body: dict[str, Any]) -> None:
+    """Mark ``body``'s stable prefix for Anthropic's prompt cache (at most four marks).
+
+    The cache key is the prefix up to a marked block, in the order tools,
+    system, messages. Marks go on the last tool, the system prompt, and the
+    last block of the two newest user turns: the newest writes this request's
+    whole prompt to the cache, and the one before it is where the previous
+    request of the loop put its mark, so that prefix is read back (billed at
+    a tenth) even when the newest turn added many blocks. Each request moves
+    the two message marks forward; older marks are not kept, so the total
+    never passes the API's limit of four.
+    """
+    tools = body.get("tools")
+    if tools:
+        tools[-1] = {**tools[-1], "cache_control": EPHEMERAL}
+    system = body.get("system")
+    if isinstance(system, str) and system:
+        body["system"] = [{"type": "text", "text": system, "cache_control": EPHEMERAL}]
+    user_turns = [m for m in body["messages"] if m["role"] == "user" and m["content"]]
+    for message in user_turns[-2:]:
+        message["content"][-1] = {**message["content"][-1], "cache_control": EPHEMERAL}
 
 
 class AnthropicStream(SSEParser):

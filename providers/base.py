@@ -50,7 +50,7 @@ import httpx
 
 from providers.body import ACCEPT_ENCODING, BodyReader
 from providers.client import make_client
-from providers.conversation import ChatRequest
+from providers.conversation import ChatRequest, Reasoning
 from providers.errors import (
     APIStatusError,
     AuthError,
@@ -163,7 +163,10 @@ class HTTPProvider(ABC):
             except ProviderError as err:
                 delay = self._retry_delay(err, attempt) if not produced else None
                 if delay is None:
-                    raise
+                    named = reasoning_refused(err, request.reasoning)
+                    if named is err:
+                        raise
+                    raise named from err
                 reason = str(err)  # ``err`` is unbound once the except block ends
             attempt += 1
             yield Retrying(attempt, delay, reason)
@@ -439,6 +442,21 @@ def key_forms(key: str) -> list[str]:
         return []
     forms = {key, quote(key, safe=""), quote_plus(key), json.dumps(key)[1:-1]}
     return sorted(forms, key=len, reverse=True)
+
+
+def reasoning_refused(err: ProviderError, reasoning: Reasoning | None) -> ProviderError:
+    """A rejected request that set a reasoning level names the setting (else ``err``).
+
+    A model without reasoning control answers the field with a bare 400, which
+    would not tell the user that their own setting caused it.
+    """
+    if reasoning is None or not isinstance(err, BadRequestError):
+        return err
+    return BadRequestError(
+        f'{err} (the request set reasoning = "{reasoning}": change or remove the'
+        " provider's reasoning setting, or --reasoning, if this model does not take it)",
+        status=err.status,
+    )
 
 
 def error_detail(raw: bytes) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, get_args
 
 from providers.events import FinishReason, Usage
 
@@ -119,12 +119,26 @@ class ToolResult:
 
 Message: TypeAlias = UserMessage | AssistantMessage | ToolResult
 
+Reasoning: TypeAlias = Literal["off", "low", "medium", "high"]
+"""How hard a reasoning model thinks; each adapter maps it to its API's own field."""
+REASONING_LEVELS: tuple[Reasoning, ...] = get_args(Reasoning)
+
 
 @dataclass(frozen=True, slots=True)
 class ChatRequest:
-    """Everything an adapter needs to build one request body."""
+    """Everything an adapter needs to build one request body.
+
+    Attributes:
+        messages: the conversation so far, oldest first.
+        system: the system prompt, or None.
+        tools: the tools the model may call.
+        max_tokens: the output token cap, or None for the adapter's default.
+        reasoning: the reasoning effort, or None to leave the API's default
+            (nothing is sent).
+    """
 
     messages: tuple[Message, ...]
     system: str | None = None
     tools: tuple[ToolSpec, ...] = ()
     max_tokens: int | None = None
+    reasoning: Reasoning | None = None

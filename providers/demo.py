@@ -283,5 +283,6 @@ class Demo(Anthropic):
             model="demo",
             key_source="none (offline demo)",
             max_retries=0,
+            prompt_cache=False,  # nothing to save: the demo costs nothing
         )
         super().__init__(settings, transport=transport or DemoTransport(), **kwargs)

@@ -41,6 +41,7 @@ from providers.conversation import (
     AssistantMessage,
     ChatRequest,
     Message,
+    Reasoning,
     ReasoningPart,
     TextPart,
     ToolCall,
@@ -70,6 +71,10 @@ def finish_reason(raw: str) -> FinishReason:
     return "content_filter" if raw in FILTERED else "other"
 
 
+THINKING_BUDGETS: dict[Reasoning, int] = {"off": 0, "low": 1024, "medium": 8192, "high": 24576}
+"""``thinkingBudget`` per reasoning level (24576 is Flash's most; Pro refuses 0)."""
+
+
 class Gemini(HTTPProvider):
     """Adapter for the Gemini API's streaming endpoint."""
 
@@ -88,7 +93,10 @@ class Gemini(HTTPProvider):
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         """The ``generateContent`` body for ``request``."""
-        config: dict[str, Any] = {"thinkingConfig": {"includeThoughts": True}}
+        thinking: dict[str, Any] = {"includeThoughts": True}
+        if request.reasoning is not None:
+            thinking["thinkingBudget"] = THINKING_BUDGETS[request.reasoning]
+        config: dict[str, Any] = {"thinkingConfig": thinking}
         max_tokens = request.max_tokens or self.settings.max_tokens
         if max_tokens:
             config["maxOutputTokens"] = max_tokens

@@ -29,6 +29,7 @@ from providers.conversation import (
     AssistantMessage,
     ChatRequest,
     Message,
+    Reasoning,
     ReasoningPart,
     TextPart,
     ToolCall,
@@ -78,11 +79,24 @@ class Ollama(HTTPProvider):
         max_tokens = request.max_tokens or self.settings.max_tokens
         if max_tokens:
             body["options"] = {"num_predict": max_tokens}
+        if request.reasoning is not None:
+            body["think"] = think_value(request.reasoning, self.model)
         return body
 
     def parser(self) -> OllamaStream:
         """A parser for one NDJSON body; see the module docstring for the rules."""
         return OllamaStream(self.stream_error)
+
+
+def think_value(reasoning: Reasoning, model: str) -> bool | str:
+    """Ollama's ``think`` for a reasoning level.
+
+    Most thinking models take only on/off; gpt-oss takes the level itself
+    (and cannot be turned off: Ollama then answers with its own error).
+    """
+    if reasoning == "off":
+        return False
+    return reasoning if "gpt-oss" in model else True
 
 
 class OllamaStream(StreamParser):

@@ -34,6 +34,7 @@ from providers.conversation import (
     AssistantMessage,
     ChatRequest,
     Message,
+    Reasoning,
     ToolCall,
     ToolResult,
     ToolSpec,
@@ -435,6 +436,8 @@ class OpenAIChat(HTTPProvider):
         limit = request.max_tokens or self.settings.max_tokens
         if limit:
             body[self.max_tokens_field()] = limit
+        if request.reasoning is not None:
+            body["reasoning_effort"] = openai_effort(request.reasoning)
         return body
 
     def max_tokens_field(self) -> str:
@@ -448,3 +451,8 @@ class OpenAIChat(HTTPProvider):
     def parser(self) -> ChatStream:
         """Chat Completions SSE to events; ``[DONE]`` or a finish_reason ends it."""
         return ChatStream(self.stream_error)
+
+
+def openai_effort(reasoning: Reasoning) -> str:
+    """OpenAI's effort word for a reasoning level (``off`` is ``none``; shared with Responses)."""
+    return "none" if reasoning == "off" else reasoning

@@ -38,7 +38,7 @@ from providers.conversation import (
 )
 from providers.errors import StreamError
 from providers.events import Finish, FinishReason, ReasoningSignature, StreamEvent, Usage
-from providers.openai import TRANSIENT_CODES, call_arguments, tool_result_text
+from providers.openai import TRANSIENT_CODES, call_arguments, openai_effort, tool_result_text
 from providers.parser import SSEParser
 from providers.toolcalls import ToolCalls
 
@@ -296,6 +296,8 @@ class OpenAIResponses(HTTPProvider):
         limit = request.max_tokens or self.settings.max_tokens
         if limit:
             body["max_output_tokens"] = limit
+        if request.reasoning is not None:
+            body["reasoning"] = {"effort": openai_effort(request.reasoning)}
         return body
 
     def parser(self) -> ResponsesStream:

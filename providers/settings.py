@@ -136,6 +136,8 @@ class ProviderSettings:
         headers: extra request headers.
         max_tokens: output token cap, where the API needs or accepts one.
         limits: what one response may cost (``StreamLimits``).
+        prompt_cache: mark cache breakpoints in requests, where the API needs them
+            (Anthropic; the others cache on their own).
     """
 
     kind: str
@@ -149,3 +151,4 @@ class ProviderSettings:
     headers: Mapping[str, str] = field(default_factory=dict)
     max_tokens: int | None = None
     limits: StreamLimits = field(default_factory=StreamLimits)
+    prompt_cache: bool = True

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from providers.conversation import REASONING_LEVELS
 from tui import __version__
 from tui.exitcodes import ExitCode
 
@@ -34,6 +35,11 @@ def _session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--provider", metavar="NAME", help="provider table from the config")
     parser.add_argument("--model", metavar="MODEL", help="override the provider's model")
     parser.add_argument("--config", metavar="PATH", type=Path, help="config file to use")
+    parser.add_argument(
+        "--reasoning",
+        choices=REASONING_LEVELS,
+        help="reasoning effort for this session (overrides the provider's reasoning setting)",
+    )
     parser.add_argument(
         "--workspace", metavar="DIR", type=Path, help="the only directory file tools may touch"
     )

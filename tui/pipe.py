@@ -72,7 +72,7 @@ def run_pipe(ns: argparse.Namespace) -> int:
         print(f"chattui: {where}: {NOT_UTF8}", file=sys.stderr)
         return ExitCode.USAGE
     approver = approve_all if ns.yes else terminal_approver()
-    options = Options(ns.provider, ns.model, ns.config, ns.workspace, ns.resume)
+    options = Options(ns.provider, ns.model, ns.config, ns.workspace, ns.resume, ns.reasoning)
     try:
         runtime = start(options, approver)
     except StartupError as exc:

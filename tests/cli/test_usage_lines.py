@@ -47,3 +47,22 @@ def test_usage_lines_carry_cached_tokens_and_no_cost_for_an_unknown_model(
     assert lines.index(last) < max(i for i, x in enumerate(lines) if x["type"] == "finish")
     # Said once, on stderr, whatever the number of requests.
     assert done.stderr.count("no price is known for model 'test-model'") == 1
+
+
+@pytest.mark.parametrize("kind", ["anthropic", "openai"])
+def test_a_priced_model_has_cost_usd_on_every_usage_line(
+    kind: str, server: LoopbackServer, tmp_path: Path
+) -> None:
+    env = Env(tmp_path, server, kind)
+    price = "price = { input = 3.0, output = 15.0, cache_read = 0.3 }\n"
+    env.config.write_text(env.config.read_text().replace("[tools]", price + "[tools]"))
+    server.script(
+        ROUTES[kind][1],
+        _reply(kind, usage_body(kind, "Hello.", prompt=12_300, cached=9_800, output=640)),
+    )
+    done = env.run("-p", "hi", "--json")
+    assert done.returncode == 0, done.stderr
+    (usage,) = [line for line in _lines(done.stdout) if line["type"] == "usage"]
+    expected = (2_500 * 3.0 + 9_800 * 0.3 + 640 * 15.0) / 1e6
+    assert usage["cost_usd"] == pytest.approx(expected)
+    assert "no price is known" not in done.stderr

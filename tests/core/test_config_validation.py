@@ -18,6 +18,7 @@ import pytest
 
 from tui.core.config import ConfigError, load_config
 from tui.core.keys import Severity, doctor, resolve_settings
+from tui.core.pricing import Price
 from tui.core.tools.registry import SPECS, ToolRegistry, known_tools, unknown_tools
 
 
@@ -325,3 +326,38 @@ def test_the_doctor_reports_the_data_directory(tmp_path: Path) -> None:
     assert f"data directory: {tmp_path / 'new' / 'data'}" in [f.text for f in findings]
     assert not any(f.severity is Severity.PROBLEM for f in findings)
     assert not (tmp_path / "new").exists()  # the doctor creates nothing
+
+
+# --- cost and control: cache, reasoning, price ----------------------------------------------
+
+
+def test_cache_reasoning_and_price_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[providers.p]\nkind = "anthropic"\ncache = false\nreasoning = "high"\n'
+        "price = { input = 3, output = 15.0, cache_read = 0.3 }\n",
+        encoding="utf-8",
+    )
+    provider = load_config(path, env={}, cwd=tmp_path).provider()
+    assert (provider.prompt_cache, provider.reasoning) == (False, "high")
+    assert provider.price == Price(input=3.0, output=15.0, cache_read=0.3)
+    assert resolve_settings(provider, env={"ANTHROPIC_API_KEY": "k"}).prompt_cache is False
+    path.write_text('[providers.p]\nkind = "anthropic"\n', encoding="utf-8")
+    default = load_config(path, env={}, cwd=tmp_path).provider()
+    assert (default.prompt_cache, default.reasoning, default.price) == (True, None, None)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('cache = "yes"', "providers.p.cache: must be true or false"),
+        ('reasoning = "max"', "providers.p.reasoning: must be one of off, low, medium, high"),
+        ("price = 3.0", "providers.p.price: must be a table"),
+        ("price = { input = 3.0 }", "providers.p.price.output: required"),
+        ("price = { input = 3.0, output = -1 }", "providers.p.price.output: must be between 0"),
+        ('price = { input = "3", output = 1 }', "providers.p.price.input: must be a number"),
+        ("price = { input = 1, output = 1, cached = 1 }", "providers.p.price.cached: unknown key"),
+    ],
+)
+def test_cost_and_control_values_are_checked(tmp_path: Path, extra: str, message: str) -> None:
+    assert message in error_of(tmp_path, f'[providers.p]\nkind = "openai"\n{extra}\n')

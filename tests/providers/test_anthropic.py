@@ -525,7 +525,7 @@ def test_subclass_echoes_its_own_thinking_but_anthropic_does_not() -> None:
 
 def test_max_tokens_default_and_no_empty_fields() -> None:
     request = ChatRequest(messages=(UserMessage("hi"),))
-    body = Anthropic(settings_for(KIND)).build_body(request)
+    body = Anthropic(settings_for(KIND, prompt_cache=False)).build_body(request)
     assert body == {
         "model": "test-model",
         "max_tokens": 8192,
@@ -558,7 +558,7 @@ async def test_over_loopback(server: LoopbackServer) -> None:
         "test-model",
         True,
         8192,
-        "sys",
+        [{"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}],
     )
     assert [t["eager_input_streaming"] for t in sent["tools"]] == [True, True]
     assert sent["messages"][-1]["content"] == [

@@ -20,8 +20,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from providers.conversation import REASONING_LEVELS
 from providers.settings import base_url_problem
-from tui.core.config import APPROVALS, KINDS, MAX_MB, MAX_TIMEOUT
+from tui.core.config import APPROVALS, KINDS, MAX_MB, MAX_PRICE, MAX_TIMEOUT
 from tui.core.mcp.config import MAX_TIMEOUT as MCP_MAX_TIMEOUT
 from tui.core.tools.registry import known_tools
 
@@ -75,6 +76,7 @@ def _positive(maximum: float) -> st.SearchStrategy[float]:
     )
 
 
+_RATE = st.one_of(st.integers(0, int(MAX_PRICE)), st.floats(0, MAX_PRICE))
 TOKEN = st.from_regex(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}", fullmatch=True)
 
 # A server's tool names are its own business (any text but empty or NUL).
@@ -105,6 +107,12 @@ SCHEMA: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
         "max_event_mb": _positive(MAX_MB),
         "max_response_mb": _positive(MAX_MB),
         "max_response_seconds": _positive(MAX_TIMEOUT),
+        "cache": st.booleans(),
+        "reasoning": st.sampled_from(REASONING_LEVELS),
+        "price": st.fixed_dictionaries(
+            {"input": _RATE, "output": _RATE},
+            optional={"cache_read": _RATE, "cache_write": _RATE},
+        ),
     },
     "tools": {
         "workspace": st.sampled_from([".", "./"]),

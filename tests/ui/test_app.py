@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import io
@@ -34,6 +33,7 @@ from tests.ui.scripted import (
     tool_reply,
     wait_for,
 )
+from tui.cli import build_parser
 from tui.core.session import StepStarted
 from tui.core.transcript import load
 from tui.ui import app as app_module
@@ -936,8 +936,8 @@ async def test_the_status_line_is_redrawn_without_a_screen_layout(tmp_path, monk
 
 def test_startup_error_is_printed_and_exits_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("CHATTUI_DATA_DIR", str(tmp_path))
-    ns = argparse.Namespace(
-        provider=None, model=None, config=tmp_path / "missing.toml", workspace=tmp_path, resume=None
+    ns = build_parser().parse_args(
+        ["--config", str(tmp_path / "missing.toml"), "--workspace", str(tmp_path)]
     )
     assert app_module.run_app(ns) == 2
     err = capsys.readouterr().err

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from providers.events import Usage
+from tests.ui.scripted import ScriptedProvider, idle, make_app, make_runtime, text_reply
+from tests.ui.test_app import type_and_send
+from tui.core.pricing import Price, Pricer
 from tui.core.session import StepStarted
 from tui.ui.widgets.status import StatusBar
 
@@ -32,3 +39,29 @@ def test_no_cost_is_shown_for_an_unpriced_model() -> None:
     bar.observe(CACHED)
     line = str(bar.render_status())
     assert "in 12.3k (9.8k cached) · out 640" in line and "$" not in line
+
+
+async def test_the_app_shows_a_priced_models_cost_and_none_for_an_unknown_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = ScriptedProvider(text_reply("One."), text_reply("Two."))
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    runtime.session.pricer = Pricer("m", "http://127.0.0.1:9", Price(input=1e6, output=1e6))
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        await idle(pilot)
+        usage = runtime.session.history[-1].usage  # type: ignore[union-attr]
+        assert usage is not None and usage.cost_usd
+        # A million dollars per million tokens: the cost is the token count in dollars.
+        tokens = (usage.input_tokens or 0) + (usage.output_tokens or 0)
+        assert f"${tokens:,}.00" in str(app.status_bar.render())
+        runtime.session.pricer = Pricer("unknown-model", "http://127.0.0.1:9")
+        app.status_bar.reset_counts()
+        await type_and_send(pilot, "again")
+        await idle(pilot)
+        assert "$" not in str(app.status_bar.render())
+        assert [n.message for n in app._notifications if n.title == "cost"] == [
+            "no price is known for model 'unknown-model' at http://127.0.0.1:9: no cost is"
+            " shown (set price = { input = …, output = … })"
+        ]

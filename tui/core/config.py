@@ -19,6 +19,9 @@ The file lives at ``$CHATTUI_CONFIG`` or ``<user config dir>/chattui/config.toml
     max_event_mb = 32            # one SSE line/event or NDJSON line, at most
     max_response_mb = 256        # one response body, decompressed, at most
     max_response_seconds = 3600  # one response, start to end, at most
+    cache = true                 # Anthropic prompt-cache breakpoints (others cache on their own)
+    reasoning = "medium"         # off | low | medium | high (default: the model's own)
+    price = { input = 3.0, output = 15.0, cache_read = 0.3, cache_write = 3.75 }  # USD/Mtok
 
     [tools]
     workspace = "."              # the only place file tools may touch (relative to the cwd)
@@ -92,6 +95,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, overload
 
+from providers.conversation import REASONING_LEVELS, Reasoning
 from providers.settings import (
     HEADER_NAME,
     HEADER_VALUE,
@@ -104,6 +108,7 @@ from providers.settings import (
 )
 from tui.core import locations
 from tui.core.mcp.config import SERVER_KEYS, McpServerConfig, parse_mcp
+from tui.core.pricing import Price
 from tui.core.tools.paths import visible_path
 
 KINDS = ("openai", "openai-responses", "anthropic", "gemini", "ollama", "demo")
@@ -117,6 +122,8 @@ MAX_RETRIES = 100
 """Most ``max_retries`` accepted (backoff doubles per attempt)."""
 MAX_MB = 65536.0
 """Largest ``max_event_mb`` / ``max_response_mb`` accepted (64 GiB: more is a typo)."""
+MAX_PRICE = 100_000.0
+"""Largest price accepted, in US dollars per million tokens (more is a typo)."""
 
 _OPENAI = ("https://api.openai.com/v1", "gpt-5-mini", "OPENAI_API_KEY")
 # kind -> (default base_url, default model, default key variable); "" means none.
@@ -145,7 +152,11 @@ _PROVIDER_KEYS = (
     "system_prompt",
     "max_tokens",
     *_LIMIT_KEYS,
+    "cache",
+    "reasoning",
+    "price",
 )
+_PRICE_KEYS = ("input", "output", "cache_read", "cache_write")
 _TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps")
 _TOP_KEYS = ("default_provider", "providers", "tools", "mcp")
 SECTION_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -228,6 +239,12 @@ class ProviderConfig:
     """Output token cap, or None for the adapter's default."""
     limits: StreamLimits = field(default_factory=StreamLimits)
     """What one response may cost (the ``max_*`` keys of the provider table)."""
+    prompt_cache: bool = True
+    """Whether requests mark prompt-cache breakpoints (the ``cache`` key; Anthropic)."""
+    reasoning: Reasoning | None = None
+    """Reasoning effort sent with each request, or None to send none."""
+    price: Price | None = None
+    """The configured price, which wins over the bundled price table."""
 
     @property
     def keyless(self) -> bool:
@@ -440,7 +457,51 @@ def _parse_provider(name: str, table: Any) -> ProviderConfig:
         system_prompt=_string(table, "system_prompt", where, allow_empty=True),
         max_tokens=_integer(table, "max_tokens", where, None, minimum=1),
         limits=_limits(table, where),
+        prompt_cache=_boolean(table, "cache", where, default=True),
+        reasoning=_reasoning(table, where),
+        price=_price(table, where),
     )
+
+
+def _reasoning(table: Mapping[str, Any], where: str) -> Reasoning | None:
+    value = table.get("reasoning")
+    for level in REASONING_LEVELS:
+        if value == level:
+            return level
+    if value is not None:
+        raise ConfigError(f"{where}.reasoning: must be one of {', '.join(REASONING_LEVELS)}")
+    return None
+
+
+def _price(table: Mapping[str, Any], where: str) -> Price | None:
+    price = table.get("price")
+    if price is None:
+        return None
+    where = f"{where}.price"
+    if not isinstance(price, dict):
+        raise ConfigError(f"{where}: must be a table such as {{ input = 3.0, output = 15.0 }}")
+    _check_keys(price, _PRICE_KEYS, where)
+    for key in ("input", "output"):
+        if key not in price:
+            raise ConfigError(f"{where}.{key}: required (US dollars per million tokens)")
+    rates = {key: _rate(price, key, where) for key in price}
+    return Price(**rates)
+
+
+def _rate(table: Mapping[str, Any], key: str, where: str) -> float:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{where}.{key}: must be a number (US dollars per million tokens)")
+    if not (math.isfinite(value) and 0 <= value <= MAX_PRICE):
+        raise ConfigError(f"{where}.{key}: must be between 0 and {MAX_PRICE:g}")
+    return float(value)
+
+
+def _boolean(table: Mapping[str, Any], key: str, where: str, *, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{_path(where, key)}: must be true or false")
+    return value
 
 
 def _limits(table: Mapping[str, Any], where: str) -> StreamLimits:

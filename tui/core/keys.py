@@ -72,6 +72,7 @@ def resolve_settings(
         headers=p.headers,
         max_tokens=p.max_tokens,
         limits=p.limits,
+        prompt_cache=p.prompt_cache,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from providers import create_provider
 from providers.base import HTTPProvider
+from providers.conversation import Reasoning
 from providers.errors import SetupError
 from providers.settings import model_problem
 from tui.core import locations
@@ -48,6 +49,8 @@ class Options:
     config: Path | None = None
     workspace: Path | None = None
     resume: str | None = None
+    reasoning: Reasoning | None = None
+    """Overrides every provider's ``reasoning`` setting for the session."""
 
 
 @dataclass
@@ -84,6 +87,9 @@ class Runtime:
             self.mcp.close()
         self.transcript.close()
 
+    reasoning: Reasoning | None = None
+    """The ``--reasoning`` choice, kept across provider switches (None: each provider's own)."""
+
     @property
     def label(self) -> str:
         """``name · model`` for status lines (the demo says "demo")."""
@@ -104,6 +110,7 @@ class Runtime:
         self.session.pricer = make_pricer(chosen, self.provider.model)
         self.session.system = chosen.system_prompt
         self.session.max_tokens = chosen.max_tokens
+        self.session.reasoning = self.reasoning or chosen.reasoning
         try:
             self.transcript.switched(chosen.name, self.provider.model)
         except OSError:
@@ -171,11 +178,22 @@ def start(
         system=chosen.system_prompt,
         max_steps=config.tools.max_steps,
         max_tokens=chosen.max_tokens,
+        reasoning=options.reasoning or chosen.reasoning,
         pricer=make_pricer(chosen, provider.model),
     )
     transcript, resumed = _open_transcript(options.resume, chosen, provider.model, session, env)
     session.transcript = transcript
-    return Runtime(config, chosen, provider, session, transcript, env, resumed, mcp=manager)
+    return Runtime(
+        config,
+        chosen,
+        provider,
+        session,
+        transcript,
+        env,
+        resumed,
+        mcp=manager,
+        reasoning=options.reasoning,
+    )
 
 
 def mcp_manager(config: Config, workspace: Path, env: Mapping[str, str]) -> McpManager | None:
@@ -212,7 +230,7 @@ def make_pricer(chosen: ProviderConfig, model: str) -> Pricer | None:
     """The pricer for a provider and model (None for the offline demo, which costs nothing)."""
     if chosen.kind == "demo":
         return None
-    return Pricer(model, chosen.base_url)
+    return Pricer(model, chosen.base_url, chosen.price)
 
 
 def _protected(config: Config, env: Mapping[str, str]) -> list[Path]:

@@ -31,6 +31,7 @@ from providers.conversation import (
     AssistantMessage,
     ChatRequest,
     Message,
+    Reasoning,
     TextPart,
     ToolCall,
     ToolResult,
@@ -252,6 +253,7 @@ class Session:
         max_steps: model requests per user turn before the loop stops.
         history: earlier messages (a resumed transcript).
         max_tokens: the output token cap sent with each request, or None.
+        reasoning: the reasoning effort sent with each request, or None.
         pricer: prices each request's usage (None: no costs).
     """
 
@@ -263,6 +265,7 @@ class Session:
     max_steps: int = 25
     history: list[Message] = field(default_factory=list)
     max_tokens: int | None = None
+    reasoning: Reasoning | None = None
     pricer: Pricer | None = None
 
     async def send(self, prompt: str) -> AsyncIterator[SessionEvent]:
@@ -314,6 +317,7 @@ class Session:
             system=self.system,
             tools=self.tools.specs(),
             max_tokens=self.max_tokens,
+            reasoning=self.reasoning,
         )
         stream = _Stream(self.provider.kind, self.transcript, self.max_arguments)
         try:

@@ -639,7 +639,7 @@ def _pay_first_use_costs() -> None:
 
 def run_app(ns: argparse.Namespace) -> int:
     """Run the TUI for parsed command-line options; returns the exit code."""
-    options = Options(ns.provider, ns.model, ns.config, ns.workspace, ns.resume)
+    options = Options(ns.provider, ns.model, ns.config, ns.workspace, ns.resume, ns.reasoning)
     try:
         runtime = start(options)
     except StartupError as exc:
