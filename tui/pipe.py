@@ -30,7 +30,7 @@ from providers.events import (
     Usage,
 )
 from tui.core.runtime import Options, StartupError, start
-from tui.core.sanitize import NOT_UTF8, sanitize, undecodable, visible
+from tui.core.sanitize import NOT_UTF8, sanitize, undecodable, visible, visible_lines
 from tui.core.session import (
     Approval,
     ApprovalNeeded,
@@ -161,7 +161,7 @@ def terminal_approver() -> Approver:
 
 def _ask_tty(tty: TextIO, prepared: PreparedCall) -> Approval:
     if prepared.preview:
-        tty.write(sanitize(prepared.preview) + "\n")
+        tty.write(visible_lines(prepared.preview) + "\n")  # escapes shown, not stripped
     tty.write(f"{visible(prepared.title)}\nApprove? [y/N] ")
     tty.flush()
     answer = tty.readline()
@@ -333,7 +333,7 @@ def dumps_safe(record: dict[str, Any]) -> str:
 
 def _short(value: Any, limit: int = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
+    # repr() keeps it one line and shows a newline as \n (a path "a\nb" is not "a b").
     return repr(text[:limit] + "…") if len(text) > limit else repr(text)
 
 

@@ -171,6 +171,23 @@ def visible(text: str) -> str:
     return _HIDDEN.sub(_escape_char, text)
 
 
+def visible_lines(text: str) -> str:
+    """`visible`, but keeping newlines and tabs: for code and diffs shown as they will be written.
+
+    A file about to be written must be shown as it will be: an escape character or a bidi
+    override appears as ``\\x1b`` / ``\\u202e`` instead of being stripped (as `sanitize`
+    would), so the user sees what they approve. Stateless per character.
+    """
+    if _HIDDEN_IN_LINES.search(text) is None:
+        return text
+    return "\n".join(
+        "\t".join(visible(part) for part in line.split("\t")) for line in text.split("\n")
+    )
+
+
+_HIDDEN_IN_LINES = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_INVISIBLE}]")
+
+
 NOT_UTF8 = "not UTF-8 text (it holds bytes that cannot be decoded)"
 """What to say about text for which ``undecodable`` is true."""
 

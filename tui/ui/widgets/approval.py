@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Static
 
-from tui.core.sanitize import sanitize, visible
+from tui.core.sanitize import visible
 from tui.core.tools.registry import PreparedCall
 from tui.ui.widgets.safe import shown
 
@@ -44,7 +44,7 @@ class ApprovalPanel(Vertical):
         if preview and self.prepared.diff is None:  # an edit's diff is on the card already
             yield Static(
                 Syntax(
-                    shown(sanitize(preview)).rstrip("\n"),
+                    shown(preview).rstrip("\n"),  # escapes shown, not stripped
                     "diff",
                     theme="ansi_dark",
                     background_color="default",
