@@ -73,7 +73,9 @@ def list_files(base: Resolved, pattern: str, skip: Callable[[str], bool]) -> str
 
     Returns:
         Workspace-relative paths, sorted, one per line; directories end in
-        ``/``, symbolic links in ``@``; notes about caps come last.
+        ``/``, symbolic links in ``@``; notes about caps come last. When the walk
+        stopped at ``MAX_VISITED``, only the entries it saw were sorted, and the
+        note says so.
 
     Raises:
         ToolError: ``base`` is not a directory, or the pattern is invalid.
@@ -123,10 +125,15 @@ def _render(matches: list[str], stopped: bool, base: Resolved, pattern: str) -> 
     lines = matches[:MAX_ENTRIES]
     if not lines:
         lines.append(f"no entries in {quoted(base.rel)} match {quoted(pattern)}")
+    seen = " of those seen" if stopped else ""
     if len(matches) > MAX_ENTRIES:
-        lines.append(f"… {len(matches) - MAX_ENTRIES} more (narrow the path or pattern)")
+        lines.append(f"… {len(matches) - MAX_ENTRIES} more{seen} (narrow the path or pattern)")
     if stopped:
-        lines.append(f"… listing stopped after {MAX_VISITED} entries (narrow the path or pattern)")
+        # The walk order is the file system's: what was seen is no prefix of the sorted whole.
+        lines.append(
+            f"… listing stopped after {MAX_VISITED} entries; the ones above are sorted among"
+            " those, not among all (narrow the path or pattern)"
+        )
     if any(m.endswith("@") for m in matches[:MAX_ENTRIES]):
         lines.append("(@ marks a symbolic link; links are not followed)")
     return "\n".join(lines)
