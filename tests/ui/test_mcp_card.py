@@ -25,6 +25,7 @@ from tests.ui.scripted import (
     wait_for,
 )
 from tests.ui.test_app import SIZE, card, type_and_send
+from tui.ui.widgets.code_view import CodeView
 
 SERVER = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
 BODY = "".join(f"line {n}: some text the model writes\n" for n in range(40))
@@ -54,13 +55,18 @@ async def test_a_call_streams_live_asks_runs_on_the_server_and_returns(tmp_path,
         await wait_for(pilot, lambda: "line 5: some" in texts([live]), what="live arguments")
         assert live.state == "streaming" and "mcp__t__write_file" in texts([live])
         assert "line 30" not in texts([live])  # not yet sent by the model
+        # The long string argument grows in the code view, the others as JSON beside it.
+        code = live.query_one(CodeView)
+        assert code.display and code.text.startswith("line 0: some text")
+        args = texts(live.query("#args"))
+        assert "notes/todo.txt" in args and "line 0" not in args
         pause.release()
         await wait_for(pilot, lambda: live.state == "approval", what="approval")
         assert "Approve?" in screen_text(app)
         await wait_for(pilot, lambda: app.focused is live, what="the card to have focus")
         await pilot.press("y")
         await idle(pilot)
-        assert live.state == "done"
+        assert live.state == "done" and code.text == BODY
         assert f"notes/todo.txt: {len(BODY)} characters" in texts([live])
     first, second = provider.requests
     assert "mcp__t__write_file" in {tool.name for tool in first.tools}

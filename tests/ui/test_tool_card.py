@@ -322,3 +322,36 @@ async def test_cancel_marks_open_cards_only():
             card.cancel()
         assert open_card.state == "cancelled" and open_card.has_class("-cancelled")
         assert done_card.state == "done"
+
+
+async def test_an_mcp_calls_long_argument_streams_into_the_code_view():
+    card = ToolCard("mcp__db__run", "c1")
+    async with Host(card).run_test() as pilot:
+        code = card.query_one(CodeView)
+        card.feed('{"database": "main", "limit": 5')
+        card.flush()
+        await pilot.pause()
+        assert not code.display  # no long argument yet: the JSON view only
+        card.feed(', "query": "SELECT name\\nFROM users\\nWHERE id = ')
+        card.flush()
+        await pilot.pause()
+        assert code.display and code.text == "SELECT name\nFROM users\nWHERE id = "
+        assert "SQL" in code.language  # from the argument's name: no path argument
+        args = texts(card.query("#args"))
+        assert '"database": "main"' in args and "SELECT" not in args
+        arguments = {"database": "main", "limit": 5, "query": "SELECT name\nFROM users"}
+        card.ready(ToolCall("c1", "mcp__db__run", arguments))
+        await pilot.pause()
+        assert code.text == "SELECT name\nFROM users" and card.source == code.text
+        assert "2 lines" in header(card)
+
+
+async def test_an_mcp_call_without_a_long_argument_shows_json_only():
+    card = ToolCard("mcp__time__now", "c1")
+    async with Host(card).run_test() as pilot:
+        for fragment in pieces(json.dumps({"timezone": "Europe/Paris"}), 4):
+            card.feed(fragment)
+        card.ready(ToolCall("c1", "mcp__time__now", {"timezone": "Europe/Paris"}))
+        await pilot.pause()
+        assert not card.query_one(CodeView).display
+        assert "Europe/Paris" in texts(card.query("#args"))

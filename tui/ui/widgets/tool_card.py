@@ -11,7 +11,9 @@ States (``ToolCard.state``; each is also a ``-state`` CSS class)::
 
 Argument fragments are pushed to ``PartialJSON`` (an append) and parsed together once a frame
 (``pull``). ``save_file`` content is appended to a ``CodeView`` from the growth events of
-``("content",)`` only (just the new characters); other tools show their arguments as pretty
+``("content",)`` only (just the new characters), and so is an MCP tool's first long string
+argument (``CODE_KEYS``: content, code, query...), its language guessed from a path-like
+argument (``PATH_KEYS``) or its name (``query`` is SQL); other tools show their arguments as pretty
 JSON, re-rendered from ``PartialJSON.value`` at most once a frame. Nothing here is applied per
 fragment: ``feed`` only buffers, ``flush`` (called once a frame by the renderer) parses and
 updates widgets. The approval
@@ -85,6 +87,14 @@ OPEN_STATES = frozenset(
         CardState.RUNNING,
     }
 )
+CODE_KEYS = frozenset(
+    {"content", "code", "text", "body", "query", "patch", "diff", "source", "script", "sql"}
+)
+"""Argument names whose string value an MCP call's card shows in the code view."""
+PATH_KEYS = ("path", "file_path", "filename", "file", "filepath")
+"""Arguments that name a file: the code view's language is guessed from the first one."""
+LANGUAGE_BY_KEY = {"query": "query.sql", "sql": "query.sql", "patch": "a.diff", "diff": "a.diff"}
+"""Without a path argument, a language guessed from the long argument's name."""
 RESULT_FOLD_LINES = 6
 RESULT_FOLD_CHARS = 600
 
@@ -121,6 +131,7 @@ class ToolCard(Vertical, can_focus=True):
 
     DEFAULT_CSS = """
     ToolCard > #header { height: 1; }
+    ToolCard > CodeView.-hidden { display: none; }
     """
 
     BINDINGS = [
@@ -144,6 +155,9 @@ class ToolCard(Vertical, can_focus=True):
         self.tool_name = one_line(name, 80)
         self.call_id = call_id
         self.is_save = name == "save_file"
+        # An MCP tool's long string argument goes to the code view, as save_file's content.
+        self._mcp = name.startswith("mcp__")
+        self._code_key: str | None = "content" if self.is_save else None
         self._edit = EditPreview(edit_reader) if name == "edit_file" else None
         self._clock = clock
         self._json = PartialJSON()
@@ -175,6 +189,8 @@ class ToolCard(Vertical, can_focus=True):
             yield self._edit
         else:
             yield Static(id="args")
+            if self._mcp:
+                yield CodeView(id="code", classes="-hidden")
 
     def on_mount(self) -> None:
         self._composed = True
@@ -226,12 +242,15 @@ class ToolCard(Vertical, can_focus=True):
         if self._edit is not None:
             self._edit.feed(growth)
             return
-        if not self.is_save:
+        if not (self.is_save or self._mcp):
             return
         for path, text in growth:
-            if path == ("content",):
+            if self._code_key is None and len(path) == 1 and path[0] in CODE_KEYS:
+                self._code_key = str(path[0])
+                self.query_one(CodeView).remove_class("-hidden")
+            if path == (self._code_key,):
                 self._add_content(text)
-            elif path == ("path",):
+            elif len(path) == 1 and path[0] in PATH_KEYS:
                 self._path_parts.append(text)
                 continue
             if self._path_parts:  # another value grows after the path: the path is whole
@@ -250,10 +269,12 @@ class ToolCard(Vertical, can_focus=True):
             return
         self._dirty = False
         self._pull()
-        if self.is_save:
+        if self._code_key is not None:
             self._flush_save()
-        elif self._edit is not None:
+        if self._edit is not None:
             self._edit.flush()
+        elif self.is_save:
+            pass  # the code view is the whole card
         elif self._call is None and self._raw_chars and self._json_error is None:
             self._show_args(self._json.value)
         self.query_one("#receiving", Static).display = self._raw_chars == 0 and (
@@ -269,14 +290,16 @@ class ToolCard(Vertical, can_focus=True):
             self._pending.clear()
         # The language is looked up once, from the whole path: a prefix ("app.p") can name
         # another language, whose lexer would be loaded for nothing mid-stream.
-        path = self.path
-        if self._path_known and path != self._path_shown:
+        path = self.path or LANGUAGE_BY_KEY.get(self._code_key or "", "")
+        if (self._path_known or not self.path) and path and path != self._path_shown:
             self._path_shown = path
             code.set_language_from_path(path)
 
     def _show_args(self, value: Any) -> None:
         if value is None:
             return
+        if self._code_key is not None and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != self._code_key}
         self.query_one("#args", Static).update(
             Syntax(
                 pretty_json(value),
@@ -294,7 +317,7 @@ class ToolCard(Vertical, can_focus=True):
             header.append("  ")
             header.append(visible(path), style="underline")
         header.append(f"  {LABELS[self.state]}", style="italic")
-        if self.is_save and (self._bytes or self._call is not None):
+        if self._code_key is not None and (self._bytes or self._call is not None):
             header.append(f" · {human_size(self._bytes)} · {self._line_count()} lines")
             rate = self._rate()
             if rate:
@@ -328,6 +351,8 @@ class ToolCard(Vertical, can_focus=True):
             self._edit.finish(call.arguments)
         else:
             self._show_args(dict(call.arguments))
+            if self._code_key is not None:
+                self._finish_content(call.arguments)
         # The call holds the arguments now; the live parser kept every fragment it was fed (a
         # 200 KB file in 4-character fragments: 50,000 strings, 3.3 MB) for as long as the
         # card stays on screen.
@@ -337,7 +362,8 @@ class ToolCard(Vertical, can_focus=True):
 
     def _finish_content(self, arguments: Any) -> None:
         self.flush()
-        path, content = arguments.get("path"), arguments.get("content")
+        path = next((arguments[k] for k in PATH_KEYS if isinstance(arguments.get(k), str)), None)
+        content = arguments.get(self._code_key or "content")
         if isinstance(path, str):
             self._path_parts[:] = [path]
             self._path_known = True
@@ -356,10 +382,11 @@ class ToolCard(Vertical, can_focus=True):
     def source(self) -> str:
         """What a copy of this card gives: the file content or the arguments as JSON."""
         if self._call is not None and self._call.error is None:
-            if self.is_save and isinstance(self._call.arguments.get("content"), str):
-                return sanitize(self._call.arguments["content"])
+            content = self._call.arguments.get(self._code_key or "")
+            if self._code_key is not None and isinstance(content, str):
+                return sanitize(content)
             return pretty_json(dict(self._call.arguments))
-        if self.is_save:
+        if self._code_key is not None:
             return self.query_one(CodeView).text
         return pretty_json(self._json.value)
 
