@@ -355,3 +355,19 @@ async def test_an_mcp_call_without_a_long_argument_shows_json_only():
         await pilot.pause()
         assert not card.query_one(CodeView).display
         assert "Europe/Paris" in texts(card.query("#args"))
+
+
+async def test_progress_of_a_running_call_shows_in_the_header():
+    card = ToolCard("mcp__t__slow", "c1")
+    async with Host(card).run_test() as pilot:
+        card.ready(ToolCall("c1", "mcp__t__slow", {"steps": 3}))
+        card.progress(1, 3, "step 1")  # not running yet: not shown
+        card.flush()
+        assert "1/3" not in header(card)
+        card.mark_running()
+        card.progress(2, 3, "step \x1b[31m2\n")
+        card.flush()
+        await pilot.pause()
+        assert header(card).endswith("running · 2/3 step 2")
+        card.finish(ToolResult("c1", "mcp__t__slow", "done"))
+        assert "2/3" not in header(card)

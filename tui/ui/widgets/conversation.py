@@ -34,6 +34,7 @@ from tui.core.session import (
     CallReady,
     SessionEvent,
     StepStarted,
+    ToolProgress,
     ToolRan,
     TurnStatus,
 )
@@ -222,6 +223,11 @@ class TurnRenderer:
             case ApprovalNeeded(index=index):
                 await self.flush()
                 self._approval = self.cards.get(index)
+            case ToolProgress(index=index, progress=done, total=total, message=message):
+                card = self.cards.get(index)
+                if card is not None:
+                    card.progress(done, total, message)
+                    self._dirty[id(card)] = card
             case ToolRan(index=index, call=call, result=result):
                 card = self.cards_by_id.get(call.id) or self.cards.get(index)
                 if card is not None:

@@ -177,6 +177,7 @@ class ToolCard(Vertical, can_focus=True):
         self.refused = False
         self._composed = False  # children exist (is_mounted is still False in on_mount)
         self._saved_call = call
+        self._progress = ""  # the last progress report of a running call
         self.result: ToolResult | None = None
         """A saved result to show on mount (a loaded transcript)."""
 
@@ -317,6 +318,8 @@ class ToolCard(Vertical, can_focus=True):
             header.append("  ")
             header.append(visible(path), style="underline")
         header.append(f"  {LABELS[self.state]}", style="italic")
+        if self._progress and self.state is CardState.RUNNING:
+            header.append(f" · {self._progress}")
         if self._code_key is not None and (self._bytes or self._call is not None):
             header.append(f" · {human_size(self._bytes)} · {self._line_count()} lines")
             rate = self._rate()
@@ -489,6 +492,12 @@ class ToolCard(Vertical, can_focus=True):
             )
         else:
             self.mount(body)
+
+    def progress(self, done: float, total: float | None, message: str | None) -> None:
+        """A running call reported progress (an MCP server): shown in the header."""
+        count = f"{done:g}/{total:g}" if total else f"{done:g}"
+        self._progress = f"{count} {one_line(message, 60)}" if message else count
+        self._dirty = True  # drawn by the next flush
 
     def mark_running(self) -> None:
         """The session is running this call now (no approval needed)."""
