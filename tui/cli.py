@@ -1,4 +1,5 @@
-"""The ``chattui`` command: the TUI, pipe mode (``-p``), ``export``, ``config`` and ``models``.
+"""The ``chattui`` command: the TUI, pipe mode (``-p``), ``export``, ``config``,
+``models`` and ``mcp``.
 
 Start-up is kept lean: ``--version`` and ``--help`` import neither Textual
 nor httpx; each mode imports what it needs only once it is chosen.
@@ -25,6 +26,7 @@ EPILOG = """commands:
   chattui export [ID|latest] --format md|json [-o FILE]   print or write a transcript
   chattui config [--config PATH]                           show and check the config file
   chattui models [--provider NAME] [--json]                list the models the server offers
+  chattui mcp [--config PATH]                              start the MCP servers, list their tools
 
 With no config file, $OPENAI_API_KEY or $ANTHROPIC_API_KEY selects that API,
 otherwise chattui runs its offline demo.
@@ -149,6 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _config(build_config_parser().parse_args(args[1:]))
         if args[:1] == ["models"]:
             return _models(build_models_parser().parse_args(args[1:]))
+        if args[:1] == ["mcp"]:
+            parser = build_config_parser()
+            parser.prog, parser.description = (
+                "chattui mcp",
+                "Start each MCP server, list its tools.",
+            )
+            return _mcp(parser.parse_args(args[1:]))
         ns = build_parser().parse_args(args)
         if ns.prompt is not None:
             from tui.pipe import run_pipe
@@ -202,6 +211,26 @@ def _config(ns: argparse.Namespace) -> int:
     problems = sum(f.severity is Severity.PROBLEM for f in findings)
     print(f"{problems} problem(s)" if problems else "ok")
     return ExitCode.USAGE if problems else ExitCode.OK
+
+
+def _mcp(ns: argparse.Namespace) -> int:
+    from tui.core.config import ConfigError, load_config
+    from tui.core.mcp.manager import ServerState
+    from tui.core.mcp.report import check_servers, report_lines
+
+    try:
+        config = load_config(ns.config)
+    except ConfigError as exc:
+        print(f"chattui: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    if not config.mcp:
+        print("no MCP servers configured ([mcp.servers.NAME] tables)")
+        return ExitCode.OK
+    statuses = check_servers(config)
+    for line in report_lines(config, statuses):
+        print(line)
+    up = all(status.state is ServerState.READY for status in statuses)
+    return ExitCode.OK if up else ExitCode.FAILED
 
 
 def _models(ns: argparse.Namespace) -> int:

@@ -135,3 +135,23 @@ def test_missing_server_command_is_reported_and_the_turn_goes_on(
     result = next(json.loads(x) for x in done.stdout.splitlines() if '"tool_result"' in x)
     assert not result["ok"] and "gone" in result["content"]
     assert "Traceback" not in done.stderr
+
+
+def test_chattui_mcp_lists_each_servers_state_and_tools(tmp_path: Path) -> None:
+    env = Env(tmp_path, None, "openai")
+    _with_servers(env, _test_server() + '[mcp.servers.gone]\ncommand = "/nonexistent/server"\n')
+    done = env.run("mcp")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("t: ready (stdio), ") and lines[0].endswith(" tools")
+    assert "  mcp__t__echo  Return the text unchanged." in lines  # the first line only
+    assert "gone: failed: command not found: /nonexistent/server" in lines
+    assert "Traceback" not in done.stderr
+
+
+def test_chattui_mcp_exits_0_when_every_server_is_up(tmp_path: Path) -> None:
+    env = Env(tmp_path, None, "openai")
+    _with_servers(env, _time_server())
+    done = env.run("mcp")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("time: ready (stdio), 2 tools\n  mcp__time__get_current_time")
