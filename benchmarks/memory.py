@@ -22,7 +22,8 @@ so they show what is retained.
   object types that grew most over the judged turns.
 
 Budgets: under 300 MB after the 200 KB stream; flat over 1,000 turns (old turns leave the
-widget tree), judged here as at most 10 MB of growth over the second half of the turns.
+widget tree), judged here as at most 10 MB of growth over the second half of the turns, and
+RSS after the last turn at most 1.1x RSS after turn 100 (the floor, printed beside it).
 The judged turns must start after the widget tree is full: it grows by design until the
 conversation holds ``MAX_TURN_WIDGETS`` (200) top-level widgets, about 100 turns, and for
 some 50 turns more RSS still rises while the first pruned turns become garbage that waits
@@ -64,6 +65,7 @@ from tui_stream import (
 THIS = Path(__file__).resolve()
 BUDGET_STREAM = 300 * 2**20
 FLAT_GROWTH = 10 * 2**20
+RSS_RATIO = 1.1
 CHUNK = 4
 ANSWER = (
     "Answer {n}: the `parse` step is **linear**, and the cache keeps the last result, so a "
@@ -282,7 +284,19 @@ def rows(quick: bool) -> tuple[list[list[str]], str]:
     judged = f"turns {half['turns']:,} -> {turns:,}"
     objects = f"{last['objects'] - half['objects']:+,}"
     out.append([f"growth, {judged}", f"{growth / 2**20:+.1f} MB", "", "", objects, note])
+    out.append(rss_ratio_row(samples, turns))
     return out, f"objects that grew over {judged}: {_grown(half['types'], last['types'])}"
+
+
+def rss_ratio_row(samples: list[dict[str, Any]], turns: int) -> list[str]:
+    """RSS after the last turn over RSS after turn 100 (the floor), against ``RSS_RATIO``."""
+    base = next((s for s in samples if s["turns"] == 100), None)
+    if base is None:
+        return ["RSS at the last turn / at turn 100", "not sampled", "", "", "", ""]
+    ratio = samples[-1]["VmRSS"] / base["VmRSS"]
+    verdict = "met" if ratio <= RSS_RATIO else "MISSED"
+    label = f"RSS after {turns:,} turns / after 100 turns (floor {_mb(base['VmRSS'])})"
+    return [label, f"{ratio:.2f}x", "", "", "", f"{verdict} (<= {RSS_RATIO}x)"]
 
 
 def _grown(before: dict[str, int], after: dict[str, int], top: int = 8) -> str:

@@ -24,6 +24,7 @@ SUITE = [
     ("code_view", [], ["--quick"]),
     ("pipe_throughput", [], ["--repeats", "1"]),
     ("tui_stream", [], ["--quick"]),
+    ("fine_streams", [], ["--quick"]),
     ("markdown_peer", [], ["--repeats", "1", "--cap", "10"]),
     ("memory", [], ["--quick"]),
     ("fuzz", [], ["--quick"]),

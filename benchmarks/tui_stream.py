@@ -105,8 +105,15 @@ class Stream:
     replies: tuple[bytes, ...]
     fragments: int
     check: dict[str, Any]
-    chunk: int = 16384
+    chunk: int = 16384  # bytes per network write; 0: one SSE event per write
     pace: float = 0.0
+
+
+def writes(body: bytes, chunk: int) -> list[bytes]:
+    """The network writes of ``body``: ``chunk`` bytes each, or one SSE event each if 0."""
+    if chunk == 0:
+        return [event + b"\n\n" for event in body.split(b"\n\n") if event]
+    return [body[i : i + chunk] for i in range(0, len(body), chunk)]
 
 
 def markdown_text(size: int) -> str:
@@ -208,13 +215,8 @@ class Server:
     def serve(self, stream: Stream) -> None:
         """Script the stream's replies (in its chunks, at its pace); forget earlier arrivals."""
         headers = {"Content-Type": "text/event-stream"}
-        size = stream.chunk
         replies = [
-            Reply(
-                [body[i : i + size] for i in range(0, len(body), size)],
-                headers=headers,
-                pace=stream.pace,
-            )
+            Reply(writes(body, stream.chunk), headers=headers, pace=stream.pace)
             for body in stream.replies
         ]
         self.loopback.script(ROUTES[stream.kind][1], *replies)

@@ -57,7 +57,10 @@ async def test_the_diff_grows_with_real_line_numbers_before_the_call_completes(
         await send(pilot, "edit")
         await wait_for(pilot, pause.reached.is_set, what="the pause")
         view = app.query_one(DiffView)
-        await wait_for(pilot, lambda: view.row_count > 10, what="added rows")
+        # Rows are applied once a frame, and the view is laid out at the next refresh.
+        await wait_for(
+            pilot, lambda: view.row_count > 10 and view.size.height > 0, what="added rows"
+        )
         card = app.query_one(ToolCard)
         assert card.state == "streaming"
         rows = view.rows()

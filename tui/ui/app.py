@@ -54,6 +54,7 @@ from tui.ui.compat import crash_without_locals
 from tui.ui.pacing import (
     FRAME,
     IDLE_COLLECT_DELAY,
+    FrameBudget,
     collect_deferred,
     defer_full_collections,
     paced,
@@ -119,6 +120,7 @@ class ChatApp(App[int]):
         self._last_status = TurnStatus.STOP
         self._models = ModelCatalog()
         self.branching = Branching(runtime)
+        self._frames = FrameBudget()
         # Kept, not queried: queries walk the whole DOM, and these are used per event.
         self.conversation = Conversation(id="conversation")
         self.prompt = Prompt(id="prompt")
@@ -603,10 +605,14 @@ class ChatApp(App[int]):
     # Frame -----------------------------------------------------------------------------------
 
     async def _tick(self) -> None:
+        if not self._frames.due():
+            return
+        started = self._frames.start()
         try:
             if self._renderer is not None:
                 await self._renderer.flush()
             self.status_bar.tick()
+            self.call_after_refresh(self._frames.drawn, started)
         except Exception as exc:  # never the crash screen from a frame update
             self.log.error(traceback.format_exc())
             self.internal_errors.append(f"{type(exc).__name__}: {exc}")

@@ -348,6 +348,7 @@ class ToolCard(Vertical, can_focus=True):
             self.state = CardState.INVALID
             self.flush()
             return
+        self._pull()  # fragments pushed since the last frame reach the live views first
         if self.is_save:
             self._finish_content(call.arguments)
         elif self._edit is not None:
