@@ -1,0 +1,56 @@
+"""FrameBudget: buffered output is applied at most as often as its frames allow."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.ui import pacing
+from tui.ui.pacing import FRAME, FRAME_SHARE, FrameBudget
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(pacing, "perf_counter", fake)
+    return fake
+
+
+def test_cheap_frames_keep_the_frame_rate(clock: FakeTime) -> None:
+    budget = FrameBudget()
+    assert budget.due()
+    started = budget.start()
+    clock.now += 0.002  # update and frame: 2 ms
+    budget.drawn(started)
+    clock.now = started + FRAME - 0.001
+    assert not budget.due()
+    clock.now = started + FRAME
+    assert budget.due()
+
+
+def test_a_costly_frame_spaces_the_next_update_by_its_cost(clock: FakeTime) -> None:
+    budget = FrameBudget()
+    started = budget.start()
+    clock.now += 0.060  # a 60 ms frame: the next update waits until it is half the time
+    budget.drawn(started)
+    next_at = started + 0.060 / FRAME_SHARE
+    clock.now = next_at - 0.001
+    assert not budget.due()
+    clock.now = next_at
+    assert budget.due()
+
+
+def test_until_drawn_the_next_update_waits_a_frame(clock: FakeTime) -> None:
+    budget = FrameBudget()
+    started = budget.start()
+    clock.now = started + FRAME / 2
+    assert not budget.due()
+    clock.now = started + FRAME
+    assert budget.due()  # a frame that never reports (nothing to draw) does not stop updates
