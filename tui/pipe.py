@@ -40,6 +40,7 @@ from tui.core.session import (
     RequestFailed,
     SessionEvent,
     StepStarted,
+    ToolOutput,
     ToolProgress,
     ToolRan,
     TurnEnded,
@@ -190,6 +191,8 @@ class TextPrinter:
                 args = ", ".join(f"{k}={_short(v)}" for k, v in call.arguments.items())
                 bad = f" (invalid: {call.error})" if call.error else ""
                 self._note(f"→ {visible(call.name)}({sanitize(args)}){bad}")
+            case ToolOutput(text=text):
+                self._note_raw(visible_lines(text))
             case ToolRan(result=result):
                 mark = "✗" if result.is_error else "✓"
                 # model-chosen name: one visible line, so it cannot forge a summary line
@@ -204,13 +207,17 @@ class TextPrinter:
             case TurnEnded(status=TurnStatus.LENGTH):
                 self._note("note: the answer was cut off at the output token limit")
 
-    def _note(self, text: str) -> None:
+    def _note_raw(self, text: str) -> None:
+        """A running command's output, as it arrives, on stderr."""
         if self._line_open:
             self.out.write("\n")
             self.out.flush()
             self._line_open = False
-        self.err.write(text + "\n")
+        self.err.write(text)
         self.err.flush()
+
+    def _note(self, text: str) -> None:
+        self._note_raw(text + "\n")
 
     def close(self, ended: TurnEnded) -> None:
         """End the output with a newline (the notes said already how the turn ended)."""
@@ -264,6 +271,8 @@ class JsonPrinter:
                 return None
             case StepStarted() | ApprovalNeeded() | TurnEnded():
                 self._flush_finish()
+            case ToolOutput(call_id=call_id, text=text):
+                return {"type": "tool_output", "id": call_id, "text": text}
             case ToolRan(call=call, result=result):
                 self._flush_finish()
                 return {

@@ -69,7 +69,7 @@ def test_unknown_tool_is_refused_by_the_doctor_and_the_run_alike(tmp_path: Path)
         assert "Traceback" not in done.stderr
         assert done.stderr.strip().endswith(
             "tools.enabled: unknown tool 'nope' "
-            "(known: save_file, edit_file, read_file, list_files)"
+            "(known: save_file, edit_file, read_file, list_files, run_command)"
         )
         assert done.stderr.count("\n") == 1
 

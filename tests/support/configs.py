@@ -119,6 +119,10 @@ SCHEMA: Mapping[str, Mapping[str, st.SearchStrategy[Any]]] = {
         "approval": st.sampled_from(APPROVALS),
         "enabled": st.lists(st.sampled_from(known_tools()), unique=True),
         "max_steps": st.integers(1, 10_000),
+        "run_command": st.just(None),  # drawn from its own section below
+    },
+    "tools.run_command": {
+        "allow": st.lists(st.sampled_from(["git status", "pytest -q", "ls", "python -m pytest"])),
     },
     "mcp": {"servers": st.just(None)},  # drawn by ``mcp_server_table``
     "mcp.servers.NAME": {
@@ -207,6 +211,10 @@ def valid_config(draw: st.DrawFn) -> dict[str, Any]:
     chosen = draw(st.lists(st.sampled_from(list(tools)), unique=True))
     if chosen or draw(st.booleans()):
         data["tools"] = {key: draw(tools[key]) for key in chosen}
+    if "run_command" in chosen:  # an inline table: run_command = {allow = [...]}
+        section = SCHEMA["tools.run_command"]
+        keys = draw(st.lists(st.sampled_from(list(section)), unique=True))
+        data["tools"]["run_command"] = {key: draw(section[key]) for key in keys}
     servers = draw(st.dictionaries(_MCP_NAMES, mcp_server_table(), max_size=2))
     if servers:
         data["mcp"] = {"servers": servers}

@@ -157,13 +157,15 @@ _PROVIDER_KEYS = (
     "price",
 )
 _PRICE_KEYS = ("input", "output", "cache_read", "cache_write")
-_TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps")
+_TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps", "run_command")
+_COMMAND_KEYS = ("allow",)
 _TOP_KEYS = ("default_provider", "providers", "tools", "mcp")
 SECTION_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "": _TOP_KEYS,
         "providers.NAME": _PROVIDER_KEYS,
         "tools": _TOOLS_KEYS,
+        "tools.run_command": _COMMAND_KEYS,
         "mcp": ("servers",),
         "mcp.servers.NAME": SERVER_KEYS,
     }
@@ -264,6 +266,8 @@ class ToolsConfig:
     """Names of the tools offered to the model."""
     max_steps: int = 25
     """Most model/tool round trips for one prompt."""
+    command_allow: tuple[str, ...] = ()
+    """``[tools.run_command] allow``: command prefixes run without asking."""
 
 
 @dataclass(frozen=True)
@@ -573,7 +577,24 @@ def _parse_tools(table: Any, cwd: Path) -> ToolsConfig:
         approval=approval,
         enabled=_tool_names(table),
         max_steps=_integer(table, "max_steps", "tools", 25, minimum=1) or 25,
+        command_allow=_command_allow(table.get("run_command", {})),
     )
+
+
+def _command_allow(table: Any) -> tuple[str, ...]:
+    from tui.core.tools.command import parse_allow  # the runner's own rule
+
+    if not isinstance(table, dict):
+        raise ConfigError("tools.run_command: must be a table")
+    _check_keys(table, _COMMAND_KEYS, "tools.run_command")
+    allow = table.get("allow", [])
+    if not isinstance(allow, list) or not all(isinstance(entry, str) for entry in allow):
+        raise ConfigError("tools.run_command.allow: must be a list of command strings")
+    try:
+        parse_allow(allow)
+    except ValueError as exc:
+        raise ConfigError(f"tools.run_command.allow: {visible_path(str(exc))}") from None
+    return tuple(allow)
 
 
 def _tool_names(table: Mapping[str, Any]) -> tuple[str, ...]:

@@ -170,6 +170,7 @@ def start(
         approval=config.tools.approval,
         protected=_protected(config, env),
         mcp=McpTools(manager) if manager is not None else None,
+        command_allow=config.tools.command_allow,
     )
     session = Session(
         provider=provider,

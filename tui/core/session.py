@@ -2,8 +2,8 @@
 
 ``Session.send(prompt)`` runs one user turn as an async generator of
 ``SessionEvent``: the provider's own events (already sanitized), plus
-``CallReady`` when a call's arguments are complete and parsed,
-``ToolRan`` after each call was run or refused, ``StepStarted`` before every
+``CallReady`` when a call's arguments are complete and parsed, ``ToolOutput`` while a
+command runs, ``ToolRan`` after each call was run or refused, ``StepStarted`` before every
 model request, one ``Usage`` per request once it is over (the provider's
 reports folded into one, priced when the model's price is known),
 ``PriceUnknown`` once when it is not, ``RequestFailed`` when a request fails,
@@ -18,6 +18,7 @@ as complete, failed or cancelled, so nothing typed or streamed is lost.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
@@ -114,6 +115,15 @@ class ToolProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolOutput:
+    """Output of a running command, as it arrives (decoded, not yet sanitized)."""
+
+    index: int
+    call_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class RequestFailed:
     """A request failed; ``partial`` is what arrived before (kept, marked failed)."""
 
@@ -184,6 +194,7 @@ SessionEvent: TypeAlias = (
     | CallReady
     | ApprovalNeeded
     | ToolProgress
+    | ToolOutput
     | ToolRan
     | RequestFailed
     | TurnEnded
@@ -419,13 +430,13 @@ class Session:
             answer = Approval("no", "no answer to the approval prompt")
         if answer.decision == "no":
             return prepared.refuse(answer.reason)
-        if answer.decision == "always":
+        if answer.decision == "always" and prepared.stream is None:  # never for commands
             self.tools.allow_always(prepared.call.name)
         return None
 
     async def _approve_and_run(
         self, index: int, prepared: PreparedCall, outcome: list[ToolResult]
-    ) -> AsyncIterator[ApprovalNeeded | ToolProgress]:
+    ) -> AsyncIterator[ApprovalNeeded | ToolProgress | ToolOutput]:
         """Ask when the policy says so, then run; the result is appended to ``outcome``."""
         if prepared.needs_approval:
             yield ApprovalNeeded(index, prepared)
@@ -433,6 +444,10 @@ class Session:
             if refused is not None:
                 outcome.append(refused)
                 return
+        if prepared.stream is not None:
+            async for output in self._stream(index, prepared, outcome):
+                yield output
+            return
         async for progress in self._execute(index, prepared, outcome):
             yield progress
 
@@ -462,6 +477,29 @@ class Session:
             outcome.append(task.result())
         finally:
             task.cancel()  # a cancelled turn cancels the call on its server
+
+    async def _stream(
+        self, index: int, prepared: PreparedCall, outcome: list[ToolResult]
+    ) -> AsyncIterator[ToolOutput]:
+        """Run a command; its output is passed on as ``ToolOutput`` while it runs."""
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        task = asyncio.create_task(prepared.run_streaming(queue.put_nowait))
+        task.add_done_callback(lambda _: queue.put_nowait(None))
+        try:
+            while (text := await queue.get()) is not None:
+                while not queue.empty():  # what arrived meanwhile goes out as one event
+                    more = queue.get_nowait()
+                    if more is None:
+                        queue.put_nowait(None)
+                        break
+                    text += more
+                yield ToolOutput(index, prepared.call.id, text)
+        finally:
+            if not task.done():  # cancelled (Escape) or closed: stop the command first
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        outcome.append(task.result())
 
     def _note(self, kind: str, text: str) -> None:
         if self.transcript is not None:

@@ -23,6 +23,10 @@ auto        runs                  runs (still confined)
 deny        runs                  refused by policy
 ==========  ====================  =============================
 
+``run_command`` (off unless enabled) asks under ``ask`` and ``auto`` alike, except for
+commands on its allow-list (``tui.core.tools.command.allowed``); ``[a]`` approves only the
+one command; ``deny`` refuses it.
+
 A write whose file changed on disk after its preview is not made: ``run`` marks the call
 ``stale`` and the session prepares it again, so the user approves the new diff.
 """
@@ -40,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from providers.conversation import ToolCall, ToolResult, ToolSpec
-from tui.core.tools import edit, files, listing
+from tui.core.tools import command, edit, files, listing
 from tui.core.tools.paths import FileChanged, Resolved, ToolError, Workspace, file_kind, quoted
 from tui.core.tools.schema import validate
 
@@ -135,6 +139,28 @@ SPECS: dict[str, ToolSpec] = {
             "additionalProperties": False,
         },
     ),
+    "run_command": ToolSpec(
+        name="run_command",
+        description="Run a shell command (bash -c) in the workspace directory and get its exit "
+        "status and output (stdout and stderr together; long output is cut in the middle). "
+        "No input is given (stdin is closed) and the environment is minimal. The user is "
+        "usually asked to approve each command.",
+        parameters={
+            "type": "object",
+            "properties": {
+                "command": {"type": "string", "description": "The command line, e.g. 'pytest -q'."},
+                "timeout": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "default": command.DEFAULT_TIMEOUT,
+                    "description": "Seconds before the command is stopped "
+                    f"(at most {command.MAX_TIMEOUT}).",
+                },
+            },
+            "required": ["command"],
+            "additionalProperties": False,
+        },
+    ),
 }
 
 
@@ -153,6 +179,11 @@ def unknown_tools(names: Iterable[str]) -> list[str]:
     return [name for name in names if name not in known]
 
 
+Streamer = Callable[[Callable[[str], None]], Awaitable[tuple[str, bool]]]
+"""Runs a command, passing output chunks to the callback; returns the result text and
+whether it failed (a non-zero exit status or a timeout)."""
+
+
 @dataclass(eq=False)
 class PreparedCall:
     """A checked call, ready to show for approval and to run.
@@ -165,6 +196,8 @@ class PreparedCall:
         diff: an edit's diff as rows (what ``preview`` shows as text), for a diff view.
         stale: set by ``run`` when the file changed after the preview: nothing was
             written, and the call should be prepared (and approved) again.
+        stream: for a command, runs it passing output on as it arrives (use
+            ``run_streaming``, not ``run``).
     """
 
     call: ToolCall
@@ -173,6 +206,7 @@ class PreparedCall:
     preview: str | None
     action: Callable[[], str] = field(repr=False)
     diff: tuple[edit.DiffRow, ...] | None = field(default=None, repr=False)
+    stream: Streamer | None = field(default=None, repr=False)
     stale: bool = field(default=False, init=False)
     async_action: Callable[[ProgressSink], Awaitable[ToolResult]] | None = field(
         default=None, repr=False
@@ -218,6 +252,22 @@ class PreparedCall:
         except Exception as exc:  # the model gets a result whatever happens
             return _error(self.call, f"{self.call.name} failed: {type(exc).__name__}: {exc}")
 
+    async def run_streaming(self, on_output: Callable[[str], None]) -> ToolResult:
+        """Run a command call, passing its output on as it arrives; never raises.
+
+        Cancelling stops the command (its whole process group) and propagates.
+        """
+        if self._finished or self.stream is None:
+            return _error(self.call, f"{self.call.name}: this call was already run or refused")
+        self._finished = True
+        try:
+            text, failed = await self.stream(on_output)
+            return ToolResult(self.call.id, self.call.name, text, is_error=failed)
+        except OSError as exc:
+            return _error(self.call, f"{self.call.name}: could not start: {exc.strerror or exc}")
+        except Exception as exc:  # the model gets a result whatever happens
+            return _error(self.call, f"{self.call.name} failed: {type(exc).__name__}: {exc}")
+
     def refuse(self, reason: str | None = None) -> ToolResult:
         """The result to send when the user declines; the call is never run."""
         self._finished = True
@@ -236,9 +286,11 @@ class ToolRegistry:
             config file and data dir); ``.git`` is always protected.
         max_write_bytes: the largest content ``save_file`` accepts, in bytes.
         mcp: the MCP servers' tools (``tui.core.mcp.tools``), offered after the built-ins.
+        command_allow: ``run_command`` command prefixes that run without asking.
 
     Raises:
-        ValueError: unknown tool or policy, bad size cap, or no such workspace.
+        ValueError: unknown tool or policy, bad size cap, bad allow-list entry, or no such
+            workspace.
     """
 
     def __init__(
@@ -250,6 +302,7 @@ class ToolRegistry:
         protected: Iterable[Path] = (),
         max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,
         mcp: McpTools | None = None,
+        command_allow: Iterable[str] = (),
     ) -> None:
         self.enabled = tuple(dict.fromkeys(enabled))
         unknown = unknown_tools(self.enabled)
@@ -262,6 +315,7 @@ class ToolRegistry:
         self.approval = approval
         self.max_write_bytes = max_write_bytes
         self.workspace = Workspace(workspace, protected)
+        self.command_allow = command.parse_allow(command_allow)
         self._always: set[str] = set()
         self.mcp = mcp
 
@@ -295,6 +349,8 @@ class ToolRegistry:
         """Whether a call to ``tool_name`` must be approved under the current policy."""
         if self.mcp is not None and self._is_mcp(tool_name):
             return self.mcp.needs_approval(tool_name, self._always)
+        if tool_name == "run_command":
+            return True  # an allow-listed command is let through by ``prepare``
         if tool_name not in WRITE_TOOLS:
             return False
         return self.approval == "ask" and tool_name not in self._always
@@ -330,6 +386,8 @@ class ToolRegistry:
             return _error(call, f"{call.name}: refused by policy (approval = 'deny'); not run")
         if call.name == "edit_file":
             return self._prepare_edit(call, args)
+        if call.name == "run_command":
+            return self._prepare_command(call, args)
         preparers = {
             "save_file": self._prepare_save,
             "read_file": self._prepare_read,
@@ -364,6 +422,23 @@ class ToolRegistry:
         return PreparedCall(
             call, self.needs_approval(call.name), title, preview, action, diff=plan.rows
         )
+
+    def _prepare_command(self, call: ToolCall, args: dict[str, Any]) -> PreparedCall | ToolResult:
+        line: str = args["command"]
+        if self.approval == "deny":
+            return _error(call, "run_command: refused by policy (approval = 'deny'); not run")
+        if not line.strip() or "\0" in line:
+            return _error(call, "run_command: the command is empty or holds a NUL character")
+        timeout = min(args["timeout"], command.MAX_TIMEOUT)
+
+        async def stream(on_output: Callable[[str], None]) -> tuple[str, bool]:
+            root = Path(self.workspace.root)
+            outcome = await command.run_command(line, root, on_output, timeout=timeout)
+            return outcome.report(timeout), outcome.timed_out or outcome.status != 0
+
+        title = f"run_command {quoted(line)} (in the workspace, timeout {timeout} s)"
+        asks = not command.allowed(line, self.command_allow)
+        return PreparedCall(call, asks, title, None, _streaming_only, stream=stream)
 
     def _prepare_save(self, args: dict[str, Any]) -> tuple[str, str | None, Callable[[], str]]:
         data = _encode(args["content"])
@@ -471,6 +546,10 @@ def _size(count: int) -> str:
 
 def _no_progress(progress: float, total: float | None, message: str | None) -> None:
     pass
+
+
+def _streaming_only() -> str:
+    raise ToolError("a command runs only with run_streaming")
 
 
 def _error(call: ToolCall, text: str) -> ToolResult:

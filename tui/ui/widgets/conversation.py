@@ -34,6 +34,7 @@ from tui.core.session import (
     CallReady,
     SessionEvent,
     StepStarted,
+    ToolOutput,
     ToolProgress,
     ToolRan,
     TurnStatus,
@@ -227,6 +228,11 @@ class TurnRenderer:
                 card = self.cards.get(index)
                 if card is not None:
                     card.progress(done, total, message)
+                    self._dirty[id(card)] = card
+            case ToolOutput(index=index, call_id=call_id, text=text):
+                card = self.cards_by_id.get(call_id) or self.cards.get(index)
+                if card is not None:
+                    card.add_output(text)
                     self._dirty[id(card)] = card
             case ToolRan(index=index, call=call, result=result):
                 card = self.cards_by_id.get(call.id) or self.cards.get(index)

@@ -35,6 +35,7 @@ from textual import on
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.reactive import var
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Static
 
@@ -95,6 +96,8 @@ PATH_KEYS = ("path", "file_path", "filename", "file", "filepath")
 """Arguments that name a file: the code view's language is guessed from the first one."""
 LANGUAGE_BY_KEY = {"query": "query.sql", "sql": "query.sql", "patch": "a.diff", "diff": "a.diff"}
 """Without a path argument, a language guessed from the long argument's name."""
+ELAPSED_TICK = 0.5
+"""Seconds between redraws of a running command's elapsed time."""
 RESULT_FOLD_LINES = 6
 RESULT_FOLD_CHARS = 600
 
@@ -159,6 +162,12 @@ class ToolCard(Vertical, can_focus=True):
         self._mcp = name.startswith("mcp__")
         self._code_key: str | None = "content" if self.is_save else None
         self._edit = EditPreview(edit_reader) if name == "edit_file" else None
+        self.is_command = name == "run_command"
+        self._output: list[str] = []  # command output not yet shown
+        self._output_bytes = 0
+        self._started: float | None = None  # when the command started running
+        self._ticker: Timer | None = None
+        self._end: float | None = None
         self._clock = clock
         self._json = PartialJSON()
         self._json_error: str | None = None
@@ -192,6 +201,10 @@ class ToolCard(Vertical, can_focus=True):
             yield Static(id="args")
             if self._mcp:
                 yield CodeView(id="code", classes="-hidden")
+        if self.is_command:
+            output = CodeView(id="output")
+            output.display = False
+            yield output
 
     def on_mount(self) -> None:
         self._composed = True
@@ -210,6 +223,22 @@ class ToolCard(Vertical, can_focus=True):
         self.remove_class(f"-{old}")
         self.add_class(f"-{new}")
         self._dirty = True  # the header is redrawn by the next flush
+        if self.is_command and new is CardState.RUNNING and self._ticker is None:
+            self._started = self._clock()
+            self._ticker = self.set_interval(ELAPSED_TICK, self._tick)
+        elif self._ticker is not None and new is not CardState.RUNNING:
+            self._ticker.stop()
+            self._ticker = None
+
+    def _tick(self) -> None:
+        self._dirty = True  # the elapsed time in the header
+        self.flush()
+
+    def add_output(self, text: str) -> None:
+        """Take a piece of a running command's output (shown by the next ``flush``)."""
+        self._output.append(text)
+        self._output_bytes += len(text)
+        self._dirty = True
 
     # Streaming ------------------------------------------------------------------------------
 
@@ -269,6 +298,8 @@ class ToolCard(Vertical, can_focus=True):
         if not self._dirty or not self._composed:
             return
         self._dirty = False
+        if self._output:
+            self._flush_output()
         self._pull()
         if self._code_key is not None:
             self._flush_save()
@@ -295,6 +326,12 @@ class ToolCard(Vertical, can_focus=True):
         if (self._path_known or not self.path) and path and path != self._path_shown:
             self._path_shown = path
             code.set_language_from_path(path)
+
+    def _flush_output(self) -> None:
+        view = self.query_one("#output", CodeView)
+        view.display = True
+        view.append(shown("".join(self._output)))  # escape sequences shown, never run
+        self._output.clear()
 
     def _show_args(self, value: Any) -> None:
         if value is None:
@@ -325,6 +362,11 @@ class ToolCard(Vertical, can_focus=True):
             rate = self._rate()
             if rate:
                 header.append(f" · {rate}")
+        if self._started is not None:
+            seconds = (self._end or self._clock()) - self._started
+            header.append(f" · {seconds:.1f} s")
+            if self._output_bytes:
+                header.append(f" · {human_size(self._output_bytes)} of output")
         if self._json_error is not None and self._call is None:
             header.append(f"  (arguments are not valid JSON: {self._json_error})", style="italic")
         return header
@@ -478,6 +520,8 @@ class ToolCard(Vertical, can_focus=True):
 
     def finish(self, result: ToolResult) -> None:
         """The call ran (or was refused): show its result under it."""
+        if self._started is not None:
+            self._end = self._clock()
         if not self.refused:
             self.state = CardState.FAILED if result.is_error else CardState.DONE
         self.flush()
@@ -508,6 +552,8 @@ class ToolCard(Vertical, can_focus=True):
 
     def cancel(self) -> None:
         """The turn was cancelled before this call finished."""
+        if self._started is not None and self._end is None:
+            self._end = self._clock()
         if self.state in OPEN_STATES:
             self.state = CardState.CANCELLED
         self._dirty = True
