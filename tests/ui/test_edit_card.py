@@ -61,6 +61,7 @@ async def test_the_diff_grows_with_real_line_numbers_before_the_call_completes(
         await wait_for(
             pilot, lambda: view.row_count > 10 and view.size.height > 0, what="added rows"
         )
+        await pilot.pause()  # the fragments before the pause are all applied and drawn
         card = app.query_one(ToolCard)
         assert card.state == "streaming"
         rows = view.rows()

@@ -394,6 +394,7 @@ class ToolCard(Vertical, can_focus=True):
         if self.is_save:
             self._finish_content(call.arguments)
         elif self._edit is not None:
+            self.flush()  # the fragments not yet parsed reach the live diff first
             self._edit.finish(call.arguments)
         else:
             self._show_args(dict(call.arguments))
