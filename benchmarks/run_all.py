@@ -22,6 +22,7 @@ SUITE = [
     ("startup", [], ["--repeats", "3"]),
     ("partial_json", [], ["--quick"]),
     ("code_view", [], ["--quick"]),
+    ("live_edit", [], ["--quick"]),
     ("pipe_throughput", [], ["--repeats", "1"]),
     ("tui_stream", [], ["--quick"]),
     ("fine_streams", [], ["--quick"]),
