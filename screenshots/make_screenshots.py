@@ -10,6 +10,10 @@ Everything is offline and temporary (config, data dir and workspace), so it can 
   sends a revision, and since the file exists, the approval prompt shows the unified diff.
 - ``mcp-call.svg``: a call to an MCP server's tool (``tests/support/mcp_server.py``, started as
   a real process) streaming into its card, from a scripted model that stops mid-call.
+- ``edit-diff.svg``: an ``edit_file`` call mid-stream: the diff, numbered from the real file,
+  its ``+`` side growing, from a scripted model that stops halfway through ``new_string``.
+- ``run-command.svg``: a ``run_command`` call running: its output line by line in the card,
+  with the elapsed time, before the command ends.
 """
 
 from __future__ import annotations
@@ -173,6 +177,110 @@ async def mcp_shot() -> None:
     runtime.close()
 
 
+RULES = "".join(
+    f'def rule_{i}(board):\n    """Apply rule {i} to the board."""\n'
+    f"    return [row[:] for row in board]  # rule {i}\n\n\n"
+    for i in range(40)
+)
+EDIT_OLD = (
+    '    """Apply rule 21 to the board."""\n    return [row[:] for row in board]  # rule 21\n'
+)
+EDIT_NEW = (
+    '    """Rule 21: a cell with exactly three live neighbours comes alive."""\n'
+    "    size = len(board)\n"
+    "    counts = [[neighbours(board, r, c) for c in range(size)] for r in range(size)]\n"
+    "    return [[count == 3 for count in row] for row in counts]  # rule 21\n"
+)
+COMMAND = (
+    "for t in test_rules test_board test_neighbours test_render test_save; do "
+    'echo "tests/$t.py ... ok"; sleep 0.3; done; echo "collecting more..."; sleep 60'
+)
+
+
+class CodingModel:
+    """A scripted model: one tool call; an edit stops halfway through ``new_string``."""
+
+    kind = "scripted"
+    model = "scripted"
+
+    def __init__(self, name: str, arguments: dict[str, object], cut: float) -> None:
+        self.name, self.arguments, self.cut = name, arguments, cut
+        self.halfway = asyncio.Event()
+
+    async def stream(self, request: object):  # type: ignore[no-untyped-def]
+        import json
+
+        from providers.events import Finish, TextDelta, ToolCallDelta, ToolCallEnd, ToolCallStart
+
+        yield TextDelta("On it.")
+        raw = json.dumps(self.arguments)
+        yield ToolCallStart(0, "call_1", self.name)
+        cut = int(len(raw) * self.cut)
+        for start in range(0, cut, 6):
+            yield ToolCallDelta(0, raw[start : min(start + 6, cut)])
+            await asyncio.sleep(0.003)
+        if cut < len(raw):
+            self.halfway.set()
+            await asyncio.Event().wait()  # the rest never comes: the shot is taken mid-call
+        yield ToolCallEnd(0)
+        yield Finish("tool_calls")
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
+async def coding_shots() -> None:
+    """``edit-diff.svg`` and ``run-command.svg``."""
+    config = Path(os.environ["CHATTUI_CONFIG"])
+    config.write_text(
+        '[providers.demo]\nkind = "demo"\n\n[tools]\n'
+        'enabled = ["save_file", "edit_file", "read_file", "list_files", "run_command"]\n',
+        encoding="utf-8",
+    )
+    workspace = Path(tempfile.mkdtemp(prefix="chattui-shots-ws-"))
+    (workspace / "rules.py").write_text(RULES, encoding="utf-8")
+    edit = {"path": "rules.py", "old_string": EDIT_OLD, "new_string": EDIT_NEW}
+    shots = (
+        ("edit-diff", CodingModel("edit_file", edit, 0.85), "Make rule 21 the birth rule."),
+        ("run-command", CodingModel("run_command", {"command": COMMAND}, 1.0), "Run the tests."),
+    )
+    for name, model, prompt in shots:
+        await _coding_shot(name, model, prompt, workspace)
+
+
+async def _coding_shot(name: str, model: CodingModel, prompt: str, workspace: Path) -> None:
+    from tui.core.runtime import Options, start
+    from tui.ui.app import ChatApp
+    from tui.ui.widgets.code_view import CodeView
+    from tui.ui.widgets.diff_view import DiffView
+    from tui.ui.widgets.tool_card import ToolCard
+
+    runtime = start(Options(workspace=workspace))
+    runtime.provider = runtime.session.provider = model  # type: ignore[assignment]
+    app = ChatApp(runtime)
+    async with app.run_test(size=(120, 34)) as pilot:
+        app.prompt.cursor_blink = False
+        app.prompt.load_text(prompt)
+        await pilot.press("enter")
+        if name == "edit-diff":
+            await until(pilot, model.halfway.is_set)
+            await until(pilot, lambda: "counts" in str(app.query_one(DiffView).rows()))
+        else:
+            await until(
+                pilot,
+                lambda: bool(app.query(ToolCard)) and app.query_one(ToolCard).state == "approval",
+            )
+            await pilot.pause(0.2)
+            await pilot.press("y")
+            await until(pilot, lambda: "test_render" in app.query_one("#output", CodeView).text)
+        await pilot.pause(0.5)
+        app.save_screenshot(f"{name}.svg", str(HERE))
+        print(f"wrote {HERE / name}.svg")
+        await pilot.press("escape")
+        await until(pilot, lambda: not app.busy)
+    runtime.close()
+
+
 if __name__ == "__main__":
     os.environ.setdefault("CHATTUI_DEMO_DELAY", DEMO_DELAY)
     os.environ["CHATTUI_DATA_DIR"] = tempfile.mkdtemp(prefix="chattui-shots-data-")
@@ -181,3 +289,4 @@ if __name__ == "__main__":
     os.environ["CHATTUI_CONFIG"] = str(config)
     asyncio.run(main())
     asyncio.run(mcp_shot())
+    asyncio.run(coding_shots())
