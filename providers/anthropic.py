@@ -329,7 +329,16 @@ def build_messages(
     out: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, UserMessage):
-            blocks = [{"type": "text", "text": message.text}] if message.text else []
+            # Images first: Anthropic's guidance is that a question after its image works best.
+            blocks = [
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": i.media_type, "data": i.base64()},
+                }
+                for i in message.images
+            ]
+            if message.text:
+                blocks.append({"type": "text", "text": message.text})
             _append(out, "user", blocks)
         elif isinstance(message, ToolResult):
             _append(out, "user", [tool_result_block(message)])

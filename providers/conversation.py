@@ -8,6 +8,7 @@ back to the wire format that produced it (``AssistantMessage.provider``).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias, get_args
@@ -59,11 +60,41 @@ class ToolCall:
 AssistantPart: TypeAlias = TextPart | ReasoningPart | ToolCall
 
 
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+"""The image formats every wire format here accepts as input."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    """An image sent with a prompt: its bytes, type and where it came from.
+
+    Attributes:
+        media_type: one of ``IMAGE_TYPES``.
+        data: the file's bytes (empty when a resumed transcript's copy is gone).
+        path: the workspace-relative path it was attached from (for display).
+        sha256: hex digest of ``data``, under which the transcript keeps a copy.
+    """
+
+    media_type: str
+    data: bytes = field(repr=False)
+    path: str = ""
+    sha256: str = ""
+
+    def base64(self) -> str:
+        """``data`` as base64 text, as every JSON API wants it."""
+        return base64.b64encode(self.data).decode("ascii")
+
+    def data_url(self) -> str:
+        """A ``data:`` URL (the OpenAI formats take images this way)."""
+        return f"data:{self.media_type};base64,{self.base64()}"
+
+
 @dataclass(frozen=True, slots=True)
 class UserMessage:
-    """What the user typed."""
+    """What the user typed, and the images attached to it."""
 
     text: str
+    images: tuple[ImagePart, ...] = ()
     role: Literal["user"] = field(default="user", repr=False)
 
 

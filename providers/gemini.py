@@ -379,8 +379,13 @@ def build_contents(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
         if results:
             out.append({"role": "user", "parts": response_parts(results, order)})
             results = []
-        if isinstance(message, UserMessage) and message.text:
-            out.append({"role": "user", "parts": [{"text": message.text}]})
+        if isinstance(message, UserMessage) and (message.text or message.images):
+            parts: list[dict[str, Any]] = [{"text": message.text}] if message.text else []
+            parts += [
+                {"inline_data": {"mime_type": i.media_type, "data": i.base64()}}
+                for i in message.images
+            ]
+            out.append({"role": "user", "parts": parts})
         elif isinstance(message, AssistantMessage):
             order = [call.id for call in message.tool_calls]
             parts = model_parts(message)

@@ -179,7 +179,10 @@ def tool_definition(tool: ToolSpec) -> dict[str, Any]:
 def message_json(message: Message) -> dict[str, Any]:
     """One conversation message as an Ollama chat message."""
     if isinstance(message, UserMessage):
-        return {"role": "user", "content": message.text}
+        out: dict[str, Any] = {"role": "user", "content": message.text}
+        if message.images:
+            out["images"] = [image.base64() for image in message.images]
+        return out
     if isinstance(message, ToolResult):
         # Ollama matches results to calls by tool name; it has no error flag.
         return {"role": "tool", "content": message.content, "tool_name": message.name}

@@ -144,7 +144,13 @@ def chat_messages(request: ChatRequest) -> list[dict[str, Any]]:
 
 def _chat_message(message: Message) -> dict[str, Any]:
     if isinstance(message, UserMessage):
-        return {"role": "user", "content": message.text}
+        if not message.images:
+            return {"role": "user", "content": message.text}
+        images = [
+            {"type": "image_url", "image_url": {"url": image.data_url()}}
+            for image in message.images
+        ]
+        return {"role": "user", "content": [{"type": "text", "text": message.text}, *images]}
     if isinstance(message, ToolResult):
         return {
             "role": "tool",

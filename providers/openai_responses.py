@@ -70,9 +70,11 @@ def input_items(request: ChatRequest, kind: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     for message in request.messages:
         if isinstance(message, UserMessage):
-            items.append(
-                {"role": "user", "content": [{"type": "input_text", "text": message.text}]}
-            )
+            content = [{"type": "input_text", "text": message.text}]
+            content += [
+                {"type": "input_image", "image_url": image.data_url()} for image in message.images
+            ]
+            items.append({"role": "user", "content": content})
         elif isinstance(message, ToolResult):
             items.append(
                 {

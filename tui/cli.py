@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="pipe mode: approve tool calls (within the approval policy)",
     )
+    parser.add_argument(
+        "--attach",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="pipe mode: attach a workspace file (an image, or text); repeatable",
+    )
     _session_options(parser)
     return parser
 

@@ -29,6 +29,7 @@ from providers.events import (
     ToolCallStart,
     Usage,
 )
+from tui.core.attachments import AttachmentError, from_cwd, prepare
 from tui.core.runtime import Options, StartupError, start
 from tui.core.sanitize import NOT_UTF8, sanitize, undecodable, visible, visible_lines
 from tui.core.session import (
@@ -83,8 +84,15 @@ def run_pipe(ns: argparse.Namespace) -> int:
         print(f"chattui: warning: {warning}", file=sys.stderr)
     printer = JsonPrinter(sys.stdout) if ns.json else TextPrinter(sys.stdout, sys.stderr)
     try:
+        workspace = runtime.session.tools.workspace
+        try:
+            prepared = prepare(prompt, workspace, [from_cwd(p, workspace) for p in ns.attach])
+        except AttachmentError as exc:
+            print(f"chattui: {exc}", file=sys.stderr)
+            return ExitCode.USAGE
         _wait_for_mcp(runtime)
-        turn = _drive(runtime.session.send(prompt), printer, runtime.provider.aclose)
+        send = runtime.session.send(prepared.text, prepared.images)
+        turn = _drive(send, printer, runtime.provider.aclose)
         return asyncio.run(_stoppable(turn))
     finally:
         runtime.close()

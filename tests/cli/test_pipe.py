@@ -7,6 +7,7 @@ format; without ``--yes`` (and no terminal) the call is refused.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -310,3 +311,46 @@ def test_version_and_help_import_neither_textual_nor_httpx() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_attach_sends_the_image_in_each_formats_shape(
+    kind: str, server: LoopbackServer, tmp_path: Path
+) -> None:
+    env = Env(tmp_path, server, kind)
+    png = b"\x89PNG\r\n\x1a\n" + b"pixels"
+    (env.workspace / "shot.png").write_bytes(png)
+    server.script(ROUTES[kind][1], Reply([text_body(kind, "A cat.")], headers=_headers(kind)))
+    done = env.run("-p", "what is this?", "--attach", "shot.png")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "A cat.\n"
+    encoded = base64.b64encode(png).decode()
+    body = server.requests[0].json()
+    if kind == "openai":
+        part = body["messages"][-1]["content"][1]
+        assert part == {
+            "type": "image_url",
+            "image_url": {"url": f"data:image/png;base64,{encoded}"},
+        }
+    elif kind == "openai-responses":
+        part = body["input"][-1]["content"][1]
+        assert part == {"type": "input_image", "image_url": f"data:image/png;base64,{encoded}"}
+    elif kind == "anthropic":
+        source = body["messages"][-1]["content"][0]["source"]
+        assert source == {"type": "base64", "media_type": "image/png", "data": encoded}
+    elif kind == "gemini":
+        part = body["contents"][-1]["parts"][1]
+        assert part == {"inline_data": {"mime_type": "image/png", "data": encoded}}
+    else:
+        assert body["messages"][-1]["images"] == [encoded]
+
+
+def test_attach_outside_the_workspace_exits_2_before_any_request(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    env = Env(tmp_path, server, "openai")
+    (tmp_path / "outside.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    done = env.run("-p", "look", "--attach", str(tmp_path / "outside.png"))
+    assert done.returncode == 2
+    assert "outside the workspace" in done.stderr and "Traceback" not in done.stderr
+    assert server.requests == []

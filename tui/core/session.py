@@ -31,6 +31,7 @@ from providers.accumulate import Accumulator
 from providers.conversation import (
     AssistantMessage,
     ChatRequest,
+    ImagePart,
     Message,
     Reasoning,
     TextPart,
@@ -240,7 +241,7 @@ def merged_prompts(history: Sequence[Message]) -> tuple[Message, ...]:
     for message in history:
         last = out[-1] if out else None
         if isinstance(message, UserMessage) and isinstance(last, UserMessage):
-            out[-1] = UserMessage(f"{last.text}\n\n{message.text}")
+            out[-1] = UserMessage(f"{last.text}\n\n{message.text}", last.images + message.images)
         else:
             out.append(message)
     return tuple(out)
@@ -279,9 +280,11 @@ class Session:
     reasoning: Reasoning | None = None
     pricer: Pricer | None = None
 
-    async def send(self, prompt: str) -> AsyncIterator[SessionEvent]:
-        """Run one user turn: save the prompt, then the request/tool loop."""
-        message = UserMessage(prompt)
+    async def send(
+        self, prompt: str, images: Sequence[ImagePart] = ()
+    ) -> AsyncIterator[SessionEvent]:
+        """Run one user turn: save the prompt (and its images), then the request/tool loop."""
+        message = UserMessage(prompt, tuple(images))
         self.history.append(message)
         if self.transcript is not None:
             self.transcript.append_user(message)

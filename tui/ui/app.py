@@ -30,6 +30,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
+from tui.core.attachments import AttachmentError, Prepared, prepare
 from tui.core.branches import BranchError
 from tui.core.catalog import ModelCatalog, ModelList
 from tui.core.mcp.manager import ServerState, ServerStatus
@@ -227,14 +228,24 @@ class ChatApp(App[int]):
     async def _run_turn(self, prompt: str | None, version: tuple[int, int] | None) -> None:
         session = self.runtime.session
         turn = AssistantTurn()
+        prepared: Prepared | None = None
         if prompt is not None:
-            await self.conversation.add(UserMessage(prompt, version=version))
+            prepared = await self._attachments(prompt)
+            if prepared is None:
+                return
+            await self.conversation.add(
+                UserMessage(prompt, version=version, attached=prepared.names)
+            )
         self.conversation.follow()
         await self.conversation.add(turn)
         renderer = self._renderer = TurnRenderer(
             self.conversation, turn, self.clock, edit_reader=session.tools.read_for_edit
         )
-        events = session.send(prompt) if prompt is not None else session.retry()
+        events = (
+            session.send(prepared.text, prepared.images)
+            if prepared is not None
+            else session.retry()
+        )
         try:
             status, reason = await self._pump(events, renderer)
         except asyncio.CancelledError:
@@ -247,6 +258,16 @@ class ChatApp(App[int]):
             await self._end_turn(renderer, TurnStatus.ERROR, message)
         else:
             await self._end_turn(renderer, status, reason)
+
+    async def _attachments(self, prompt: str) -> Prepared | None:
+        """The prompt with its ``@`` files applied; None (said, prompt given back) if refused."""
+        try:
+            return await asyncio.to_thread(prepare, prompt, self.runtime.session.tools.workspace)
+        except AttachmentError as exc:
+            await self._error_note(str(exc), retry=False)
+            if not self.prompt.text.strip():
+                self.prompt.load_text(prompt)
+            return None
 
     async def _pump(
         self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer

@@ -4,11 +4,12 @@ Messages become plain JSON-ready dicts and back, losslessly: a resumed
 conversation is sent back to the API, so reasoning echo data (signatures,
 encrypted items), tool call ids, the raw argument text and its parse error
 must all survive the trip. ``message_from_dict(message_to_dict(m)) == m``
-for every message whose ``echo`` and ``arguments`` hold JSON values.
+for every message whose ``echo`` and ``arguments`` hold JSON values and that has
+no images (an image's bytes are kept in a file of their own, not in the line).
 
 Shapes (``role`` tells the message kind, ``type`` the part kind)::
 
-    {"role": "user", "text": ...}
+    {"role": "user", "text": ..., "images": [{"path", "media_type", "size", "sha256"}]}
     {"role": "assistant", "parts": [...], "provider": ..., "finish_reason": ..., "usage": ...}
     {"role": "tool", "call_id": ..., "name": ..., "content": ..., "is_error": ...}
     part: {"type": "text", "text"} | {"type": "reasoning", "text", "echo"}
@@ -30,6 +31,7 @@ from typing import Any, Literal, TypeGuard, get_args
 from providers.conversation import (
     AssistantMessage,
     AssistantPart,
+    ImagePart,
     Message,
     ReasoningPart,
     TextPart,
@@ -173,8 +175,10 @@ def message_to_dict(msg: Message) -> dict[str, Any]:
         TypeError: for anything that is not a message.
     """
     match msg:
-        case UserMessage(text=text):
-            return {"role": "user", "text": text}
+        case UserMessage(text=text, images=images):
+            if not images:
+                return {"role": "user", "text": text}
+            return {"role": "user", "text": text, "images": [_image_to_dict(i) for i in images]}
         case AssistantMessage():
             return {
                 "role": "assistant",
@@ -214,7 +218,8 @@ def message_from_dict(d: Mapping[str, Any]) -> Message:
     """
     match d.get("role"):
         case "user":
-            return UserMessage(text=_str(d["text"]))
+            images = tuple(_image_from_dict(i) for i in _list(d.get("images", [])))
+            return UserMessage(text=_str(d["text"]), images=images)
         case "assistant":
             return AssistantMessage(
                 parts=tuple(_part_from_dict(p) for p in _list(d.get("parts", []))),
@@ -231,6 +236,25 @@ def message_from_dict(d: Mapping[str, Any]) -> Message:
                 refused=_refused(d),
             )
     raise ValueError(f"unknown message role: {d.get('role')!r}")
+
+
+def _image_to_dict(image: ImagePart) -> dict[str, Any]:
+    # The bytes are not inline: the writer keeps a copy named by sha256 (see the package doc).
+    return {
+        "path": image.path,
+        "media_type": image.media_type,
+        "size": len(image.data),
+        "sha256": image.sha256,
+    }
+
+
+def _image_from_dict(d: Any) -> ImagePart:
+    """The image's record; its bytes are filled in by the loader from the kept copy."""
+    fields = _map(d)
+    digest = _str(fields["sha256"])
+    if not re.fullmatch("[0-9a-f]{64}", digest):
+        raise ValueError("an image's sha256 must be 64 hex digits")
+    return ImagePart(_str(fields["media_type"]), b"", _str(fields.get("path", "")), digest)
 
 
 def _refused(d: Mapping[str, Any]) -> bool:

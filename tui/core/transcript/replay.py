@@ -6,6 +6,7 @@ corrupt lines, so a crash mid-write never makes a conversation unreadable.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -16,10 +17,12 @@ from typing import Any, BinaryIO
 
 from providers.conversation import (
     AssistantMessage,
+    ImagePart,
     Message,
     TextPart,
     ToolCall,
     ToolResult,
+    UserMessage,
 )
 from tui.core.transcript.codec import (
     FORMAT_VERSION,
@@ -34,6 +37,10 @@ from tui.core.transcript.codec import (
     message_from_dict,
 )
 from tui.core.transcript.tree import LEGACY_ID, Tree
+
+ATTACHMENTS = "attachments"
+"""The folder beside the transcripts where attached images are kept, named by sha256."""
+MAX_KEPT_IMAGE = 20 * 1024 * 1024  # a kept copy larger than any attachment was not ours
 
 # Our own compact serialization always starts a message record with these
 # bytes, so listing can count messages without parsing every line.
@@ -144,6 +151,8 @@ def request_history(entries: Sequence[Entry]) -> tuple[Message, ...]:
 
 def _request_form(entry: Entry) -> Message | None:
     msg = entry.message
+    if isinstance(msg, UserMessage) and any(not i.data for i in msg.images):
+        return _without_lost_images(msg)
     if not isinstance(msg, AssistantMessage) or entry.status == "complete":
         return msg
     if entry.status == "failed":
@@ -152,6 +161,13 @@ def _request_form(entry: Entry) -> Message | None:
     if not "".join(p.text for p in texts).strip():
         return None
     return replace(msg, parts=texts)
+
+
+def _without_lost_images(msg: UserMessage) -> UserMessage:
+    """The prompt without images whose kept copy is gone, saying so in its text."""
+    lost = [i.path or i.sha256[:12] for i in msg.images if not i.data]
+    notes = "".join(f"\n[attached image {name} is no longer available]" for name in lost)
+    return UserMessage(msg.text + notes, tuple(i for i in msg.images if i.data))
 
 
 def _drop_unpaired_calls(msgs: list[Message]) -> tuple[Message, ...]:
@@ -180,6 +196,13 @@ class _Replay:
     turn: int = 0
     finalized: set[str] = field(default_factory=set)
     open_partials: dict[str, str] = field(default_factory=dict)  # stream_id -> node id
+    store: Path | None = None  # where attached images are kept
+
+    def _with_images(self, msg: Message) -> Message:
+        """A user message with its images' bytes read back from the kept copies."""
+        if not isinstance(msg, UserMessage) or not msg.images or self.store is None:
+            return msg
+        return replace(msg, images=tuple(_kept(self.store, i) for i in msg.images))
 
     def feed(self, rec: dict[str, Any]) -> None:
         """Apply one record; raises ValueError/KeyError/TypeError before any change."""
@@ -200,7 +223,7 @@ class _Replay:
             self.turn = max(self.turn, rec["turn"])
 
     def _message(self, rec: dict[str, Any]) -> None:
-        msg = message_from_dict(rec["message"])
+        msg = self._with_images(message_from_dict(rec["message"]))
         status = rec.get("status", "complete")
         error = rec.get("error")
         entry = Entry(
@@ -258,7 +281,7 @@ class _Replay:
 
 
 def _replay(path: Path) -> _Replay:
-    state = _Replay()
+    state = _Replay(store=path.parent / ATTACHMENTS)
     for line in _lines(path):
         if line is None:  # longer than MAX_RECORD_BYTES
             state.skipped += 1
@@ -327,6 +350,18 @@ def _lines_raw(f: BinaryIO) -> Iterator[bytes]:
         yield line
         while not line.endswith(b"\n") and (line := f.readline(_READ)):
             pass  # the rest of a long line
+
+
+def _kept(store: Path, image: ImagePart) -> ImagePart:
+    """``image`` with its kept copy's bytes, when the copy is there and still matches."""
+    try:
+        with open_regular(store / image.sha256) as f:
+            data = f.read(MAX_KEPT_IMAGE + 1)
+    except (OSError, TranscriptError):
+        return image
+    if len(data) > MAX_KEPT_IMAGE or hashlib.sha256(data).hexdigest() != image.sha256:
+        return image
+    return replace(image, data=data)
 
 
 def _info(path: Path) -> TranscriptInfo | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from providers.conversation import (
     AssistantMessage,
+    ImagePart,
     Message,
     UserMessage,
 )
@@ -23,7 +24,7 @@ from tui.core.transcript.codec import (
     dumps,
     message_to_dict,
 )
-from tui.core.transcript.replay import _replay
+from tui.core.transcript.replay import ATTACHMENTS, _replay
 
 try:
     import fcntl
@@ -119,6 +120,8 @@ class TranscriptWriter:
         if not isinstance(msg, UserMessage):
             raise TypeError(f"append_user takes a UserMessage, not {type(msg).__name__}")
         self._turn += 1
+        for image in msg.images:
+            keep_image(self.path.parent, image)
         if self._pending_meta is not None and not self._pending_meta["title"]:
             self._pending_meta["title"] = _title(msg.text)
         record = self._record("message", status="complete", message=message_to_dict(msg))
@@ -260,6 +263,30 @@ class TranscriptWriter:
         self._wrote = True
         if sync:
             os.fsync(self._fd)
+
+
+def keep_image(directory: Path, image: ImagePart) -> None:
+    """Keep a copy of ``image`` as ``attachments/<sha256>`` beside the transcripts (once).
+
+    Written to a temporary name and renamed, so a crash leaves no half image under
+    the final name; 0o600 like the transcripts.
+    """
+    if not image.sha256 or not image.data:
+        return
+    store = locations.ensure_private_dir(directory / ATTACHMENTS)
+    target = store / image.sha256
+    if target.exists():
+        return
+    partial = store / f".{image.sha256}.{secrets.token_hex(4)}"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        view = memoryview(image.data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(partial, target)
 
 
 def _locked_append(fd: int, data: bytes) -> None:

@@ -338,7 +338,8 @@ def history_widgets(transcript: Transcript) -> list[Widget]:
         message = entry.message
         version = versions.get(entry.id)
         if isinstance(message, UserMsg):
-            widgets.append(UserMessage(message.text, version=version))
+            images = tuple(image.path for image in message.images)
+            widgets.append(UserMessage(message.text, version=version, attached=images))
         elif isinstance(message, AssistantMessage):
             widgets.append(_assistant_turn(message, entry.status, results, version))
     return widgets

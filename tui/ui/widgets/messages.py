@@ -30,7 +30,8 @@ class UserMessage(Static, can_focus=True):
     """What the user typed (already in the transcript).
 
     Focusable (click it, or Tab to it): ``e`` edits it, which sends a new version as a
-    branch. ``version`` is ``(n, count)`` when the prompt has other versions.
+    branch. ``version`` is ``(n, count)`` when the prompt has other versions;
+    ``attached`` names the files sent with it.
     """
 
     BINDINGS = [Binding("e", "edit", "Edit this prompt")]
@@ -43,9 +44,16 @@ class UserMessage(Static, can_focus=True):
             self.widget = widget
 
     def __init__(
-        self, text: str, *, queued: bool = False, version: tuple[int, int] | None = None
+        self,
+        text: str,
+        *,
+        queued: bool = False,
+        version: tuple[int, int] | None = None,
+        attached: tuple[str, ...] = (),
     ) -> None:
         shown = plain(text)
+        if attached:  # chips: one line naming what went with the prompt
+            shown.append("\n" + "  ".join(f"📎 {one_line(name, 60)}" for name in attached), "dim")
         if version is not None:
             shown.append(f"\n{branch_mark(*version)}", style="dim")
         super().__init__(shown, classes="-queued" if queued else "")
