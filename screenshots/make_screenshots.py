@@ -14,6 +14,8 @@ Everything is offline and temporary (config, data dir and workspace), so it can 
   its ``+`` side growing, from a scripted model that stops halfway through ``new_string``.
 - ``run-command.svg``: a ``run_command`` call running: its output line by line in the card,
   with the elapsed time, before the command ends.
+- ``branch-switch.svg``: a new conversation whose second prompt was edited (a new version with
+  its own answer), after ``alt+left`` switched back to the first version: ``‹ 1/2 ›``.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ async def main() -> None:
         await pilot.press("n")
         await pilot.press("escape")
         await until(pilot, lambda: not app.busy)
+        await branch_switch(app, pilot, send, shot)
     runtime.transcript.close()
 
 
@@ -279,6 +282,37 @@ async def _coding_shot(name: str, model: CodingModel, prompt: str, workspace: Pa
         await pilot.press("escape")
         await until(pilot, lambda: not app.busy)
     runtime.close()
+
+
+async def branch_switch(app, pilot, send, shot) -> None:
+    """Four prompts, the second edited, then back to its first version (alt+left)."""
+    from tui.ui.widgets.messages import UserMessage
+
+    await app.run_action("new_conversation")
+    await send("Hi! Just chatting today, no code.")
+    await until(pilot, lambda: app.query("#approve-buttons"))
+    await pilot.pause(0.2)
+    await pilot.press("n")
+    await pilot.pause(0.2)
+    await pilot.press("enter")  # no reason
+    await until(pilot, lambda: not app.busy)
+    for prompt in ("How big is the board?", "Which pattern is your favourite?", "Thanks!"):
+        await send(prompt)
+        await until(pilot, lambda: not app.busy)
+    second = list(app.conversation.query_children(UserMessage))[1]
+    second.focus()
+    await pilot.press("e")
+    await until(pilot, lambda: app.prompt.text == "How big is the board?")
+    await send("How fast does the board update?")
+    await until(pilot, lambda: not app.busy)
+    await pilot.press("alt+left")
+    await until(pilot, lambda: len(app.conversation.query_children(UserMessage)) == 4)
+    prompts = list(app.conversation.query_children(UserMessage))
+    app.conversation.scroll_to_widget(prompts[1], animate=False, top=True)
+    app.conversation.scroll_relative(y=-4, animate=False)  # the end of the answer before it
+    app.clear_notifications()
+    await pilot.pause(0.5)
+    shot("branch-switch")
 
 
 if __name__ == "__main__":
