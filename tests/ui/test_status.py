@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from providers.events import Usage
-from tests.ui.scripted import ScriptedProvider, idle, make_app, make_runtime, text_reply
+from tests.ui.scripted import (
+    ScriptedProvider,
+    idle,
+    make_app,
+    make_runtime,
+    search_palette,
+    text_reply,
+    wait_for,
+)
 from tests.ui.test_app import type_and_send
 from tui.core.pricing import Price, Pricer
 from tui.core.session import StepStarted
@@ -65,3 +73,20 @@ async def test_the_app_shows_a_priced_models_cost_and_none_for_an_unknown_one(
             "no price is known for model 'unknown-model' at http://127.0.0.1:9: no cost is"
             " shown (set price = { input = …, output = … })"
         ]
+
+
+async def test_the_palette_sets_the_reasoning_effort_for_the_next_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = ScriptedProvider(text_reply("One."), text_reply("Two."))
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await type_and_send(pilot, "hi")
+        await idle(pilot)
+        await search_palette(pilot, "reasoning effort: high")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: runtime.session.reasoning == "high", what="the setting")
+        await type_and_send(pilot, "again")
+        await idle(pilot)
+    assert [r.reasoning for r in provider.requests] == [None, "high"]

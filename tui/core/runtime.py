@@ -116,6 +116,10 @@ class Runtime:
         except OSError:
             pass  # only a note: the next message's write reports a disk problem loudly
 
+    def set_reasoning(self, level: Reasoning) -> None:
+        """Use reasoning effort ``level`` from the next request, whichever provider is chosen."""
+        self.reasoning = self.session.reasoning = level
+
     async def aclose(self) -> None:
         """Close the provider in use and every one switched away from."""
         for provider in [*self.retired, self.provider]:

@@ -29,6 +29,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from providers.conversation import REASONING_LEVELS
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
 from tui.core.attachments import AttachmentError, Prepared, prepare
 from tui.core.branches import BranchError
@@ -485,6 +486,13 @@ class ChatApp(App[int]):
             self.notify("cannot export: no writable folder", severity="error", markup=False)
         else:
             self.notify(f"exported to {visible(str(target))}", markup=False)
+
+    def action_set_reasoning(self, level: str) -> None:
+        """Palette: the reasoning effort for the rest of the session (every provider)."""
+        for known in REASONING_LEVELS:
+            if level == known:
+                self.runtime.set_reasoning(known)
+                self.notify(f"reasoning effort: {known}, from the next request", markup=False)
 
     def action_switch_provider(self, name: str) -> None:
         """Palette: use another configured provider (and its model) from the next request."""

@@ -20,6 +20,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.style import Style
 
+from providers.conversation import REASONING_LEVELS
 from tui.core import branches, locations
 from tui.core.catalog import ModelList
 from tui.core.runtime import Runtime
@@ -103,6 +104,14 @@ class ChatCommands(Provider):
                 "open_models",
             ),
         ]
+        for level in REASONING_LEVELS:
+            items.append(
+                Command(
+                    f"Reasoning effort: {level}",
+                    "Send this reasoning effort from the next request, this session",
+                    f"set_reasoning({level!r})",
+                )
+            )
         for name, provider in self._host.runtime.config.providers.items():
             items.append(
                 Command(
