@@ -31,7 +31,9 @@ def test_usage_lines_carry_cached_tokens_and_no_cost_for_an_unknown_model(
     server.script(
         ROUTES[kind][1],
         _reply(kind, tool_call_body(kind, "list_files", {"path": "."})),
-        _reply(kind, usage_body(kind, "Two files.", prompt=12_300, cached=9_800, output=640)),
+        _reply(
+            kind, usage_body(kind, "Two files.", 12_300, cached=9_800, output=640, written=1_500)
+        ),
     )
     done = env.run("-p", "what is here?", "--yes", "--json")
     assert done.returncode == 0, done.stderr
@@ -42,6 +44,8 @@ def test_usage_lines_carry_cached_tokens_and_no_cost_for_an_unknown_model(
     assert (last["input_tokens"], last["output_tokens"]) == (12_300, 640)
     if kind != "ollama":  # Ollama's API reports no cache count
         assert last["cached_tokens"] == 9_800
+    # Only Anthropic reports cache writes (the others cache on their own, without a count).
+    assert last.get("cache_write_tokens") == (1_500 if kind == "anthropic" else None)
     assert not any("cost_usd" in line for line in usage)
     # The usage line of a request comes before its finish line.
     assert lines.index(last) < max(i for i, x in enumerate(lines) if x["type"] == "finish")

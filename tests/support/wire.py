@@ -274,9 +274,12 @@ def tool_result_in(kind: str, body: dict[str, Any]) -> tuple[str | None, str]:
     return part["name"], json.dumps(part["response"])
 
 
-def usage_body(kind: str, text: str, prompt: int, cached: int, output: int) -> bytes:
+def usage_body(
+    kind: str, text: str, prompt: int, cached: int, output: int, written: int = 0
+) -> bytes:
     """``text_body`` with the format's own usage report: ``prompt`` tokens in all,
-    ``cached`` of them read from the cache, ``output`` out.
+    ``cached`` of them read from the cache, ``written`` of them written to it
+    (Anthropic only: no other API reports writes), ``output`` out.
 
     Reported the way each API does, more than once where it does: Anthropic in
     ``message_start`` (input) and ``message_delta`` (output), Gemini on every
@@ -304,9 +307,9 @@ def usage_body(kind: str, text: str, prompt: int, cached: int, output: int) -> b
     elif kind == "anthropic":
         # Anthropic's input_tokens leaves out cache reads and writes.
         events[0]["message"]["usage"] = {
-            "input_tokens": prompt - cached,
+            "input_tokens": prompt - cached - written,
             "cache_read_input_tokens": cached,
-            "cache_creation_input_tokens": 0,
+            "cache_creation_input_tokens": written,
             "output_tokens": 1,
         }
         events[-2]["usage"] = {"output_tokens": output}
