@@ -158,3 +158,25 @@ def test_exports_show_each_answers_usage_and_the_conversation_cost(tmp_path: Pat
     assert "Again.\n\n*in 5 · out 6*" in md
     doc = json.loads(to_json(transcript))
     assert doc["messages"][1]["message"]["usage"]["cost_usd"] == 0.0125
+
+
+def test_the_price_table_starts_loading_once_as_a_request_starts(monkeypatch) -> None:
+    import tui.core.pricing as pricing
+
+    started: list[str] = []
+
+    class Recorder:
+        def __init__(self, *, target, name, daemon) -> None:  # type: ignore[no-untyped-def]
+            self.name = name
+
+        def start(self) -> None:
+            started.append(self.name)
+
+    monkeypatch.setattr(pricing.threading, "Thread", Recorder)
+    table = Pricer("claude-x", "https://api.anthropic.com")
+    table.warm()
+    table.warm()
+    assert started == ["price-table"]  # once: later requests find it loaded
+    Pricer("m", "https://x", price=Price(input=1.0, output=2.0)).warm()
+    Pricer("m", "").warm()
+    assert started == ["price-table"]  # a configured price, or no URL: no table needed

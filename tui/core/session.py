@@ -334,6 +334,8 @@ class Session:
             reasoning=self.reasoning,
         )
         stream = _Stream(self.provider.kind, self.transcript, self.max_arguments)
+        if self.pricer is not None:
+            self.pricer.warm()
         try:
             async with aclosing(self.provider.stream(request)) as events:
                 async for event in events:
