@@ -93,3 +93,26 @@ async def test_a_server_that_fails_to_start_is_reported_and_its_call_fails(tmp_p
         assert card(app).state == "failed"
     result = provider.requests[1].messages[-1]
     assert isinstance(result, ToolResult) and result.is_error and "gone" in result.content
+
+
+async def test_escape_cancels_a_running_call_on_the_server(tmp_path, monkeypatch):
+    marker = tmp_path / "slow-started"
+    extra = server_table(extra=f'approval = "auto"\nenv = {{ SLOW_MARKER = "{marker}" }}\n')
+    call = call_events("mcp__t__slow", {"steps": -1})
+    provider = ScriptedProvider(tool_reply(call), text_reply("ok"))
+    runtime = make_runtime(tmp_path, monkeypatch, provider, extra=extra)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        assert runtime.mcp is not None
+        await wait_for(pilot, lambda: runtime.mcp.counts() == (1, 1), what="the server")
+        await type_and_send(pilot, "wait")
+        await wait_for(pilot, marker.exists, what="the call to run on the server")
+        assert card(app).state == "running"
+        await pilot.press("escape")
+        await idle(pilot)
+        assert card(app).state == "cancelled"
+        # The server is still up and answers the next call.
+        echo = runtime.mcp.find("mcp__t__echo")
+        assert echo is not None
+        again = await runtime.mcp.call(echo, {"text": "still here"}, "c2", print)
+        assert again.content == "still here"
