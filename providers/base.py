@@ -91,6 +91,8 @@ class HTTPProvider(ABC):
     """
 
     kind: ClassVar[str]
+    accepts_images: ClassVar[bool] = True
+    """Whether image input can be sent (every API here takes it; a given model may not)."""
 
     def __init__(
         self,

@@ -269,6 +269,7 @@ class Demo(Anthropic):
     """The demo provider: the real Anthropic adapter over ``DemoTransport``."""
 
     kind = "demo"
+    accepts_images = False  # its scripted answers could not look at one
 
     def __init__(
         self,

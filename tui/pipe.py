@@ -29,7 +29,7 @@ from providers.events import (
     ToolCallStart,
     Usage,
 )
-from tui.core.attachments import AttachmentError, from_cwd, prepare
+from tui.core.attachments import AttachmentError, check_provider, from_cwd, prepare
 from tui.core.runtime import Options, StartupError, start
 from tui.core.sanitize import NOT_UTF8, sanitize, undecodable, visible, visible_lines
 from tui.core.session import (
@@ -87,6 +87,7 @@ def run_pipe(ns: argparse.Namespace) -> int:
         workspace = runtime.session.tools.workspace
         try:
             prepared = prepare(prompt, workspace, [from_cwd(p, workspace) for p in ns.attach])
+            check_provider(prepared, runtime.provider)
         except AttachmentError as exc:
             print(f"chattui: {exc}", file=sys.stderr)
             return ExitCode.USAGE

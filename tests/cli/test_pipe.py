@@ -354,3 +354,12 @@ def test_attach_outside_the_workspace_exits_2_before_any_request(
     assert done.returncode == 2
     assert "outside the workspace" in done.stderr and "Traceback" not in done.stderr
     assert server.requests == []
+
+
+def test_the_offline_demo_refuses_an_image_with_a_message(tmp_path: Path) -> None:
+    env = Env(tmp_path, None)
+    env.config.write_text('[providers.demo]\nkind = "demo"\n')
+    (env.workspace / "shot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    done = env.run("-p", "look", "--attach", "shot.png")
+    assert done.returncode == 2
+    assert "demo cannot take images" in done.stderr and "Traceback" not in done.stderr

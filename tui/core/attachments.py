@@ -113,6 +113,17 @@ def prepare(prompt: str, workspace: Workspace, extra: Iterable[str] = ()) -> Pre
     return Prepared(text, tuple(images), tuple(names))
 
 
+def check_provider(prepared: Prepared, provider: object) -> None:
+    """Refuse images for a provider that cannot take them (the offline demo).
+
+    Raises:
+        AttachmentError: ``prepared`` has images and ``provider.accepts_images`` is false.
+    """
+    if prepared.images and not getattr(provider, "accepts_images", True):
+        kind = getattr(provider, "kind", "this provider")
+        raise AttachmentError(f"{kind} cannot take images; switch to a provider that can")
+
+
 def image_type(data: bytes) -> str | None:
     """The image type ``data`` starts like, or None."""
     for magic, kind in _MAGIC:

@@ -31,7 +31,7 @@ from textual.worker import Worker, WorkerState
 
 from providers.conversation import REASONING_LEVELS
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
-from tui.core.attachments import AttachmentError, Prepared, prepare
+from tui.core.attachments import AttachmentError, Prepared, check_provider, prepare
 from tui.core.branches import BranchError
 from tui.core.catalog import ModelCatalog, ModelList
 from tui.core.mcp.manager import ServerState, ServerStatus
@@ -263,7 +263,11 @@ class ChatApp(App[int]):
     async def _attachments(self, prompt: str) -> Prepared | None:
         """The prompt with its ``@`` files applied; None (said, prompt given back) if refused."""
         try:
-            return await asyncio.to_thread(prepare, prompt, self.runtime.session.tools.workspace)
+            prepared = await asyncio.to_thread(
+                prepare, prompt, self.runtime.session.tools.workspace
+            )
+            check_provider(prepared, self.runtime.provider)
+            return prepared
         except AttachmentError as exc:
             await self._error_note(str(exc), retry=False)
             if not self.prompt.text.strip():
