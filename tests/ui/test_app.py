@@ -862,8 +862,7 @@ async def test_a_burst_of_buffered_events_lets_the_loop_run_between_slices(tmp_p
 async def test_highlighting_is_warmed_up_in_a_thread_after_the_first_screen(tmp_path, monkeypatch):
     on_main_thread: list[bool] = []
     monkeypatch.setattr(
-        pacing,
-        "warm_up",
+        "tui.ui.app.warm_up",
         lambda: on_main_thread.append(threading.current_thread() is threading.main_thread()),
     )
     app = make_app(make_runtime(tmp_path, monkeypatch, ScriptedProvider()))

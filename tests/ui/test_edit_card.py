@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from textual.app import App, ComposeResult
+
+from providers.conversation import ToolCall
 from tests.ui.scripted import (
     Pause,
     ScriptedProvider,
@@ -9,6 +14,7 @@ from tests.ui.scripted import (
     idle,
     make_app,
     make_runtime,
+    pieces,
     text_reply,
     texts,
     tool_reply,
@@ -74,9 +80,13 @@ async def test_the_diff_grows_with_real_line_numbers_before_the_call_completes(
         assert 5 < len(added) < 40  # partial: still growing
         assert all(row.text in body for row in added)
         assert "old_string found in big.py" in texts(card.query("#where"))
-        drawn = [view.render_line(y).text for y in range(view.size.height)]
-        assert added[-1].text in drawn[-1]  # following the tail: the growing row is in view
-        assert [str(TARGET), "+", "added_0"] in [line.split()[:3] for line in drawn], drawn
+
+        def drawn() -> list[str]:
+            return [view.render_line(y).text for y in range(view.size.height)]
+
+        # Following the tail: the growing row is in view (once the view is laid out).
+        await wait_for(pilot, lambda: drawn() and added[-1].text in drawn()[-1], what="the tail")
+        assert [str(TARGET), "+", "added_0"] in [line.split()[:3] for line in drawn()], drawn()
         grown = len(added)
         pause.release()
         await wait_for(pilot, lambda: card.state == "approval", what="approval")
@@ -118,3 +128,26 @@ async def test_not_found_is_shown_live_and_nothing_is_written(tmp_path, monkeypa
         kinds = [row.kind for row in app.query_one(DiffView).rows()]
         assert kinds == [RowKind.REMOVED, RowKind.ADDED]  # the arguments, unnumbered
         assert (tmp_path / "ws" / "big.py").read_text() == big_file()
+
+
+async def test_a_call_fed_whole_before_any_frame_is_still_located(tmp_path, monkeypatch):
+    """A fast server (or a busy machine) can deliver a whole call before the first frame
+    parses its fragments: the card dropped them unparsed and showed "the path is empty"."""
+    runtime = make_runtime(tmp_path, monkeypatch)
+    (tmp_path / "ws" / "big.py").write_text(big_file())
+    arguments = {"path": "big.py", "old_string": "value_2500 = 2500\n", "new_string": "x = 1\n"}
+    raw = json.dumps(arguments)
+    card = ToolCard("edit_file", "c1", edit_reader=runtime.session.tools.read_for_edit)
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield card
+
+    async with One().run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for piece in pieces(raw, 8):
+            card.feed(piece)  # no frame between them: nothing parsed yet
+        card.ready(ToolCall("c1", "edit_file", arguments, raw))
+        await pilot.pause()
+        assert "old_string found in big.py" in texts(card.query("#where"))
+        assert any(row.kind is RowKind.REMOVED for row in card.query_one(DiffView).rows())
