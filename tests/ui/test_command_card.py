@@ -48,6 +48,7 @@ async def approve(pilot) -> ToolCard:
     card = app.query_one(ToolCard)
     await wait_for(pilot, lambda: app.focused is card, what="the card to take focus")
     assert "run_command" in texts(card.query("#approval-title"))
+    assert "every command is asked" in texts(card.query("#approve-prompt"))
     await pilot.press("y")
     return card
 

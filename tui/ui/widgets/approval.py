@@ -19,6 +19,7 @@ from tui.core.tools.registry import PreparedCall
 from tui.ui.widgets.safe import shown
 
 APPROVE_PROMPT = "Approve? [y] yes  [n] no  [a] always for this tool this session"
+COMMAND_PROMPT = "Run it? [y] yes  [n] no  (every command is asked; [a] approves this one only)"
 
 
 class ReasonInput(Input):
@@ -52,7 +53,8 @@ class ApprovalPanel(Vertical):
                 ),
                 id="diff",
             )
-        yield Static(Text(APPROVE_PROMPT), id="approve-prompt")
+        question = COMMAND_PROMPT if self.prepared.stream is not None else APPROVE_PROMPT
+        yield Static(Text(question), id="approve-prompt")
         with Horizontal(id="approve-buttons"):
             yield Button(Text("Yes"), id="yes", variant="success", compact=True)
             yield Button(Text("No"), id="no", variant="error", compact=True)
