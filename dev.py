@@ -58,9 +58,14 @@ def run_checks() -> list[str]:
 
 
 def pytest_command(pytest_args: list[str]) -> list[str]:
-    """pytest with one worker per core (pytest-xdist) unless the arguments choose otherwise."""
+    """pytest with two workers per core (pytest-xdist) unless the arguments choose otherwise.
+
+    Two per core, because much of the suite waits on real processes, sockets and
+    the terminal rather than computing: on 2 cores, 4 workers finish in about
+    two thirds of the time 2 take.
+    """
     chosen = any(arg.split("=")[0] in SERIAL or arg.startswith("-n") for arg in pytest_args)
-    workers = [] if chosen else ["-n", "auto"]
+    workers = [] if chosen else ["-n", str(2 * (os.cpu_count() or 1))]
     return [str(BIN / "python"), "-m", "pytest", *workers, *pytest_args]
 
 

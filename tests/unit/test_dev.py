@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -56,8 +57,8 @@ def test_a_failing_check_fails_the_test_command_and_pytest_still_runs(
 @pytest.mark.parametrize(
     ("args", "workers"),
     [
-        ([], ["-n", "auto"]),
-        (["tests/unit", "-q"], ["-n", "auto"]),
+        ([], ["-n", str(2 * (os.cpu_count() or 1))]),
+        (["tests/unit", "-q"], ["-n", str(2 * (os.cpu_count() or 1))]),
         (["-n", "0"], []),
         (["-n2"], []),
         (["--numprocesses=4"], []),
@@ -65,7 +66,7 @@ def test_a_failing_check_fails_the_test_command_and_pytest_still_runs(
         (["--pdb", "tests/unit"], []),
     ],
 )
-def test_pytest_runs_one_worker_per_core_unless_told(args: list[str], workers: list[str]) -> None:
+def test_pytest_runs_two_workers_per_core_unless_told(args: list[str], workers: list[str]) -> None:
     command = load_dev().pytest_command(args)
     assert command[1:3] == ["-m", "pytest"]
     assert command[3:] == [*workers, *args]
