@@ -52,7 +52,7 @@ async def main() -> None:
 
     workspace = Path(tempfile.mkdtemp(prefix="chattui-shots-ws-"))
     runtime = start(Options(workspace=workspace))
-    app = ChatApp(runtime)
+    app = ChatApp(runtime, approval_grace=0.0)  # keys are pressed by the script, at once
 
     def card() -> ToolCard | None:
         cards = app.query(ToolCard)
@@ -163,7 +163,7 @@ async def mcp_shot() -> None:
     runtime = start(Options(workspace=workspace))
     model = HalfwayModel()
     runtime.provider = runtime.session.provider = model  # type: ignore[assignment]
-    app = ChatApp(runtime)
+    app = ChatApp(runtime, approval_grace=0.0)  # keys are pressed by the script, at once
     async with app.run_test(size=(120, 34)) as pilot:
         assert runtime.mcp is not None
         await until(pilot, lambda: runtime.mcp is not None and runtime.mcp.counts() == (1, 1))
@@ -260,7 +260,7 @@ async def _coding_shot(name: str, model: CodingModel, prompt: str, workspace: Pa
 
     runtime = start(Options(workspace=workspace))
     runtime.provider = runtime.session.provider = model  # type: ignore[assignment]
-    app = ChatApp(runtime)
+    app = ChatApp(runtime, approval_grace=0.0)  # keys are pressed by the script, at once
     async with app.run_test(size=(120, 34)) as pilot:
         app.prompt.cursor_blink = False
         app.prompt.load_text(prompt)

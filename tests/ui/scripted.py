@@ -182,8 +182,10 @@ def fixed_clock() -> float:
 
 
 def make_app(runtime: Runtime, **kwargs: Any) -> ChatApp:
-    """A ChatApp with a fixed clock."""
-    return ChatApp(runtime, clock=fixed_clock, **kwargs)
+    """A ChatApp with a fixed clock and no approval grace (a frozen clock never ends one)."""
+    kwargs.setdefault("clock", fixed_clock)
+    kwargs.setdefault("approval_grace", 0.0)
+    return ChatApp(runtime, **kwargs)
 
 
 async def wait_for(

@@ -329,6 +329,32 @@ async def test_always_with_a_stops_asking_for_that_tool(tmp_path, monkeypatch):
         assert [c.state for c in app.query(ToolCard)] == ["done", "done"]
 
 
+async def test_keys_typed_as_the_question_appears_do_not_answer_it(tmp_path, monkeypatch):
+    """y / n / a within the grace after the question (or after a key ignored) answer nothing."""
+    now = [100.0]
+    provider = ScriptedProvider(*save_then_text("a.txt", "one\n"))
+    app = make_app(
+        make_runtime(tmp_path, monkeypatch, provider), clock=lambda: now[0], approval_grace=0.4
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "first")
+        await wait_for(pilot, lambda: app.query(ToolCard) and card(app).state == "approval")
+        await pilot.press("a")  # typed as the question took focus
+        now[0] += 0.3
+        await pilot.press("y")  # 0.3 s after it appeared: still part of the burst
+        now[0] += 0.3
+        await pilot.press("n")  # 0.6 s after it appeared, but 0.3 s after the last key
+        await pilot.pause()
+        assert card(app).state == "approval" and not app.query("#reason")
+        assert not (tmp_path / "ws" / "a.txt").exists()
+        now[0] += 0.5  # a pause, then a deliberate key
+        await pilot.press("y")
+        await idle(pilot)
+        assert card(app).state == "done"
+        assert (tmp_path / "ws" / "a.txt").read_text() == "one\n"
+        assert app.runtime.session.tools.needs_approval("save_file")  # "a" was never taken
+
+
 async def test_existing_file_shows_the_diff_before_approval(tmp_path, monkeypatch):
     runtime = make_runtime(tmp_path, monkeypatch)
     (tmp_path / "ws" / "demo").mkdir()

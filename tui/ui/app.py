@@ -75,6 +75,8 @@ from tui.ui.widgets.tool_card import ToolCard
 STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
 """Nearly all events: a tool card's state never changes on one (so nothing to check)."""
 BUSY = "a response is running: press Escape first"
+APPROVAL_GRACE = 0.4
+"""Seconds in which y / n / a typed as a question appears (or during a burst) do not answer it."""
 
 
 class ChatApp(App[int]):
@@ -83,6 +85,9 @@ class ChatApp(App[int]):
     Args:
         runtime: the assembled session, provider, config and transcript.
         clock: seconds, for rates and time to first token (snapshot tests fix it).
+        approval_grace: seconds after an approval question appears (and after each key
+            pressed meanwhile) in which y / n / a do not answer it, so keys typed for the
+            prompt as the question takes focus never approve a call.
     """
 
     CSS_PATH = "app.tcss"
@@ -108,10 +113,12 @@ class ChatApp(App[int]):
         runtime: Runtime,
         *,
         clock: Callable[[], float] = time.monotonic,
+        approval_grace: float = APPROVAL_GRACE,
     ) -> None:
         super().__init__()
         self.runtime = runtime
         self.clock = clock
+        self.approval_grace = approval_grace
         runtime.session.approver = self._approve
         self.queue: list[str] = []
         self.internal_errors: list[str] = []
@@ -240,7 +247,11 @@ class ChatApp(App[int]):
         self.conversation.follow()
         await self.conversation.add(turn)
         renderer = self._renderer = TurnRenderer(
-            self.conversation, turn, self.clock, edit_reader=session.tools.read_for_edit
+            self.conversation,
+            turn,
+            self.clock,
+            edit_reader=session.tools.read_for_edit,
+            approval_grace=self.approval_grace,
         )
         events = (
             session.send(prepared.text, prepared.images)

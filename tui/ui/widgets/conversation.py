@@ -180,6 +180,7 @@ class TurnRenderer:
         turn: the container the turn's blocks are mounted in.
         clock: passed to tool cards for their write rate.
         edit_reader: reads the file of an ``edit_file`` call for its live diff.
+        approval_grace: passed to tool cards (keys that do not answer a new question).
     """
 
     def __init__(
@@ -188,11 +189,13 @@ class TurnRenderer:
         turn: AssistantTurn,
         clock: Callable[[], float] = time.monotonic,
         edit_reader: Reader | None = None,
+        approval_grace: float = 0.0,
     ) -> None:
         self.conversation = conversation
         self.turn = turn
         self.clock = clock
         self.edit_reader = edit_reader
+        self.approval_grace = approval_grace
         self.cards: dict[int, ToolCard] = {}  # this step's calls by index
         self.cards_by_id: dict[str, ToolCard] = {}
         self._last: Widget | None = None
@@ -284,7 +287,13 @@ class TurnRenderer:
         return block
 
     async def _card(self, index: int, call_id: str, name: str) -> ToolCard:
-        card = ToolCard(name, call_id, clock=self.clock, edit_reader=self.edit_reader)
+        card = ToolCard(
+            name,
+            call_id,
+            clock=self.clock,
+            edit_reader=self.edit_reader,
+            grace=self.approval_grace,
+        )
         await self._start(card)
         self.cards[index] = card
         if call_id:

@@ -130,6 +130,9 @@ class ToolCard(Vertical, can_focus=True):
         clock: seconds, for the write rate (tests pass a fixed clock).
         edit_reader: reads the file an ``edit_file`` call edits, for its live diff (None:
             the diff is shown from the complete arguments only).
+        grace: seconds (on ``clock``) after the question appears, and after any key
+            pressed meanwhile, in which y / n / a do not answer it: a key meant for the
+            prompt, typed as the question took focus, must not approve a call.
     """
 
     DEFAULT_CSS = """
@@ -138,9 +141,9 @@ class ToolCard(Vertical, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("y", "answer('yes')", "Approve"),
-        Binding("n", "answer('no')", "Refuse"),
-        Binding("a", "answer('always')", "Always"),
+        Binding("y", "key_answer('yes')", "Approve"),
+        Binding("n", "key_answer('no')", "Refuse"),
+        Binding("a", "key_answer('always')", "Always"),
     ]
 
     state: var[CardState] = var(CardState.RECEIVING)
@@ -153,8 +156,11 @@ class ToolCard(Vertical, can_focus=True):
         call: ToolCall | None = None,
         clock: Callable[[], float] = time.monotonic,
         edit_reader: Reader | None = None,
+        grace: float = 0.0,
     ) -> None:
         super().__init__(classes="-receiving")
+        self.grace = grace
+        self._quiet_since = 0.0  # when the question appeared, or the last key ignored
         self.tool_name = one_line(name, 80)
         self.call_id = call_id
         self.is_save = name == "save_file"
@@ -455,6 +461,7 @@ class ToolCard(Vertical, can_focus=True):
         panel = ApprovalPanel(prepared)
         await self.mount(panel)
         self._future = asyncio.get_running_loop().create_future()
+        self._quiet_since = self._clock()
         # The question must be on screen (the card may be taller than the view); when the
         # conversation follows the output this scrolls nothing.
         self.focus(scroll_visible=False)
@@ -473,9 +480,22 @@ class ToolCard(Vertical, can_focus=True):
             panel.remove()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "answer":
+        if action in ("answer", "key_answer"):
             return self._future is not None and not self.query("#reason")
         return True
+
+    def check_grace(self) -> bool:
+        """Whether a key may answer now; a key inside the grace period restarts it."""
+        now = self._clock()
+        if now - self._quiet_since < self.grace:
+            self._quiet_since = now  # a burst of typing keeps the question closed
+            return False
+        return True
+
+    def action_key_answer(self, decision: str) -> None:
+        """y / n / a: answer, unless the question appeared (or a key came) just now."""
+        if self.check_grace():
+            self.action_answer(decision)
 
     def action_answer(self, decision: str) -> None:
         """y / n / a, or a button: answer the pending approval."""
