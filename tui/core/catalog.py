@@ -38,6 +38,8 @@ class ModelList:
 
 async def fetch(name: str, provider: HTTPProvider) -> ModelList:
     """Ask ``provider``'s server for its models; failures become ``ModelList.error``."""
+    if not isinstance(provider, HTTPProvider):  # a stand-in without a server (tests, plug-ins)
+        return ModelList(name, error="this provider has no model list; type the model's name")
     try:
         return ModelList(name, tuple(await list_models(provider)))
     except ProviderError as exc:
