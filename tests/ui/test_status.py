@@ -90,3 +90,17 @@ async def test_the_palette_sets_the_reasoning_effort_for_the_next_request(
         await type_and_send(pilot, "again")
         await idle(pilot)
     assert [r.reasoning for r in provider.requests] == [None, "high"]
+
+
+async def test_the_price_table_starts_loading_after_the_first_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before any prompt: else a fast first answer's end waits for the table to load."""
+    runtime = make_runtime(tmp_path, monkeypatch, ScriptedProvider(text_reply("One.")))
+    pricer = runtime.session.pricer = Pricer("claude-sonnet-4-5", "https://api.anthropic.com")
+    warmed: list[bool] = []
+    monkeypatch.setattr(pricer, "warm", lambda: warmed.append(True))
+    app = make_app(runtime)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: warmed, what="the table to start loading")
+        assert not runtime.session.history  # no prompt was sent
