@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,21 @@ def test_stream_cut_short_exits_1_with_the_partial_kept(
     assert len(mock.requests) == 1
 
 
+@pytest.fixture
+def interruptible() -> Iterator[None]:
+    """The child must not inherit an ignored SIGINT (an ignored signal survives exec).
+
+    Seen under xdist: after some earlier test in the same worker, SIGINT was ignored in the
+    worker, so the spawned chattui ignored Ctrl-C and streamed to the end.
+    """
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.usefixtures("interruptible")
 def test_interrupt_mid_stream_closes_the_connection_and_saves_the_partial(
     mock: LLMock, tmp_path: Path
 ) -> None:
