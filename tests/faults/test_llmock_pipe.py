@@ -127,8 +127,16 @@ def test_interrupt_mid_stream_closes_the_connection_and_saves_the_partial(
     # mid-way (the answer is cut at once, so the test does not wait for the rest).
     mock.pace(100).reply(" ".join(f"w{i}" for i in range(600)))
     env = home(mock, tmp_path, "anthropic")
-    inherited, parent = sigint_masks("self")  # an ignored or blocked SIGINT survives exec
-    proc = env.spawn("-p", "stream slowly")
+    # A shell that starts a job in the background (`cmd &`, no job control) ignores SIGINT in
+    # it, and an ignored signal survives exec: seen as SigIgn 0x...1006 in a CI run started so.
+    # chattui keeps an inherited ignore, as Unix programs do; Ctrl-C at a terminal is the case
+    # under test, so the child starts with SIGINT at its default.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = env.spawn("-p", "stream slowly")
+    finally:
+        signal.signal(signal.SIGINT, before)
+    _, parent = sigint_masks("self")
     try:
         assert proc.stdout is not None
         first = os.read(proc.stdout.fileno(), 1024)  # the answer has started
@@ -146,11 +154,6 @@ def test_interrupt_mid_stream_closes_the_connection_and_saves_the_partial(
             if pipe is not None:
                 pipe.close()
     assert first
-    if proc.returncode != 130 and inherited:
-        # The test process itself ignores or blocks SIGINT and the child inherited it: this
-        # run says nothing about chattui. (Two full-suite runs under xdist saw chattui stream
-        # on past SIGINT; the masks in the messages are there to tell the causes apart.)
-        pytest.xfail(f"SIGINT ignored or blocked in the test process: {parent}")
     assert proc.returncode == 130, (err, f"chattui: {masks}", f"test process: {parent}")
     assert b"Traceback" not in err
     shown = (first + rest).decode().strip()
