@@ -11,8 +11,9 @@ from textual.widgets import Collapsible
 
 from providers.conversation import ToolCall, ToolResult
 from tests.ui.scripted import pieces, texts
+from tui.core.units import human_size
 from tui.ui.widgets.code_view import CodeView
-from tui.ui.widgets.tool_card import CardState, ToolCard, human_size
+from tui.ui.widgets.tool_card import CardState, ToolCard
 
 CONTENT = "def f(x):\n    return x * 2\n\n\nprint(f(21))\n" * 5
 

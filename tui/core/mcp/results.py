@@ -20,6 +20,7 @@ from typing import Any
 
 from providers.conversation import ToolResult
 from tui.core.sanitize import sanitize
+from tui.core.units import human_size
 
 MAX_RESULT_CHARS = 100_000
 
@@ -31,15 +32,6 @@ def binary_note(kind: str, mime: str, data: str) -> str:
     except (binascii.Error, ValueError):
         size = len(data) * 3 // 4
     return f"[{kind} {sanitize(mime or 'unknown type')}, {human_size(size)}]"
-
-
-def human_size(count: int) -> str:
-    """``512 B``, ``1.2 KB``, ``3.4 MB``."""
-    if count < 1024:
-        return f"{count} B"
-    if count < 1024 * 1024:
-        return f"{count / 1024:.1f} KB"
-    return f"{count / (1024 * 1024):.1f} MB"
 
 
 def block_text(block: Any) -> str:

@@ -47,6 +47,7 @@ from providers.conversation import ToolCall, ToolResult, ToolSpec
 from tui.core.tools import command, edit, files, listing
 from tui.core.tools.paths import FileChanged, Resolved, ToolError, Workspace, file_kind, quoted
 from tui.core.tools.schema import validate
+from tui.core.units import human_size
 
 if TYPE_CHECKING:
     from tui.core.mcp.tools import McpTools
@@ -411,7 +412,7 @@ class ToolRegistry:
         )
         data = source.encode(plan.text)
         if len(data) > self.max_write_bytes:
-            size, cap = _size(len(data)), _size(self.max_write_bytes)
+            size, cap = human_size(len(data)), human_size(self.max_write_bytes)
             raise ToolError(f"the edited file would be {size}, over the {cap} limit; not written")
         what = _plural(plan.count, "replacement")
         title = f"edit_file {quoted(target.rel)} ({what}, +{plan.added} -{plan.removed})"
@@ -443,7 +444,7 @@ class ToolRegistry:
     def _prepare_save(self, args: dict[str, Any]) -> tuple[str, str | None, Callable[[], str]]:
         data = _encode(args["content"])
         if len(data) > self.max_write_bytes:
-            size, cap = _size(len(data)), _size(self.max_write_bytes)
+            size, cap = human_size(len(data)), human_size(self.max_write_bytes)
             raise ToolError(f"content is {size}, over the {cap} limit; not written")
         target = self.workspace.resolve_write(args["path"])
         before = files.take_snapshot(target)
@@ -451,7 +452,7 @@ class ToolRegistry:
         what, preview = "new file", None
         if before.digest is not None:
             what, preview = _overwrite_preview(before, args["content"], data, target.rel)
-        title = f"save_file {quoted(target.rel)} ({what}, {lines}, {_size(len(data))})"
+        title = f"save_file {quoted(target.rel)} ({what}, {lines}, {human_size(len(data))})"
         return title, preview, partial(self._save, args["path"], target, before, data, lines)
 
     def _save(
@@ -534,14 +535,6 @@ def _count_lines(text: str) -> int:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def _size(count: int) -> str:
-    if count < 1024:
-        return f"{count} B"
-    if count < 1024 * 1024:
-        return f"{count / 1024:.1f} KB"
-    return f"{count / (1024 * 1024):.1f} MB"
 
 
 def _no_progress(progress: float, total: float | None, message: str | None) -> None:

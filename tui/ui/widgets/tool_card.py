@@ -45,6 +45,7 @@ from tui.core.sanitize import sanitize, visible
 from tui.core.session import Approval
 from tui.core.tools.live_edit import Reader
 from tui.core.tools.registry import PreparedCall
+from tui.core.units import human_size
 from tui.ui.widgets.approval import ApprovalPanel, ReasonInput
 from tui.ui.widgets.code_view import CodeView
 from tui.ui.widgets.edit_preview import EditPreview
@@ -100,15 +101,6 @@ ELAPSED_TICK = 0.5
 """Seconds between redraws of a running command's elapsed time."""
 RESULT_FOLD_LINES = 6
 RESULT_FOLD_CHARS = 600
-
-
-def human_size(count: int) -> str:
-    """Bytes as B / KB / MB."""
-    if count < 1024:
-        return f"{count} B"
-    if count < 1024 * 1024:
-        return f"{count / 1024:.1f} KB"
-    return f"{count / (1024 * 1024):.1f} MB"
 
 
 def pretty_json(value: Any) -> str:
