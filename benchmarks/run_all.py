@@ -26,6 +26,7 @@ SUITE = [
     ("pipe_throughput", [], ["--repeats", "1"]),
     ("tui_stream", [], ["--quick"]),
     ("fine_streams", [], ["--quick"]),
+    ("echo", [], ["--quick"]),
     ("markdown_peer", [], ["--repeats", "1", "--cap", "10"]),
     ("memory", [], ["--quick"]),
     ("fuzz", [], ["--quick"]),
