@@ -11,7 +11,8 @@ so they show what is retained.
   approval auto) until the card is done and the turn is over.
 * resume 1,000 turns: a transcript written with ``TranscriptWriter`` (each turn: the user's
   question and a 0.2 KB Markdown answer, a paragraph and a code fence; every 10th turn also
-  a ``save_file`` call of 2 KB and its result) in a temporary data dir, then resumed the way
+  a ``save_file`` call of 2 KB and its result, the tenth-last one of 1 MB) in a temporary
+  data dir, then resumed the way
   ``chattui --resume`` does it (``tui.core.runtime.start`` with ``Options(resume="latest")`` and
   ``--resume``).
 * 1,000 turns in one session: a ``ScriptedProvider`` (``tests/support/scripted.py``) answers
@@ -20,6 +21,23 @@ so they show what is retained.
   collector tracks (start-up objects are frozen out of it by ``tui.ui.pacing.settle_gc``, so
   this counts what the session made and kept) and the time per turn. Below the table: the
   object types that grew most over the judged turns.
+
+Long sessions, timed from outside (first table; medians of 3 runs, ``--quick`` 1): the same
+1,000-turn transcript, whose tenth-last turn saves a 1 MB file (so the resumed screen shows
+its card), in a fresh data dir.
+
+* resume: ``chattui --resume`` spawned on a pty (120x40) until the status bar, the footer and
+  the newest answer are drawn. Floor: a bare Textual app with one ``Input``
+  (``startup.BARE_APP``) until its first screen, spawned the same way just before: the
+  interpreter, Textual and a first frame, which any Textual client pays before showing
+  anything; what chattui adds is reading the file and building the screen of the newest
+  turns. (Reading and parsing the file alone is the export's floor below.)
+* export: ``chattui export latest --format md|json -o FILE``, process spawn to exit. Floor: a
+  Python process that reads the same file and ``json.loads`` every line, the least any
+  export of it must do (no output written).
+
+Runs alternate floor and chattui; the ratio is the median of per-run ratios. Budget: each at
+most 1 s (the ratio is printed to compare runs on a loaded machine).
 
 Budgets: under 300 MB after the 200 KB stream; flat over 1,000 turns (old turns leave the
 widget tree), judged here as at most 10 MB of growth over the second half of the turns, and
@@ -31,7 +49,8 @@ for a full collection (memory the allocator then reuses). So ``--quick`` runs 30
 sampled every 50, and judges turns 150 to 300; it used to run 200 and judge 100 to 200,
 exactly the turns in which pruning starts, which read as growth that the full run shows
 levelling off.
-Run: ``python benchmarks/memory.py [--quick] [--markdown]``.
+Run: ``python benchmarks/memory.py [--quick] [--markdown] [--times]`` (``--times``: only the
+long-session times).
 """
 
 from __future__ import annotations
@@ -40,6 +59,8 @@ import argparse
 import gc
 import inspect
 import json
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,9 +69,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from _common import table
+from _common import chattui_command, table
+from startup import _usable, first_screen
 from tui_stream import (
     SIZE,
+    PtyChild,
     Server,
     child_env,
     child_main,
@@ -58,6 +81,7 @@ from tui_stream import (
     run_child,
     running,
     streams,
+    strip_ansi,
     tui_run,
     wait_until,
 )
@@ -67,6 +91,13 @@ BUDGET_STREAM = 300 * 2**20
 FLAT_GROWTH = 10 * 2**20
 RSS_RATIO = 1.1
 CHUNK = 4
+BIG_FILE = 2**20  # one save_file of the transcript writes a file this big
+TIME_BUDGET = 1.0  # seconds, for resume to a usable screen and for export
+PARSE_FLOOR = (
+    "import json, sys\n"
+    "with open(sys.argv[1], 'rb') as f:\n"
+    "    records = [json.loads(line) for line in f]\n"
+)
 ANSWER = (
     "Answer {n}: the `parse` step is **linear**, and the cache keeps the last result, so a "
     "second call with the same text costs nothing. Here is the shape of it:\n\n"
@@ -166,14 +197,16 @@ def write_transcript(data_dir: Path, workspace: Path, turns: int) -> Path:
     from tui.core.transcript import TranscriptWriter
 
     directory = locations.transcripts_dir({"CHATTUI_DATA_DIR": str(data_dir)})
-    source = "def handler(event):\n    return {'ok': True}\n" * 50
+    line = "def handler(event):\n    return {'ok': True}\n"
+    source, big = line * 50, line * (BIG_FILE // len(line))
     with TranscriptWriter.create(
         directory, provider="demo", model="demo", workspace=str(workspace)
     ) as writer:
         for turn in range(1, turns + 1):
             writer.append_user(UserMsg(f"question {turn}"))
             if turn % 10 == 0:
-                arguments = {"path": f"f{turn}.py", "content": source}
+                content = big if turn == turns - 10 else source
+                arguments = {"path": f"f{turn}.py", "content": content}
                 call = ToolCall(f"call_{turn}", "save_file", arguments, json.dumps(arguments))
                 writer.append(AssistantMessage((call,), "demo", "tool_calls"))
                 writer.append(ToolResult(call.id, "save_file", f"wrote f{turn}.py"))
@@ -214,6 +247,67 @@ def run_turns(turns: int, every: int, judged_from: int) -> dict[str, Any]:
         }
         result, _ = run_child(THIS, spec, _demo_env(tmp), tmp)
     return result
+
+
+# -- long sessions: resume and export times, from outside --------------------------------------
+
+
+def _resume_screen(tmp: Path, turns: int) -> float:
+    """Seconds from spawning ``chattui --resume`` on a pty to a usable screen showing the
+    newest answer."""
+    newest = f"Answer {turns}:"
+
+    def shown(output: bytes) -> bool:
+        return newest in strip_ansi(output) and _usable(output)
+
+    command = [*chattui_command(), "--workspace", str(tmp / "ws"), "--resume"]
+    child = PtyChild(command, _demo_env(tmp), watch=shown)
+    child.event.wait(60.0)
+    seen = child.seen
+    child.finish(5.0, kill=True)
+    if seen is None:
+        raise RuntimeError(f"resume not shown: {strip_ansi(bytes(child.output))[-300:]!r}")
+    return seen - child.started
+
+
+def _timed(argv: Sequence[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, capture_output=True, timeout=120)
+    return time.perf_counter() - start
+
+
+def session_times(turns: int, repeats: int) -> list[list[str]]:
+    """Resume and export of a ``turns``-turn transcript beside their floors, alternated."""
+    runs: dict[str, list[tuple[float, float]]] = {"resume": [], "md": [], "json": []}
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        env = _demo_env(tmp)
+        path = write_transcript(tmp / "data", tmp / "ws", turns)
+        parse = [sys.executable, "-c", PARSE_FLOOR, str(path)]
+        for _ in range(repeats):
+            runs["resume"].append((first_screen(bare=True), _resume_screen(tmp, turns)))
+            for fmt in ("md", "json"):
+                export = [*chattui_command(), "export", "latest", "--format", fmt]
+                out = ["-o", str(tmp / f"out.{fmt}")]
+                runs[fmt].append((_timed(parse, env), _timed(export + out, env)))
+        size = path.stat().st_size
+    med = statistics.median
+    labels = {
+        "resume": (
+            f"resume {turns:,} turns ({size / 1e6:.1f} MB) to a usable screen",
+            "bare Textual app's first screen",
+        ),
+        "md": ("chattui export --format md of that transcript", "read + json.loads each line"),
+        "json": ("chattui export --format json", "read + json.loads each line"),
+    }
+    out = []
+    for key, pairs in runs.items():
+        label, floor_name = labels[key]
+        ours, ratio = med(o for _, o in pairs), med(o / f for f, o in pairs)
+        verdict = "met" if ours <= TIME_BUDGET else "MISSED"
+        floor = f"{floor_name}: {med(f for f, _ in pairs) * 1000:,.0f} ms"
+        out.append([label, floor, f"{ours * 1000:,.0f} ms", f"{ratio:.2f}x", verdict])
+    return out
 
 
 def run_stream(quick: bool) -> dict[str, Any]:
@@ -310,10 +404,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--quick", action="store_true", help="50 KB stream, 300 turns")
+    parser.add_argument("--times", action="store_true", help="only resume and export times")
     parser.add_argument("--child", metavar="SPEC", help=argparse.SUPPRESS)
     ns = parser.parse_args(argv)
     if ns.child:
         return child_main(ns.child, child_work)
+    headers = ["long session", "floor, same run", "chattui", "/ floor", "<= 1 s"]
+    print(table(headers, session_times(1000, 1 if ns.quick else 3), ns.markdown) + "\n")
+    if ns.times:
+        return 0
     headers = ["scenario", "RSS", "peak RSS", "widgets", "objects", "note"]
     lines, grown = rows(ns.quick)
     print(table(headers, lines, ns.markdown))
