@@ -31,7 +31,6 @@ from tui.core.transcript import (
     TranscriptError,
     TranscriptWriter,
     history_for_request,
-    load,
     resolve,
 )
 
@@ -281,8 +280,7 @@ def _open_transcript(
 
 def _attach_saved(path: Path, session: Session) -> tuple[TranscriptWriter, Transcript]:
     """Load a transcript and point the session at it: its history, its file."""
-    transcript = load(path)
-    writer = TranscriptWriter.reopen(path)
+    writer, transcript = TranscriptWriter.resume(path)
     session.history[:] = list(history_for_request(transcript))
     session.transcript = writer
     return writer, transcript

@@ -71,7 +71,11 @@ def load(path: Path) -> Transcript:
         FileNotFoundError: no such file.
     """
     path = Path(path)
-    state = _replay(path)
+    return transcript_of(path, _replay(path))
+
+
+def transcript_of(path: Path, state: _Replay) -> Transcript:
+    """The ``Transcript`` of a replayed file (``load`` without reading it again)."""
     return Transcript(
         id=str(state.meta.get("id") or path.stem),
         path=path,

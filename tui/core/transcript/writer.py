@@ -20,11 +20,12 @@ from tui.core.transcript.codec import (
     FORMAT_VERSION,
     STATUSES,
     EntryStatus,
+    Transcript,
     TranscriptError,
     dumps,
     message_to_dict,
 )
-from tui.core.transcript.replay import ATTACHMENTS, _replay
+from tui.core.transcript.replay import ATTACHMENTS, _replay, transcript_of
 
 try:
     import fcntl
@@ -101,11 +102,21 @@ class TranscriptWriter:
         Raises:
             FileNotFoundError: the file does not exist (it is never created here).
         """
+        return cls.resume(path)[0]
+
+    @classmethod
+    def resume(cls, path: Path) -> tuple[TranscriptWriter, Transcript]:
+        """``load`` and ``reopen`` in one read of the file: what it holds, and a writer
+        that appends to it (a long transcript is parsed once, not twice, on resume).
+
+        Raises:
+            FileNotFoundError: the file does not exist (it is never created here).
+        """
         path = Path(path)
         state = _replay(path)
         fd = os.open(path, _OPEN_FLAGS)
         conv_id = str(state.meta.get("id") or path.stem)
-        return cls(
+        writer = cls(
             path,
             fd,
             conv_id=conv_id,
@@ -114,6 +125,7 @@ class TranscriptWriter:
             finalized=set(state.finalized),
             head=state.tree.head,
         )
+        return writer, transcript_of(path, state)
 
     def append_user(self, msg: UserMessage) -> None:
         """Record the user's message and fsync it; call BEFORE sending the request."""
