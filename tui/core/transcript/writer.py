@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import secrets
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ from providers.conversation import (
     Message,
     UserMessage,
 )
+from tui import __version__
 from tui.core import locations
 from tui.core.transcript.codec import (
     FORMAT_VERSION,
@@ -92,7 +92,7 @@ class TranscriptWriter:
         now = _utcnow()
         conv_id, fd = _new_file(directory, f"{now:%Y%m%d-%H%M%S}")
         meta: dict[str, Any] = dict(id=conv_id, created=_iso(now), provider=provider, model=model)
-        meta.update(workspace=workspace, chattui_version=_version(), title="")
+        meta.update(workspace=workspace, chattui_version=__version__, title="")
         return cls(directory / f"{conv_id}.jsonl", fd, conv_id=conv_id, meta=meta)
 
     @classmethod
@@ -357,13 +357,6 @@ def _title(text: str) -> str:
     line = next((s.strip() for s in text.splitlines() if s.strip()), "")
     line = "".join(ch for ch in line if ch.isprintable())
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1] + "…"
-
-
-def _version() -> str | None:
-    try:
-        return importlib.metadata.version("chattui")
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _utcnow() -> datetime:
