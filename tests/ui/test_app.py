@@ -792,6 +792,37 @@ async def test_footer_follows_each_turn_and_leaves_no_keys_behind(tmp_path, monk
         assert samples[-1][0] <= len(footer.query(FooterKey))  # one binding per key shown
 
 
+async def test_the_footer_has_its_keys_at_mount_and_keeps_them_while_they_stay_the_same(
+    tmp_path, monkeypatch
+):
+    """Start-up: Textual's footer composed no key until the bindings changed, then recomposed
+    three times before the first key was typed; ours has its keys when the app mounts and
+    recomposes only when what it shows changes."""
+    at_mount: list[list[str]] = []
+    mount = ChatApp.on_mount
+
+    async def on_mount(self: ChatApp) -> None:
+        at_mount.append([key.action for key in self.query(FooterKey)])
+        await mount(self)
+
+    monkeypatch.setattr(ChatApp, "on_mount", on_mount)
+    pause = Pause()
+    app = make_app(make_runtime(tmp_path, monkeypatch, ScriptedProvider([pause, *text_reply("a")])))
+    async with app.run_test(size=SIZE) as pilot:
+        footer = app.query_one(ChatFooter)
+        keys = list(footer.query(FooterKey))
+        assert at_mount == [[key.action for key in keys]]
+        assert "new_conversation" in at_mount[0] and "command_palette" in at_mount[0]
+        for _ in range(3):
+            app.refresh_bindings()
+            await pilot.pause()
+        assert list(footer.query(FooterKey)) == keys  # the same widgets: no recompose
+        app.send("go")  # Escape "Cancel" shows: a change
+        await wait_for(pilot, lambda: "cancel" in [k.action for k in footer.query(FooterKey)])
+        pause.release()
+        await idle(pilot)
+
+
 async def test_start_up_objects_leave_the_collector_once_after_the_first_screen(
     tmp_path, monkeypatch
 ):

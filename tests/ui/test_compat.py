@@ -37,8 +37,8 @@ def test_each_workaround_was_checked_against_the_installed_release(workaround: W
 
 
 def test_no_other_module_defines_a_workaround_here_unlisted() -> None:
-    public = {name for name in compat.__all__ if name[0].islower()} - {"installed_line"}
-    assert public - {"watcher_count"} == {w.name for w in WORKAROUNDS}
+    helpers = {"WORKAROUNDS", "Workaround", "installed_line", "watcher_count"}
+    assert set(compat.__all__) - helpers == {w.name for w in WORKAROUNDS}
 
 
 # -- forget_removed_styles ----------------------------------------------------------------------
@@ -177,3 +177,15 @@ def test_parsed_markdown_sets_what_rich_markdown_init_sets() -> None:
     out = StringIO()
     Console(file=out, width=20, color_system=None).print(ours)
     assert re.sub(r"\s+", "", out.getvalue()) == "x"
+
+
+# -- FooterKey -----------------------------------------------------------------------------------
+
+
+def test_textual_footer_keys_still_start_compact_and_the_footer_not() -> None:
+    """Why ``ChatFooter`` composes a ``FooterKey`` subclass: Textual's keys start compact and
+    the footer binds its own ``compact`` (False) to each, a restyle per key when mounted."""
+    from textual.widgets import Footer
+
+    assert compat.FooterKey.compact._default is True
+    assert Footer.compact._default is False

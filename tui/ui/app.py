@@ -94,11 +94,14 @@ class ChatApp(App[int]):
     TITLE = "chattui"
     COMMANDS = App.COMMANDS | {ChatCommands}
     BINDINGS = [
+        # Priority: the prompt's TextArea binds ctrl+y to redo. First: the footer lists keys
+        # in the order of the focused widget's bindings, then the app's, and the prompt's come
+        # with its redo's ctrl+y; so the footer reads the same before and after the prompt has
+        # focus (it is composed before, and need not recompose after).
+        Binding("ctrl+y", "copy", "Copy", priority=True),
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+r", "retry", "Retry"),
         Binding("ctrl+n", "new_conversation", "New"),
-        # Priority: the prompt's TextArea binds ctrl+y to redo.
-        Binding("ctrl+y", "copy", "Copy", priority=True),
         Binding("ctrl+end", "follow", "Follow", show=False),
         Binding("alt+left", "step_branch(-1)", "‹ Version"),
         Binding("alt+right", "step_branch(1)", "Version ›"),

@@ -11,10 +11,10 @@ kept, adjusted or removed. Nothing else in the project touches a private Textual
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 from textual._styles_cache import StylesCache
+from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -67,6 +67,12 @@ WORKAROUNDS = (
         "a public setting for the crash screen's traceback (show_locals)",
     ),
     Workaround(
+        "FooterKey",
+        "textual",
+        "8.2",
+        "textual.widgets exporting FooterKey (the footer's keys are a subclass of it)",
+    ),
+    Workaround(
         "init_parsed_markdown",
         "rich",
         "15.0",
@@ -77,6 +83,8 @@ WORKAROUNDS = (
 
 def installed_line(package: str) -> str:
     """The installed ``major.minor`` of ``package``."""
+    from importlib.metadata import version  # 9 ms of imports: not at start-up
+
     return ".".join(version(package).split(".")[:2])
 
 
@@ -191,6 +199,7 @@ def init_parsed_markdown(markdown: Markdown, tokens: list[Token], code_theme: st
 
 __all__ = [
     "WORKAROUNDS",
+    "FooterKey",
     "Workaround",
     "crash_without_locals",
     "forget_removed_styles",
