@@ -826,11 +826,13 @@ async def test_the_footer_has_its_keys_at_mount_and_keeps_them_while_they_stay_t
 async def test_start_up_objects_leave_the_collector_once_after_the_first_screen(
     tmp_path, monkeypatch
 ):
-    """gc.freeze() after the first screen, once per process, after one collection."""
+    """gc.freeze() after the first screen, once per process, after one collection; the
+    collector is on again after it."""
     calls: list[object] = []
     fake = {
         "collect": lambda *args: calls.append(("collect", app.conversation.is_mounted)) or 0,
         "freeze": lambda: calls.append("freeze"),
+        "enable": lambda: calls.append("enable"),
         "get_freeze_count": lambda: calls.count("freeze"),
         "set_threshold": lambda *values: calls.append(values),
     }
@@ -841,7 +843,8 @@ async def test_start_up_objects_leave_the_collector_once_after_the_first_screen(
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: calls, what="the collector to be settled")
             await pilot.pause()
-    assert calls == [("collect", True), "freeze", pacing.GC_THRESHOLDS]
+    # Collections back on first (the command line turns them off for start-up).
+    assert calls == ["enable", ("collect", True), "freeze", pacing.GC_THRESHOLDS, "enable"]
 
 
 async def test_no_full_collection_while_a_turn_streams_and_one_when_idle_after(
@@ -919,7 +922,7 @@ async def test_a_burst_of_buffered_events_lets_the_loop_run_between_slices(tmp_p
 async def test_highlighting_is_warmed_up_in_a_thread_after_the_first_screen(tmp_path, monkeypatch):
     on_main_thread: list[bool] = []
     monkeypatch.setattr(
-        "tui.ui.app.warm_up",
+        "tui.ui.widgets.code_view.warm_up",
         lambda: on_main_thread.append(threading.current_thread() is threading.main_thread()),
     )
     app = make_app(make_runtime(tmp_path, monkeypatch, ScriptedProvider()))

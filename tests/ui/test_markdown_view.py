@@ -19,7 +19,7 @@ from textual.containers import VerticalScroll
 
 from providers.demo import WELCOME
 from tests.ui.scripted import wait_for
-from tui.ui.markdown import render as markdown_render
+from tui.ui.markdown import lexers as markdown_lexers
 from tui.ui.markdown.blocks import PIECE_CHARS, BlockSplitter
 from tui.ui.markdown.render import HREF, MarkdownTheme, strip_of
 from tui.ui.markdown.view import MarkdownDocument, MarkdownView
@@ -362,27 +362,27 @@ async def test_streaming_renders_what_is_on_screen_then_the_rest() -> None:
 
 
 async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted(monkeypatch) -> None:
-    while await markdown_render.lexers_loaded():  # an earlier test's loads finish first
+    while await markdown_lexers.lexers_loaded():  # an earlier test's loads finish first
         pass
     release = threading.Event()
-    load = markdown_render._load_lexer
+    load = markdown_lexers._load_lexer
 
     def held_load(name: str):  # in the loader thread: waits until the test lets it go
         assert release.wait(60)
         return load(name)
 
-    monkeypatch.setattr(markdown_render, "_load_lexer", held_load)
-    markdown_render._lexers.pop("erlang", None)
+    monkeypatch.setattr(markdown_lexers, "_load_lexer", held_load)
+    markdown_lexers._lexers.pop("erlang", None)
     doc = MarkdownDocument('```erlang\nmain() -> io:format("hi").\n```')
     doc.sync(60, THEME)  # an event loop runs: the lexer loads in a thread
-    assert doc.waiting and "erlang" in markdown_render._loading
-    loaded = asyncio.ensure_future(markdown_render.lexers_loaded())
+    assert doc.waiting and "erlang" in markdown_lexers._loading
+    loaded = asyncio.ensure_future(markdown_lexers.lexers_loaded())
     await asyncio.sleep(0.01)
     assert not loaded.done() and not doc.backlog
     release.set()
     assert await asyncio.wait_for(loaded, 60)  # the loader posts it: no polling
-    assert "erlang" in markdown_render._lexers and "erlang" not in markdown_render._loading
-    assert not await markdown_render.lexers_loaded()  # nothing left to wait for
+    assert "erlang" in markdown_lexers._lexers and "erlang" not in markdown_lexers._loading
+    assert not await markdown_lexers.lexers_loaded()  # nothing left to wait for
     assert doc.backlog  # the lexer came: the plain fence waits to be drawn again
     doc.sync(60, THEME)
     assert not doc.waiting

@@ -70,6 +70,11 @@ CONTRACTS = {
         frozenset({"textual", "httpx"}),
         eager_only=True,
     ),
+    "the first screen loads no Markdown parser (imported when an answer first renders)": Contract(
+        ("tui.ui.app", "tui.ui.widgets.conversation", "tui.ui.widgets.messages"),
+        frozenset({"markdown_it", "linkify_it"}),
+        eager_only=True,
+    ),
     "the MCP SDK is imported only when a server starts": Contract(
         ("tui.cli", "tui.pipe", "tui.core", "tui.ui.app"),
         frozenset({"mcp", "mcp_types", "pydantic", "anyio"}),

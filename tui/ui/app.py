@@ -19,6 +19,8 @@ import traceback
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -31,9 +33,7 @@ from textual.worker import Worker, WorkerState
 
 from providers.conversation import REASONING_LEVELS
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
-from tui.core.attachments import AttachmentError, Prepared, check_provider, prepare
 from tui.core.branches import BranchError
-from tui.core.catalog import ModelCatalog, ModelList
 from tui.core.mcp.manager import ServerState, ServerStatus
 from tui.core.pricing import total_cost
 from tui.core.runtime import Options, Runtime, StartupError, start
@@ -51,7 +51,6 @@ from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import Transcript, TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
 from tui.ui.branching import Branching, Edit
-from tui.ui.commands import BranchCommands, ChatCommands, ModelCommands, PromptCommands
 from tui.ui.compat import crash_without_locals
 from tui.ui.pacing import (
     FRAME,
@@ -63,14 +62,16 @@ from tui.ui.pacing import (
     pay_first_use_costs,
     settle_gc,
 )
-from tui.ui.widgets.code_view import warm_up
 from tui.ui.widgets.conversation import Conversation, TurnRenderer, history_widgets
 from tui.ui.widgets.footer import ChatFooter
 from tui.ui.widgets.messages import AssistantTurn, ErrorNote, TurnNote, UserMessage, Welcome
 from tui.ui.widgets.prompt import Prompt
 from tui.ui.widgets.safe import one_line
 from tui.ui.widgets.status import BarState, StatusBar
-from tui.ui.widgets.tool_card import ToolCard
+
+if TYPE_CHECKING:  # imported where used: not needed for the first screen
+    from tui.core.attachments import Prepared
+    from tui.core.catalog import ModelCatalog, ModelList
 
 STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
 """Nearly all events: a tool card's state never changes on one (so nothing to check)."""
@@ -92,7 +93,7 @@ class ChatApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "chattui"
-    COMMANDS = App.COMMANDS | {ChatCommands}
+    COMMANDS = App.COMMANDS | {lambda: _commands().ChatCommands}
     BINDINGS = [
         # Priority: the prompt's TextArea binds ctrl+y to redo. First: the footer lists keys
         # in the order of the focused widget's bindings, then the app's, and the prompt's come
@@ -130,7 +131,7 @@ class ChatApp(App[int]):
         self._renderer: TurnRenderer | None = None
         self._cancelling = False
         self._last_status = TurnStatus.STOP
-        self._models = ModelCatalog()
+        self._models: ModelCatalog | None = None
         self.branching = Branching(runtime)
         self._frames = FrameBudget()
         # Kept, not queried: queries walk the whole DOM, and these are used per event.
@@ -209,6 +210,10 @@ class ChatApp(App[int]):
 
     def model_list(self) -> asyncio.Task[ModelList]:
         """The current provider's models: fetched in the background, once per session."""
+        if self._models is None:
+            from tui.core.catalog import ModelCatalog
+
+            self._models = ModelCatalog()
         return self._models.start(self.runtime.provider_config.name, self.runtime.provider)
 
     # Sending ---------------------------------------------------------------------------------
@@ -279,6 +284,8 @@ class ChatApp(App[int]):
 
     async def _attachments(self, prompt: str) -> Prepared | None:
         """The prompt with its ``@`` files applied; None (said, prompt given back) if refused."""
+        from tui.core.attachments import AttachmentError, check_provider, prepare
+
         try:
             prepared = await asyncio.to_thread(
                 prepare, prompt, self.runtime.session.tools.workspace
@@ -465,6 +472,8 @@ class ChatApp(App[int]):
 
     def action_copy(self) -> None:
         """Ctrl+Y: copy the focused card's source, or the last answer's Markdown."""
+        from tui.ui.widgets.tool_card import ToolCard
+
         text = ""
         focused = self.focused
         cards = [focused] if isinstance(focused, ToolCard) else []
@@ -529,7 +538,7 @@ class ChatApp(App[int]):
         name = self.runtime.provider_config.name
         self.push_screen(
             CommandPalette(
-                providers=[ModelCommands],
+                providers=[_commands().ModelCommands],
                 placeholder=one_line(f"Model for {name}: pick or type a name…"),
             )
         )
@@ -643,13 +652,15 @@ class ChatApp(App[int]):
     def action_open_prompts(self) -> None:
         """Palette: the prompts of this branch, to pick one to edit."""
         self.push_screen(
-            CommandPalette(providers=[PromptCommands], placeholder="Edit which prompt?")
+            CommandPalette(providers=[_commands().PromptCommands], placeholder="Edit which prompt?")
         )
 
     def action_open_branches(self) -> None:
         """Palette: every branch of this conversation, to switch to one."""
         self.push_screen(
-            CommandPalette(providers=[BranchCommands], placeholder="Switch to which branch?")
+            CommandPalette(
+                providers=[_commands().BranchCommands], placeholder="Switch to which branch?"
+            )
         )
 
     # Frame -----------------------------------------------------------------------------------
@@ -688,7 +699,16 @@ class ChatApp(App[int]):
             pass
 
 
+def _commands() -> ModuleType:
+    """The palette's commands (``tui.ui.commands``), imported when the palette first opens."""
+    from tui.ui import commands
+
+    return commands
+
+
 def _pay_first_use_costs() -> None:
+    from tui.ui.widgets.code_view import warm_up
+
     warm_up()  # syntax highlighting
     pay_first_use_costs()  # the HTTP stack's first request
 

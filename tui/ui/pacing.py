@@ -145,8 +145,10 @@ def settle_gc() -> None:
     process: mid-stream, a full collection took 30-41 ms, a visible stall. ``gc.freeze()``
     moves them to the permanent generation, which collections skip (measured: 15-23 ms, and
     with the higher third threshold none during a 200 KB stream). One collection first, so
-    that start-up garbage is freed rather than kept for good.
+    that start-up garbage is freed rather than kept for good. Collections were off until now
+    (``tui.cli`` turns them off for start-up): back on.
     """
+    gc.enable()
     if gc.get_freeze_count():  # already done (another app in this process, or the host)
         return
     gc.collect()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 from textual.reactive import var
@@ -53,7 +54,9 @@ from tui.ui.widgets.messages import (
     TurnNote,
     UserMessage,
 )
-from tui.ui.widgets.tool_card import CardState, ToolCard
+
+if TYPE_CHECKING:  # imported where a card is made: the first screen has none
+    from tui.ui.widgets.tool_card import ToolCard
 
 MAX_TURN_WIDGETS = 200
 """Top-level widgets kept mounted; older ones leave the DOM (they stay in the transcript)."""
@@ -255,6 +258,8 @@ class TurnRenderer:
     @property
     def running_tool(self) -> bool:
         """Whether a card of this turn is running its call."""
+        from tui.ui.widgets.tool_card import CardState
+
         return any(card.state is CardState.RUNNING for card in self.cards.values())
 
     async def flush(self) -> None:
@@ -264,10 +269,10 @@ class TurnRenderer:
         dirty = list(self._dirty.values())
         self._dirty.clear()
         for widget in dirty:
-            if isinstance(widget, ToolCard):
-                widget.flush()
-            else:
+            if isinstance(widget, AssistantText | ReasoningBlock):
                 await widget.flush()
+            else:
+                widget.flush()
         self.conversation.content_grew()
 
     async def close(self, status: TurnStatus) -> None:
@@ -287,6 +292,8 @@ class TurnRenderer:
         return block
 
     async def _card(self, index: int, call_id: str, name: str) -> ToolCard:
+        from tui.ui.widgets.tool_card import ToolCard
+
         card = ToolCard(
             name,
             call_id,
@@ -314,6 +321,8 @@ class TurnRenderer:
 
     def _run_next(self) -> None:
         """Mark the first complete call as running, unless one is busy or waiting."""
+        from tui.ui.widgets.tool_card import CardState
+
         cards = [self.cards[i] for i in sorted(self.cards)]
         if any(card.state in (CardState.RUNNING, CardState.APPROVAL) for card in cards):
             return
@@ -367,6 +376,8 @@ def _assistant_turn(
         elif isinstance(part, ReasoningPart) and part.text:
             blocks.append(ReasoningBlock(part.text))
         elif isinstance(part, ToolCall):
+            from tui.ui.widgets.tool_card import ToolCard
+
             card = ToolCard(part.name, part.id, call=part)
             card.result = results.get(part.id)
             blocks.append(card)
