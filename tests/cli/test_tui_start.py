@@ -38,12 +38,13 @@ def test_the_collector_is_back_on_when_the_tui_fails_to_start(
     assert gc.isenabled()
 
 
-def test_the_first_screen_imports_neither_markdown_nor_tool_cards_nor_the_palette() -> None:
+def test_the_first_screen_imports_no_markdown_highlighter_tool_card_or_palette() -> None:
     """What only an answer, a tool call or the palette needs is imported when first used."""
     code = (
         "import sys, tui.ui.app\n"
-        "later = ('markdown_it', 'rich.markdown', 'tui.ui.markdown.elements',\n"
-        "         'tui.ui.widgets.tool_card', 'tui.ui.commands', 'tui.core.attachments')\n"
+        "later = ('markdown_it', 'rich.markdown', 'tui.ui.markdown.elements', 'pygments',\n"
+        "         'rich.syntax', 'tui.ui.widgets.code_view', 'tui.ui.widgets.tool_card',\n"
+        "         'tui.ui.commands', 'tui.core.attachments')\n"
         "print(sorted(m for m in later if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -70,9 +70,9 @@ CONTRACTS = {
         frozenset({"textual", "httpx"}),
         eager_only=True,
     ),
-    "the first screen loads no Markdown parser (imported when an answer first renders)": Contract(
+    "the first screen loads no Markdown parser nor highlighter (loaded on first use)": Contract(
         ("tui.ui.app", "tui.ui.widgets.conversation", "tui.ui.widgets.messages"),
-        frozenset({"markdown_it", "linkify_it"}),
+        frozenset({"markdown_it", "linkify_it", "pygments"}),
         eager_only=True,
     ),
     "the MCP SDK is imported only when a server starts": Contract(

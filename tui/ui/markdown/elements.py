@@ -32,7 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.ui.compat import init_parsed_markdown
-from tui.ui.markdown.lexers import PLAIN, lexer_for
+from tui.ui.markdown.lexers import lexer_for, plain
 
 _parser: MarkdownIt | None = None
 _code_themes: dict[str, PygmentsSyntaxTheme] = {}
@@ -127,7 +127,7 @@ class _CodeBlock(TextElement):
         lexer = lexer_for(self.lexer_name)
         if lexer is None:
             self.markdown.waiting = True  # drawn plain now, again once the lexer is loaded
-            lexer = PLAIN
+            lexer = plain()
         for line in _code_lines(str(self.text), lexer, theme):
             length = Segment.get_line_length(line)
             rows = [line] if length <= inner else Segment.divide(line, range(inner, length, inner))

@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.lexers.special import TextLexer
+if TYPE_CHECKING:  # Pygments is imported when a fence is first drawn, not with the first screen
+    from pygments.lexer import Lexer
 
 LEXER_CACHE = 128
 """Most lexers kept (fence languages come from model text)."""
 
 _lexers: dict[str, Lexer] = {}
-PLAIN = TextLexer()
-"""The lexer of plain text (unknown languages, and while the right one loads)."""
+_plain: list[Lexer] = []
 _loading: dict[str, Future[Lexer]] = {}
 """Lexers loading in the worker thread, by name."""
 _loader: ThreadPoolExecutor | None = None
@@ -40,7 +39,7 @@ def lexer_for(name: str) -> Lexer | None:
     if lexer is not None or name in _loading:
         return lexer
     if not name or len(_lexers) >= LEXER_CACHE:  # names come from model text: a bound
-        return PLAIN
+        return plain()
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # no event loop to keep responsive (tests, a script): load it now
@@ -52,11 +51,22 @@ def lexer_for(name: str) -> Lexer | None:
     return None
 
 
+def plain() -> Lexer:
+    """The lexer of plain text (unknown languages, and while the right one loads)."""
+    if not _plain:
+        from pygments.lexers.special import TextLexer
+
+        _plain.append(TextLexer())
+    return _plain[0]
+
+
 def _load_lexer(name: str) -> Lexer:
+    from pygments.lexers import get_lexer_by_name
+
     try:
         lexer: Lexer = get_lexer_by_name(name, stripnl=False)
     except Exception:  # noqa: BLE001 - ClassNotFound, or a broken plugin: plain text
-        lexer = PLAIN
+        lexer = plain()
     _lexers[name] = lexer
     return lexer
 

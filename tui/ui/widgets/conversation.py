@@ -45,7 +45,6 @@ from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import Entry, EntryStatus, Transcript
 from tui.ui.compat import forget_removed_styles
 from tui.ui.markdown.view import MarkdownView
-from tui.ui.widgets.code_view import CodeView
 from tui.ui.widgets.messages import (
     AssistantText,
     AssistantTurn,
@@ -79,6 +78,8 @@ KEEP_NEWEST = 2
 def mounted_weight(widget: Widget) -> tuple[int, int]:
     """What ``widget`` counts against the budgets: widgets (itself and its descendants) and
     characters of text they hold."""
+    from tui.ui.widgets.code_view import CodeView  # not with the first screen (Pygments)
+
     nodes = [widget, *widget.query("*")]
     chars = 0
     for node in nodes:
@@ -156,6 +157,8 @@ class Conversation(VerticalScroll, can_focus=False):
         """Remove the oldest top-level widgets while over any budget (see the module's
         docstring); the newest ``KEEP_NEWEST`` stay."""
         children = list(self.children)
+        if len(children) <= KEEP_NEWEST:  # nothing to weigh (the first screen's welcome)
+            return
         weights = [mounted_weight(child) for child in children]
         count = sum(weight[0] for weight in weights)
         chars = sum(weight[1] for weight in weights)
