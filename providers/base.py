@@ -15,10 +15,11 @@ Everything else lives here once:
   ``StreamLimits`` (decompressed size and ratio, total size, wall time; each
   parser bounds its own line and event size), an error response read only as
   far as its message needs;
-* the body read chunk by chunk: each chunk is fed to the parser and what it
-  produced is yielded before the next read is awaited (never held back); an
-  error the chunk raised comes after the events it produced; reading stops
-  as soon as the parser is ``done`` (the stream ended in band);
+* the body read a network read at a time (``providers.readahead``: the HTTP
+  chunks that arrived together, joined): each read is fed to the parser and
+  what it produced is yielded before the next read is awaited (never held
+  back); an error the read raised comes after the events it produced;
+  reading stops as soon as the parser is ``done`` (the stream ended in band);
 * the response closed as soon as the consumer stops (``aclose()`` of the
   generator, or cancellation of the task holding it inside ``aclosing``).
 """
@@ -64,6 +65,7 @@ from providers.errors import (
 )
 from providers.events import Retrying, StreamEvent, Usage
 from providers.parser import StreamParser
+from providers.readahead import ReadAhead
 from providers.settings import HEADER_VALUE, ProviderSettings
 
 INITIAL_RETRY_DELAY = 0.5
@@ -195,16 +197,18 @@ class HTTPProvider(ABC):
                     raise self.status_error(response.status_code, raw, response.headers)
                 parser = self.parser()
                 parser.limit_events(self.settings.limits.max_event_bytes)
-                async for raw in chunks:
-                    for chunk in reader.decode(raw):
-                        events, error = parser.push(chunk)
-                        if events:
-                            yield events  # before the next read: nothing is held back
-                        if error is not None:
-                            raise error
-                        if parser.done:
-                            await _drain(chunks)
-                            return
+                async with contextlib.aclosing(ReadAhead(chunks)) as reads:
+                    async for batch in reads:
+                        raw = batch[0] if len(batch) == 1 else b"".join(batch)
+                        for chunk in reader.decode(raw):
+                            events, error = parser.push(chunk)
+                            if events:
+                                yield events  # before the next read: nothing is held back
+                            if error is not None:
+                                raise error
+                            if parser.done:
+                                await _drain(reads)
+                                return
                 events, error = parser.push(None)
                 if events:
                     yield events
@@ -397,7 +401,7 @@ async def _read_capped(body: BodyReader, chunks: AsyncIterator[bytes], max_bytes
     return b"".join(parts)
 
 
-async def _drain(chunks: AsyncIterator[bytes]) -> None:
+async def _drain(reads: ReadAhead) -> None:
     """Read what follows the in-band end, within bounds, so the connection can be reused.
 
     After ``[DONE]`` or ``message_stop`` only the chunked terminator (or an empty line) is
@@ -409,8 +413,8 @@ async def _drain(chunks: AsyncIterator[bytes]) -> None:
     read = 0
     try:
         async with asyncio.timeout(DRAIN_SECONDS):
-            async for chunk in chunks:
-                read += len(chunk)
+            async for batch in reads:
+                read += sum(map(len, batch))
                 if read > DRAIN_BYTES:
                     return
     except (TimeoutError, httpx.HTTPError):

@@ -93,7 +93,7 @@ def run_pipe(ns: argparse.Namespace) -> int:
             return ExitCode.USAGE
         _wait_for_mcp(runtime)
         send = runtime.session.send(prepared.text, prepared.images)
-        turn = _drive(send, printer, runtime.provider.aclose)
+        turn = _drive(send, printer, runtime.provider.aclose, sys.stdout)
         return asyncio.run(_stoppable(turn))
     finally:
         runtime.close()
@@ -115,21 +115,79 @@ def _wait_for_mcp(runtime: Any) -> None:
             print(f"chattui: warning: MCP server {status.name!r}: {note}", file=sys.stderr)
 
 
-async def _drive(events: Any, printer: TextPrinter | JsonPrinter, close: Callable[[], Any]) -> int:
+async def _drive(
+    events: Any, printer: TextPrinter | JsonPrinter, close: Callable[[], Any], out: TextIO
+) -> int:
     ended = TurnEnded(TurnStatus.FAILED, "the turn ended unexpectedly")
+    flush = LazyFlush(out)
     try:
         async with aclosing(events) as stream:
             async for event in stream:
                 printer.show(event)
+                flush.request()
                 if isinstance(event, TurnEnded):
                     ended = event
     except asyncio.CancelledError:
         ended = TurnEnded(TurnStatus.CANCELLED, "cancelled")
-        raise
+        if not flush.broken:
+            raise
+    except BrokenPipeError:  # a write found the reader gone (``| head``)
+        flush.broken = True
     finally:
-        printer.close(ended)
+        if not flush.broken:
+            try:
+                printer.close(ended)
+                out.flush()
+            except BrokenPipeError:
+                flush.broken = True
+        if flush.broken:
+            _detach(out)
         await close()
+    if flush.broken:
+        return ExitCode.FAILED
     return ExitCode.OK if ended.status.model_finished else ExitCode.FAILED
+
+
+class LazyFlush:
+    """Flushes the printers' output once per pass of the event loop, not once per event.
+
+    What one network read produced is written in one go, as soon as the turn waits
+    for the next read (``request`` schedules the flush for then). When the reader of
+    the output has gone away (``chattui -p ... | head``), the flush cancels the turn
+    instead of raising in the loop's callback: the turn is saved as cancelled and
+    chattui exits with status 1, without a traceback.
+    """
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.broken = False
+        self._due = False
+        self._task = asyncio.current_task()
+
+    def request(self) -> None:
+        """Flush before the loop next waits (once, however many events come first)."""
+        if not self._due:
+            self._due = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._due = False
+        try:
+            self.out.flush()
+        except BrokenPipeError:
+            self.broken = True
+            if self._task is not None:
+                self._task.cancel()
+
+
+def _detach(out: TextIO) -> None:
+    """Point a broken output at /dev/null: the interpreter's last flush must not fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (tests): nothing will flush it at exit
+        pass
 
 
 async def _stoppable(turn: Coroutine[Any, Any, int]) -> int:
@@ -191,8 +249,7 @@ class TextPrinter:
         """Print one event."""
         match event:
             case TextDelta(text=text):
-                self.out.write(text)
-                self.out.flush()
+                self.out.write(text)  # flushed by ``LazyFlush`` once the loop waits
                 self._line_open = not text.endswith("\n")
             case ToolCallStart(name=name):
                 self._note(f"→ {visible(name)} …")
@@ -220,8 +277,8 @@ class TextPrinter:
         """A running command's output, as it arrives, on stderr."""
         if self._line_open:
             self.out.write("\n")
-            self.out.flush()
             self._line_open = False
+        self.out.flush()  # the answer so far goes out before the note on stderr
         self.err.write(text)
         self.err.flush()
 
@@ -232,7 +289,6 @@ class TextPrinter:
         """End the output with a newline (the notes said already how the turn ended)."""
         if self._line_open:
             self.out.write("\n")
-            self.out.flush()
 
 
 class JsonPrinter:
@@ -311,8 +367,7 @@ class JsonPrinter:
             self._finish, self._called = None, False
 
     def _emit(self, record: dict[str, Any]) -> None:
-        self.out.write(dumps_safe(record) + "\n")
-        self.out.flush()
+        self.out.write(dumps_safe(record) + "\n")  # flushed by ``LazyFlush``
 
     def close(self, ended: TurnEnded) -> None:
         """Emit a finish still held at the end, and an ``error`` line for a turn that did

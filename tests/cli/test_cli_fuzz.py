@@ -240,7 +240,7 @@ def test_when_the_doctor_says_ok_the_run_starts(home: Home, document: Document) 
             assert outcome.code == 0, (argv, doctor, outcome)
 
 
-async def _no_turn(events: object, printer: object, close: object) -> int:
+async def _no_turn(events: object, printer: object, close: object, out: object) -> int:
     await close()  # type: ignore[operator]
     events.aclose()  # type: ignore[attr-defined]
     return 0

@@ -363,3 +363,33 @@ def test_the_offline_demo_refuses_an_image_with_a_message(tmp_path: Path) -> Non
     done = env.run("-p", "look", "--attach", "shot.png")
     assert done.returncode == 2
     assert "demo cannot take images" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_a_reader_that_goes_away_stops_the_turn_quietly(
+    json_lines: bool, server: LoopbackServer, tmp_path: Path
+) -> None:
+    # ``chattui -p ... | head -1``: the answer is far larger than the pipe's buffer, so
+    # chattui is still writing when its reader closes the pipe.
+    env = Env(tmp_path, server)
+    answer = "".join(f"line {i} of a long answer\n" for i in range(20_000))
+    server.script(ROUTES["openai"][1], Reply([text_body("openai", answer, 100)]))
+    args = ["-p", "go", *(["--json"] if json_lines else [])]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env.env(),
+        start_new_session=True,
+        cwd=env.workspace,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert first.startswith(b'{"type": "text"' if json_lines else b"line 0 of")
+    assert err == ""  # no traceback, no "Exception ignored" at exit
+    [transcript] = (env.data / "transcripts").iterdir()
+    assert "line 0 of a long answer" in transcript.read_text()

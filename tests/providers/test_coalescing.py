@@ -137,10 +137,11 @@ def test_drain_ends_every_run() -> None:
 TEXT = "".join(f"word{i} " for i in range(100))
 
 
-async def events_of(kind: str, pieces: Sequence[bytes], **settings: Any) -> list[StreamEvent]:
-    provider = create_provider(
-        settings_for(kind, **settings), transport=transport_for(list(pieces))
-    )
+async def events_of(
+    kind: str, pieces: Sequence[bytes], together: bool = False, **settings: Any
+) -> list[StreamEvent]:
+    transport = transport_for(list(pieces), together=together)
+    provider = create_provider(settings_for(kind, **settings), transport=transport)
     try:
         return [event async for event in provider.stream(REQUEST)]
     finally:
@@ -151,6 +152,16 @@ async def events_of(kind: str, pieces: Sequence[bytes], **settings: Any) -> list
 async def test_one_read_carrying_many_fragments_is_one_event(kind: str) -> None:
     body = text_body(kind, TEXT, 6)
     events = await events_of(kind, [body])
+    assert [e.text for e in events if isinstance(e, TextDelta)] == [TEXT]
+
+
+@pytest.mark.parametrize("kind", sorted(ROUTES))
+async def test_wire_events_that_arrived_together_are_one_event(kind: str) -> None:
+    # One HTTP chunk per event, all there at once (the network coalesced the writes):
+    # they are one read, so one event, not one per HTTP chunk.
+    body = text_body(kind, TEXT, 6)
+    framing = "ndjson" if kind == "ollama" else "sse"
+    events = await events_of(kind, event_pieces(body, framing), together=True)
     assert [e.text for e in events if isinstance(e, TextDelta)] == [TEXT]
 
 

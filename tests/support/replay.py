@@ -10,6 +10,7 @@ a folded message to plain data for exact comparison with expected results.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import AsyncIterator, Sequence
@@ -41,11 +42,19 @@ def body_from_fixture(name: str) -> bytes:
 
 
 class _Chunks(httpx.AsyncByteStream):
-    def __init__(self, pieces: Sequence[bytes]) -> None:
+    """The body as ``pieces``, each one network read: the stream waits (yields to the event
+    loop) before each, as a socket read does, so the transport hands each piece to the parser
+    on its own (``providers.readahead`` joins only what arrived together). ``together``:
+    all pieces are there at once, as when the network delivered them in one read."""
+
+    def __init__(self, pieces: Sequence[bytes], together: bool = False) -> None:
         self._pieces = pieces
+        self._together = together
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for piece in self._pieces:
+            if not self._together:
+                await asyncio.sleep(0)
             yield piece
 
 
@@ -62,11 +71,14 @@ def random_pieces(body: bytes, seed: int, count: int | None = None) -> list[byte
     return [body[a:b] for a, b in zip([0, *cuts], [*cuts, len(body)], strict=True)]
 
 
-def transport_for(pieces: Sequence[bytes], status: int = 200) -> httpx.MockTransport:
-    """A transport answering every request with ``pieces`` as a streamed body."""
+def transport_for(
+    pieces: Sequence[bytes], status: int = 200, together: bool = False
+) -> httpx.MockTransport:
+    """A transport answering every request with ``pieces`` as a streamed body, one network
+    read each (``together``: all in one read)."""
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, stream=_Chunks(pieces))
+        return httpx.Response(status, stream=_Chunks(pieces, together))
 
     return httpx.MockTransport(handler)
 

@@ -1,0 +1,101 @@
+"""Reading a response body a network read at a time, not an HTTP chunk at a time.
+
+A server that writes one SSE event per network write sends each event as an HTTP
+chunk of its own, and httpx yields the chunks one by one even when one socket read
+brought in hundreds of them. Handing each to the parser, the session and the screen
+costs a full trip through all of them per event: on a fast stream that trip, not the
+network, sets the pace.
+
+``ReadAhead`` iterates the body in a task of its own and gives its consumer lists of
+chunks: everything read since the consumer last asked. The task takes chunks for as
+long as the transport has them without waiting (what one socket read brought), then
+waits on the socket, and that wait is when the consumer runs: so each list holds what
+arrived together, and nothing read is held back while the next read is awaited. When
+the consumer is slower than the network, the lists grow (up to ``limit`` bytes, then
+the task waits for the consumer), and the cost per event falls as the load rises.
+
+An error raised by the body's iterator (a timeout, a dropped connection) is raised by
+the consumer's next ``__anext__``, after the chunks read before it; ``aclose`` stops
+the task (and with it the read) when the consumer stops early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+READ_AHEAD_BYTES = 1 << 20  # read ahead of a slow consumer by at most this much
+
+
+class ReadAhead:
+    """An async iterator of ``list[bytes]``: the chunks of ``chunks`` read since the last step.
+
+    Args:
+        chunks: the body's raw reads (e.g. ``httpx.Response.aiter_raw()``).
+        limit: bytes read ahead of the consumer before the reading task waits for it.
+    """
+
+    def __init__(self, chunks: AsyncIterator[bytes], limit: int = READ_AHEAD_BYTES) -> None:
+        self._chunks = chunks
+        self._limit = limit
+        self._ready: list[bytes] = []
+        self._size = 0
+        self._ended = False
+        self._failure: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None  # the consumer, waiting for data
+        self._room: asyncio.Future[None] | None = None  # the task, waiting for the consumer
+        self._task: asyncio.Task[None] | None = None
+
+    def __aiter__(self) -> ReadAhead:
+        return self
+
+    async def __anext__(self) -> list[bytes]:
+        if self._task is None and not self._ended:
+            self._task = asyncio.get_running_loop().create_task(self._pump())
+        while not self._ready:
+            if self._ended:
+                if self._failure is not None:
+                    failure, self._failure = self._failure, None
+                    raise failure
+                raise StopAsyncIteration
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        ready, self._ready, self._size = self._ready, [], 0
+        _wake(self._room)
+        return ready
+
+    async def aclose(self) -> None:
+        """Stop reading (the task ends; an error it met is dropped); the iteration ends."""
+        task, self._task = self._task, None
+        self._ended, self._ready, self._failure = True, [], None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _pump(self) -> None:
+        try:
+            async for chunk in self._chunks:
+                self._ready.append(chunk)
+                self._size += len(chunk)
+                _wake(self._waiter)
+                if self._size >= self._limit:
+                    self._room = asyncio.get_running_loop().create_future()
+                    try:
+                        await self._room
+                    finally:
+                        self._room = None
+        except Exception as exc:  # handed to the consumer, which maps it
+            self._failure = exc
+        finally:
+            self._ended = True
+            _wake(self._waiter)
+
+
+def _wake(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)

@@ -1,0 +1,78 @@
+"""``ReadAhead``: what arrived together is one step, an error comes after what came before
+it, a slow consumer bounds the read-ahead, and closing stops the read."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from providers.readahead import ReadAhead
+
+
+async def reads(*groups: list[bytes], fail: Exception | None = None) -> AsyncIterator[bytes]:
+    """Chunks in ``groups``: the chunks of a group are ready at once, a group is a read."""
+    for group in groups:
+        await asyncio.sleep(0)  # the socket wait between two reads
+        for chunk in group:
+            yield chunk
+    if fail is not None:
+        raise fail
+
+
+async def steps(ahead: ReadAhead) -> list[list[bytes]]:
+    return [batch async for batch in ahead]
+
+
+async def test_each_step_is_what_arrived_together() -> None:
+    got = await steps(ReadAhead(reads([b"a", b"b", b"c"], [b"d"], [b"e", b"f"])))
+    assert got == [[b"a", b"b", b"c"], [b"d"], [b"e", b"f"]]
+
+
+async def test_an_error_comes_after_the_chunks_read_before_it() -> None:
+    ahead = ReadAhead(reads([b"a", b"b"], fail=ConnectionResetError("gone")))
+    assert await anext(ahead) == [b"a", b"b"]
+    with pytest.raises(ConnectionResetError, match="gone"):
+        await anext(ahead)
+
+
+async def test_a_slow_consumer_bounds_what_is_read_ahead() -> None:
+    pulled = 0
+
+    async def counted() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for _ in range(100):
+            pulled += 1
+            yield b"x" * 10  # all ready at once: only the limit stops the reading task
+
+    ahead = ReadAhead(counted(), limit=35)
+    first = await anext(ahead)
+    assert first == [b"x" * 10] * 4  # 40 bytes: the task stopped at the limit
+    for _ in range(5):
+        await asyncio.sleep(0)  # the consumer does other work: the task reads to the limit
+    assert pulled == 8
+    assert await anext(ahead) == [b"x" * 10] * 4
+    assert pulled == 8
+    await ahead.aclose()
+
+
+async def test_closing_stops_the_read() -> None:
+    finished = False
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal finished
+        try:
+            while True:
+                await asyncio.sleep(0)
+                yield b"x"
+        finally:
+            finished = True
+
+    ahead = ReadAhead(endless())
+    assert await anext(ahead) == [b"x"]
+    await ahead.aclose()
+    assert ahead._task is None
+    await asyncio.sleep(0)
+    with pytest.raises(StopAsyncIteration):  # nothing more once closed
+        await anext(ahead)
