@@ -10,6 +10,7 @@ import pytest
 from providers.conversation import AssistantMessage, TextPart, UserMessage
 from providers.events import Finish, TextDelta, Usage
 from tests.support.scripted import ScriptedProvider
+from tui.core import pricing
 from tui.core.pricing import (
     Price,
     Pricer,
@@ -180,3 +181,33 @@ def test_the_price_table_starts_loading_once_as_a_request_starts(monkeypatch) ->
     Pricer("m", "https://x", price=Price(input=1.0, output=2.0)).warm()
     Pricer("m", "").warm()
     assert started == ["price-table"]  # a configured price, or no URL: no table needed
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://127.0.0.1:8080/v1",
+        "http://localhost:11434",
+        "http://[::1]:8000/v1",
+        "http://192.168.1.20:1234/v1",
+        "http://ollama:11434",
+        "http://gpu-box.local:8000/v1",
+    ],
+)
+def test_a_local_server_never_loads_the_table(base_url: str, monkeypatch) -> None:
+    consulted: list[str] = []
+    monkeypatch.setattr(pricing, "_load_table", lambda: consulted.append("load"))
+    monkeypatch.setattr(pricing, "_table_cost", lambda *a: consulted.append("cost"))
+    pricer = Pricer("claude-sonnet-4-5", base_url)
+    pricer.warm()
+    assert pricer.cost(CACHED) is None and consulted == []
+    notice = pricer.take_notice()
+    assert notice is not None and "local server" in notice and "price =" in notice
+
+
+@pytest.mark.parametrize(
+    "base_url", ["https://api.anthropic.com", "https://openrouter.ai/api/v1", "http://8.8.8.8/v1"]
+)
+def test_a_public_server_is_looked_up(base_url: str, monkeypatch) -> None:
+    monkeypatch.setattr(pricing, "_table_cost", lambda *a: 0.25)
+    assert Pricer("claude-sonnet-4-5", base_url).cost(CACHED) == 0.25

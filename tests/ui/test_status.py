@@ -70,7 +70,8 @@ async def test_the_app_shows_a_priced_models_cost_and_none_for_an_unknown_one(
         await idle(pilot)
         assert "$" not in str(app.status_bar.render())
         assert [n.message for n in app._notifications if n.title == "cost"] == [
-            "no price is known for model 'unknown-model' at http://127.0.0.1:9: no cost is"
+            "no price is known for model 'unknown-model' at http://127.0.0.1:9 (a local server):"
+            " no cost is"
             " shown (set price = { input = …, output = … })"
         ]
 

@@ -19,10 +19,12 @@ package also applies a model's long-context tiers and dated price changes.
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from providers.conversation import AssistantMessage, Message
 from providers.events import Usage
@@ -79,6 +81,9 @@ class Pricer:
         self._unknown: str | None = None
         self._told = False
         self._warming = False
+        self._local = price is None and bool(base_url) and local_server(base_url)
+        if self._local:  # the table lists vendors' https APIs only: never load it for this
+            self._unknown = f"no price is known for model {model!r} at {base_url} (a local server)"
 
     def warm(self) -> None:
         """Start loading the price table in a thread, once, if requests will need it.
@@ -87,7 +92,7 @@ class Pricer:
         when the first answer ended, it held back that answer's end (measured under load: the
         finish line of a 20 KB answer 1.2-1.6 s after the request, against 0.05 s).
         """
-        if self._warming or self.price is not None or not self.base_url:
+        if self._warming or self.price is not None or not self.base_url or self._local:
             return
         self._warming = True
         threading.Thread(target=_load_table, name="price-table", daemon=True).start()
@@ -120,6 +125,25 @@ class Pricer:
             return None
         self._told = True
         return f"{self._unknown}: no cost is shown (set price = {{ input = …, output = … }})"
+
+
+def local_server(base_url: str) -> bool:
+    """Whether ``base_url`` names a server on this machine or a private network.
+
+    Every API in the price table is a vendor's public https address, so such a server
+    never has a price there; knowing it without loading the table (0.3 s of CPU, or
+    seconds under load) keeps that load off the stream of a local model.
+    """
+    host = (urlsplit(base_url).hostname or "").rstrip(".")
+    if not host:
+        return False
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".lan")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "." not in host  # a single-label name (``ollama``, ``gpu-box``): a LAN host
+    return address.is_private or address.is_loopback or address.is_link_local
 
 
 def _load_table() -> None:
