@@ -158,14 +158,14 @@ async def test_failures_to_start_are_reported_with_stderr(manager_for) -> None: 
 
 
 def test_close_terminates_the_server_processes(manager_for, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    before = set(_children_of(os.getpid()))  # an earlier test's process is not this one's
     manager = manager_for(stdio())
     assert manager.wait_settled(60)
-    children = _children_of(os.getpid())
+    children = set(_children_of(os.getpid())) - before
     assert children, "the server process should be running"
     manager.close()
-    for _ in range(500):
-        if not any(_alive(p) for p in children):
-            break
+    deadline = time.monotonic() + 60  # a safety net on a loaded machine, not a budget
+    while any(_alive(p) for p in children) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not any(_alive(p) for p in children)
 
