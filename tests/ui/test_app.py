@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import io
 import itertools
 import os
@@ -929,6 +930,27 @@ async def test_highlighting_is_warmed_up_in_a_thread_after_the_first_screen(tmp_
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: on_main_thread, what="the warm-up")
         assert on_main_thread == [False]
+
+
+async def test_what_the_first_screen_leaves_out_is_imported_in_a_thread_after_it(
+    tmp_path, monkeypatch
+):
+    """The modules left out of the first screen's imports are imported in the warm-up thread
+    right after it, so that the first answer or palette does not import them on the loop."""
+    imported: list[tuple[str, bool]] = []
+    real = importlib.import_module
+
+    def recording(name: str, package: str | None = None) -> object:
+        if name in app_module.LATER_MODULES:
+            imported.append((name, threading.current_thread() is threading.main_thread()))
+        return real(name, package)
+
+    monkeypatch.setattr(app_module.importlib, "import_module", recording)
+    monkeypatch.setattr("tui.ui.widgets.code_view.warm_up", lambda: None)
+    app = make_app(make_runtime(tmp_path, monkeypatch, ScriptedProvider()))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(imported) == len(app_module.LATER_MODULES))
+    assert imported == [(name, False) for name in app_module.LATER_MODULES]
 
 
 async def test_the_running_tool_check_is_made_for_events_other_than_fragments(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 import time
 import traceback
@@ -706,7 +707,21 @@ def _commands() -> ModuleType:
     return commands
 
 
+LATER_MODULES = (
+    "tui.ui.markdown.elements",
+    "tui.ui.widgets.tool_card",
+    "tui.ui.commands",
+    "tui.core.attachments",
+    "tui.core.catalog",
+)
+"""Not imported with the first screen (an answer's Markdown, a tool card, the palette, ``@``
+files, the model list): imported in the warm-up thread right after it, so that their first use
+does not pay for the import on the event loop (markdown-it and Rich's Markdown: 20-50 ms)."""
+
+
 def _pay_first_use_costs() -> None:
+    for name in LATER_MODULES:
+        importlib.import_module(name)
     from tui.ui.widgets.code_view import warm_up
 
     warm_up()  # syntax highlighting
