@@ -437,3 +437,68 @@ async def test_between_two_slices_of_a_backlog_the_loop_turns_several_times(monk
     gaps = sorted(b - a for a, b in itertools.pairwise(at_slice))
     assert len(gaps) >= 5, at_slice
     assert gaps[len(gaps) // 2] >= pacing.PUMP_YIELDS, gaps
+
+
+class FollowApp(App[None]):
+    """The view in a scroll that follows its end, as the conversation does."""
+
+    def __init__(self, view: MarkdownView) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.anchor()
+            yield self.view
+
+
+async def settled(pilot, view: MarkdownView) -> None:
+    """Everything fed is rendered and on screen."""
+    await until(pilot, lambda: not view._sync_requested and not view.document.backlog, "settled")
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_a_growing_answer_repaints_its_new_lines_not_every_row_on_screen(monkeypatch) -> None:
+    """Textual renders every row of a widget again when its size changes; a growing answer
+    keeps its rows (``RowsKeptWhenTaller``) and repaints from the first line that changed."""
+    painted: list[int] = []
+    original = MarkdownView.render_line
+
+    def recording(self: MarkdownView, y: int) -> object:
+        painted.append(y)
+        return original(self, y)
+
+    monkeypatch.setattr(MarkdownView, "render_line", recording)
+    view = AssistantText()
+    async with FollowApp(view).run_test(size=(80, 20)) as pilot:
+        view.feed("".join(f"Paragraph {i} of a long answer.\n\n" for i in range(8)))
+        await view.flush()
+        await settled(pilot, view)
+        before = view.document.height
+        assert before > 10 and view.size.height == before
+        painted.clear()
+        view.feed("One more paragraph.\n\n")
+        await view.flush()
+        await settled(pilot, view)
+        assert view.size.height > before
+        assert painted and min(painted) >= before - 4, sorted(set(painted))  # the last paragraph
+
+
+async def test_a_streamed_answer_looks_like_the_same_text_shown_at_once() -> None:
+    """Rows kept across growth are never stale: at each point of a stream the screen is the
+    one a fresh view of the same text shows."""
+    text = UNIT * 6 + "".join(f"Paragraph {i}, long enough to wrap " * 3 + "\n\n" for i in range(9))
+    streamed = AssistantText()
+    async with FollowApp(streamed).run_test(size=(60, 24)) as pilot:
+        for cut in (300, 700, 701, 1200, len(text) - 40, len(text)):
+            streamed.feed(text[streamed.document.size + len("".join(streamed._pending)) : cut])
+            await streamed.flush()
+            await settled(pilot, streamed)
+            fresh = AssistantText()
+            async with FollowApp(fresh).run_test(size=(60, 24)) as other:
+                fresh.feed(text[:cut])
+                await fresh.flush()
+                await settled(other, fresh)
+                expected = other.app.export_screenshot()
+            assert pilot.app.export_screenshot() == expected, f"differs at {cut}"

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual._styles_cache import StylesCache
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets._footer import FooterKey
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
     from rich.markdown import Markdown
     from textual.app import App
-    from textual.geometry import Size
     from textual.scroll_view import ScrollView
 
 
@@ -59,6 +60,12 @@ WORKAROUNDS = (
         "textual",
         "8.2",
         "a public way to change a scroll range without a layout of the screen",
+    ),
+    Workaround(
+        "RowsKeptWhenTaller",
+        "textual",
+        "8.2",
+        "Widget._size_updated marking only what a new size changes, not every line",
     ),
     Workaround(
         "crash_without_locals",
@@ -161,6 +168,44 @@ def set_scroll_range(widget: ScrollView, size: Size) -> None:
     widget.refresh()
 
 
+# -- Textual: rendered rows kept when a widget grows ---------------------------------------------
+
+
+class RowsKeptWhenTaller(Widget):
+    """A widget whose rendered rows survive a new height at the same width.
+
+    When a widget's size changes, Textual's ``Widget._size_updated`` marks every line dirty
+    (``_set_dirty()``, and the ``virtual_size`` reactive's refresh, empty its styles cache),
+    so each frame in which a streamed answer grows renders every row of it on screen again
+    through the styles cache (padding, background, crop): about a millisecond a frame at
+    120x40, however little changed. A row of a widget without a top or bottom gutter (border,
+    padding) does not depend on the widget's height, so when only the height changes this
+    does what ``_size_updated`` does without the invalidation: the new sizes are recorded
+    (the virtual size without its watcher: this is a layout already). A subclass must
+    refresh the lines that changed itself (``refresh(region, layout=True)``), which a
+    ``MarkdownView`` does.
+    """
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        old = getattr(self, "_size", None)
+        gutter = self.styles.gutter
+        if (
+            isinstance(old, Size)
+            and old.width == size.width
+            and old.height != size.height
+            and old.height
+            and not (gutter.top or gutter.bottom or self.is_scrollable)
+        ):
+            self._layout_cache.clear()
+            self._size = size
+            self.set_reactive(Widget.virtual_size, virtual_size)
+            self._container_size = container_size
+            return True
+        return super()._size_updated(size, virtual_size, container_size, layout)
+
+
 # -- Textual: the crash screen ------------------------------------------------------------------
 
 
@@ -200,6 +245,7 @@ def init_parsed_markdown(markdown: Markdown, tokens: list[Token], code_theme: st
 __all__ = [
     "WORKAROUNDS",
     "FooterKey",
+    "RowsKeptWhenTaller",
     "Workaround",
     "crash_without_locals",
     "forget_removed_styles",

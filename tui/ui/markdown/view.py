@@ -49,9 +49,9 @@ from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
-from textual.widget import Widget
 from textual.worker import Worker
 
+from tui.ui.compat import RowsKeptWhenTaller
 from tui.ui.markdown.blocks import (
     FENCE_OPEN,
     TABLE_RULE,
@@ -227,6 +227,20 @@ class MarkdownDocument:
             first = _lowest(first, self._relayout(lowest))
         return first
 
+    def render_window(self, top: int, bottom: int) -> int | None:
+        """Render the finished blocks in lines ``top`` to ``bottom`` that are not rendered for
+        the current width, theme and lexers (they scrolled into view before their turn).
+
+        Nothing else: the open block and blocks finished since the last ``sync`` wait for
+        it, so a repaint between two syncs costs nothing when the window is rendered.
+
+        Returns:
+            The first line that may have changed, or None if none did.
+        """
+        if not self._width or not self._todo:
+            return None
+        return self._render_window(top, bottom)
+
     def _invalidate(self, width: int, theme: MarkdownTheme) -> None:
         """A new width or theme makes every block stale; a loaded lexer, the plain ones."""
         if theme != self.renderer.theme or width != self._width:
@@ -360,7 +374,7 @@ def _lowest(a: int | None, b: int | None) -> int | None:
 # -- the widget ----------------------------------------------------------------------------
 
 
-class MarkdownView(Widget):
+class MarkdownView(RowsKeptWhenTaller):
     """A Markdown text that grows by ``append``: one widget, cached lines (line API).
 
     Args:
@@ -435,6 +449,8 @@ class MarkdownView(Widget):
         self._drain: Worker[None] | None = None
         self._layout_owed = False
         self._layout_at = 0.0
+        self._laid_out = 0  # the document's height at the last layout asked for
+        self._stale_from: int | None = None  # first line changed since then, not repainted
         self._painted: tuple[int, int] | None = None  # content lines painted last
         self._synced_size = 0  # document size at the last sync, and when it last grew
         self._grew_at = 0.0
@@ -500,16 +516,34 @@ class MarkdownView(Widget):
         if size != self._synced_size:
             self._synced_size, self._grew_at = size, perf_counter()
         backlog = self.document.backlog
-        self._layout_owed |= self.document.height != height
+        if self.document.height != height:
+            self._layout_owed = True
+            # Lines past the height laid out are repainted with the layout that shows them.
+            self._stale_from = _lowest(self._stale_from, min(height, self._laid_out))
         now = perf_counter()
         if self._layout_owed and not (backlog and draining and now < self._layout_at):
             self._layout_owed = False
             self._layout_at = now + DRAIN_LAYOUT
-            self.refresh(layout=True)
+            self._repaint_from(_lowest(first, self._stale_from), layout=True)
         elif first is not None and first < height:
-            top = self.styles.gutter.top
-            self.refresh(Region(0, top + first, self.outer_size.width, height - first))
+            self._repaint_from(first)
         return backlog or self.document.waiting
+
+    def _repaint_from(self, first: int | None, layout: bool = False) -> None:
+        """Repaint the lines from ``first`` on (all if None), laying out when ``layout``.
+
+        Only those: the rows above stay rendered (``RowsKeptWhenTaller``), so a frame of a
+        growing answer costs the lines that changed, not every line on screen.
+        """
+        end = max(self.document.height, self._laid_out)
+        if layout:
+            self._laid_out, self._stale_from = self.document.height, None
+        if first is None:
+            self.refresh(layout=layout)
+        elif first < end:
+            self.refresh(Region(0, first, self.size.width, end - first), layout=layout)
+        elif layout:
+            self.refresh(layout=True)
 
     async def _drain_backlog(self) -> None:
         """Render blocks off screen in slices, and blocks drawn plain once their lexer came."""
@@ -565,13 +599,14 @@ class MarkdownView(Widget):
     def render_lines(self, crop: Region) -> list[Strip]:
         top = self.styles.gutter.top
         self._painted = (max(0, crop.y - top), max(0, crop.bottom - top))
-        if self.document.width and self.document.backlog:
+        if self.document.backlog:
             # Blocks scrolled into view before their turn: render them now; rows cached with
             # their estimate are dropped, and a new height is laid out with the next frame.
+            # (Only those: the open block and new blocks are the next sync's work.)
             height = self.document.height
-            width, theme = self.document.width, self.markdown_theme
-            if self.document.sync(width, theme, 0.0, [self._painted]) is not None:
-                self.refresh(layout=self.document.height != height)
+            first = self.document.render_window(*self._painted)
+            if first is not None:
+                self._repaint_from(first, layout=self.document.height != height)
         # The base style walks the ancestors: resolve it once per repaint, not once per row.
         style = self.rich_style
         self._base = (style, Strip.blank(self.content_size.width, style))
