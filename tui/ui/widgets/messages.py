@@ -80,6 +80,10 @@ class BranchMark(Static):
 class AssistantTurn(Vertical):
     """One assistant turn: text, reasoning and tool-call blocks in stream order."""
 
+    BLANK = True
+    """Background only, drawn as blank strips (see ``Conversation.BLANK``): it grows with
+    the answer, and each new height would render its lines again."""
+
     def __init__(self, *blocks: Widget) -> None:
         super().__init__(*blocks)
         self.status: TurnStatus | EntryStatus | None = None
