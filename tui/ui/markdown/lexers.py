@@ -78,15 +78,17 @@ def lexer_generation() -> int:
 
 def _load_in_thread(name: str) -> Lexer:
     global _lexer_generation
-    lexer = _load_lexer(name)
-    _lexer_generation += 1  # before leaving ``_loading``: not loading means the generation moved
-    _loading.pop(name, None)
+    try:
+        lexer = _load_lexer(name)
+        _lexer_generation += 1  # before leaving ``_loading``: not loading means it moved
+    finally:  # even if it failed: a finished load left in ``_loading`` would be waited on
+        _loading.pop(name, None)
     return lexer
 
 
 async def lexers_loaded() -> bool:
     """Wait until a lexer loading now has loaded; False at once if none is loading."""
-    pending = list(_loading.values())
+    pending = [future for future in _loading.values() if not future.done()]
     if not pending:
         return False
     loop = asyncio.get_running_loop()
