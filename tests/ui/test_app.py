@@ -18,7 +18,15 @@ from textual.widgets._footer import FooterKey
 from providers.conversation import ToolResult
 from providers.conversation import UserMessage as UserMsg
 from providers.errors import RateLimitError, ServerError
-from providers.events import Finish, Retrying, TextDelta, ToolCallDelta, ToolCallEnd, ToolCallStart
+from providers.events import (
+    Finish,
+    ReasoningDelta,
+    Retrying,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallEnd,
+    ToolCallStart,
+)
 from tests.ui.scripted import (
     Pause,
     ScriptedProvider,
@@ -986,6 +994,35 @@ async def test_the_running_tool_check_is_made_for_events_other_than_fragments(
         assert card(app).state == "done"
     assert fragments > 400
     assert checks == events - fragments
+
+
+async def test_a_fragment_of_a_block_already_streaming_is_buffered_without_a_coroutine(
+    tmp_path, monkeypatch
+):
+    """The intake is plain code per fragment: ``handle`` (a coroutine) runs only for events
+    that start a block or are not fragments, and nothing streamed is lost."""
+    handled: list[type] = []
+    real = conversation_module.TurnRenderer.handle
+
+    async def counted(renderer, event):  # type: ignore[no-untyped-def]
+        handled.append(type(event))
+        await real(renderer, event)
+
+    monkeypatch.setattr(conversation_module.TurnRenderer, "handle", counted)
+    text = "Some **bold** text and a list:\n\n- one\n- two\n\n" * 20
+    call = call_events("save_file", {"path": "a.py", "content": LIFE}, size=4)
+    reply = [*text_reply("", reasoning="thinking " * 30)[:-2], *tool_reply(call, text=text)]
+    provider = ScriptedProvider(reply, text_reply("Done."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.send("write it")
+        await idle(pilot)
+        assert card(app).state == "done"
+        assert app.query(AssistantText).first().raw == text
+        assert app.query(ReasoningBlock).first().source == "thinking " * 30
+    fragments = [t for t in handled if t in (TextDelta, ReasoningDelta, ToolCallDelta)]
+    assert fragments.count(TextDelta) == 2  # the first of each text block only
+    assert fragments.count(ReasoningDelta) == 1 and ToolCallDelta not in fragments
 
 
 async def test_the_status_line_is_redrawn_without_a_screen_layout(tmp_path, monkeypatch):

@@ -308,6 +308,8 @@ class ChatApp(App[int]):
         async with aclosing(paced(events)) as stream:
             async for event in stream:
                 self.status_bar.observe(event)
+                if renderer.take(event):  # a fragment: buffered, nothing else to do
+                    continue
                 await renderer.handle(event)
                 if isinstance(event, STREAMED):
                     continue

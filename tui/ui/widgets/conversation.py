@@ -212,6 +212,30 @@ class TurnRenderer:
         self._dirty: dict[int, AssistantText | ReasoningBlock | ToolCard] = {}
         self._approval: ToolCard | None = None
 
+    def take(self, event: SessionEvent) -> bool:
+        """Buffer a fragment for the block or card already streaming; False if ``event``
+        needs ``handle`` (it starts a block, or is not a fragment).
+
+        Nearly every event is one of these, and this is plain code: no coroutine, no match,
+        nothing scheduled per event; ``flush`` applies the buffers once a frame.
+        """
+        block: AssistantText | ReasoningBlock | ToolCard | None
+        if isinstance(event, TextDelta | ReasoningDelta):
+            kind = AssistantText if isinstance(event, TextDelta) else ReasoningBlock
+            block = self._last if isinstance(self._last, kind) else None
+            if block is None:
+                return False
+            block.feed(event.text)
+        elif isinstance(event, ToolCallDelta):
+            block = self.cards.get(event.index)
+            if block is None:
+                return False
+            block.feed(event.arguments)
+        else:
+            return False
+        self._dirty[id(block)] = block
+        return True
+
     async def handle(self, event: SessionEvent) -> None:
         """Take one event: buffer it, or start a block."""
         match event:
