@@ -44,7 +44,7 @@ def test_the_first_screen_imports_no_markdown_highlighter_tool_card_or_palette()
         "import sys, tui.ui.app\n"
         "later = ('markdown_it', 'rich.markdown', 'tui.ui.markdown.elements', 'pygments',\n"
         "         'rich.syntax', 'tui.ui.widgets.code_view', 'tui.ui.widgets.tool_card',\n"
-        "         'tui.ui.commands', 'tui.core.attachments')\n"
+        "         'tui.ui.commands', 'tui.core.attachments', 'tui.core.mcp.manager')\n"
         "print(sorted(m for m in later if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

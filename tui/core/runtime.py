@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from providers import create_provider
 from providers.base import HTTPProvider
@@ -20,8 +20,6 @@ from providers.settings import model_problem
 from tui.core import locations
 from tui.core.config import Config, ConfigError, ProviderConfig, load_config, workspace_problem
 from tui.core.keys import resolve_settings
-from tui.core.mcp.manager import McpManager, ServerStatus
-from tui.core.mcp.tools import McpTools
 from tui.core.pricing import Pricer
 from tui.core.sanitize import NOT_UTF8, undecodable, visible
 from tui.core.session import Approver, Session, refuse_all
@@ -33,6 +31,10 @@ from tui.core.transcript import (
     history_for_request,
     resolve,
 )
+
+if TYPE_CHECKING:  # imported only when a server is configured
+    from tui.core.mcp.manager import McpManager, ServerStatus
+    from tui.core.mcp.tools import McpTools
 
 
 class StartupError(Exception):
@@ -172,7 +174,7 @@ def start(
         enabled=config.tools.enabled,
         approval=config.tools.approval,
         protected=_protected(config, env),
-        mcp=McpTools(manager) if manager is not None else None,
+        mcp=_mcp_tools(manager),
         command_allow=config.tools.command_allow,
     )
     session = Session(
@@ -200,11 +202,21 @@ def start(
     )
 
 
+def _mcp_tools(manager: McpManager | None) -> McpTools | None:
+    if manager is None:
+        return None
+    from tui.core.mcp.tools import McpTools
+
+    return McpTools(manager)
+
+
 def mcp_manager(config: Config, workspace: Path, env: Mapping[str, str]) -> McpManager | None:
     """The manager of the configured MCP servers, not started yet (None when there are none)."""
     servers = [server for server in config.mcp if server.enabled]
     if not servers:
         return None
+    from tui.core.mcp.manager import McpManager
+
     return McpManager(servers, workspace, locations.data_dir(env) / "mcp", env)
 
 

@@ -35,7 +35,6 @@ from textual.worker import Worker, WorkerState
 from providers.conversation import REASONING_LEVELS
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
 from tui.core.branches import BranchError
-from tui.core.mcp.manager import ServerState, ServerStatus
 from tui.core.pricing import total_cost
 from tui.core.runtime import Options, Runtime, StartupError, start
 from tui.core.sanitize import visible
@@ -73,6 +72,7 @@ from tui.ui.widgets.status import BarState, StatusBar
 if TYPE_CHECKING:  # imported where used: not needed for the first screen
     from tui.core.attachments import Prepared
     from tui.core.catalog import ModelCatalog, ModelList
+    from tui.core.mcp.manager import ServerStatus
 
 STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
 """Nearly all events: a tool card's state never changes on one (so nothing to check)."""
@@ -180,6 +180,8 @@ class ChatApp(App[int]):
         self.runtime.start_mcp(changed)
 
     def _mcp_changed(self, status: ServerStatus) -> None:
+        from tui.core.mcp.manager import ServerState  # imported by the runtime (with servers)
+
         manager = self.runtime.mcp
         if manager is None:
             return
