@@ -502,3 +502,44 @@ async def test_a_streamed_answer_looks_like_the_same_text_shown_at_once() -> Non
                 await settled(other, fresh)
                 expected = other.app.export_screenshot()
             assert pilot.app.export_screenshot() == expected, f"differs at {cut}"
+
+
+async def test_while_an_answer_streams_its_backlog_is_rendered_without_layouts_of_its_own(
+    monkeypatch,
+) -> None:
+    """A slice of the backlog while the text streams leaves its new heights to the stream's
+    next update (a layout of its own took a whole frame from the stream), and the last
+    height is laid out once the stream stops."""
+    monkeypatch.setattr("tui.ui.markdown.view.DRAIN_IDLE", 0.03)
+    inside: list[bool] = []  # the streaming flag of the slice running now, if any
+    layouts = slices = 0
+    original_slice, original_refresh = MarkdownView._slice, MarkdownView.refresh
+
+    def recording_slice(self, budget, draining=False, streaming=False):  # type: ignore[no-untyped-def]
+        nonlocal slices
+        slices += streaming
+        inside.append(streaming)
+        try:
+            return original_slice(self, budget, draining, streaming)
+        finally:
+            inside.pop()
+
+    def recording_refresh(self, *regions, **kw):  # type: ignore[no-untyped-def]
+        nonlocal layouts
+        layouts += bool(inside and inside[-1] and kw.get("layout"))
+        return original_refresh(self, *regions, **kw)
+
+    monkeypatch.setattr(MarkdownView, "_slice", recording_slice)
+    monkeypatch.setattr(MarkdownView, "refresh", recording_refresh)
+    view = AssistantText()
+    async with FollowApp(view).run_test(size=(80, 20)) as pilot:
+        for _ in range(5000):  # until the backlog had slices while the text streamed
+            view.feed(UNIT * 3)
+            await view.flush()
+            await asyncio.sleep(0.02)
+            if slices >= 3:
+                break
+        assert slices >= 3
+        await settled(pilot, view)
+        assert view.size.height == view.document.height
+    assert layouts == 0

@@ -501,11 +501,12 @@ class MarkdownView(RowsKeptWhenTaller):
         tail = self.screen.size.height
         return self.document.sync(width, self.markdown_theme, budget, windows, tail)
 
-    def _slice(self, budget: float, draining: bool = False) -> bool:
+    def _slice(self, budget: float, draining: bool = False, streaming: bool = False) -> bool:
         """One sync; returns whether blocks still wait to be rendered.
 
         While draining, a new height is laid out at most every ``DRAIN_LAYOUT`` seconds: each
-        layout repaints the whole screen, which would take the time the slices need.
+        layout repaints the whole screen, which would take the time the slices need; while
+        the text also streams (``streaming``), not at all: the stream's next update does.
         """
         width = self.content_size.width
         if not self.is_mounted or width <= 0:
@@ -521,7 +522,8 @@ class MarkdownView(RowsKeptWhenTaller):
             # Lines past the height laid out are repainted with the layout that shows them.
             self._stale_from = _lowest(self._stale_from, min(height, self._laid_out))
         now = perf_counter()
-        if self._layout_owed and not (backlog and draining and now < self._layout_at):
+        deferred = draining and (streaming or (backlog and now < self._layout_at))
+        if self._layout_owed and not deferred:
             self._layout_owed = False
             self._layout_at = now + DRAIN_LAYOUT
             self._repaint_from(_lowest(first, self._stale_from), layout=True)
@@ -552,15 +554,19 @@ class MarkdownView(RowsKeptWhenTaller):
                 if not self.document.finished and perf_counter() - self._grew_at < DRAIN_IDLE:
                     # Text is streaming: its frames come first, the backlog gets a slice now
                     # and then (so a slow stream's blocks are rendered as they scroll away).
+                    # Its new heights are laid out by the stream's next update, not by a
+                    # layout of its own (a whole frame every DRAIN_IDLE taken from the stream).
                     await asyncio.sleep(DRAIN_IDLE)
                     if self.document.backlog:
-                        self._slice(FRAME_BUDGET, draining=True)
+                        self._slice(FRAME_BUDGET, draining=True, streaming=True)
                 elif self.document.backlog:
                     await let_others_run()  # one turn per slice held a key's echo 50-77 ms
                     self._slice(FRAME_BUDGET, draining=True)
                 elif self.document.waiting and await lexers_loaded():
                     pass  # a lexer came: the blocks drawn plain are part of the backlog now
                 else:
+                    if self._layout_owed:  # the stream stopped before laying out its slices
+                        self._slice(0.0)
                     break
         finally:
             self._drain = None
