@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 from pygments.lexers import get_lexer_for_filename
 from pygments.token import Keyword, Text, Whitespace
@@ -234,6 +237,20 @@ def test_file_name_lookups_are_cached_and_warm_up_fills_the_cache(monkeypatch) -
     view.set_language_from_path("other/notes.unknown-ext")
     assert view.language == "Text only"
     assert calls == ["warm.py", "notes.unknown-ext"]
+
+
+def test_warm_up_imports_the_code_themes_a_first_fence_would_import_on_the_loop() -> None:
+    styles = ("pygments.styles.monokai", "pygments.styles.default")
+    code = (
+        "import sys\nfrom tui.ui.widgets.code_view import warm_up\n"
+        f"before = [m for m in {styles!r} if m in sys.modules]\nwarm_up()\n"
+        f"print(before, [m for m in {styles!r} if m in sys.modules])"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert out.stdout.strip() == f"[] {list(styles)!r}"
 
 
 async def test_docstring_context_is_recovered_while_streaming() -> None:

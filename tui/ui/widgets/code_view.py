@@ -153,11 +153,14 @@ def warm_up(names: Iterable[str] = WARM_UP_NAMES) -> None:
     The first file-name lookup compiles every lexer's name patterns and reads the installed
     packages' metadata for plugins (26-75 ms), and a lexer class compiles its regular
     expressions when first instantiated (Python: ~20 ms). Both used to happen mid-stream,
-    when a card learned its path.
+    when a card learned its path; so did the code themes' style modules, imported when the
+    first fence of an answer was drawn.
     """
     for name in names:
         for _ in _lex(_new_lexer(name), "x = 1\n"):
             pass
+    for dark in (True, False):  # each code theme imports its Pygments style module on first
+        Syntax.get_theme(theme_name(dark))  # use: 20-80 ms on the loop as a first fence drew
 
 
 def _lex(lexer: Lexer, text: str) -> Iterator[tuple[int, _TokenType, str]]:
