@@ -69,6 +69,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import tui_stream
 from _common import chattui_command, table
 from startup import _usable, first_screen
 from tui_stream import (
@@ -92,6 +93,7 @@ FLAT_GROWTH = 10 * 2**20
 RSS_RATIO = 1.1
 CHUNK = 4
 BIG_FILE = 2**20  # one save_file of the transcript writes a file this big
+TURNS_TIMEOUT = 1200.0  # seconds the 1,000-turn child may take
 TIME_BUDGET = 1.0  # seconds, for resume to a usable screen and for export
 PARSE_FLOOR = (
     "import json, sys\n"
@@ -236,6 +238,9 @@ def run_resume(turns: int) -> dict[str, Any]:
 
 def run_turns(turns: int, every: int, judged_from: int) -> dict[str, Any]:
     """The many-turns scenario in a fresh child."""
+    # 1,000 turns take 2-5 minutes on a loaded 2-core machine, past the cap that
+    # ``run_child`` puts on the stream scripts' children (which read it from the module).
+    tui_stream.CHILD_TIMEOUT = max(tui_stream.CHILD_TIMEOUT, TURNS_TIMEOUT)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         spec = {
