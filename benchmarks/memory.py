@@ -39,6 +39,14 @@ its card), in a fresh data dir.
 Runs alternate floor and chattui; the ratio is the median of per-run ratios. Budget: each at
 most 1 s (the ratio is printed to compare runs on a loaded machine).
 
+Between two turns of the one session the child waits, as a user reading the answer would,
+until the app has made the full garbage collection it defers while a turn streams (it makes
+it once idle for ``IDLE_COLLECT_DELAY``, here shortened to ``PAUSE`` so 1,000 turns do not
+take 8 minutes more). ``--back-to-back`` sends each prompt as soon as the turn is over (as a
+queue of prompts does): the deferred collection then never runs, the pruned turns' widgets
+wait as garbage for the benchmark's own ``gc.collect()`` every 100 turns, and RSS keeps that
+higher mark (82 MB at turn 100, 130 MB from turn 400 on one run under load).
+
 Budgets: under 300 MB after the 200 KB stream; flat over 1,000 turns (old turns leave the
 widget tree), judged here as at most 10 MB of growth over the second half of the turns, and
 RSS after the last turn at most 1.1x RSS after turn 100 (the floor, printed beside it).
@@ -93,6 +101,7 @@ FLAT_GROWTH = 10 * 2**20
 RSS_RATIO = 1.1
 CHUNK = 4
 BIG_FILE = 2**20  # one save_file of the transcript writes a file this big
+PAUSE = 0.02  # seconds, the compressed pause between turns (see child_turns)
 TURNS_TIMEOUT = 1200.0  # seconds the 1,000-turn child may take
 TIME_BUDGET = 1.0  # seconds, for resume to a usable screen and for export
 PARSE_FLOOR = (
@@ -147,12 +156,25 @@ async def child_resume(spec: dict[str, Any]) -> dict[str, Any]:
     return sample
 
 
+def _collected() -> bool:
+    """Whether full collections run again (the one deferred during the turn was made)."""
+    from tui.ui.pacing import DEFERRED_THRESHOLD
+
+    return gc.get_threshold()[2] != DEFERRED_THRESHOLD
+
+
 async def child_turns(spec: dict[str, Any]) -> dict[str, Any]:
     """Run ``turns`` scripted turns through ``ChatApp.send``; sample every ``every``."""
     from tests.support.scripted import ScriptedProvider, text_turn
     from tui.core.runtime import Options, start
     from tui.ui.app import ChatApp
 
+    if spec["pause"]:
+        import tui.ui.app as app_module
+
+        # The user's pause before the next prompt, compressed: the app makes its owed full
+        # collection once idle for IDLE_COLLECT_DELAY (0.5 s), which would add 8 minutes.
+        app_module.IDLE_COLLECT_DELAY = PAUSE  # type: ignore[attr-defined]
     runtime = start(Options(workspace=Path(spec["workspace"])))
     provider = ScriptedProvider(text_turn(ANSWER.format(n="n"), size=CHUNK))
     runtime.provider = runtime.session.provider = provider  # type: ignore[assignment]
@@ -170,6 +192,8 @@ async def child_turns(spec: dict[str, Any]) -> dict[str, Any]:
                 # The fake provider records every request (each holds the whole history):
                 # drop them, or the benchmark itself would grow. Its script repeats anyway.
                 provider.requests.clear()
+                if spec["pause"]:
+                    await wait_until(_collected, 30, "the idle collection")
                 if turn % spec["every"] == 0:
                     per_turn = (time.perf_counter() - started) / spec["every"]
                     types = turn in (spec["judged_from"], spec["turns"])
@@ -236,7 +260,7 @@ def run_resume(turns: int) -> dict[str, Any]:
     return {**result, "file": size}
 
 
-def run_turns(turns: int, every: int, judged_from: int) -> dict[str, Any]:
+def run_turns(turns: int, every: int, judged_from: int, pause: bool = True) -> dict[str, Any]:
     """The many-turns scenario in a fresh child."""
     # 1,000 turns take 2-5 minutes on a loaded 2-core machine, past the cap that
     # ``run_child`` puts on the stream scripts' children (which read it from the module).
@@ -249,6 +273,7 @@ def run_turns(turns: int, every: int, judged_from: int) -> dict[str, Any]:
             "turns": turns,
             "every": every,
             "judged_from": judged_from,
+            "pause": pause,
         }
         result, _ = run_child(THIS, spec, _demo_env(tmp), tmp)
     return result
@@ -323,7 +348,7 @@ def run_stream(quick: bool) -> dict[str, Any]:
     return {**result, "name": stream.name}
 
 
-def rows(quick: bool) -> tuple[list[list[str]], str]:
+def rows(quick: bool, pause: bool = True) -> tuple[list[list[str]], str]:
     """Run the scenarios; one row per sample, and the types that grew over the judged turns."""
     turns, every, resumed = (300, 50, 200) if quick else (1000, 100, 1000)
     stream = run_stream(quick)
@@ -360,7 +385,7 @@ def rows(quick: bool) -> tuple[list[list[str]], str]:
             f"{resume['file'] / 1e6:.1f} MB file; shown {resume['shown_after']:.2f} s after start",
         ]
     )
-    session = run_turns(turns, every, judged_from=turns // 2)
+    session = run_turns(turns, every, judged_from=turns // 2, pause=pause)
     samples = session["samples"]
     for sample in samples:
         per_turn = sample["per_turn"]
@@ -410,6 +435,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--quick", action="store_true", help="50 KB stream, 300 turns")
     parser.add_argument("--times", action="store_true", help="only resume and export times")
+    parser.add_argument(
+        "--back-to-back",
+        action="store_true",
+        help="one session's turns without the pause in which the app collects garbage",
+    )
     parser.add_argument("--child", metavar="SPEC", help=argparse.SUPPRESS)
     ns = parser.parse_args(argv)
     if ns.child:
@@ -419,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.times:
         return 0
     headers = ["scenario", "RSS", "peak RSS", "widgets", "objects", "note"]
-    lines, grown = rows(ns.quick)
+    lines, grown = rows(ns.quick, pause=not ns.back_to_back)
     print(table(headers, lines, ns.markdown))
     print(f"\n{grown}")
     print(f"pty {SIZE[0]}x{SIZE[1]}; RSS after gc.collect(); each scenario in a fresh process.")
