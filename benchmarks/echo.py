@@ -104,9 +104,9 @@ class Terminal(PtyChild):
         self._hit.set()
 
     def wait_for(self, ready: Callable[[str], bool], timeout: float = READY_TIMEOUT) -> None:
-        """Wait until the screen text so far satisfies ``ready``."""
+        """Wait until the screen text written lately (the last 256 KB) satisfies ``ready``."""
         deadline = time.perf_counter() + timeout
-        while not ready(strip_ansi(bytes(self.output))):
+        while not ready(strip_ansi(bytes(self.output[-(1 << 18) :]))):
             if time.perf_counter() > deadline or self.proc.poll() is not None:
                 tail = strip_ansi(bytes(self.output))[-400:]
                 raise RuntimeError(f"the app did not get ready: {tail!r}")
@@ -179,6 +179,7 @@ class Scenario:
     name: str
     kind: str
     paced: bytes
+    last: str  # the text drawn last, once the whole answer is on screen
     after: tuple[bytes, ...] = ()
 
 
@@ -194,6 +195,7 @@ def scenarios(seconds: float) -> list[Scenario]:
             f"save_file {len(source) // 1000} KB, 4-char fragments (anthropic)",
             "anthropic",
             tool_call_body("anthropic", "save_file", arguments, size=4),
+            "Saved handler.py.",
             (text_body("anthropic", "Saved handler.py.", 5),),
         ),
         Scenario(
@@ -201,6 +203,7 @@ def scenarios(seconds: float) -> list[Scenario]:
             f"Markdown {len(markdown) // 1000} KB, 5-char deltas (openai)",
             "openai",
             text_body("openai", markdown, 5),
+            END_LINE,
         ),
     ]
 
@@ -227,7 +230,7 @@ def floor_run(keys: int) -> list[float]:
 @dataclass(frozen=True)
 class Run:
     """One chattui run: echo times idle and while streaming, the send rate, and whether
-    the Markdown answer's last line was drawn."""
+    the answer's end was drawn."""
 
     idle: list[float]
     streaming: list[float]
@@ -260,10 +263,19 @@ def chattui_run(scenario: Scenario, server: Server, idle_keys: int) -> Run:
                 raise RuntimeError("chattui sent no request")
             streaming = type_keys(term, paced.done.is_set)
             paced.done.wait(READY_TIMEOUT)
+            drawn = _drawn(term, scenario.last)
         finally:
             term.finish(5.0, kill=True)
-    drawn = scenario.kind != "openai" or END_LINE in strip_ansi(bytes(term.output))
     return Run(idle, streaming, paced.rate(), drawn)
+
+
+def _drawn(term: Terminal, last: str) -> bool:
+    """Whether the answer's last text is drawn within ``READY_TIMEOUT`` of the last write."""
+    try:
+        term.wait_for(lambda text: last in text)
+    except RuntimeError:
+        return False
+    return True
 
 
 # -- the table ---------------------------------------------------------------------------------
@@ -313,7 +325,7 @@ def measure(seconds: float, repeats: int, idle_keys: int) -> list[list[str]]:
         label = f"chattui while {scenario.name} streams at {sent:,.0f} events/s"
         rows.append([label, *summary(streaming[scenario.key], base, True)])
     if undrawn:
-        rows.append([f"WARNING: {undrawn} Markdown run(s) did not draw the last line", "", "", ""])
+        rows.append([f"WARNING: {undrawn} run(s) did not draw the answer's end", "", "", ""])
     return rows
 
 
