@@ -500,8 +500,18 @@ async def test_a_streamed_answer_looks_like_the_same_text_shown_at_once() -> Non
                 fresh.feed(text[:cut])
                 await fresh.flush()
                 await settled(other, fresh)
-                expected = other.app.export_screenshot()
-            assert pilot.app.export_screenshot() == expected, f"differs at {cut}"
+                expected = [other.app.export_screenshot()]
+                for app in (pilot.app, other.app):  # and scrolled back to the top
+                    app.query_one(VerticalScroll).scroll_home(animate=False)
+                await pilot.pause()
+                await other.pause()
+                expected.append(other.app.export_screenshot())
+                assert pilot.app.export_screenshot() == expected[1], f"top differs at {cut}"
+                for app in (pilot.app, other.app):
+                    app.query_one(VerticalScroll).scroll_end(animate=False)
+                    app.query_one(VerticalScroll).anchor()
+                await settled(pilot, streamed)
+            assert pilot.app.export_screenshot() == expected[0], f"differs at {cut}"
 
 
 async def test_while_an_answer_streams_its_backlog_is_rendered_without_layouts_of_its_own(
