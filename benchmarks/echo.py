@@ -7,8 +7,8 @@ writes to the terminal. Nothing in the app is hooked: the figure is what a user 
 including the terminal round trip and the app's input parsing, event dispatch, prompt
 repaint and frame write.
 
-Each typed key is a Greek letter (the streams and chattui's own screen are ASCII and
-box-drawing characters, so the letter's bytes appear only when it is drawn); after its echo a
+Each typed key is a Greek letter (the streams are ASCII and chattui draws no Greek of its own,
+so the letter's bytes appear only when it is drawn); after its echo a
 backspace clears it again and the next key follows ``KEY_GAP`` later, so the prompt keeps one
 line and a letter is used again only 48 keys later. A key not drawn within ``ECHO_TIMEOUT``
 (2 s) counts as that timeout and is reported as not drawn.
