@@ -34,6 +34,7 @@ import json
 import math
 import random
 import re
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import (
@@ -41,16 +42,13 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
-    Generator,
     Mapping,
 )
-from typing import Any, ClassVar
-from urllib.parse import quote, quote_plus
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote, quote_plus, urlsplit
 
 from providers.body import ACCEPT_ENCODING, BodyReader
-from providers.client import make_client
+from providers.client import check_environment
 from providers.conversation import ChatRequest, Reasoning
 from providers.errors import (
     APIStatusError,
@@ -66,7 +64,10 @@ from providers.errors import (
 from providers.events import Retrying, StreamEvent, Usage
 from providers.parser import StreamParser
 from providers.readahead import ReadAhead
-from providers.settings import HEADER_VALUE, ProviderSettings
+from providers.settings import ProviderSettings
+
+if TYPE_CHECKING:
+    import httpx
 
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
@@ -107,7 +108,39 @@ class HTTPProvider(ABC):
         self.settings = settings
         self._sleep = sleep
         self._clock = clock
-        self._client = make_client(settings, transport)
+        check_environment(settings, transport)  # a proxy that would read the key: refused now
+        self._transport = transport
+        self._made: httpx.AsyncClient | None = None
+        self._making = threading.Lock()
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """The connection pool, made on first use (or by ``prepare``).
+
+        Importing httpx and loading the CA bundle take tens of milliseconds, which the
+        first screen does not need: the TUI makes the pool in a thread after it.
+        """
+        client = self._made
+        if client is None:
+            with self._making:
+                if self._made is None:
+                    from providers.client import make_client
+
+                    self._made = make_client(self.settings, self.default_transport())
+                client = self._made
+        return client
+
+    def prepare(self) -> None:
+        """Make the connection pool now (safe from another thread).
+
+        Raises:
+            SetupError: the TLS or proxy environment cannot be used.
+        """
+        self._client  # noqa: B018 - made as a side effect
+
+    def default_transport(self) -> httpx.AsyncBaseTransport | None:
+        """The transport the pool uses: the one given, else httpx's own (None)."""
+        return self._transport
 
     @property
     def model(self) -> str:
@@ -115,8 +148,9 @@ class HTTPProvider(ABC):
         return self.settings.model
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+        """Close the connection pool (if it was ever made)."""
+        if self._made is not None:
+            await self._made.aclose()
 
     # -- what each wire format supplies -------------------------------------------------
 
@@ -186,10 +220,14 @@ class HTTPProvider(ABC):
 
     async def _attempt(self, body: dict[str, Any]) -> AsyncGenerator[list[StreamEvent], None]:
         """One request: the events of each body chunk, as one list per chunk."""
+        import httpx
+
+        from providers.auth import SendHeaders
+
         deadline = self._clock() + self.settings.limits.max_seconds
         try:
             async with self._client.stream(
-                "POST", self.url(), json=body, auth=_SendHeaders(self)
+                "POST", self.url(), json=body, auth=SendHeaders(self)
             ) as response:
                 reader, chunks = self._body(response, deadline)
                 if response.status_code >= 300:  # redirects are not followed: say where
@@ -255,10 +293,14 @@ class HTTPProvider(ABC):
         Raises:
             ProviderError: the server failed, refused, timed out or sent garbage.
         """
+        import httpx
+
+        from providers.auth import SendHeaders
+
         limit = httpx.Timeout(min(timeout, self.settings.timeout), connect=timeout)
         try:
             async with self._client.stream(
-                "GET", url, auth=_SendHeaders(self), timeout=limit
+                "GET", url, auth=SendHeaders(self), timeout=limit
             ) as response:
                 reader, chunks = self._body(response, self._clock() + timeout)
                 if response.status_code >= 300:
@@ -283,6 +325,8 @@ class HTTPProvider(ABC):
     # -- error mapping ---------------------------------------------------------------------
 
     def _timeout_message(self, exc: httpx.TimeoutException) -> str:
+        import httpx
+
         if isinstance(exc, httpx.ConnectTimeout):
             return f"could not connect to {self._host()} within {self.settings.connect_timeout:g} s"
         if isinstance(exc, httpx.ReadTimeout):
@@ -291,6 +335,8 @@ class HTTPProvider(ABC):
         return f"timed out {what} to {self._host()} ({type(exc).__name__})"
 
     def _connection_message(self, exc: httpx.TransportError) -> str:
+        import httpx
+
         if isinstance(exc, httpx.ConnectError):
             return f"could not connect to {self._host()}: {self.scrub(str(exc)) or 'refused'}"
         if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
@@ -299,8 +345,8 @@ class HTTPProvider(ABC):
 
     def _host(self) -> str:
         try:
-            return httpx.URL(self.url()).host or self.url()
-        except httpx.InvalidURL:
+            return urlsplit(self.url()).hostname or self.url()
+        except ValueError:  # an unparsable address (a bad port, an unclosed bracket)
             return "the server"
 
     def status_error(self, status: int, raw: bytes, headers: Mapping[str, str]) -> APIStatusError:
@@ -359,31 +405,6 @@ class HTTPProvider(ABC):
         return StreamError(self.scrub(detail), retryable=retryable)
 
 
-class _SendHeaders(httpx.Auth):
-    """Puts ``provider.headers()`` (the key among them) on the request as it is sent.
-
-    Crash screens print every frame's local variables.
-    Passed as ``client.stream(headers=...)``, the header dict is a local of
-    httpx frames for as long as the request is in flight, so any unexpected
-    exception would print the key. Here only the request object holds it, and
-    its repr shows no header. A value that cannot be sent (a pasted key with a
-    curly quote or a newline) is refused by name: httpx would raise with the
-    key in its locals, h11 with the key in its message.
-    """
-
-    def __init__(self, provider: HTTPProvider) -> None:
-        self._provider = provider
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        bad = next(
-            (k for k, v in self._provider.headers().items() if not HEADER_VALUE.fullmatch(v)), None
-        )
-        if bad is not None:
-            raise self._provider.unsendable_header(bad)
-        request.headers.update(self._provider.headers())
-        yield request
-
-
 class _TooBig(Exception):
     """A body passed its size cap (internal to ``get_json``)."""
 
@@ -410,6 +431,8 @@ async def _drain(reads: ReadAhead) -> None:
     most ``DRAIN_BYTES`` / ``DRAIN_SECONDS``; the connection is then closed instead. Nothing
     read here is parsed, and no error here matters: the response is already complete.
     """
+    import httpx
+
     read = 0
     try:
         async with asyncio.timeout(DRAIN_SECONDS):

@@ -19,14 +19,31 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import urllib.request
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from providers.errors import SetupError
 from providers.settings import ProviderSettings
 
+if TYPE_CHECKING:
+    import httpx
+
 PROXY_VARIABLES = "HTTP_PROXY, HTTPS_PROXY, ALL_PROXY"
+
+
+def check_environment(settings: ProviderSettings, transport: object | None) -> None:
+    """Refuse an environment proxy that would carry the key in clear text to another host.
+
+    Cheap (no httpx): the provider calls it when it is made, so the refusal comes at
+    start-up, though the client itself is made on first use (``make_client``).
+
+    Raises:
+        SetupError: a plain-``http`` base_url with a key, through a proxy.
+    """
+    parts = urlsplit(settings.base_url)
+    if transport is None and parts.scheme == "http" and parts.hostname and settings.api_key:
+        if not is_loopback(parts.hostname):
+            _refuse_clear_text_proxy(parts.hostname)
 
 
 def make_client(
@@ -38,6 +55,9 @@ def make_client(
         SetupError: the environment sends the key to a proxy in clear text, or the client
             cannot be built from it.
     """
+    import httpx
+
+    check_environment(settings, transport)
     timeout = httpx.Timeout(
         connect=settings.connect_timeout, read=settings.timeout, write=30.0, pool=10.0
     )
@@ -46,8 +66,6 @@ def make_client(
     if transport is None and parts.scheme == "http" and parts.hostname:
         if is_loopback(parts.hostname):
             mounts[f"http://{parts.netloc}"] = None  # direct: no environment proxy
-        elif settings.api_key:
-            _refuse_clear_text_proxy(parts.hostname)
     try:
         return httpx.AsyncClient(timeout=timeout, transport=transport, mounts=mounts or None)
     except ImportError as exc:  # a SOCKS proxy without socksio

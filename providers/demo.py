@@ -1,11 +1,12 @@
 """The offline demo: a scripted model served in-process to the real Anthropic adapter.
 
-No key and no network: ``DemoTransport`` is an httpx transport that reads the
-request body the Anthropic adapter built and answers with Messages-API
-server-sent events, paced like a real model. So the demo exercises the same
-SSE decoder, adapter, accumulator and tool loop as a real provider, and shows
-what chattui does: reasoning, streamed Markdown with code, and a ``save_file``
-call carrying a ~180-line source file that the UI renders while it streams.
+No key and no network: ``DemoTransport`` (``providers.demo_transport``) is an
+httpx transport that reads the request body the Anthropic adapter built and
+answers with Messages-API server-sent events, paced like a real model. So the
+demo exercises the same SSE decoder, adapter, accumulator and tool loop as a
+real provider, and shows what chattui does: reasoning, streamed Markdown with
+code, and a ``save_file`` call carrying a ~180-line source file that the UI
+renders while it streams.
 
 ``CHATTUI_DEMO_DELAY`` sets the pause between events in seconds (default
 0.012; tests use 0).
@@ -13,18 +14,18 @@ call carrying a ~180-line source file that the UI renders while it streams.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from providers.anthropic import Anthropic
 from providers.settings import ProviderSettings
+
+if TYPE_CHECKING:
+    import httpx
 
 DEMO_FILE = (Path(__file__).parent / "demo_data" / "life.py.txt").read_text(encoding="utf-8")
 DEFAULT_DELAY = 0.012
@@ -234,37 +235,6 @@ def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for b in content or [] if isinstance(b, dict)]
 
 
-class _Paced(httpx.AsyncByteStream):
-    def __init__(self, events: list[bytes], delay: float) -> None:
-        self._events = events
-        self._delay = delay
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for event in self._events:
-            if self._delay:
-                await asyncio.sleep(self._delay)
-            yield event
-
-
-class DemoTransport(httpx.AsyncBaseTransport):
-    """Answers Messages API requests in-process with scripted, paced SSE."""
-
-    def __init__(self, delay: float | None = None) -> None:
-        if delay is None:
-            delay = float(os.environ.get("CHATTUI_DEMO_DELAY", DEFAULT_DELAY))
-        self.delay = delay
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Serve the scripted reply for the request's conversation."""
-        body = json.loads(await request.aread())
-        script = reply_for(body)
-        return httpx.Response(
-            200,
-            headers={"content-type": "text/event-stream"},
-            stream=_Paced(script.events, self.delay),
-        )
-
-
 class Demo(Anthropic):
     """The demo provider: the real Anthropic adapter over ``DemoTransport``."""
 
@@ -276,8 +246,13 @@ class Demo(Anthropic):
         settings: ProviderSettings,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        delay: float | None = None,
         **kwargs: Any,
     ) -> None:
+        # Seconds between events: ``delay``, else CHATTUI_DEMO_DELAY, else DEFAULT_DELAY.
+        self.delay = float(os.environ.get("CHATTUI_DEMO_DELAY", DEFAULT_DELAY))
+        if delay is not None:
+            self.delay = delay
         settings = ProviderSettings(
             kind="demo",
             base_url="http://demo.invalid",
@@ -286,4 +261,14 @@ class Demo(Anthropic):
             max_retries=0,
             prompt_cache=False,  # nothing to save: the demo costs nothing
         )
-        super().__init__(settings, transport=transport or DemoTransport(), **kwargs)
+        super().__init__(settings, transport=transport, **kwargs)
+
+    def default_transport(self) -> httpx.AsyncBaseTransport | None:
+        """The transport given, else ``DemoTransport`` (imported with httpx, on first use)."""
+        from providers.demo_transport import DemoTransport
+
+        return super().default_transport() or DemoTransport(_events_for, self.delay)
+
+
+def _events_for(body: dict[str, Any]) -> list[bytes]:
+    return reply_for(body).events

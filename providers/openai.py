@@ -26,8 +26,7 @@ import re
 from collections.abc import Callable, Hashable, Mapping
 from functools import partial
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from providers.base import HTTPProvider, describe_error, loads_event
 from providers.conversation import (
@@ -449,8 +448,8 @@ class OpenAIChat(HTTPProvider):
     def max_tokens_field(self) -> str:
         """``max_completion_tokens`` for OpenAI itself, ``max_tokens`` elsewhere."""
         try:
-            host = httpx.URL(self.settings.base_url).host
-        except httpx.InvalidURL:
+            host = urlsplit(self.settings.base_url).hostname or ""
+        except ValueError:
             host = ""
         return "max_completion_tokens" if host == OPENAI_HOST else "max_tokens"
 

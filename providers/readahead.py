@@ -12,7 +12,9 @@ long as the transport has them without waiting (what one socket read brought), t
 waits on the socket, and that wait is when the consumer runs: so each list holds what
 arrived together, and nothing read is held back while the next read is awaited. When
 the consumer is slower than the network, the lists grow (up to ``limit`` bytes, then
-the task waits for the consumer), and the cost per event falls as the load rises.
+the task waits for the consumer), and the cost per event falls as the load rises. Taking
+the chunks of one large read can itself last long (tens of milliseconds under load), so
+the task pauses every ``SLICE_SECONDS`` of it to let the loop run (a key's echo, a frame).
 
 An error raised by the body's iterator (a timeout, a dropped connection) is raised by
 the consumer's next ``__anext__``, after the chunks read before it; ``aclose`` stops
@@ -23,9 +25,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 READ_AHEAD_BYTES = 1 << 20  # read ahead of a slow consumer by at most this much
+SLICE_SECONDS = 0.008
+"""How long the task takes chunks without a pause. One socket read can bring 64 KiB, some
+700 HTTP chunks, which httpx yields without a pause (7 ms idle, 70-90 ms under load): a
+key pressed meanwhile would wait for all of them."""
+SLICE_TURNS = 8
+"""Loop turns given at a pause: a key's echo is a chain of tasks, one turn per step."""
+WAITED_SECONDS = 0.001
+"""A gap between two chunks this long means the task waited for the network (the loop ran)."""
 
 
 class ReadAhead:
@@ -78,11 +89,23 @@ class ReadAhead:
                 await task
 
     async def _pump(self) -> None:
+        clock = time.perf_counter
+        last = clock()
+        pause_at = last + SLICE_SECONDS
         try:
             async for chunk in self._chunks:
                 self._ready.append(chunk)
                 self._size += len(chunk)
                 _wake(self._waiter)
+                now = clock()
+                if now - last >= WAITED_SECONDS:  # the loop ran while this chunk was awaited
+                    pause_at = now + SLICE_SECONDS
+                elif now >= pause_at:
+                    for _ in range(SLICE_TURNS):
+                        await asyncio.sleep(0)
+                    now = clock()
+                    pause_at = now + SLICE_SECONDS
+                last = now
                 if self._size >= self._limit:
                     self._room = asyncio.get_running_loop().create_future()
                     try:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine
 from contextlib import aclosing
 from typing import Any, TextIO
 
+from providers.errors import SetupError
 from providers.events import (
     Finish,
     ReasoningDelta,
@@ -88,7 +89,8 @@ def run_pipe(ns: argparse.Namespace) -> int:
         try:
             prepared = prepare(prompt, workspace, [from_cwd(p, workspace) for p in ns.attach])
             check_provider(prepared, runtime.provider)
-        except AttachmentError as exc:
+            runtime.provider.prepare()  # the request goes at once: a broken TLS setup is said now
+        except (AttachmentError, SetupError) as exc:
             print(f"chattui: {exc}", file=sys.stderr)
             return ExitCode.USAGE
         _wait_for_mcp(runtime)

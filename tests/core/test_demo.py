@@ -13,14 +13,12 @@ from providers.conversation import (
     ToolResult,
     UserMessage,
 )
-from providers.demo import DEMO_FILE, DemoTransport, revised
+from providers.demo import DEMO_FILE, revised
 from providers.settings import ProviderSettings
 
 
 async def turn(*messages: Message) -> AssistantMessage:
-    provider = create_provider(
-        ProviderSettings(kind="demo", base_url="", model="demo"), transport=DemoTransport(delay=0)
-    )
+    provider = create_provider(ProviderSettings(kind="demo", base_url="", model="demo"), delay=0)
     acc = Accumulator(provider.kind)
     async for event in provider.stream(ChatRequest(messages=messages)):
         acc.add(event)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from providers import readahead
 from providers.readahead import ReadAhead
 
 
@@ -76,3 +77,56 @@ async def test_closing_stops_the_read() -> None:
     await asyncio.sleep(0)
     with pytest.raises(StopAsyncIteration):  # nothing more once closed
         await anext(ahead)
+
+
+async def test_a_long_run_of_ready_chunks_lets_the_loop_run_between_slices(monkeypatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(readahead.time, "perf_counter", lambda: now[0])
+    turns = 0
+    stop = asyncio.Event()
+
+    async def other_task() -> None:  # a key's echo, a frame: needs the loop
+        nonlocal turns
+        while not stop.is_set():
+            turns += 1
+            await asyncio.sleep(0)
+
+    seen_at: list[int] = []
+
+    async def ready_chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):  # all ready at once; each takes 0.5 ms to parse
+            now[0] += 0.0005
+            seen_at.append(turns)
+            yield b"x"
+
+    other = asyncio.create_task(other_task())
+    await asyncio.sleep(0)
+    got = await steps(ReadAhead(ready_chunks()))
+    stop.set()
+    await other
+    assert sum(map(len, got)) == 100
+    # 100 x 0.5 ms: the loop ran every slice (8 ms = 16 chunks), not only at the end.
+    gaps = {b - a for a, b in zip(seen_at, seen_at[1:], strict=False)}
+    assert max(seen_at) >= 100 // 16 * readahead.SLICE_TURNS - readahead.SLICE_TURNS
+    assert gaps <= {0, readahead.SLICE_TURNS, readahead.SLICE_TURNS + 1}
+
+
+async def test_a_chunk_that_was_waited_for_starts_a_new_slice(monkeypatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(readahead.time, "perf_counter", lambda: now[0])
+    pauses = 0
+    real_sleep = asyncio.sleep
+
+    async def counting_sleep(delay: float) -> None:
+        nonlocal pauses
+        pauses += 1
+        await real_sleep(delay)
+
+    async def network() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            now[0] += 0.002  # each chunk arrives after a wait: the loop ran meanwhile
+            yield b"x"
+
+    monkeypatch.setattr(readahead.asyncio, "sleep", counting_sleep)
+    await steps(ReadAhead(network()))
+    assert pauses == 0

@@ -16,6 +16,8 @@ import json
 import os
 import re
 import socket
+import subprocess
+import sys
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -910,3 +912,35 @@ def test_parse_retry_after_minus_0000_date_is_utc_whatever_the_local_zone() -> N
             os.environ["TZ"] = saved
         time.tzset()
     assert delay is not None and 28.0 < delay <= 30.0
+
+
+# -- the connection pool, made on first use -------------------------------------------------
+
+
+def test_making_a_provider_imports_no_httpx() -> None:
+    # The first screen builds the provider; httpx and the CA bundle wait for the first request
+    # (or the TUI's warm-up thread after the first screen).
+    code = (
+        "import sys\n"
+        "from providers import KINDS, create_provider\n"
+        "from providers.settings import ProviderSettings, Secret\n"
+        "for kind in KINDS:\n"
+        "    create_provider(ProviderSettings(kind=kind, base_url='https://api.example.com',"
+        " model='m', api_key=Secret('sk-x')))\n"
+        "print('httpx' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+async def test_prepare_from_another_thread_makes_the_one_pool_requests_use(
+    server: LoopbackServer, make: Make
+) -> None:
+    server.script(PATH, Reply(chunks=OK))
+    provider = make(server.base_url)
+    assert provider._made is None
+    await asyncio.gather(*(asyncio.to_thread(provider.prepare) for _ in range(4)))
+    pool = provider._made
+    assert pool is not None
+    events, err = await run(provider)
+    assert err is None and events == OK_EVENTS and provider._made is pool

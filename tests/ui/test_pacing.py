@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from tui.ui import pacing
@@ -54,3 +56,20 @@ def test_until_drawn_the_next_update_waits_a_frame(clock: FakeTime) -> None:
     assert not budget.due()
     clock.now = started + FRAME
     assert budget.due()  # a frame that never reports (nothing to draw) does not stop updates
+
+
+def test_turns_back_to_back_make_the_collection_the_last_one_owed(monkeypatch) -> None:
+    collections: list[int] = []
+    monkeypatch.setattr(pacing.gc, "collect", lambda *a: collections.append(1) or 0)
+    before = gc.get_threshold()
+    try:
+        pacing.defer_full_collections()  # a turn starts: nothing owed yet
+        assert collections == [] and gc.get_threshold()[2] == pacing.DEFERRED_THRESHOLD
+        pacing.defer_full_collections()  # the next turn, with no idle moment between
+        assert collections == [1]  # the first turn's garbage is collected between the two
+        assert gc.get_threshold()[2] == pacing.DEFERRED_THRESHOLD
+        pacing.collect_deferred()  # idle at last
+        assert collections == [1, 1] and gc.get_threshold() == before
+    finally:
+        pacing.collect_deferred()
+        gc.set_threshold(*before)

@@ -106,10 +106,15 @@ class _Deferral:
 
 
 def defer_full_collections() -> None:
-    """No full garbage collection until ``collect_deferred`` (young ones still run)."""
-    if _Deferral.saved is None:
-        first, second, _Deferral.saved = gc.get_threshold()
-        gc.set_threshold(first, second, DEFERRED_THRESHOLD)
+    """No full garbage collection until ``collect_deferred`` (young ones still run).
+
+    Called as a turn starts. A collection still owed from the last turn (turns ran back to
+    back, a queue of prompts: the app was never idle) is made first, here, between two
+    turns, so garbage never piles up for more than one turn.
+    """
+    collect_deferred()
+    first, second, _Deferral.saved = gc.get_threshold()
+    gc.set_threshold(first, second, DEFERRED_THRESHOLD)
 
 
 def collect_deferred() -> None:
