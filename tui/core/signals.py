@@ -11,22 +11,45 @@ with the conventional status ``stop_status(signum)`` (128 + the signal number).
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import threading
 from collections.abc import Callable
+from types import FrameType
 
 STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
+STOP_GRACE = 10.0
+"""Seconds the orderly stop may take before the process exits anyway (``os._exit``)."""
 
 
-def on_stop_signals(stop: Callable[[int], None]) -> None:
-    """Call ``stop(signum)`` on the running loop when a stop signal arrives."""
+def on_stop_signals(stop: Callable[[int], None], grace: float = STOP_GRACE) -> None:
+    """Call ``stop(signum)`` on the running loop when a stop signal arrives.
+
+    The orderly stop needs the loop, and a loop can be stuck in a call that never
+    returns: when the terminal went away, Textual's frame write waits forever for a
+    writer thread that cannot write (found: a TUI whose pty was closed, at 50% CPU for
+    an hour, deaf to SIGTERM). So the signal also starts a watchdog: if the process is
+    still alive ``grace`` seconds later, it exits with the signal's status. What the
+    transcript holds was written as it streamed.
+    """
     loop = asyncio.get_running_loop()
+
+    def received(signum: int, frame: FrameType | None) -> None:
+        if loop.is_closed():  # the front end that asked is gone: the default action
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        watchdog = threading.Timer(grace, os._exit, args=(stop_status(signum),))
+        watchdog.daemon = True
+        watchdog.start()
+        loop.call_soon_threadsafe(stop, signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread
     for signum in STOP_SIGNALS:
-        try:
-            loop.add_signal_handler(signum, stop, int(signum))
-        except (NotImplementedError, RuntimeError, ValueError):
-            return  # no loop signal handlers here (Windows, or not the main thread)
+        signal.signal(signum, received)
 
 
 def stop_status(signum: int) -> int:
