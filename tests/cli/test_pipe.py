@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.imports import loaded_after
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.wire import KINDS, ROUTES, text_body, tool_call_body, tool_result_in
 
@@ -291,26 +292,20 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 def test_pipe_mode_imports_no_screen_library() -> None:
     """httpx's own command-line tool would load click, rich and pygments at its import."""
-    code = (
-        "import sys, tui.pipe, tui.core.runtime, providers.base, providers.openai\n"
-        "print(sorted(m for m in ('textual', 'rich', 'click', 'pygments') if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    code = "import tui.pipe, tui.core.runtime, providers.base, providers.openai"
+    assert loaded_after(code, ("textual", "rich", "click", "pygments")) == []
 
 
 def test_version_and_help_import_neither_textual_nor_httpx() -> None:
     code = (
-        "import sys, contextlib, io\n"
+        "import contextlib, io\n"
         "from tui.cli import main\n"
         "for args in (['--version'], ['--help']):\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        try: main(args)\n"
         "        except SystemExit: pass\n"
-        "print(sorted(m for m in ('textual', 'httpx', 'rich') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert loaded_after(code, ("textual", "httpx", "rich")) == []
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 
 import pytest
 
+from tests.support.imports import loaded_after
 from tui import cli
 
 
@@ -40,12 +39,9 @@ def test_the_collector_is_back_on_when_the_tui_fails_to_start(
 
 def test_the_first_screen_imports_no_markdown_highlighter_tool_card_or_palette() -> None:
     """What only an answer, a tool call or the palette needs is imported when first used."""
-    code = (
-        "import sys, tui.ui.app\n"
-        "later = ('markdown_it', 'rich.markdown', 'tui.ui.markdown.elements', 'pygments',\n"
-        "         'rich.syntax', 'tui.ui.widgets.code_view', 'tui.ui.widgets.tool_card',\n"
-        "         'tui.ui.commands', 'tui.core.attachments', 'tui.core.mcp.manager')\n"
-        "print(sorted(m for m in later if m in sys.modules))\n"
+    later = (
+        *("markdown_it", "rich.markdown", "tui.ui.markdown.elements", "pygments", "rich.syntax"),
+        *("tui.ui.widgets.code_view", "tui.ui.widgets.tool_card", "tui.ui.commands"),
+        *("tui.core.attachments", "tui.core.mcp.manager"),
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert loaded_after("import tui.ui.app", later) == []

@@ -6,14 +6,13 @@ its version, took 60-150 ms of an export's 0.2-0.6 s)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from providers.conversation import AssistantMessage, TextPart, UserMessage
+from tests.support.imports import loaded_after
 from tui.core import locations
 from tui.core.runtime import Options, start
 from tui.core.transcript import TranscriptWriter, load, replay
@@ -79,16 +78,11 @@ def test_resume_at_startup_reads_the_file_once(
 def test_export_imports_no_package_metadata_nor_screen_library(tmp_path: Path) -> None:
     saved(tmp_path / "data", 2)
     code = (
-        "import contextlib, io, sys\n"
+        "import contextlib, io\n"
         "from tui.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         "    assert main(['export', 'latest']) == 0 and 'answer 1' in out.getvalue()\n"
-        "heavy = ('importlib.metadata', 'email', 'textual', 'rich', 'httpx')\n"
-        "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     env = {"CHATTUI_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    heavy = ("importlib.metadata", "email", "textual", "rich", "httpx")
+    assert loaded_after(code, heavy, env) == []

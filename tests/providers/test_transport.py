@@ -16,8 +16,6 @@ import json
 import os
 import re
 import socket
-import subprocess
-import sys
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -50,6 +48,7 @@ from providers.events import Finish, Retrying, StreamEvent, TextDelta, Usage
 from providers.parser import StreamParser
 from providers.settings import ProviderSettings, Secret
 from providers.sse import SSEDecoder
+from tests.support.imports import loaded_after
 from tests.support.loopback import LoopbackServer, Reply, loopback
 from tests.support.normalize import merged
 
@@ -921,16 +920,13 @@ def test_making_a_provider_imports_no_httpx() -> None:
     # The first screen builds the provider; httpx and the CA bundle wait for the first request
     # (or the TUI's warm-up thread after the first screen).
     code = (
-        "import sys\n"
         "from providers import KINDS, create_provider\n"
         "from providers.settings import ProviderSettings, Secret\n"
         "for kind in KINDS:\n"
         "    create_provider(ProviderSettings(kind=kind, base_url='https://api.example.com',"
         " model='m', api_key=Secret('sk-x')))\n"
-        "print('httpx' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False", out.stderr
+    assert loaded_after(code, ["httpx"]) == []
 
 
 async def test_prepare_from_another_thread_makes_the_one_pool_requests_use(
