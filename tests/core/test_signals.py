@@ -61,3 +61,45 @@ def test_the_orderly_stop_runs_on_the_loop() -> None:
 def test_a_loop_stuck_for_good_still_exits_with_the_signals_status() -> None:
     code, out = run_until_signalled("stuck")
     assert code == 128 + signal.SIGTERM and out == ""
+
+
+WATCHED = """
+import asyncio
+from tui.core.signals import on_stop_signals, watch_terminal
+
+async def main():
+    stopped = asyncio.Event()
+    def stop(signum):
+        print("stop", signum, flush=True)
+        stopped.set()
+    on_stop_signals(stop)
+    assert watch_terminal(0, interval=0.05) is not None
+    print("ready", flush=True)
+    await stopped.wait()
+
+asyncio.run(main())
+"""
+
+
+def test_a_terminal_that_is_gone_stops_the_app_as_a_hang_up() -> None:
+    # The pty is not the child's controlling terminal (a new session, no TIOCSCTTY): closing
+    # its master sends no SIGHUP, and reads return end-of-file at once.
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WATCHED],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    os.close(slave)
+    assert proc.stdout is not None
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        os.close(master)
+        code = proc.wait(timeout=60)  # a safety net: the watch looks every 0.05 s
+    finally:
+        proc.kill()
+    with proc.stdout:
+        assert (code, proc.stdout.read()) == (0, f"stop {int(signal.SIGHUP)}\n")

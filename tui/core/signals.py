@@ -1,4 +1,4 @@
-"""SIGTERM and SIGHUP stop chattui the way a cancel does.
+"""SIGTERM and SIGHUP stop chattui the way a cancel does; so does a terminal that is gone.
 
 Python's default for both is to die on the spot: the TUI left the terminal in the
 alternate screen, in raw mode with mouse reporting on and the cursor hidden, and the
@@ -11,9 +11,11 @@ with the conventional status ``stop_status(signum)`` (128 + the signal number).
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 
@@ -55,3 +57,39 @@ def on_stop_signals(stop: Callable[[int], None], grace: float = STOP_GRACE) -> N
 def stop_status(signum: int) -> int:
     """The exit status of a process stopped by ``signum``, as shells report it."""
     return 128 + signum
+
+
+HANGUP_POLL = 1.0
+"""Seconds between two looks at whether the terminal is still there."""
+
+
+def watch_terminal(fd: int, interval: float = HANGUP_POLL) -> threading.Thread | None:
+    """Treat a terminal that went away as a hang-up, even when no SIGHUP comes.
+
+    A terminal emulator or ssh that closes sends SIGHUP to the processes it controls, but a
+    program started on a pseudo-terminal that is not its controlling terminal gets none:
+    reads then return end-of-file at once and Textual's input thread spins on them (found:
+    an orphaned TUI at 94% CPU for 20 minutes). A thread looks at the terminal every
+    ``interval`` seconds (``tcgetattr``: EIO once it is gone) and then sends this process
+    SIGHUP, which ``on_stop_signals`` turns into the orderly stop (and its watchdog).
+
+    Returns:
+        The watching thread (a daemon), or None when ``fd`` is not a terminal.
+    """
+    if not hasattr(signal, "SIGHUP") or not os.isatty(fd):
+        return None
+    import termios
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                termios.tcgetattr(fd)
+            except (termios.error, OSError) as exc:
+                if exc.args and exc.args[0] in (errno.EIO, errno.EBADF, errno.ENOTTY):
+                    os.kill(os.getpid(), signal.SIGHUP)
+                    return
+
+    thread = threading.Thread(target=watch, name="terminal-watch", daemon=True)
+    thread.start()
+    return thread

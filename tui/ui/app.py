@@ -46,7 +46,7 @@ from tui.core.session import (
     TurnEnded,
     TurnStatus,
 )
-from tui.core.signals import on_stop_signals, stop_status
+from tui.core.signals import on_stop_signals, stop_status, watch_terminal
 from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import Transcript, TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
@@ -746,6 +746,7 @@ def run_app(ns: argparse.Namespace) -> int:
         print(f"chattui: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     app = ChatApp(runtime)
+    watch_terminal(sys.__stdin__.fileno() if sys.__stdin__ else 0)
     try:
         app.run()
     finally:
