@@ -14,18 +14,21 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
 ROOT = Path(__file__).resolve().parents[2]
 
-STUCK = """
+CHILD = """
 import asyncio, sys, threading
-from tui.core.signals import on_stop_signals
+from tui.core.signals import on_stop_signals, watch_terminal
 
 async def main():
+    mode = sys.argv[1]
     stopped = asyncio.Event()
     def stop(signum):
         print("stop", signum, flush=True)
         stopped.set()
-    on_stop_signals(stop, grace=0.5)
+    on_stop_signals(stop, grace=0.5 if mode == "stuck" else 60)
+    if mode == "watched":
+        assert watch_terminal(0, interval=0.05) is not None
     print("ready", flush=True)
-    if sys.argv[1] == "stuck":
+    if mode == "stuck":
         threading.Event().wait()  # a call that never returns: the loop cannot run stop
     await stopped.wait()
     sys.exit(7)
@@ -36,7 +39,7 @@ asyncio.run(main())
 
 def run_until_signalled(mode: str) -> tuple[int, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", STUCK, mode],
+        [sys.executable, "-c", CHILD, mode],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -63,30 +66,12 @@ def test_a_loop_stuck_for_good_still_exits_with_the_signals_status() -> None:
     assert code == 128 + signal.SIGTERM and out == ""
 
 
-WATCHED = """
-import asyncio
-from tui.core.signals import on_stop_signals, watch_terminal
-
-async def main():
-    stopped = asyncio.Event()
-    def stop(signum):
-        print("stop", signum, flush=True)
-        stopped.set()
-    on_stop_signals(stop)
-    assert watch_terminal(0, interval=0.05) is not None
-    print("ready", flush=True)
-    await stopped.wait()
-
-asyncio.run(main())
-"""
-
-
 def test_a_terminal_that_is_gone_stops_the_app_as_a_hang_up() -> None:
     # The pty is not the child's controlling terminal (a new session, no TIOCSCTTY): closing
     # its master sends no SIGHUP, and reads return end-of-file at once.
     master, slave = os.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-c", WATCHED],
+        [sys.executable, "-c", CHILD, "watched"],
         stdin=slave,
         stdout=subprocess.PIPE,
         text=True,
@@ -102,4 +87,4 @@ def test_a_terminal_that_is_gone_stops_the_app_as_a_hang_up() -> None:
     finally:
         proc.kill()
     with proc.stdout:
-        assert (code, proc.stdout.read()) == (0, f"stop {int(signal.SIGHUP)}\n")
+        assert (code, proc.stdout.read()) == (7, f"stop {int(signal.SIGHUP)}\n")
