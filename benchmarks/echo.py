@@ -84,24 +84,19 @@ class Terminal(PtyChild):
         self._hit = threading.Event()
         super().__init__(argv, env)
 
+    def received(self, data: bytes, now: float) -> None:
+        """Note when the letter being timed first shows in what was read."""
+        with self._lock:
+            self.output += data
+            if self._needle and self._found is None:
+                start = max(self._from, len(self.output) - len(data) - len(self._needle))
+                if self.output.find(self._needle, start) >= 0:
+                    self._found = now
+                    self._hit.set()
+
     def _drain(self) -> None:
-        while True:
-            try:
-                data = os.read(self._master, 1 << 16)
-            except OSError:  # EIO: the child closed its side
-                break
-            if not data:
-                break
-            now = time.perf_counter()
-            with self._lock:
-                self.output += data
-                if self._needle and self._found is None:
-                    start = max(self._from, len(self.output) - len(data) - len(self._needle))
-                    if self.output.find(self._needle, start) >= 0:
-                        self._found = now
-                        self._hit.set()
-        self.event.set()
-        self._hit.set()
+        super()._drain()
+        self._hit.set()  # the child is gone: no key will echo
 
     def wait_for(self, ready: Callable[[str], bool], timeout: float = READY_TIMEOUT) -> None:
         """Wait until the screen text written lately (the last 256 KB) satisfies ``ready``."""

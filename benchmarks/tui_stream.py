@@ -298,11 +298,15 @@ class PtyChild:
                 break
             if not data:
                 break
-            self.output += data
-            if self._watch is not None and self.seen is None and self._watch(bytes(self.output)):
-                self.seen = time.perf_counter()
-                self.event.set()
+            self.received(data, time.perf_counter())
         self.event.set()
+
+    def received(self, data: bytes, now: float) -> None:
+        """One read of the child's output, read at ``now`` (subclasses add their watch)."""
+        self.output += data
+        if self._watch is not None and self.seen is None and self._watch(bytes(self.output)):
+            self.seen = now
+            self.event.set()
 
     def finish(self, timeout: float, kill: bool = False) -> int:
         """Wait for (or kill) the child, then stop draining; returns its exit code."""

@@ -17,10 +17,14 @@ import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from providers.conversation import REASONING_LEVELS
 from tui import __version__
 from tui.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from tui.core.config import Config
 
 DESCRIPTION = "A terminal chat client for LLMs that renders tool calls live while they stream."
 EPILOG = """commands:
@@ -218,14 +222,22 @@ def _export(ns: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _config(ns: argparse.Namespace) -> int:
+def _load_config(path: Path | None) -> Config | None:
+    """The config at ``path`` (or the default place), or None after saying why it is unusable."""
     from tui.core.config import ConfigError, load_config
-    from tui.core.keys import Severity, doctor
 
     try:
-        config = load_config(ns.config)
+        return load_config(path)
     except ConfigError as exc:
         print(f"chattui: {exc}", file=sys.stderr)
+        return None
+
+
+def _config(ns: argparse.Namespace) -> int:
+    from tui.core.keys import Severity, doctor
+
+    config = _load_config(ns.config)
+    if config is None:
         return ExitCode.USAGE
     findings = doctor(config)
     for finding in findings:
@@ -237,14 +249,11 @@ def _config(ns: argparse.Namespace) -> int:
 
 
 def _mcp(ns: argparse.Namespace) -> int:
-    from tui.core.config import ConfigError, load_config
     from tui.core.mcp.manager import ServerState
     from tui.core.mcp.report import check_servers, report_lines
 
-    try:
-        config = load_config(ns.config)
-    except ConfigError as exc:
-        print(f"chattui: {exc}", file=sys.stderr)
+    config = _load_config(ns.config)
+    if config is None:
         return ExitCode.USAGE
     if not config.mcp:
         print("no MCP servers configured ([mcp.servers.NAME] tables)")

@@ -101,6 +101,9 @@ class ScriptedProvider:
         finally:
             self.closed += 1
 
+    def prepare(self) -> None:
+        """Nothing to make ahead (``HTTPProvider.prepare`` makes its connection pool)."""
+
     async def aclose(self) -> None:
         """Nothing to close."""
 

@@ -199,9 +199,8 @@ class ChatApp(App[int]):
         self.run_worker(_pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False)
         # The provider's connection pool (httpx and the CA bundle); a failure comes back at the
         # first send, as that request's error.
-        prepare = getattr(self.runtime.provider, "prepare", None)  # tests may swap in another
-        if prepare is not None:
-            self.run_worker(prepare, thread=True, group="warm-up", exit_on_error=False)
+        prepare = self.runtime.provider.prepare
+        self.run_worker(prepare, thread=True, group="warm-up", exit_on_error=False)
         pricer = self.runtime.session.pricer
         if pricer is not None:  # the price table: else a fast first answer waits for it to load
             pricer.warm()
