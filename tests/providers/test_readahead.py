@@ -111,22 +111,46 @@ async def test_a_long_run_of_ready_chunks_lets_the_loop_run_between_slices(monke
     assert gaps <= {0, readahead.SLICE_TURNS, readahead.SLICE_TURNS + 1}
 
 
-async def test_a_chunk_that_was_waited_for_starts_a_new_slice(monkeypatch) -> None:
-    now = [0.0]
-    monkeypatch.setattr(readahead.time, "perf_counter", lambda: now[0])
-    pauses = 0
+def count_pauses(monkeypatch) -> list[int]:
+    """Count ReadAhead's pauses (its own ``asyncio.sleep`` calls), not the test's awaits."""
+    pauses = [0]
     real_sleep = asyncio.sleep
 
     async def counting_sleep(delay: float) -> None:
-        nonlocal pauses
-        pauses += 1
+        pauses[0] += 1
         await real_sleep(delay)
+
+    monkeypatch.setattr(readahead.asyncio, "sleep", counting_sleep)
+    return pauses
+
+
+async def test_a_chunk_that_was_waited_for_starts_a_new_slice(monkeypatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(readahead.time, "perf_counter", lambda: now[0])
+    real_sleep = asyncio.sleep
+    pauses = count_pauses(monkeypatch)
 
     async def network() -> AsyncIterator[bytes]:
         for _ in range(100):
-            now[0] += 0.002  # each chunk arrives after a wait: the loop ran meanwhile
+            now[0] += 0.002
+            await real_sleep(0)  # each chunk arrives after a wait: the loop runs meanwhile
             yield b"x"
 
-    monkeypatch.setattr(readahead.asyncio, "sleep", counting_sleep)
     await steps(ReadAhead(network()))
-    assert pauses == 0
+    assert pauses == [0]
+
+
+async def test_time_passing_without_the_loop_running_is_no_wait(monkeypatch) -> None:
+    # A preempted process sees long gaps between ready chunks; the loop did not run in
+    # them, so they are not a wait for the network, and the slices still end in pauses.
+    now = [0.0]
+    monkeypatch.setattr(readahead.time, "perf_counter", lambda: now[0])
+    pauses = count_pauses(monkeypatch)
+
+    async def preempted() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            now[0] += 0.002
+            yield b"x"
+
+    await steps(ReadAhead(preempted()))
+    assert pauses[0] == 100 // 4 * readahead.SLICE_TURNS  # a pause after every 4th 2 ms chunk
