@@ -4,7 +4,10 @@ again: adjust it, or remove it when upstream fixed the behaviour."""
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import threading
 from io import StringIO
 from typing import Any
 
@@ -14,6 +17,8 @@ from rich.console import Console
 from rich.markdown import Markdown
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
+from textual.drivers import linux_driver
+from textual.drivers._writer_thread import MAX_QUEUED_WRITES, WriterThread
 from textual.geometry import Size
 from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
@@ -189,3 +194,68 @@ def test_textual_footer_keys_still_start_compact_and_the_footer_not() -> None:
 
     assert compat.FooterKey.compact._default is True
     assert Footer.compact._default is False
+
+
+class GoneTerminal(StringIO):
+    """A terminal whose writes fail the way a closed pseudo-terminal's do (or with ``err``)."""
+
+    def __init__(self, err: int = errno.EIO) -> None:
+        super().__init__()
+        self.err = err
+
+    def write(self, text: str) -> int:
+        raise OSError(self.err, os.strerror(self.err))
+
+    def fileno(self) -> int:
+        return 2
+
+
+def finished(call: Any, *args: Any) -> bool:
+    """Whether ``call(*args)`` returns (in a thread of its own; a hung call leaves it alive)."""
+    thread = threading.Thread(target=call, args=args, daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    return not thread.is_alive()
+
+
+def write_one_frame(writer: WriterThread) -> list[type[BaseException]]:
+    """Start ``writer``, write a frame, wait for the thread to end: the errors that ended it."""
+    errors: list[type[BaseException]] = []
+    hook, threading.excepthook = threading.excepthook, lambda args: errors.append(args.exc_type)
+    try:
+        writer.start()
+        writer.write("frame")
+        writer.join(timeout=30)
+    finally:
+        threading.excepthook = hook
+    assert not writer.is_alive()
+    return errors
+
+
+def test_textual_writer_thread_still_dies_on_a_failed_write() -> None:
+    # Nothing empties its queue after that: the 31st frame blocks the app's loop.
+    assert write_one_frame(WriterThread(GoneTerminal())) == [OSError]
+
+
+def test_frames_to_a_gone_terminal_are_dropped_after_one_call(monkeypatch) -> None:
+    monkeypatch.setattr(linux_driver, "WriterThread", WriterThread)  # restored after the test
+    calls: list[str] = []
+    compat.drop_frames_when_terminal_gone(lambda: calls.append("gone"))
+    writer = linux_driver.WriterThread(GoneTerminal())
+    writer.start()
+
+    def frames() -> None:
+        for _ in range(10 * MAX_QUEUED_WRITES):
+            writer.write("frame")
+
+    assert finished(frames)
+    assert finished(writer.stop)
+    assert calls == ["gone"]
+
+
+def test_a_write_error_that_is_not_a_gone_terminal_is_not_a_hang_up(monkeypatch) -> None:
+    monkeypatch.setattr(linux_driver, "WriterThread", WriterThread)
+    calls: list[str] = []
+    compat.drop_frames_when_terminal_gone(lambda: calls.append("gone"))
+    assert write_one_frame(linux_driver.WriterThread(GoneTerminal(errno.ENOSPC))) == [OSError]
+    assert calls == []

@@ -59,6 +59,12 @@ def stop_status(signum: int) -> int:
     return 128 + signum
 
 
+def hang_up() -> None:
+    """Act on a terminal that is gone as on its SIGHUP (the orderly stop, then exit 129)."""
+    if hasattr(signal, "SIGHUP"):
+        os.kill(os.getpid(), signal.SIGHUP)
+
+
 HANGUP_POLL = 1.0
 """Seconds between two looks at whether the terminal is still there."""
 
@@ -87,7 +93,7 @@ def watch_terminal(fd: int, interval: float = HANGUP_POLL) -> threading.Thread |
                 termios.tcgetattr(fd)
             except (termios.error, OSError) as exc:
                 if exc.args and exc.args[0] in (errno.EIO, errno.EBADF, errno.ENOTTY):
-                    os.kill(os.getpid(), signal.SIGHUP)
+                    hang_up()
                     return
 
     thread = threading.Thread(target=watch, name="terminal-watch", daemon=True)

@@ -46,12 +46,12 @@ from tui.core.session import (
     TurnEnded,
     TurnStatus,
 )
-from tui.core.signals import on_stop_signals, stop_status, watch_terminal
+from tui.core.signals import hang_up, on_stop_signals, stop_status, watch_terminal
 from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import Transcript, TranscriptError, load, write_markdown
 from tui.exitcodes import ExitCode
 from tui.ui.branching import Branching, Edit
-from tui.ui.compat import crash_without_locals
+from tui.ui.compat import crash_without_locals, drop_frames_when_terminal_gone
 from tui.ui.pacing import (
     FRAME,
     IDLE_COLLECT_DELAY,
@@ -746,6 +746,7 @@ def run_app(ns: argparse.Namespace) -> int:
         return ExitCode.USAGE
     app = ChatApp(runtime)
     watch_terminal(sys.__stdin__.fileno() if sys.__stdin__ else 0)
+    drop_frames_when_terminal_gone(hang_up)
     try:
         app.run()
     finally:

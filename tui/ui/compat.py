@@ -10,8 +10,10 @@ kept, adjusted or removed. Nothing else in the project touches a private Textual
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from textual._styles_cache import StylesCache
 from textual.geometry import Size
@@ -78,6 +80,12 @@ WORKAROUNDS = (
         "textual",
         "8.2",
         "textual.widgets exporting FooterKey (the footer's keys are a subclass of it)",
+    ),
+    Workaround(
+        "drop_frames_when_terminal_gone",
+        "textual",
+        "8.2",
+        "Textual's writer thread surviving a failed write (it dies, and its queue fills)",
     ),
     Workaround(
         "init_parsed_markdown",
@@ -242,12 +250,79 @@ def init_parsed_markdown(markdown: Markdown, tokens: list[Token], code_theme: st
     markdown.inline_code_theme = code_theme
 
 
+# -- Textual: frames written to a terminal that is gone -----------------------------------------
+
+GONE_ERRNOS = frozenset({errno.EIO, errno.EBADF, errno.ENXIO, errno.EPIPE})
+"""A write to the terminal failing with one of these: the terminal is not coming back."""
+
+
+class _GuardedTerminal:
+    """The terminal file Textual's writer thread writes frames to, made to fail once.
+
+    The first write or flush that fails because the terminal is gone calls ``gone``; from
+    then on writes are dropped. Any other error is raised as before.
+    """
+
+    def __init__(self, file: IO[str], gone: Callable[[], None]) -> None:
+        self._file = file
+        self._gone = gone
+        self.lost = False
+
+    def write(self, text: str) -> None:
+        self._guarded(self._file.write, text)
+
+    def flush(self) -> None:
+        self._guarded(self._file.flush)
+
+    def fileno(self) -> int:
+        return self._file.fileno()
+
+    def _guarded(self, call: Callable[..., object], *args: str) -> None:
+        if self.lost:
+            return
+        try:
+            call(*args)
+        except OSError as exc:
+            if exc.errno not in GONE_ERRNOS:
+                raise
+            self.lost = True
+            self._gone()
+
+
+def drop_frames_when_terminal_gone(gone: Callable[[], None]) -> None:
+    """Make a terminal that went away cost one ``gone()`` call, not a frozen app.
+
+    Textual writes each frame through a writer thread (``textual.drivers._writer_thread``)
+    with a queue of 30 writes. When the terminal goes away (its window closed, ssh dropped)
+    the thread's write raises and the thread dies; the next 30 frames fill its queue, and the
+    31st blocks the event loop for good: the app cannot even run its orderly stop (found: a
+    TUI whose pseudo-terminal closed took 11 s to exit, its signal watchdog's grace). The
+    Linux driver's writer is given a terminal file that calls ``gone`` on the first failed
+    write and drops every write after it, so the thread keeps emptying its queue and the
+    loop keeps running. A no-op if Textual's driver no longer has that writer.
+    """
+    try:
+        from textual.drivers import linux_driver
+        from textual.drivers._writer_thread import WriterThread
+    except ImportError:  # Windows, or the modules moved
+        return
+    if getattr(linux_driver, "WriterThread", None) is not WriterThread:
+        return  # moved, or already replaced
+
+    class GuardedWriterThread(WriterThread):
+        def __init__(self, file: IO[str]) -> None:
+            super().__init__(_GuardedTerminal(file, gone))  # type: ignore[arg-type]
+
+    setattr(linux_driver, "WriterThread", GuardedWriterThread)  # noqa: B010 (not exported)
+
+
 __all__ = [
     "WORKAROUNDS",
     "FooterKey",
     "RowsKeptWhenTaller",
     "Workaround",
     "crash_without_locals",
+    "drop_frames_when_terminal_gone",
     "forget_removed_styles",
     "init_parsed_markdown",
     "installed_line",
