@@ -16,8 +16,8 @@ import pytest
 from providers.conversation import AssistantMessage, TextPart, ToolResult, UserMessage
 from providers.errors import LimitExceeded, ServerError
 from providers.events import Finish, TextDelta, ToolCallDelta, ToolCallEnd, ToolCallStart
-from tests.support.scripted import Gate, ScriptedProvider, call_turn, calls_turn, text_turn
-from tui.core import session as session_module
+from tests.support.scripted import Pause, ScriptedProvider, call_turn, calls_turn, text_turn
+from tui.core import response
 from tui.core.session import (
     Approval,
     ApprovalNeeded,
@@ -69,7 +69,7 @@ async def run(session: Session, prompt: str) -> list[SessionEvent]:
     return [event async for event in session.send(prompt)]
 
 
-async def cancel_at(gate: Gate, session: Session, prompt: str) -> None:
+async def cancel_at(gate: Pause, session: Session, prompt: str) -> None:
     """Send ``prompt`` and cancel the turn once the provider reaches ``gate``."""
     task = asyncio.create_task(run(session, prompt))
     await gate.reached.wait()
@@ -176,7 +176,7 @@ async def test_loop_stops_after_max_steps(tmp_path: Path) -> None:
 
 
 async def test_cancel_mid_stream_keeps_partial_and_next_prompt_works(tmp_path: Path) -> None:
-    gate = Gate()
+    gate = Pause()
     provider = ScriptedProvider(
         [TextDelta("partial "), TextDelta("answer"), gate, TextDelta("never")], text_turn("fine")
     )
@@ -258,8 +258,8 @@ async def test_escape_sequences_split_across_deltas_never_pass(tmp_path: Path) -
 async def test_streaming_answer_is_checkpointed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(session_module, "CHECKPOINT_INTERVAL", 0.0)
-    gate = Gate()
+    monkeypatch.setattr(response, "CHECKPOINT_INTERVAL", 0.0)
+    gate = Pause()
     provider = ScriptedProvider([TextDelta("so far"), TextDelta("!"), gate, Finish("stop")])
     session = make(tmp_path, provider)
     task = asyncio.create_task(run(session, "go"))
@@ -267,7 +267,7 @@ async def test_streaming_answer_is_checkpointed(
     loaded = load(session.transcript.path)  # type: ignore[union-attr]
     last = loaded.entries[-1]
     assert last.status == "incomplete" and last.message.text == "so far!"  # type: ignore[union-attr]
-    gate.open()
+    gate.release()
     await task
 
 
@@ -283,7 +283,7 @@ async def test_auto_policy_runs_without_asking(tmp_path: Path) -> None:
 
 
 async def test_a_prompt_cancelled_before_any_output_joins_the_next(tmp_path: Path) -> None:
-    gate = Gate()
+    gate = Pause()
     provider = ScriptedProvider([gate, TextDelta("never")], text_turn("answer"))
     session = make(tmp_path, provider)
     await cancel_at(gate, session, "first")
@@ -348,7 +348,7 @@ async def test_a_turn_closed_from_outside_is_saved_cancelled_at_once(tmp_path: P
 async def test_a_call_whose_arguments_pass_the_limit_ends_the_response_there(
     tmp_path: Path,
 ) -> None:
-    limit = session_module.argument_limit(ToolRegistry(tmp_path).max_write_bytes)
+    limit = response.argument_limit(ToolRegistry(tmp_path).max_write_bytes)
     piece = '{"path": "a", "content": "' + "x" * 65536
     deltas = [ToolCallDelta(0, piece)] * (limit // len(piece) + 2)
     script = [TextDelta("before"), ToolCallStart(0, "c1", "save_file"), *deltas]
@@ -368,7 +368,7 @@ async def test_checkpoints_of_a_long_answer_cost_linear_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Each checkpoint rewrites the answer so far; spaced by size, they add up to O(size).
-    monkeypatch.setattr(session_module, "CHECKPOINT_INTERVAL", 0.0)
+    monkeypatch.setattr(response, "CHECKPOINT_INTERVAL", 0.0)
     answer = "y" * (2 * 1024 * 1024)
     session = make(tmp_path, ScriptedProvider(text_turn(answer, size=4096)))
     await run(session, "go")

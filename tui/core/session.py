@@ -13,21 +13,20 @@ approved (through the ``approver`` callback) and run here.
 Durability: the user's message reaches the transcript before the request goes
 out; the streaming answer is checkpointed about once a second and finalized
 as complete, failed or cancelled, so nothing typed or streamed is lost.
+
+The pieces: ``tui.core.turn`` (the events a turn yields), ``tui.core.response`` (one
+response: sanitize, accumulate, bound, checkpoint) and this module (the request/tool loop).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Literal, Protocol, TypeAlias, get_args
+from typing import Protocol
 
-from providers.accumulate import Accumulator
 from providers.conversation import (
     AssistantMessage,
     ChatRequest,
@@ -39,184 +38,54 @@ from providers.conversation import (
     ToolResult,
     UserMessage,
 )
-from providers.errors import LimitExceeded, ProviderError
-from providers.events import (
-    FinishReason,
-    ReasoningDelta,
-    StreamEvent,
-    TextDelta,
-    ToolCallDelta,
-    ToolCallEnd,
-    Usage,
-)
-from providers.settings import MiB, mib
+from providers.errors import ProviderError
+from providers.events import StreamEvent
 from tui.core.pricing import Pricer
-from tui.core.sanitize import StreamSanitizer
+from tui.core.response import ResponseStream, TranscriptSink, argument_limit
 from tui.core.tools.registry import PreparedCall, ToolRegistry
 from tui.core.transcript.codec import EntryStatus
-
-CHECKPOINT_INTERVAL = 1.0  # seconds between transcript checkpoints of a streaming answer
-CHEAP_CHECKPOINT = 64 * 1024
-"""Characters of an answer up to which it is checkpointed every ``CHECKPOINT_INTERVAL``."""
-MAX_PREPARES = 3
-"""Times a call whose file keeps changing under it is prepared before its error stands."""
-
-
-@dataclass(frozen=True, slots=True)
-class Approval:
-    """The user's answer to an approval prompt."""
-
-    decision: Literal["yes", "no", "always"]
-    reason: str | None = None
-
-
-Approver: TypeAlias = Callable[[PreparedCall], Awaitable[Approval]]
-
-
-@dataclass(frozen=True, slots=True)
-class StepStarted:
-    """A model request is about to go out (step 1 is the user's prompt)."""
-
-    step: int
-
-
-@dataclass(frozen=True, slots=True)
-class CallReady:
-    """A call's arguments are complete: parsed, or marked invalid with ``call.error``."""
-
-    index: int
-    call: ToolCall
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalNeeded:
-    """A call waits for the user's approval (the approver is being asked)."""
-
-    index: int
-    prepared: PreparedCall
-
-
-@dataclass(frozen=True, slots=True)
-class ToolRan:
-    """A call was run, refused or rejected; ``result`` goes back to the model."""
-
-    index: int
-    call: ToolCall
-    result: ToolResult
-
-
-@dataclass(frozen=True, slots=True)
-class ToolProgress:
-    """A running call reported progress (MCP ``notifications/progress``)."""
-
-    index: int
-    progress: float
-    total: float | None = None
-    message: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ToolOutput:
-    """Output of a running command, as it arrives (decoded, not yet sanitized)."""
-
-    index: int
-    call_id: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class RequestFailed:
-    """A request failed; ``partial`` is what arrived before (kept, marked failed)."""
-
-    error: ProviderError
-    partial: AssistantMessage
-
-
-class TurnStatus(StrEnum):
-    """How a turn ended: the model's finish reason, or why the loop stopped it."""
-
-    STOP = "stop"
-    TOOL_CALLS = "tool_calls"
-    LENGTH = "length"
-    CONTENT_FILTER = "content_filter"
-    REFUSAL = "refusal"
-    PAUSE = "pause"
-    OTHER = "other"
-    INCOMPLETE = "incomplete"
-    """The answer arrived without a finish reason."""
-    MAX_STEPS = "max_steps"
-    """The loop made ``max_steps`` requests and stopped."""
-    FAILED = "failed"
-    """A request failed (a provider error)."""
-    CANCELLED = "cancelled"
-    """The user stopped the turn (set by the front end)."""
-    ERROR = "error"
-    """An unexpected exception ended the turn (set by the front end)."""
-
-    @classmethod
-    def finished(cls, reason: FinishReason | None) -> TurnStatus:
-        """The status for an answer that finished with ``reason``."""
-        return cls.INCOMPLETE if reason is None else cls(reason)
-
-    @property
-    def model_finished(self) -> bool:
-        """The model ended the answer itself (any finish reason)."""
-        return self.value in get_args(FinishReason)
-
-    @property
-    def ran_to_an_end(self) -> bool:
-        """The turn ended on its own: the model finished, or the loop reached ``max_steps``."""
-        return self.model_finished or self is TurnStatus.MAX_STEPS
-
-    @property
-    def cut_short(self) -> bool:
-        """A failure, the user or a bug ended the turn; its last request may be sent again."""
-        return self in (TurnStatus.FAILED, TurnStatus.CANCELLED, TurnStatus.ERROR)
-
-
-@dataclass(frozen=True, slots=True)
-class TurnEnded:
-    """The turn is over: ``status`` says how."""
-
-    status: TurnStatus
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PriceUnknown:
-    """Costs cannot be shown for this model; ``reason`` says why (given once)."""
-
-    reason: str
-
-
-SessionEvent: TypeAlias = (
-    StreamEvent
-    | StepStarted
-    | CallReady
-    | ApprovalNeeded
-    | ToolProgress
-    | ToolOutput
-    | ToolRan
-    | RequestFailed
-    | TurnEnded
-    | PriceUnknown
+from tui.core.turn import (
+    Approval,
+    ApprovalNeeded,
+    Approver,
+    CallReady,
+    PriceUnknown,
+    RequestFailed,
+    SessionEvent,
+    StepStarted,
+    ToolOutput,
+    ToolProgress,
+    ToolRan,
+    TurnEnded,
+    TurnStatus,
 )
 
+# The events and the transcript protocol live in their own modules; callers may keep
+# importing them from here.
+__all__ = [
+    "Approval",
+    "ApprovalNeeded",
+    "Approver",
+    "CallReady",
+    "PriceUnknown",
+    "RequestFailed",
+    "Session",
+    "SessionEvent",
+    "StepStarted",
+    "StreamingProvider",
+    "ToolOutput",
+    "ToolProgress",
+    "ToolRan",
+    "TranscriptSink",
+    "TurnEnded",
+    "TurnStatus",
+    "argument_limit",
+    "merged_prompts",
+    "refuse_all",
+]
 
-class TranscriptSink(Protocol):
-    """What the session needs from a transcript writer."""
-
-    def append_user(self, msg: UserMessage) -> None: ...
-    def append(self, msg: Message) -> None: ...
-    def checkpoint(self, stream_id: str, partial: AssistantMessage) -> None: ...
-    def finish_partial(
-        self,
-        stream_id: str,
-        msg: AssistantMessage,
-        status: EntryStatus = "complete",
-        error: str | None = None,
-    ) -> None: ...
-    def note(self, kind: str, text: str) -> None: ...
+MAX_PREPARES = 3
+"""Times a call whose file keeps changing under it is prepared before its error stands."""
 
 
 class StreamingProvider(Protocol):
@@ -333,7 +202,7 @@ class Session:
             max_tokens=self.max_tokens,
             reasoning=self.reasoning,
         )
-        stream = _Stream(self.provider.kind, self.transcript, self.max_arguments)
+        stream = ResponseStream(self.provider.kind, self.transcript, self.max_arguments)
         if self.pricer is not None:
             self.pricer.warm()
         try:
@@ -360,7 +229,7 @@ class Session:
         outcome[0] = message
 
     async def _priced_close(
-        self, stream: _Stream, status: EntryStatus, error: str | None
+        self, stream: ResponseStream, status: EntryStatus, error: str | None
     ) -> AssistantMessage:
         """Price the request, then finalize its answer (also when cancelled while pricing)."""
         try:
@@ -370,7 +239,7 @@ class Session:
             raise
         return stream.close(status, error)
 
-    async def _price(self, stream: _Stream) -> None:
+    async def _price(self, stream: ResponseStream) -> None:
         """Put the request's cost on its folded usage (off the loop: the table loads once)."""
         usage = stream.acc.usage
         if usage is None or self.pricer is None:
@@ -509,93 +378,3 @@ class Session:
     def _note(self, kind: str, text: str) -> None:
         if self.transcript is not None:
             self.transcript.note(kind, text)
-
-
-def argument_limit(max_write_bytes: int) -> int:
-    """The most argument text (characters) one tool call may stream.
-
-    Room for the largest file ``save_file`` accepts, twice over for JSON escapes, and 1 MiB
-    for the rest; a call that passes it could only be refused once complete, so the
-    response is ended as soon as it does, instead of after the whole body has arrived.
-    """
-    return 2 * max_write_bytes + MiB
-
-
-class _Stream:
-    """One response being received: sanitizes, accumulates, bounds and checkpoints it.
-
-    Checkpoints rewrite the whole answer so far, so they are spaced by size as well as
-    time: past ``CHEAP_CHECKPOINT`` characters, the next one waits until the answer has
-    grown by half. All checkpoints of an answer then cost O(its size), not O(size²).
-    """
-
-    def __init__(
-        self, provider: str, transcript: TranscriptSink | None, max_arguments: int
-    ) -> None:
-        self.acc = Accumulator(provider)
-        self.transcript = transcript
-        self.stream_id = uuid.uuid4().hex
-        self._text = StreamSanitizer()
-        self._reasoning = StreamSanitizer()
-        self._last_checkpoint = time.monotonic()
-        self._max_arguments = max_arguments
-        self._arguments: dict[int, int] = {}  # characters received per call index
-        self._size = 0  # characters received
-        self._checkpointed = 0  # ``_size`` at the last checkpoint
-
-    def add(self, event: StreamEvent) -> list[SessionEvent]:
-        """Sanitize and fold one event; returns what to pass on.
-
-        Raises:
-            LimitExceeded: a call's arguments passed the limit (the response ends here).
-        """
-        out: list[SessionEvent] = []
-        if isinstance(event, TextDelta | ReasoningDelta):
-            sanitizer = self._text if isinstance(event, TextDelta) else self._reasoning
-            clean = sanitizer.feed(event.text)
-            if not clean:
-                return out
-            if clean is not event.text:  # rebuilt only when something was stripped
-                event = type(event)(clean)
-            self._size += len(clean)
-        elif isinstance(event, ToolCallDelta):
-            self._bound(event)
-        self.acc.add(event)
-        if not isinstance(event, Usage):  # folded; passed on once, when the request is over
-            out.append(event)
-        if isinstance(event, ToolCallEnd):
-            call = self.acc.message().tool_calls[event.index]
-            out.append(CallReady(event.index, call))
-        self._maybe_checkpoint()
-        return out
-
-    def _bound(self, delta: ToolCallDelta) -> None:
-        size = self._arguments.get(delta.index, 0) + len(delta.arguments)
-        if size > self._max_arguments:
-            raise LimitExceeded(
-                f"tool call arguments passed {mib(self._max_arguments)} (twice the largest"
-                " file save_file accepts); the response was cut off there"
-            )
-        self._arguments[delta.index] = size
-        self._size += len(delta.arguments)
-
-    def _maybe_checkpoint(self) -> None:
-        if self.transcript is None:
-            return
-        if self._size - self._checkpointed < (self._checkpointed - CHEAP_CHECKPOINT) // 2:
-            return  # a large answer: wait until it has grown by half
-        now = time.monotonic()
-        if now - self._last_checkpoint >= CHECKPOINT_INTERVAL:
-            self._last_checkpoint, self._checkpointed = now, self._size
-            self.transcript.checkpoint(self.stream_id, self.acc.message())
-
-    def close(self, status: EntryStatus, error: str | None) -> AssistantMessage:
-        """Flush held-back text and finalize the answer in the transcript."""
-        for sanitizer, kind in ((self._text, TextDelta), (self._reasoning, ReasoningDelta)):
-            tail = sanitizer.flush()
-            if tail:
-                self.acc.add(kind(tail))
-        message = self.acc.message()
-        if self.transcript is not None:
-            self.transcript.finish_partial(self.stream_id, message, status, error)
-        return message
