@@ -1,15 +1,18 @@
-"""A scripted provider: each request gets the next list of events.
+"""One scripted provider for every layer's tests: each request gets the next list of steps.
 
-Steps may be events, ``Gate`` objects (the stream waits until the test opens
-them) or exceptions (raised at that point), so tests can pause a response
-mid-stream, cancel it, or fail it after some output.
+Steps may be events, ``Pause`` objects (the stream waits there until the test releases
+them) or exceptions (raised at that point), so tests can pause a response mid-stream,
+cancel it, or fail it after some output. Requests are recorded in ``requests``.
+
+Once the scripts run out, every further request gets ``then`` when given, else the last
+script again: a session test can loop on one answer (``max_steps``), a UI test can end a
+tool loop with a plain reply.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from providers.conversation import ChatRequest
@@ -23,46 +26,74 @@ from providers.events import (
 )
 
 
-@dataclass
-class Gate:
-    """A point in a script where the stream waits for ``open()``."""
+class Pause:
+    """A point in a script where the stream waits until ``release()``."""
 
-    reached: asyncio.Event = field(default_factory=asyncio.Event)
-    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    def __init__(self) -> None:
+        self.reached = asyncio.Event()
+        self._go = asyncio.Event()
 
-    def open(self) -> None:
+    def release(self) -> None:
         """Let the stream go on."""
-        self.opened.set()
+        self._go.set()
+
+    async def wait(self) -> None:
+        """Called by the provider when the script gets here."""
+        self.reached.set()
+        await self._go.wait()
 
 
-Step = StreamEvent | Gate | BaseException
+Step = StreamEvent | Pause | BaseException
 
 
 class ScriptedProvider:
-    """Answers request N with ``scripts[N]`` (the last script repeats)."""
+    """Answers request N with ``scripts[N]``; after the last, with ``then`` or the last again.
+
+    Args:
+        scripts: one list of steps per request, in order.
+        then: the steps every request gets once ``scripts`` ran out (None: the last script;
+            a request to a provider with neither is an error).
+        model: the model name (shown in the TUI's status bar and snapshots).
+    """
 
     kind = "scripted"
 
-    def __init__(self, *scripts: Sequence[Step], model: str = "scripted-model") -> None:
+    def __init__(
+        self,
+        *scripts: Sequence[Step],
+        then: Sequence[Step] | None = None,
+        model: str = "scripted-1",
+    ) -> None:
         self.scripts = [list(s) for s in scripts]
+        self.then = list(then) if then is not None else None
         self.requests: list[ChatRequest] = []
         self.model = model
+        self.cancelled = 0
         self.closed = 0
+
+    def _next_script(self) -> list[Step]:
+        index = len(self.requests) - 1
+        if index < len(self.scripts):
+            return self.scripts[index]
+        if self.then is None and not self.scripts:
+            raise AssertionError("a request reached a ScriptedProvider without scripts")
+        return self.then if self.then is not None else self.scripts[-1]
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """Yield the next script's events."""
         self.requests.append(request)
-        index = min(len(self.requests) - 1, len(self.scripts) - 1)
         try:
-            for step in self.scripts[index]:
-                await asyncio.sleep(0)
-                if isinstance(step, Gate):
-                    step.reached.set()
-                    await step.opened.wait()
+            for step in self._next_script():
+                if isinstance(step, Pause):
+                    await step.wait()
                 elif isinstance(step, BaseException):
                     raise step
                 else:
                     yield step
+                    await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
         finally:
             self.closed += 1
 
@@ -73,9 +104,14 @@ class ScriptedProvider:
         """Nothing to close."""
 
 
+def pieces(text: str, size: int) -> list[str]:
+    """``text`` cut into ``size``-character pieces."""
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
 def text_turn(text: str, size: int = 4) -> list[Step]:
     """Stream ``text`` in pieces and stop."""
-    steps: list[Step] = [TextDelta(text[i : i + size]) for i in range(0, len(text), size)]
+    steps: list[Step] = [TextDelta(piece) for piece in pieces(text, size)]
     return [*steps, Finish("stop")]
 
 
@@ -89,10 +125,7 @@ def call_turn(
 ) -> list[Step]:
     """One tool call whose raw argument text streams in pieces."""
     steps: list[Step] = [ToolCallStart(index, call_id, name)]
-    steps += [
-        ToolCallDelta(index, raw_arguments[i : i + size])
-        for i in range(0, len(raw_arguments), size)
-    ]
+    steps += [ToolCallDelta(index, piece) for piece in pieces(raw_arguments, size)]
     steps.append(ToolCallEnd(index))
     return [*steps, Finish("tool_calls")] if finish else steps
 

@@ -1,8 +1,9 @@
-"""A scripted fake provider and helpers for the TUI's Pilot and snapshot tests.
+"""Helpers for the TUI's Pilot and snapshot tests: replies, a real runtime, waiting.
 
-``ScriptedProvider(reply1, reply2, ...)`` answers each request with the next list of
-events; a ``Pause`` in a list stops the stream there until the test releases it, and an
-exception in a list is raised there. Requests are recorded in ``requests``.
+The provider is the one of every layer's tests, ``tests.support.scripted.ScriptedProvider``
+(re-exported here with ``Pause`` and ``pieces``): ``ScriptedProvider(reply1, reply2, ...)``
+answers each request with the next list of events; a ``Pause`` in a list stops the stream
+there until the test releases it, and an exception in a list is raised there.
 
 ``make_runtime`` builds a real ``Runtime`` through ``tui.core.runtime.start`` from a temporary
 config (two demo providers) in a temporary data dir and workspace, and can swap the
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,18 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
 
-from providers.conversation import ChatRequest
 from providers.events import (
     Finish,
     ReasoningDelta,
-    StreamEvent,
     TextDelta,
     ToolCallDelta,
     ToolCallEnd,
     ToolCallStart,
     Usage,
 )
+from tests.support.scripted import Pause as Pause
+from tests.support.scripted import ScriptedProvider as ScriptedProvider
+from tests.support.scripted import pieces as pieces
 from tui.core.runtime import Options, Runtime, start
 from tui.ui.app import ChatApp
 from tui.ui.markdown.view import MarkdownView
@@ -51,66 +53,6 @@ kind = "demo"
 [tools]
 approval = "{approval}"
 """
-
-
-class Pause:
-    """A point in a script where the stream waits until ``release()``."""
-
-    def __init__(self) -> None:
-        self.reached = asyncio.Event()
-        self._go = asyncio.Event()
-
-    def release(self) -> None:
-        """Let the stream go on."""
-        self._go.set()
-
-    async def wait(self) -> None:
-        """Called by the provider when the script gets here."""
-        self.reached.set()
-        await self._go.wait()
-
-
-class ScriptedProvider:
-    """A provider whose every response is a scripted list of events."""
-
-    kind = "scripted"
-
-    def __init__(self, *replies: list[Any], model: str = "scripted-1") -> None:
-        self.replies = list(replies)
-        self.model = model
-        self.requests: list[ChatRequest] = []
-        self.cancelled = 0
-        self.closed = 0
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        """Yield the next scripted reply (a plain "ok" when the script ran out)."""
-        self.requests.append(request)
-        script = self.replies.pop(0) if self.replies else text_reply("ok")
-        try:
-            for item in script:
-                if isinstance(item, Pause):
-                    await item.wait()
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
-                    await asyncio.sleep(0)
-        except asyncio.CancelledError:
-            self.cancelled += 1
-            raise
-        finally:
-            self.closed += 1
-
-    def prepare(self) -> None:
-        """Nothing to make ahead (``HTTPProvider.prepare`` makes its connection pool)."""
-
-    async def aclose(self) -> None:
-        """Nothing to close."""
-
-
-def pieces(text: str, size: int) -> list[str]:
-    """``text`` cut into ``size``-character pieces."""
-    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def text_reply(text: str, *, reasoning: str = "", size: int = 5) -> list[Any]:

@@ -215,7 +215,8 @@ async def test_call_delivered_in_one_piece_shows_receiving_then_renders(tmp_path
             ToolCallDelta(0, '{"path": ".", "pattern": "*.py"}'),
             ToolCallEnd(0),
             Finish("tool_calls"),
-        ]
+        ],
+        then=text_reply("ok"),
     )
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
