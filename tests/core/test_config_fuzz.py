@@ -1,4 +1,4 @@
-"""Property tests: configs generated from the schema, valid and broken (tui/core/config.py).
+"""Property tests: configs generated from the schema, valid and broken (tui/core/config/).
 
 For every generated file: loading either succeeds or raises ``ConfigError`` with one
 line that holds no control or bidi character (never another exception); a file drawn

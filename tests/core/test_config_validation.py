@@ -1,4 +1,4 @@
-"""One validation path: what a run would refuse, loading refuses first (tui/core/config.py).
+"""One validation path: what a run would refuse, loading refuses first (tui/core/config/).
 
 ``chattui config`` (the doctor) and every run load the file through ``load_config``; these
 tests pin the checks that used to live only in the run (the tool registry, the runtime, the
