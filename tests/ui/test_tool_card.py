@@ -187,7 +187,7 @@ async def test_rate_is_shown_while_streaming():
 async def test_save_file_never_reads_the_json_snapshot_while_streaming():
     card = ToolCard("save_file", "c1")
     async with Host(card).run_test():
-        counting = card._json = CountingJSON(card._json)  # type: ignore[assignment]
+        counting = card._args.json = CountingJSON(card._args.json)  # type: ignore[assignment]
         for fragment in pieces(json.dumps({"path": "a.py", "content": CONTENT}), 5):
             card.feed(fragment)
             card.flush()
@@ -197,7 +197,7 @@ async def test_save_file_never_reads_the_json_snapshot_while_streaming():
 async def test_other_tools_render_pretty_json_reading_the_snapshot_once_a_frame():
     card = ToolCard("list_files", "c1")
     async with Host(card).run_test() as pilot:
-        counting = card._json = CountingJSON(card._json)  # type: ignore[assignment]
+        counting = card._args.json = CountingJSON(card._args.json)  # type: ignore[assignment]
         for fragment in pieces('{"path": "src", "pattern": "**/*.py"}', 4):
             card.feed(fragment)
         assert counting.reads == 0  # feeding never snapshots

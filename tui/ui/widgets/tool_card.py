@@ -9,20 +9,19 @@ States (``ToolCard.state``; each is also a ``-state`` CSS class)::
     ready (call.error) --> invalid --ToolRan--> failed
     any state before a result --Escape--> cancelled
 
-Argument fragments are pushed to ``PartialJSON`` (an append) and parsed together once a frame
-(``pull``). ``save_file`` content is appended to a ``CodeView`` from the growth events of
-``("content",)`` only (just the new characters), and so is an MCP tool's first long string
-argument (``CODE_KEYS``: content, code, query...), its language guessed from a path-like
-argument (``PATH_KEYS``) or its name (``query`` is SQL); other tools show their arguments as pretty
-JSON, re-rendered from ``PartialJSON.value`` at most once a frame. Nothing here is applied per
-fragment: ``feed`` only buffers, ``flush`` (called once a frame by the renderer) parses and
-updates widgets. The approval
-prompt itself is ``tui.ui.widgets.approval.ApprovalPanel``.
+Argument fragments go to ``LiveArguments`` (``tui.ui.widgets.live_args``): pushed to
+``PartialJSON`` (an append) and parsed together once a frame. ``save_file`` content is appended
+to a ``CodeView`` from the growth of ``("content",)`` only (just the new characters), and so is
+an MCP tool's first long string argument (``CODE_KEYS``: content, code, query...), its language
+guessed from a path-like argument (``PATH_KEYS``) or its name (``query`` is SQL); other tools
+show their arguments as pretty JSON, re-rendered from ``PartialJSON.value`` at most once a
+frame. Nothing here is applied per fragment: ``feed`` only buffers, ``flush`` (called once a
+frame by the renderer) parses and updates widgets. The approval prompt itself is
+``tui.ui.widgets.approval.ApprovalPanel``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -31,24 +30,20 @@ from typing import Any
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import on
-from textual.binding import Binding
-from textual.containers import Vertical
 from textual.reactive import var
 from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Button, Collapsible, Input, Static
+from textual.widgets import Collapsible, Static
 
 from providers.conversation import ToolCall, ToolResult
-from tui.core.partial_json import PartialJSON, PartialJSONError
 from tui.core.sanitize import sanitize, visible
 from tui.core.session import Approval
 from tui.core.tools.live_edit import Reader
 from tui.core.tools.registry import PreparedCall
 from tui.core.units import human_size
-from tui.ui.widgets.approval import ApprovalPanel, ReasonInput
+from tui.ui.widgets.card_approval import ApprovalCard
 from tui.ui.widgets.code_view import CodeView
 from tui.ui.widgets.edit_preview import EditPreview
+from tui.ui.widgets.live_args import LiveArguments
 from tui.ui.widgets.safe import one_line, shown
 
 
@@ -89,14 +84,6 @@ OPEN_STATES = frozenset(
         CardState.RUNNING,
     }
 )
-CODE_KEYS = frozenset(
-    {"content", "code", "text", "body", "query", "patch", "diff", "source", "script", "sql"}
-)
-"""Argument names whose string value an MCP call's card shows in the code view."""
-PATH_KEYS = ("path", "file_path", "filename", "file", "filepath")
-"""Arguments that name a file: the code view's language is guessed from the first one."""
-LANGUAGE_BY_KEY = {"query": "query.sql", "sql": "query.sql", "patch": "a.diff", "diff": "a.diff"}
-"""Without a path argument, a language guessed from the long argument's name."""
 ELAPSED_TICK = 0.5
 """Seconds between redraws of a running command's elapsed time."""
 RESULT_FOLD_LINES = 6
@@ -112,7 +99,7 @@ def pretty_json(value: Any) -> str:
     return shown(sanitize(text))
 
 
-class ToolCard(Vertical, can_focus=True):
+class ToolCard(ApprovalCard, can_focus=True):
     """One tool call, live from its first fragment to its result.
 
     Args:
@@ -132,12 +119,6 @@ class ToolCard(Vertical, can_focus=True):
     ToolCard > CodeView.-hidden { display: none; }
     """
 
-    BINDINGS = [
-        Binding("y", "key_answer('yes')", "Approve"),
-        Binding("n", "key_answer('no')", "Refuse"),
-        Binding("a", "key_answer('always')", "Always"),
-    ]
-
     state: var[CardState] = var(CardState.RECEIVING)
 
     def __init__(
@@ -150,15 +131,12 @@ class ToolCard(Vertical, can_focus=True):
         edit_reader: Reader | None = None,
         grace: float = 0.0,
     ) -> None:
-        super().__init__(classes="-receiving")
-        self.grace = grace
-        self._quiet_since = 0.0  # when the question appeared, or the last key ignored
+        super().__init__(clock=clock, grace=grace, classes="-receiving")
         self.tool_name = one_line(name, 80)
         self.call_id = call_id
         self.is_save = name == "save_file"
         # An MCP tool's long string argument goes to the code view, as save_file's content.
         self._mcp = name.startswith("mcp__")
-        self._code_key: str | None = "content" if self.is_save else None
         self._edit = EditPreview(edit_reader) if name == "edit_file" else None
         self.is_command = name == "run_command"
         self._output: list[str] = []  # command output not yet shown
@@ -167,20 +145,11 @@ class ToolCard(Vertical, can_focus=True):
         self._ticker: Timer | None = None
         self._end: float | None = None
         self._clock = clock
-        self._json = PartialJSON()
-        self._json_error: str | None = None
-        self._raw_chars = 0
+        self._args = LiveArguments(name, clock)
         self._fed = False  # a fragment arrived (a plain attribute: read once per fragment)
-        self._path_parts: list[str] = []
-        self._path_known = False  # the path string is complete (its language can be chosen)
-        self._path_shown: str | None = None
-        self._pending: list[str] = []
-        self._bytes = 0
-        self._lines = 0
-        self._first_content: float | None = None
+        self._path_shown: str | None = None  # the path the code view's language came from
         self._dirty = True
         self._call: ToolCall | None = None
-        self._future: asyncio.Future[Approval] | None = None
         self.refused = False
         self._composed = False  # children exist (is_mounted is still False in on_mount)
         self._saved_call = call
@@ -242,54 +211,27 @@ class ToolCard(Vertical, can_focus=True):
 
     @property
     def path(self) -> str:
-        """The ``save_file`` path as far as it is known ("" before)."""
-        if len(self._path_parts) > 1:
-            self._path_parts[:] = ["".join(self._path_parts)]
-        return self._path_parts[0] if self._path_parts else ""
+        """The path argument as far as it is known ("" before)."""
+        return self._args.path
 
     def feed(self, fragment: str) -> None:
         """Take one raw argument fragment (O(1): pushed to the parser, parsed in ``flush``)."""
-        self._raw_chars += len(fragment)
         if not self._fed:  # not `self.state`: a reactive costs a descriptor call per read
             self._fed = True
             if self.state is CardState.RECEIVING:
                 self.state = CardState.STREAMING
         self._dirty = True
-        if self._json_error is None:
-            self._json.push(fragment)
+        self._args.push(fragment)
 
     def _pull(self) -> None:
         """Parse the fragments pushed since the last frame in one go; route their growth."""
-        if self._json_error is not None:
-            return
-        try:
-            growth = self._json.pull()
-        except PartialJSONError as exc:
-            self._json_error = exc.msg  # the live view stops here; the call fails when it ends
+        growth = self._args.pull()
+        if growth is None:
             return
         if self._edit is not None:
             self._edit.feed(growth)
-            return
-        if not (self.is_save or self._mcp):
-            return
-        for path, text in growth:
-            if self._code_key is None and len(path) == 1 and path[0] in CODE_KEYS:
-                self._code_key = str(path[0])
-                self.query_one(CodeView).remove_class("-hidden")
-            if path == (self._code_key,):
-                self._add_content(text)
-            elif len(path) == 1 and path[0] in PATH_KEYS:
-                self._path_parts.append(text)
-                continue
-            if self._path_parts:  # another value grows after the path: the path is whole
-                self._path_known = True
-
-    def _add_content(self, text: str) -> None:
-        if self._first_content is None:
-            self._first_content = self._clock()
-        self._pending.append(text)
-        self._bytes += len(text) if text.isascii() else len(text.encode("utf-8", "replace"))
-        self._lines += text.count("\n")
+        elif self._args.route(growth):  # an MCP call's long argument appeared
+            self.query_one(CodeView).remove_class("-hidden")
 
     def flush(self) -> None:
         """Apply what arrived since the last frame (called at most once a frame)."""
@@ -299,15 +241,15 @@ class ToolCard(Vertical, can_focus=True):
         if self._output:
             self._flush_output()
         self._pull()
-        if self._code_key is not None:
+        if self._args.code_key is not None:
             self._flush_save()
         if self._edit is not None:
             self._edit.flush()
         elif self.is_save:
             pass  # the code view is the whole card
-        elif self._call is None and self._raw_chars and self._json_error is None:
-            self._show_args(self._json.value)
-        self.query_one("#receiving", Static).display = self._raw_chars == 0 and (
+        elif self._call is None and self._args.raw_chars and self._args.error is None:
+            self._show_args(self._args.json.value)
+        self.query_one("#receiving", Static).display = self._args.raw_chars == 0 and (
             self.state is CardState.RECEIVING
         )
         # One row high (CSS): no layout needed for a new header (the bytes change each frame).
@@ -315,13 +257,12 @@ class ToolCard(Vertical, can_focus=True):
 
     def _flush_save(self) -> None:
         code = self.query_one(CodeView)
-        if self._pending:
-            code.append(shown("".join(self._pending)))
-            self._pending.clear()
+        if self._args.pending:
+            code.append(shown(self._args.take_pending()))
         # The language is looked up once, from the whole path: a prefix ("app.p") can name
         # another language, whose lexer would be loaded for nothing mid-stream.
-        path = self.path or LANGUAGE_BY_KEY.get(self._code_key or "", "")
-        if (self._path_known or not self.path) and path and path != self._path_shown:
+        path = self._args.language_path()
+        if (self._args.path_known or not self.path) and path and path != self._path_shown:
             self._path_shown = path
             code.set_language_from_path(path)
 
@@ -334,8 +275,8 @@ class ToolCard(Vertical, can_focus=True):
     def _show_args(self, value: Any) -> None:
         if value is None:
             return
-        if self._code_key is not None and isinstance(value, dict):
-            value = {k: v for k, v in value.items() if k != self._code_key}
+        if self._args.code_key is not None and isinstance(value, dict):
+            value = {k: v for k, v in value.items() if k != self._args.code_key}
         self.query_one("#args", Static).update(
             Syntax(
                 pretty_json(value),
@@ -355,9 +296,9 @@ class ToolCard(Vertical, can_focus=True):
         header.append(f"  {LABELS[self.state]}", style="italic")
         if self._progress and self.state is CardState.RUNNING:
             header.append(f" · {self._progress}")
-        if self._code_key is not None and (self._bytes or self._call is not None):
-            header.append(f" · {human_size(self._bytes)} · {self._line_count()} lines")
-            rate = self._rate()
+        if self._args.code_key is not None and (self._args.bytes or self._call is not None):
+            header.append(f" · {human_size(self._args.bytes)} · {self._line_count()} lines")
+            rate = self._args.rate() if self.state is CardState.STREAMING else ""
             if rate:
                 header.append(f" · {rate}")
         if self._started is not None:
@@ -365,18 +306,12 @@ class ToolCard(Vertical, can_focus=True):
             header.append(f" · {seconds:.1f} s")
             if self._output_bytes:
                 header.append(f" · {human_size(self._output_bytes)} of output")
-        if self._json_error is not None and self._call is None:
-            header.append(f"  (arguments are not valid JSON: {self._json_error})", style="italic")
+        if self._args.error is not None and self._call is None:
+            header.append(f"  (arguments are not valid JSON: {self._args.error})", style="italic")
         return header
 
     def _line_count(self) -> int:
-        return self.query_one(CodeView).line_count if self._composed else self._lines
-
-    def _rate(self) -> str:
-        if self._first_content is None or self.state is not CardState.STREAMING:
-            return ""
-        elapsed = self._clock() - self._first_content
-        return f"{human_size(int(self._bytes / elapsed))}/s" if elapsed >= 0.2 else ""
+        return self.query_one(CodeView).line_count if self._composed else self._args.lines
 
     # Complete call --------------------------------------------------------------------------
 
@@ -396,29 +331,21 @@ class ToolCard(Vertical, can_focus=True):
             self._edit.finish(call.arguments)
         else:
             self._show_args(dict(call.arguments))
-            if self._code_key is not None:
+            if self._args.code_key is not None:
                 self._finish_content(call.arguments)
-        # The call holds the arguments now; the live parser kept every fragment it was fed (a
-        # 200 KB file in 4-character fragments: 50,000 strings, 3.3 MB) for as long as the
-        # card stays on screen.
-        self._json = PartialJSON()
+        self._args.release_parser()  # the call holds the arguments now
         self.state = CardState.READY
         self.flush()
 
     def _finish_content(self, arguments: Any) -> None:
         self.flush()
-        path = next((arguments[k] for k in PATH_KEYS if isinstance(arguments.get(k), str)), None)
-        content = arguments.get(self._code_key or "content")
-        if isinstance(path, str):
-            self._path_parts[:] = [path]
-            self._path_known = True
+        content = self._args.complete(arguments)
         code = self.query_one(CodeView)
-        if isinstance(content, str):
+        if content is not None:
             expected = shown(content)
             if code.text != expected:  # the live view went wrong (invalid JSON, say): redo it
                 code.clear()
                 code.append(expected)
-            self._bytes = len(content.encode("utf-8", "replace"))
         self._dirty = True
         self.flush()
         code.complete()
@@ -427,107 +354,26 @@ class ToolCard(Vertical, can_focus=True):
     def source(self) -> str:
         """What a copy of this card gives: the file content or the arguments as JSON."""
         if self._call is not None and self._call.error is None:
-            content = self._call.arguments.get(self._code_key or "")
-            if self._code_key is not None and isinstance(content, str):
+            content = self._call.arguments.get(self._args.code_key or "")
+            if self._args.code_key is not None and isinstance(content, str):
                 return sanitize(content)
             return pretty_json(dict(self._call.arguments))
-        if self._code_key is not None:
+        if self._args.code_key is not None:
             return self.query_one(CodeView).text
-        return pretty_json(self._json.value)
+        return pretty_json(self._args.json.value)
 
-    # Approval -------------------------------------------------------------------------------
+    # Approval (the prompt itself: ``ApprovalCard``) ------------------------------------------
 
-    async def ask(self, prepared: PreparedCall, *, then_focus: Widget | None = None) -> Approval:
-        """Show the approval prompt and wait for the user's key or click.
-
-        Args:
-            prepared: the call to approve.
-            then_focus: where focus goes once answered. It moves before the prompt is
-                removed: removing a focused widget makes Textual focus and scroll to some
-                other widget, which would stop the conversation following its output.
-        """
+    def _before_question(self, prepared: PreparedCall) -> None:
         self.state = CardState.APPROVAL
         self.flush()
         if self._edit is not None:
             self._edit.show_final(prepared.diff)
-        panel = ApprovalPanel(prepared)
-        await self.mount(panel)
-        self._future = asyncio.get_running_loop().create_future()
-        self._quiet_since = self._clock()
-        # The question must be on screen (the card may be taller than the view); when the
-        # conversation follows the output this scrolls nothing.
-        self.focus(scroll_visible=False)
-        self.call_after_refresh(panel.scroll_visible, animate=False)
-        try:
-            return await self._future
-        finally:
-            self._future = None
-            focused = self.screen.focused
-            if (
-                then_focus is not None
-                and focused is not None
-                and (focused is self or self in focused.ancestors)
-            ):
-                self.screen.set_focus(then_focus, scroll_visible=False)
-            panel.remove()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("answer", "key_answer"):
-            return self._future is not None and not self.query("#reason")
-        return True
-
-    def check_grace(self) -> bool:
-        """Whether a key may answer now; a key inside the grace period restarts it."""
-        now = self._clock()
-        if now - self._quiet_since < self.grace:
-            self._quiet_since = now  # a burst of typing keeps the question closed
-            return False
-        return True
-
-    def action_key_answer(self, decision: str) -> None:
-        """y / n / a: answer, unless the question appeared (or a key came) just now."""
-        if self.check_grace():
-            self.action_answer(decision)
-
-    def action_answer(self, decision: str) -> None:
-        """y / n / a, or a button: answer the pending approval."""
-        if self._future is None or self._future.done():
-            return
-        if decision == "no":
-            self._ask_reason()
-            return
-        self._resolve(Approval("always" if decision == "always" else "yes"))
-
-    def _ask_reason(self) -> None:
-        if self.query("#reason"):
-            return
-        panel = self.query_one(ApprovalPanel)
-        reason = ReasonInput(
-            placeholder="why not? (optional; Enter sends, Escape skips)", id="reason"
-        )
-        panel.mount(reason)
-        reason.focus()
-        self.refresh_bindings()
-
-    def _resolve(self, answer: Approval) -> None:
-        if self._future is None or self._future.done():
-            return
+    def _answered(self, answer: Approval) -> None:
         self.refused = answer.decision == "no"
         self.state = CardState.REFUSED if self.refused else CardState.RUNNING
         self.flush()
-        self._future.set_result(answer)
-
-    @on(Button.Pressed)
-    def _on_button(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id in ("yes", "no", "always"):
-            self.action_answer(event.button.id)
-
-    @on(Input.Submitted, "#reason")
-    def _on_reason(self, event: Input.Submitted) -> None:
-        event.stop()
-        reason = " ".join(event.value.split())
-        self._resolve(Approval("no", reason or None))
 
     # Result ---------------------------------------------------------------------------------
 
