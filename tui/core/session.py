@@ -195,13 +195,7 @@ class Session:
         self, outcome: list[AssistantMessage | None]
     ) -> AsyncGenerator[SessionEvent, None]:
         await self.tools.refresh()
-        request = ChatRequest(
-            messages=merged_prompts(self.history),
-            system=self.system,
-            tools=self.tools.specs(),
-            max_tokens=self.max_tokens,
-            reasoning=self.reasoning,
-        )
+        request = self._chat_request()
         stream = ResponseStream(self.provider.kind, self.transcript, self.max_arguments)
         if self.pricer is not None:
             self.pricer.warm()
@@ -227,6 +221,16 @@ class Session:
         for note in self._usage_events(message):
             yield note
         outcome[0] = message
+
+    def _chat_request(self) -> ChatRequest:
+        """The next request: the history as sent, and this session's settings."""
+        return ChatRequest(
+            messages=merged_prompts(self.history),
+            system=self.system,
+            tools=self.tools.specs(),
+            max_tokens=self.max_tokens,
+            reasoning=self.reasoning,
+        )
 
     async def _priced_close(
         self, stream: ResponseStream, status: EntryStatus, error: str | None

@@ -172,10 +172,7 @@ def parse_provider(name: str, table: Any) -> ProviderConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
     check_keys(table, PROVIDER_KEYS, where)
-    kind = read_string(table, "kind", where) or name
-    if kind not in KINDS:
-        what = f"unknown kind {shown(kind)}" if "kind" in table else "missing kind"
-        raise ConfigError(f"{where}.kind: {what} (expected one of: {', '.join(KINDS)})")
+    kind = _kind(table, where, name)
     default_url, default_model, _ = KIND_DEFAULTS[kind]
     base_url = _url(table, where) or default_url
     if (problem := base_url_problem(kind, base_url)) is not None:
@@ -201,6 +198,14 @@ def parse_provider(name: str, table: Any) -> ProviderConfig:
         reasoning=_reasoning(table, where),
         price=_price(table, where),
     )
+
+
+def _kind(table: Mapping[str, Any], where: str, name: str) -> str:
+    kind = read_string(table, "kind", where) or name
+    if kind not in KINDS:
+        what = f"unknown kind {shown(kind)}" if "kind" in table else "missing kind"
+        raise ConfigError(f"{where}.kind: {what} (expected one of: {', '.join(KINDS)})")
+    return kind
 
 
 def _reasoning(table: Mapping[str, Any], where: str) -> Reasoning | None:
