@@ -190,13 +190,20 @@ def _run_tui(ns: argparse.Namespace) -> int:
     stylesheet, our modules and widgets), and the collector would walk them all several times
     before the first screen (a tenth of the start-up). ``tui.ui.pacing.settle_gc`` turns it
     back on once the first screen is drawn, after one collection.
+
+    The methods of the ~120 dataclasses made before that screen are compiled once and kept
+    (``tui.core.dataclass_cache``; the app saves new ones after its first screen).
     """
     gc.disable()
+    from tui.core import dataclass_cache
+
+    dataclass_cache.install()
     try:
         from tui.ui.app import run_app
 
         return run_app(ns)
     finally:
+        dataclass_cache.uninstall()
         gc.enable()
 
 

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import gc
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from tests.support.imports import loaded_after
+from tests.support.terminal import TerminalRun
 from tui import cli
+from tui.core import dataclass_cache
+from tui.core.dataclass_cache import CodeCache
+
+ROOT = Path(__file__).resolve().parents[2]
+ALT_SCREEN = b"\x1b[?1049h"
+CTRL_Q = b"\x11"
 
 
 def test_the_tui_starts_with_the_collector_off_and_gives_it_back_on(
@@ -45,3 +57,62 @@ def test_the_first_screen_imports_no_markdown_highlighter_tool_card_or_palette()
         *("tui.core.attachments", "tui.core.mcp.manager"),
     )
     assert loaded_after("import tui.ui.app", later) == []
+
+
+def demo_home(tmp_path: Path) -> tuple[list[str], dict[str, str], str]:
+    """argv, environment and cwd of the real ``chattui`` (offline demo) in ``tmp_path``."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text('[providers.demo]\nkind = "demo"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATTUI_")}
+    env.update(
+        CHATTUI_CONFIG=str(config),
+        CHATTUI_DATA_DIR=str(tmp_path / "data"),
+        CHATTUI_CACHE_DIR=str(tmp_path / "cache"),
+        PYTHONPATH=str(ROOT),
+    )
+    argv = [sys.executable, "-m", "tui.cli", "--workspace", str(workspace)]
+    return argv, env, str(ROOT)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def drawn(run: TerminalRun) -> bytes:
+    """What the app drew: the output after its switch to the alternate screen (before it,
+    the pty's own echo shows typed keys whether or not the app ever gets them)."""
+    output = run.since(0)
+    start = output.find(ALT_SCREEN)
+    return output[start:] if start >= 0 else b""
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_spawn"), reason="POSIX terminals only")
+def test_keys_typed_before_the_first_screen_reach_the_prompt(tmp_path: Path) -> None:
+    """What a user types while chattui starts is not lost: it lands in the prompt."""
+    with TerminalRun(*demo_home(tmp_path), size=(120, 40)) as run:
+        run.send(b"typed early")  # at once: the interpreter has not even started Textual
+        wait_until(lambda: b"typed early" in drawn(run), "the early keys never reached the prompt")
+        assert run.seen(b"palette")  # the first screen, footer and all
+        run.send(CTRL_Q)
+        assert run.wait().status == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_spawn"), reason="POSIX terminals only")
+def test_the_tui_keeps_its_compiled_dataclass_methods_after_the_first_screen(
+    tmp_path: Path,
+) -> None:
+    argv, env, cwd = demo_home(tmp_path)
+    path = dataclass_cache.cache_file(env)
+    with TerminalRun(argv, env, cwd, size=(120, 40)) as run:
+        run.wait_for(b"palette")
+        wait_until(path.exists, "no cache file after the first screen")
+        run.send(CTRL_Q)
+        assert run.wait().status == 0
+    cache = CodeCache(path)
+    cache.load()
+    assert len(cache.known) > 200  # Textual's and chattui's, the first screen's and after

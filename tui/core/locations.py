@@ -7,6 +7,8 @@ redirect each of them (tests and sandboxes rely on that):
   ``chattui/config.toml``, e.g. ``~/.config/chattui/config.toml`` on Linux).
 - ``CHATTUI_DATA_DIR``: the data directory (default: the platform's user data dir,
   e.g. ``~/.local/share/chattui``); transcripts live in its ``transcripts`` folder.
+- ``CHATTUI_CACHE_DIR``: what is kept only to start faster (default: the platform's user
+  cache dir, e.g. ``~/.cache/chattui``); deleting it loses nothing.
 
 Kept free of Textual and httpx: ``chattui --version`` and pipe mode import it at start-up.
 """
@@ -22,6 +24,7 @@ import platformdirs
 APP_NAME = "chattui"
 CONFIG_ENV = "CHATTUI_CONFIG"
 DATA_DIR_ENV = "CHATTUI_DATA_DIR"
+CACHE_DIR_ENV = "CHATTUI_CACHE_DIR"
 
 
 def _from_env(env: Mapping[str, str], name: str) -> Path | None:
@@ -60,6 +63,11 @@ def data_dir(env: Mapping[str, str] = os.environ) -> Path:
         The path; it may not exist yet (see ``ensure_private_dir``).
     """
     return _from_env(env, DATA_DIR_ENV) or platformdirs.user_data_path(APP_NAME)
+
+
+def cache_dir(env: Mapping[str, str] = os.environ) -> Path:
+    """The cache directory: ``$CHATTUI_CACHE_DIR`` if set, else the user cache dir."""
+    return _from_env(env, CACHE_DIR_ENV) or platformdirs.user_cache_path(APP_NAME)
 
 
 def transcripts_dir(env: Mapping[str, str] = os.environ) -> Path:

@@ -35,6 +35,7 @@ from textual.worker import Worker, WorkerState
 from providers.conversation import REASONING_LEVELS
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
 from tui.core.branches import BranchError
+from tui.core.dataclass_cache import save_installed
 from tui.core.pricing import total_cost
 from tui.core.runtime import Options, Runtime, StartupError, start
 from tui.core.sanitize import visible
@@ -730,6 +731,7 @@ does not pay for the import on the event loop (markdown-it and Rich's Markdown: 
 def _pay_first_use_costs() -> None:
     for name in LATER_MODULES:
         importlib.import_module(name)
+    save_installed()  # the dataclass methods compiled for the first screen and these modules
     from tui.ui.widgets.code_view import warm_up
 
     warm_up()  # syntax highlighting

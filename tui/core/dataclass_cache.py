@@ -1,0 +1,133 @@
+"""Compiled dataclass methods kept between runs, so start-up does not compile them again.
+
+``dataclasses`` writes the source of each method it generates (``__init__``, ``__repr__``,
+``__eq__``, ``__setattr__`` of a frozen class...) and compiles it with ``exec``. About 120
+dataclasses (Textual's and ours) are made before the TUI's first screen: some 520
+compilations, 35-40 ms of CPU on every start, a tenth of it. That source is the same on every
+run, so the TUI keeps the compiled code objects in a file in the user's cache directory
+(``marshal``, keyed by the exact source text, one file per bytecode version; a different
+text is a different key, so a stale entry is never used, it only drops out at the next save).
+
+``install`` makes ``dataclasses`` compile through the cache (its module-level name ``exec``
+is pointed at ``CodeCache.exec``); ``save_installed`` writes the entries used in this run
+when some were compiled anew. A file that is not this user's, is writable by others, or
+does not read back as code is ignored, as Python treats a stale ``.pyc``: the methods are
+compiled as without the cache.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import importlib.util
+import marshal
+import os
+import stat
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+from tui.core import locations
+
+MAX_ENTRIES = 5000
+"""Beyond this a run saves nothing more (the first screen needs about 520)."""
+
+_builtin_exec = builtins.exec
+
+
+def cache_file(env: Mapping[str, str] = os.environ) -> Path:
+    """The cache file for this interpreter's bytecode version."""
+    tag = f"{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}"
+    return locations.cache_dir(env) / f"dataclasses-{tag}.bin"
+
+
+class CodeCache:
+    """Code objects compiled from ``dataclasses``' generated source, by source text.
+
+    Args:
+        path: the file it is loaded from and saved to.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.known: dict[str, CodeType] = {}
+        self.used: dict[str, CodeType] = {}
+        self.compiled = 0
+        """How many sources were not in the file (compiled in this run)."""
+
+    def load(self) -> None:
+        """Read the file if it is ours and intact; otherwise start empty."""
+        try:
+            with open(self.path, "rb") as file:
+                info = os.fstat(file.fileno())
+                if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                    return
+                data = marshal.loads(file.read())
+        except (OSError, EOFError, ValueError, TypeError):
+            return
+        if isinstance(data, dict):
+            self.known = {
+                k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, CodeType)
+            }
+
+    def code_for(self, source: str) -> CodeType:
+        """The code of ``source``, from the file or compiled now, as ``exec`` would."""
+        code = self.known.get(source)
+        if code is None:
+            # dont_inherit: exec of a string in ``dataclasses`` (no __future__ imports) would
+            # not get this module's ``annotations`` future either.
+            code = compile(source, "<string>", "exec", dont_inherit=True)
+            self.compiled += 1
+        if len(self.used) < MAX_ENTRIES:
+            self.used[source] = code
+        return code
+
+    def exec(self, source: Any, globals: Any = None, locals: Any = None) -> None:  # noqa: A002
+        """``exec`` for ``dataclasses``: a source string runs as its cached code."""
+        if isinstance(source, str):
+            source = self.code_for(source)
+        _builtin_exec(source, globals, locals)
+
+    def save(self) -> None:
+        """Write the entries used in this run if any was compiled anew (atomically)."""
+        if not self.compiled:
+            return
+        try:
+            locations.ensure_private_dir(self.path.parent)
+            temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as file:
+                file.write(marshal.dumps(dict(self.used)))
+            os.replace(temporary, self.path)
+        except OSError:
+            return  # a cache: the next start compiles again
+        self.compiled = 0
+
+
+_installed: CodeCache | None = None
+
+
+def install(path: Path | None = None) -> CodeCache:
+    """Load the cache and make ``dataclasses`` compile through it (until ``uninstall``)."""
+    global _installed
+    cache = CodeCache(cache_file() if path is None else path)
+    cache.load()
+    dataclasses.exec = cache.exec  # type: ignore[attr-defined]
+    _installed = cache
+    return cache
+
+
+def uninstall() -> None:
+    """``dataclasses`` compiles with the builtin ``exec`` again."""
+    global _installed
+    if _installed is not None and getattr(dataclasses, "exec", None) == _installed.exec:
+        del dataclasses.exec  # type: ignore[attr-defined]
+    _installed = None
+
+
+def save_installed() -> None:
+    """Save the installed cache, if there is one (the TUI calls it after its first screen)."""
+    if _installed is not None:
+        _installed.save()
