@@ -42,7 +42,8 @@ from providers.errors import ProviderError
 from providers.events import StreamEvent
 from tui.core.pricing import Pricer
 from tui.core.response import ResponseStream, TranscriptSink, argument_limit
-from tui.core.tools.registry import PreparedCall, ToolRegistry
+from tui.core.tools.prepared import PreparedCall
+from tui.core.tools.registry import ToolRegistry
 from tui.core.transcript.codec import EntryStatus
 from tui.core.turn import (
     Approval,

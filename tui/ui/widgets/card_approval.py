@@ -19,8 +19,8 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input
 
-from tui.core.session import Approval
-from tui.core.tools.registry import PreparedCall
+from tui.core.tools.prepared import PreparedCall
+from tui.core.turn import Approval
 from tui.ui.widgets.approval import ApprovalPanel, ReasonInput
 
 

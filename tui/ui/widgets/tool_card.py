@@ -36,9 +36,9 @@ from textual.widgets import Collapsible, Static
 
 from providers.conversation import ToolCall, ToolResult
 from tui.core.sanitize import sanitize, visible
-from tui.core.session import Approval
 from tui.core.tools.live_edit import Reader
-from tui.core.tools.registry import PreparedCall
+from tui.core.tools.prepared import PreparedCall
+from tui.core.turn import Approval
 from tui.core.units import human_size
 from tui.ui.widgets.card_approval import ApprovalCard
 from tui.ui.widgets.code_view import CodeView
