@@ -553,3 +553,29 @@ async def test_while_an_answer_streams_its_backlog_is_rendered_without_layouts_o
         await settled(pilot, view)
         assert view.size.height == view.document.height
     assert layouts == 0
+
+
+async def test_a_flush_and_the_close_render_at_once_for_the_next_refresh_to_draw() -> None:
+    """A stream's flush (once a frame) and its close render what changed before returning:
+    the next refresh draws it. A sync after the refresh needed a second refresh for it, so
+    every frame of a stream cost two, and the end of a turn waited for one more."""
+    view = AssistantText()
+    async with FollowApp(view).run_test(size=(80, 20)) as pilot:
+        view.feed("".join(f"Paragraph {i} of a long answer.\n\n" for i in range(30)))
+        await view.flush()
+        await settled(pilot, view)
+        view.feed("The last paragraph, still open")
+        await view.flush()
+        assert not view._sync_requested
+        last = view.document.height - 1
+        assert view.document.line_text(last).rstrip() == "The last paragraph, still open"
+        view.feed(", now closed.")
+        await view.close()
+        assert not view._sync_requested and view.document.finished
+        assert not view.document.splitter.pieces()  # no open block left to preview
+        last = view.document.height - 1
+        assert (
+            view.document.line_text(last).rstrip() == "The last paragraph, still open, now closed."
+        )
+        await settled(pilot, view)
+        assert view.size.height == view.document.height

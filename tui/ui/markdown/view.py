@@ -481,9 +481,20 @@ class MarkdownView(RowsKeptWhenTaller):
         self._request_sync()
 
     def finish(self) -> None:
-        """The text is complete: its last block is rendered for good."""
+        """The text is complete: its last block is rendered for good, at once (``sync_now``):
+        the end of a turn waits for it, and after the next frame it cost one more."""
         self.document.finish()
-        self._request_sync()
+        self.sync_now()
+
+    def sync_now(self) -> None:
+        """Render what changed now, so that the next frame draws it; before the first layout
+        (no width yet), after it. For callers that update once a frame (a stream's flush):
+        the frame's cost then holds the rendering, where a sync after the refresh needed a
+        second refresh, which the app's frame budget did not see."""
+        if self.is_mounted and self.document.width:
+            self.sync()
+        else:
+            self._request_sync()
 
     def sync(self) -> None:
         """Render what changed on screen and repaint it; the rest of the blocks are rendered

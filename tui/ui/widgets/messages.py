@@ -124,10 +124,10 @@ class StreamedMarkdown(MarkdownView):
         return True
 
     async def flush(self) -> None:
-        """Hand the queued chunks over (called once a frame); they render after the next
-        screen refresh."""
+        """Hand the queued chunks over and render them (called once a frame): the next screen
+        refresh draws them."""
         if self._take_pending():
-            self._request_sync()
+            self.sync_now()
 
     async def close(self) -> None:
         """End the stream: the open block becomes final."""
