@@ -95,8 +95,9 @@ from tui.core.config.provider import (
     ProviderConfig,
     default_key_env,
 )
-from tui.core.config.tools import APPROVALS, DEFAULT_TOOLS, ToolsConfig, workspace_problem
+from tui.core.config.tools import APPROVALS, ToolsConfig, workspace_problem
 from tui.core.config.values import ConfigError, provider_path
+from tui.core.tools.names import DEFAULT_TOOLS
 
 __all__ = [
     "APPROVALS",

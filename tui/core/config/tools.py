@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.config.values import ConfigError, check_keys, read_integer, read_string, shown
+from tui.core.tools.names import DEFAULT_TOOLS, POLICIES
 from tui.core.tools.paths import visible_path
 
-APPROVALS = ("ask", "auto", "deny")
-DEFAULT_TOOLS = ("save_file", "edit_file", "read_file", "list_files")
+APPROVALS = POLICIES
+"""The values of ``[tools] approval`` (the registry's own list)."""
 TOOLS_KEYS = ("workspace", "approval", "enabled", "max_steps", "run_command")
 COMMAND_KEYS = ("allow",)
 

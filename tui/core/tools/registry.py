@@ -44,10 +44,11 @@ from typing import TYPE_CHECKING, Any
 from providers.conversation import ToolCall, ToolResult, ToolSpec
 from tui.core.tools import command, edit
 from tui.core.tools.builtin import FileTools
+from tui.core.tools.names import DEFAULT_TOOLS, POLICIES, WRITE_TOOLS
 from tui.core.tools.paths import Resolved, ToolError, Workspace, quoted
 from tui.core.tools.prepared import PreparedCall, error_result, streaming_only
 from tui.core.tools.schema import validate
-from tui.core.tools.specs import SPECS, WRITE_TOOLS, known_tools, unknown_tools
+from tui.core.tools.specs import SPECS, known_tools, unknown_tools
 
 if TYPE_CHECKING:
     from tui.core.mcp.tools import McpTools
@@ -64,7 +65,6 @@ __all__ = [
     "unknown_tools",
 ]
 
-POLICIES = ("ask", "auto", "deny")
 DEFAULT_MAX_WRITE_BYTES = 10 * 1024 * 1024
 _POLICED = WRITE_TOOLS | {"run_command"}
 """Tools that ``approval = "deny"`` refuses."""
@@ -92,7 +92,7 @@ class ToolRegistry:
         self,
         workspace: Path,
         *,
-        enabled: Iterable[str] = ("save_file", "edit_file", "read_file", "list_files"),
+        enabled: Iterable[str] = DEFAULT_TOOLS,
         approval: str = "ask",
         protected: Iterable[Path] = (),
         max_write_bytes: int = DEFAULT_MAX_WRITE_BYTES,

@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from providers.conversation import ToolSpec
 from tui.core.tools import command
 
-#: Tools that change files; only these (and ``run_command``) ever need approval.
-WRITE_TOOLS = frozenset({"save_file", "edit_file"})
 _PATH_HELP = "Path relative to the workspace root, e.g. 'src/app.py'."
 SPECS: dict[str, ToolSpec] = {
     "save_file": ToolSpec(
