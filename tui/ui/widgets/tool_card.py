@@ -1,13 +1,6 @@
 """The live tool-call card: a call rendered while its arguments stream, then approved and run.
 
-States (``ToolCard.state``; each is also a ``-state`` CSS class)::
-
-    receiving --first argument bytes--> streaming --CallReady--> ready
-    ready --ApprovalNeeded--> approval --y/a--> running --ToolRan--> done | failed
-                                       --n----> refused --ToolRan--> refused
-    ready --(no approval needed)--> running --ToolRan--> done | failed
-    ready (call.error) --> invalid --ToolRan--> failed
-    any state before a result --Escape--> cancelled
+States: ``CardState`` (``tui.ui.widgets.card_state``), each also a ``-state`` CSS class.
 
 Argument fragments go to ``LiveArguments`` (``tui.ui.widgets.live_args``): pushed to
 ``PartialJSON`` (an append) and parsed together once a frame. ``save_file`` content is appended
@@ -16,7 +9,8 @@ an MCP tool's first long string argument (``CODE_KEYS``: content, code, query...
 guessed from a path-like argument (``PATH_KEYS``) or its name (``query`` is SQL); other tools
 show their arguments as pretty JSON, re-rendered from ``PartialJSON.value`` at most once a
 frame. Nothing here is applied per fragment: ``feed`` only buffers, ``flush`` (called once a
-frame by the renderer) parses and updates widgets. The approval prompt itself is
+frame by the renderer) parses and updates widgets. Asking for approval is the base class,
+``ApprovalCard`` (``tui.ui.widgets.card_approval``); the prompt itself is
 ``tui.ui.widgets.approval.ApprovalPanel``.
 """
 
@@ -25,7 +19,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Any
 
 from rich.syntax import Syntax
@@ -41,49 +34,13 @@ from tui.core.tools.prepared import PreparedCall
 from tui.core.turn import Approval
 from tui.core.units import human_size
 from tui.ui.widgets.card_approval import ApprovalCard
+from tui.ui.widgets.card_state import LABELS, OPEN_STATES
+from tui.ui.widgets.card_state import CardState as CardState
 from tui.ui.widgets.code_view import CodeView
 from tui.ui.widgets.edit_preview import EditPreview
 from tui.ui.widgets.live_args import LiveArguments
 from tui.ui.widgets.safe import one_line, shown
 
-
-class CardState(StrEnum):
-    """Where a card is in its life (see the module docstring); also its ``-state`` CSS class."""
-
-    RECEIVING = "receiving"
-    STREAMING = "streaming"
-    READY = "ready"
-    APPROVAL = "approval"
-    RUNNING = "running"
-    DONE = "done"
-    REFUSED = "refused"
-    FAILED = "failed"
-    INVALID = "invalid"
-    CANCELLED = "cancelled"
-
-
-LABELS = {
-    CardState.RECEIVING: "receiving…",
-    CardState.STREAMING: "streaming",
-    CardState.READY: "complete",
-    CardState.APPROVAL: "waiting for approval",
-    CardState.RUNNING: "running",
-    CardState.DONE: "done",
-    CardState.REFUSED: "refused",
-    CardState.FAILED: "failed",
-    CardState.INVALID: "invalid arguments",
-    CardState.CANCELLED: "cancelled",
-}
-"""The word the header shows for each state."""
-OPEN_STATES = frozenset(
-    {
-        CardState.RECEIVING,
-        CardState.STREAMING,
-        CardState.READY,
-        CardState.APPROVAL,
-        CardState.RUNNING,
-    }
-)
 ELAPSED_TICK = 0.5
 """Seconds between redraws of a running command's elapsed time."""
 RESULT_FOLD_LINES = 6
