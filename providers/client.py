@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-import urllib.request
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -89,6 +88,10 @@ def is_loopback(host: str) -> bool:
 
 
 def _refuse_clear_text_proxy(host: str) -> None:
+    # Imported here: urllib.request brings http.client and email (~7 ms), and only a plain
+    # http base_url on another host with a key comes here.
+    import urllib.request
+
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get("http") or proxies.get("all")
     # proxy_bypass_environment applies NO_PROXY as urllib does (typeshed omits it).

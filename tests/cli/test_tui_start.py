@@ -59,6 +59,22 @@ def test_the_first_screen_imports_no_markdown_highlighter_tool_card_or_palette()
     assert loaded_after("import tui.ui.app", later) == []
 
 
+@pytest.mark.parametrize(
+    "provider",
+    ['kind = "demo"', 'kind = "openai"\nbase_url = "https://api.example.com/v1"'],
+    ids=["demo", "https"],
+)
+def test_the_first_screen_imports_no_http_stack(tmp_path: Path, provider: str) -> None:
+    """httpx comes with the connection pool, after the first screen; urllib's proxy helpers
+    (http.client, email) only for a plain-http server on another host."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"[providers.p]\n{provider}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATTUI_")}
+    env.update(CHATTUI_CONFIG=str(config), OPENAI_API_KEY="sk-test")
+    code = "from tui.core.runtime import Options, start\nimport tui.ui.app\nstart(Options())"
+    assert loaded_after(code, ("httpx", "urllib.request", "http.client"), env) == []
+
+
 def demo_home(tmp_path: Path) -> tuple[list[str], dict[str, str], str]:
     """argv, environment and cwd of the real ``chattui`` (offline demo) in ``tmp_path``."""
     workspace = tmp_path / "ws"
