@@ -10,8 +10,14 @@ repaint and frame write.
 Each typed key is a Greek letter (the streams are ASCII and chattui draws no Greek of its own,
 so the letter's bytes appear only when it is drawn); after its echo a
 backspace clears it again and the next key follows ``KEY_GAP`` later, so the prompt keeps one
-line and a letter is used again only 48 keys later. A key not drawn within ``ECHO_TIMEOUT``
-(2 s) counts as that timeout and is reported as not drawn.
+line and a letter is used again only 48 keys later. The next key waits for the echo however
+late it comes (up to ``ECHO_TIMEOUT``, 20 s): a key drawn after more than ``LATE`` (1 s) is
+listed with its delay, and a key not drawn within 20 s is reported as lost and misses the
+budget; the median and maximum are over the keys drawn. (Keys were lost, 1 to 3 of about 200
+a run under load: Textual ran the backspace's binding only after the key had bubbled up to
+the app, by which time the letter typed 40 ms behind it had been inserted, so the backspace
+deleted the new letter, never drawn, and left the old one. The prompt now runs its own
+editing keys in order: ``tui.ui.compat.run_own_key_binding``.)
 
 Rows, each the median and maximum over every key of ``--repeats`` runs (pooled):
 
@@ -64,11 +70,13 @@ from tests.support.wire import ROUTES, text_body, tool_call_body
 
 RATE = 2500  # fragments (one SSE event each) per second
 KEY_GAP = 0.04  # seconds between a key's echo (and its backspace) and the next key
-ECHO_TIMEOUT = 2.0
+LATE = 1.0  # seconds: a key drawn later than this is listed with its delay
+ECHO_TIMEOUT = 20.0  # seconds: a key not drawn by then is counted as lost
 READY_TIMEOUT = 30.0
 MEDIAN_BUDGET, MAX_BUDGET = 0.030, 0.060
 LETTERS = "αβγδεζηθικλμνξοπρστυφχψωΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ"[:48]
 BACKSPACE = b"\x7f"
+Echo = float | None  # seconds from a key's write to its bytes drawn; None: never drawn
 
 
 class Terminal(PtyChild):
@@ -111,8 +119,9 @@ class Terminal(PtyChild):
         """Write ``data`` to the terminal, as keys."""
         os.write(self._master, data)
 
-    def echo(self, letter: str) -> float:
-        """Seconds from writing ``letter`` until it is drawn (``ECHO_TIMEOUT`` if never)."""
+    def echo(self, letter: str) -> Echo:
+        """Seconds from writing ``letter`` until it is drawn (None: not within
+        ``ECHO_TIMEOUT``)."""
         with self._lock:
             self._needle, self._from, self._found = letter.encode(), len(self.output), None
             self._hit.clear()
@@ -121,12 +130,13 @@ class Terminal(PtyChild):
         self._hit.wait(ECHO_TIMEOUT)
         with self._lock:
             found, self._needle = self._found, b""
-        return ECHO_TIMEOUT if found is None else found - sent
+        return None if found is None else found - sent
 
 
-def type_keys(term: Terminal, until: Callable[[], bool], limit: int = 10_000) -> list[float]:
-    """Echo times of keys typed until ``until()`` (each cleared by a backspace after)."""
-    echoes: list[float] = []
+def type_keys(term: Terminal, until: Callable[[], bool], limit: int = 10_000) -> list[Echo]:
+    """Echo times of keys typed until ``until()`` (each cleared by a backspace after; None:
+    a key never drawn)."""
+    echoes: list[Echo] = []
     while not until() and len(echoes) < limit:
         echoes.append(term.echo(LETTERS[len(echoes) % len(LETTERS)]))
         term.type(BACKSPACE)
@@ -210,7 +220,7 @@ def _ready_chattui(text: str) -> bool:
     return "palette" in text and "idle" in text
 
 
-def floor_run(keys: int) -> list[float]:
+def floor_run(keys: int) -> list[Echo]:
     """Echo times of ``keys`` keys typed into the bare Textual app, idle."""
     with tempfile.TemporaryDirectory() as name:
         term = Terminal([sys.executable, "-c", BARE_APP], child_env(Path(name), None))
@@ -227,8 +237,8 @@ class Run:
     """One chattui run: echo times idle and while streaming, the send rate, and whether
     the answer's end was drawn."""
 
-    idle: list[float]
-    streaming: list[float]
+    idle: list[Echo]
+    streaming: list[Echo]
     rate: float
     drawn: bool
 
@@ -280,26 +290,37 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
-def summary(echoes: list[float], floor: float | None, budget: bool) -> list[str]:
-    """Median / max / keys, ratio to the floor's median, verdict."""
-    if not echoes:
-        return ["no key", "", "", ""]
-    median, worst = statistics.median(echoes), max(echoes)
+def summary(echoes: list[Echo], floor: float | None, budget: bool) -> list[str]:
+    """Median / max / keys (with the late and the lost ones), ratio to the floor's median,
+    verdict (a lost key misses the budget)."""
+    drawn = [e for e in echoes if e is not None]
+    if not drawn:
+        return ["no key drawn", f"{len(echoes)}", "", ""]
+    median, worst = statistics.median(drawn), max(drawn)
     ratio = "" if floor is None else f"{median / floor:.2f}x"
+    lost = len(echoes) - len(drawn)
     verdict = ""
     if budget:
-        ok = median <= MEDIAN_BUDGET and worst <= MAX_BUDGET
+        ok = median <= MEDIAN_BUDGET and worst <= MAX_BUDGET and not lost
         verdict = "met" if ok else "MISSED"
-    lost = sum(e >= ECHO_TIMEOUT for e in echoes)
-    keys = f"{len(echoes)}" + (f" ({lost} not drawn in {ECHO_TIMEOUT:.0f} s)" if lost else "")
-    return [f"{_ms(median)} / {_ms(worst)}", keys, ratio, verdict]
+    return [f"{_ms(median)} / {_ms(worst)}", _keys(drawn, lost), ratio, verdict]
+
+
+def _keys(drawn: list[float], lost: int) -> str:
+    """How many keys, with the delays of those drawn after ``LATE`` and the count of those
+    never drawn."""
+    late = sorted(e for e in drawn if e > LATE)
+    notes = [f"{len(late)} late: " + ", ".join(f"{e:.1f}" for e in late) + " s"] if late else []
+    if lost:
+        notes.append(f"{lost} lost: not drawn in {ECHO_TIMEOUT:.0f} s")
+    return f"{len(drawn) + lost}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def measure(seconds: float, repeats: int, idle_keys: int) -> list[list[str]]:
     """Alternate floor and chattui runs; one row per kind of key."""
-    floor: list[float] = []
-    idle: list[float] = []
-    streaming: dict[str, list[float]] = {}
+    floor: list[Echo] = []
+    idle: list[Echo] = []
+    streaming: dict[str, list[Echo]] = {}
     rates: dict[str, list[float]] = {}
     undrawn = 0
     chosen = scenarios(seconds)
@@ -312,7 +333,8 @@ def measure(seconds: float, repeats: int, idle_keys: int) -> list[list[str]]:
                 streaming.setdefault(scenario.key, []).extend(run.streaming)
                 rates.setdefault(scenario.key, []).append(run.rate)
                 undrawn += not run.drawn
-    base = statistics.median(floor) if floor else None
+    floor_drawn = [e for e in floor if e is not None]
+    base = statistics.median(floor_drawn) if floor_drawn else None
     rows = [["bare Textual app, one Input, idle (floor)", *summary(floor, None, False)]]
     rows.append(["chattui, idle", *summary(idle, base, False)])
     for scenario in chosen:
