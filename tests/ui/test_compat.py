@@ -15,6 +15,7 @@ import pytest
 from markdown_it import MarkdownIt
 from rich.console import Console
 from rich.markdown import Markdown
+from textual import events
 from textual._styles_cache import StylesCache
 from textual.app import App, ComposeResult
 from textual.drivers import linux_driver
@@ -23,7 +24,7 @@ from textual.geometry import Size
 from textual.reactive import Reactive, reactive
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Static, TextArea
 
 from tui.ui import compat
 from tui.ui.compat import WORKAROUNDS, Workaround
@@ -259,3 +260,40 @@ def test_a_write_error_that_is_not_a_gone_terminal_is_not_a_hang_up(monkeypatch)
     compat.drop_frames_when_terminal_gone(lambda: calls.append("gone"))
     assert write_one_frame(linux_driver.WriterThread(GoneTerminal(errno.ENOSPC))) == [OSError]
     assert calls == []
+
+
+# -- run_own_key_binding -------------------------------------------------------------------------
+
+
+class InOrderArea(TextArea):
+    async def _on_key(self, event: events.Key) -> None:
+        if await compat.run_own_key_binding(self, event.key):
+            event.stop()
+            event.prevent_default()
+
+
+class Areas(App[None]):
+    def __init__(self, area: TextArea) -> None:
+        super().__init__()
+        self.area = area
+
+    def compose(self) -> ComposeResult:
+        yield self.area
+
+
+async def burst_text(area: TextArea) -> str:
+    """The text after b, a, backspace, c queued at once (as after a busy moment)."""
+    app = Areas(area)
+    async with app.run_test(size=(30, 4)) as pilot:
+        area.focus()
+        await pilot.pause()
+        for key in ("b", "a", "backspace", "c"):
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
+        for _ in range(4):
+            await pilot.pause()
+        return area.text
+
+
+async def test_textual_still_runs_a_bound_key_after_the_key_typed_behind_it() -> None:
+    assert await burst_text(TextArea()) == "ba"  # upstream: c inserted, then deleted
+    assert await burst_text(InOrderArea()) == "bc"

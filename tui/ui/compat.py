@@ -88,6 +88,13 @@ WORKAROUNDS = (
         "Textual's writer thread surviving a failed write (it dies, and its queue fills)",
     ),
     Workaround(
+        "run_own_key_binding",
+        "textual",
+        "8.2",
+        "a focused widget's own key bindings run in order with the keys it inserts "
+        "(Textualize/textual#6605)",
+    ),
+    Workaround(
         "init_parsed_markdown",
         "rich",
         "15.0",
@@ -229,6 +236,35 @@ def crash_without_locals(app: App[Any]) -> None:
     app.panic(Traceback(show_locals=False, width=None))
 
 
+# -- Textual: a focused widget's own bindings, in order with typing ------------------------------
+
+
+async def run_own_key_binding(widget: Widget, key: str) -> bool:
+    """Run ``widget``'s own (non-priority) binding for ``key`` now; True if one ran.
+
+    Textual inserts a printable key in the focused widget's ``_on_key``, but a bound key
+    (backspace, delete, arrows, ctrl+k) goes on to the app, and its binding runs only there,
+    after the event has passed through every ancestor's message queue. A key typed right
+    behind it is by then already queued for the widget and is handled first: typing ``a``,
+    backspace, ``c`` while the app was busy kept ``a`` and deleted ``c`` (seen under load, one
+    key in a few hundred typed during a stream). Called from the widget's ``_on_key``, this
+    runs the binding the app would find first for ``key`` (the widget's own, with the app's
+    keymap applied) in the key's place in the widget's queue. A no-op if Textual's bindings
+    map or keymap moved: then the key takes Textual's path.
+    """
+    own = getattr(widget, "_bindings", None)
+    keymap = getattr(widget.app, "_keymap", None)
+    if own is None or keymap is None:
+        return False
+    bindings = own.copy()
+    if keymap:
+        bindings.apply_keymap(keymap)
+    for binding in bindings.key_to_bindings.get(key, ()):
+        if not binding.priority and await widget.app.run_action(binding.action, widget):
+            return True
+    return False
+
+
 # -- Rich: Markdown over tokens already parsed ---------------------------------------------------
 
 
@@ -327,6 +363,7 @@ __all__ = [
     "init_parsed_markdown",
     "installed_line",
     "prune_closed_watchers",
+    "run_own_key_binding",
     "set_scroll_range",
     "watcher_count",
 ]

@@ -12,6 +12,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
+from tui.ui.compat import run_own_key_binding
+
 HISTORY_LIMIT = 500
 
 
@@ -56,6 +58,12 @@ class Prompt(TextArea):
             event.prevent_default()
             start, end = self.selection
             self.replace("\n", start, end, maintain_selection_offset=False)
+            return
+        # An editing key (backspace, arrows...) runs here, in order with the characters typed
+        # around it, not after a trip through the app, when a later key may have been inserted.
+        if await run_own_key_binding(self, event.key):
+            event.stop()
+            event.prevent_default()
 
     def remember(self, text: str) -> None:
         """Add a sent prompt to the history and stop browsing."""
