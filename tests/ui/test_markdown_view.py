@@ -579,3 +579,26 @@ async def test_a_flush_and_the_close_render_at_once_for_the_next_refresh_to_draw
         )
         await settled(pilot, view)
         assert view.size.height == view.document.height
+
+
+async def test_the_backlog_waits_for_the_end_of_the_turn_then_is_rendered(monkeypatch) -> None:
+    """Blocks that scrolled away unrendered are rendered once the text has been over for
+    ``DRAIN_IDLE``, not as it ends: the end of the turn and its last frame come first."""
+    monkeypatch.setattr("tui.ui.markdown.view.DRAIN_IDLE", 2.0)  # the checks below take less
+    view = AssistantText()
+    text = "".join(f"Paragraph {i} of a long answer.\n\n" for i in range(300)) + "The end."
+    async with FollowApp(view).run_test(size=(80, 20)) as pilot:
+        view.feed("The start.\n\n")
+        await view.flush()
+        await settled(pilot, view)  # laid out: a flush renders what is on screen at once
+        view.feed(text)
+        await view.flush()
+        await view.close()
+        renders = view.document.renders
+        for _ in range(5):
+            await pilot.pause()
+        # Only blocks painted meanwhile (a screenful at most), not the backlog.
+        assert view.document.backlog and view.document.renders - renders <= 20
+        assert view.document.line_text(view.document.height - 1).startswith("The end.")
+        await until(pilot, lambda: not view.document.backlog, "the backlog rendered")
+        assert view.document.renders - renders >= 250

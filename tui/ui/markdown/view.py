@@ -76,8 +76,8 @@ FRAME_BUDGET = 0.004
 DRAIN_LAYOUT = 0.1
 """While a backlog is rendered, seconds between layouts of the growing text."""
 DRAIN_IDLE = 0.1
-"""Blocks off screen are rendered once the text has not grown for this many seconds (or is
-finished): while it streams, its frames come first."""
+"""Blocks off screen are rendered once the text has not grown (or ended) for this many
+seconds: while it streams, and as its turn ends, its frames come first."""
 
 
 # -- the document: blocks, their lines, what is shown ------------------------------------------
@@ -484,6 +484,7 @@ class MarkdownView(RowsKeptWhenTaller):
         """The text is complete: its last block is rendered for good, at once (``sync_now``):
         the end of a turn waits for it, and after the next frame it cost one more."""
         self.document.finish()
+        self._grew_at = perf_counter()  # the backlog waits for the end of the turn too
         self.sync_now()
 
     def sync_now(self) -> None:
@@ -562,13 +563,18 @@ class MarkdownView(RowsKeptWhenTaller):
         """Render blocks off screen in slices, and blocks drawn plain once their lexer came."""
         try:
             while True:
-                if not self.document.finished and perf_counter() - self._grew_at < DRAIN_IDLE:
+                quiet = perf_counter() - self._grew_at
+                if quiet < DRAIN_IDLE and self.document.finished:
+                    # The text just ended: the end of its turn and the frame showing it come
+                    # first (slices here held the turn's last frame 20-40 ms).
+                    await asyncio.sleep(DRAIN_IDLE - quiet)
+                elif quiet < DRAIN_IDLE:
                     # Text is streaming: its frames come first, the backlog gets a slice now
                     # and then (so a slow stream's blocks are rendered as they scroll away).
                     # Its new heights are laid out by the stream's next update, not by a
                     # layout of its own (a whole frame every DRAIN_IDLE taken from the stream).
                     await asyncio.sleep(DRAIN_IDLE)
-                    if self.document.backlog:
+                    if self.document.backlog and not self.document.finished:
                         self._slice(FRAME_BUDGET, draining=True, streaming=True)
                 elif self.document.backlog:
                     await let_others_run()  # one turn per slice held a key's echo 50-77 ms
