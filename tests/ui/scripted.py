@@ -28,13 +28,11 @@ from providers.events import (
     Finish,
     ReasoningDelta,
     TextDelta,
-    ToolCallDelta,
-    ToolCallEnd,
-    ToolCallStart,
     Usage,
 )
 from tests.support.scripted import Pause as Pause
 from tests.support.scripted import ScriptedProvider as ScriptedProvider
+from tests.support.scripted import call_turn
 from tests.support.scripted import pieces as pieces
 from tui.core.runtime import Options, Runtime, start
 from tui.ui.app import ChatApp
@@ -78,15 +76,13 @@ def call_events(
     With ``pause``, the stream stops after ``pause_at`` characters of the arguments.
     """
     raw = json.dumps(arguments)
-    call_id = call_id or f"call_{index}"
-    events: list[Any] = [ToolCallStart(index, call_id, name)]
-    sent = 0
-    for fragment in pieces(raw, size):
-        events.append(ToolCallDelta(index, fragment))
-        sent += len(fragment)
-        if pause is not None and pause_at is not None and sent >= pause_at and pause not in events:
-            events.append(pause)
-    events.append(ToolCallEnd(index))
+    events: list[Any] = call_turn(
+        name, raw, call_id or f"call_{index}", size=size, index=index, finish=False
+    )
+    if pause is not None and pause_at is not None:
+        fragments = max(1, -(-pause_at // size))  # the one that reaches ``pause_at``, 1-based
+        if pause_at <= len(raw):
+            events.insert(1 + fragments, pause)  # after the start and those fragments
     return events
 
 
