@@ -1,14 +1,9 @@
 """The conversation and its tool loop, shared by pipe mode and the TUI.
 
-``Session.send(prompt)`` runs one user turn as an async generator of
-``SessionEvent``: the provider's own events (already sanitized), plus
-``CallReady`` when a call's arguments are complete and parsed, ``ToolOutput`` while a
-command runs, ``ToolRan`` after each call was run or refused, ``StepStarted`` before every
-model request, one ``Usage`` per request once it is over (the provider's
-reports folded into one, priced when the model's price is known),
-``PriceUnknown`` once when it is not, ``RequestFailed`` when a request fails,
-and finally ``TurnEnded``. The UI decides nothing about execution: calls are validated,
-approved (through the ``approver`` callback) and run here.
+``Session.send(prompt)`` runs one user turn as an async generator of ``SessionEvent``
+(``tui.core.turn`` lists them in the order they come): the provider's own events, already
+sanitized, with the session's own events between them. The UI decides nothing about
+execution: calls are validated, approved (through the ``approver`` callback) and run here.
 
 Durability: the user's message reaches the transcript before the request goes
 out; the streaming answer is checkpointed about once a second and finalized
