@@ -191,18 +191,21 @@ def _run_tui(ns: argparse.Namespace) -> int:
     before the first screen (a tenth of the start-up). ``tui.ui.pacing.settle_gc`` turns it
     back on once the first screen is drawn, after one collection.
 
-    The methods of the ~120 dataclasses made before that screen are compiled once and kept
-    (``tui.core.dataclass_cache``; the app saves new ones after its first screen).
+    The methods of the ~120 dataclasses and the ~120 regular expressions made before that
+    screen are compiled once and kept (``tui.core.dataclass_cache``, ``tui.core.regex_cache``;
+    the app saves new ones after its first screen).
     """
     gc.disable()
-    from tui.core import dataclass_cache
+    from tui.core import dataclass_cache, regex_cache
 
     dataclass_cache.install()
+    regex_cache.install()
     try:
         from tui.ui.app import run_app
 
         return run_app(ns)
     finally:
+        regex_cache.uninstall()
         dataclass_cache.uninstall()
         gc.enable()
 

@@ -14,8 +14,9 @@ import pytest
 from tests.support.imports import loaded_after
 from tests.support.terminal import TerminalRun
 from tui import cli
-from tui.core import dataclass_cache
+from tui.core import dataclass_cache, regex_cache
 from tui.core.dataclass_cache import CodeCache
+from tui.core.regex_cache import RegexCache
 
 ROOT = Path(__file__).resolve().parents[2]
 ALT_SCREEN = b"\x1b[?1049h"
@@ -119,16 +120,17 @@ def test_keys_typed_before_the_first_screen_reach_the_prompt(tmp_path: Path) -> 
 
 
 @pytest.mark.skipif(not hasattr(os, "posix_spawn"), reason="POSIX terminals only")
-def test_the_tui_keeps_its_compiled_dataclass_methods_after_the_first_screen(
-    tmp_path: Path,
-) -> None:
+def test_the_tui_keeps_what_it_compiled_after_the_first_screen(tmp_path: Path) -> None:
     argv, env, cwd = demo_home(tmp_path)
-    path = dataclass_cache.cache_file(env)
+    methods, patterns = dataclass_cache.cache_file(env), regex_cache.cache_file(env)
     with TerminalRun(argv, env, cwd, size=(120, 40)) as run:
         run.wait_for(b"palette")
-        wait_until(path.exists, "no cache file after the first screen")
+        wait_until(lambda: methods.exists() and patterns.exists(), "no cache after the screen")
         run.send(CTRL_Q)
         assert run.wait().status == 0
-    cache = CodeCache(path)
-    cache.load()
-    assert len(cache.known) > 200  # Textual's and chattui's, the first screen's and after
+    code = CodeCache(methods)
+    code.load()
+    assert len(code.known) > 200  # Textual's and chattui's, the first screen's and after
+    regexes = RegexCache(patterns)
+    regexes.load()
+    assert len(regexes.known) > 50

@@ -5,31 +5,27 @@
 dataclasses (Textual's and ours) are made before the TUI's first screen: some 520
 compilations, 35-40 ms of CPU on every start, a tenth of it. That source is the same on every
 run, so the TUI keeps the compiled code objects in a file in the user's cache directory
-(``marshal``, keyed by the exact source text, one file per bytecode version; a different
-text is a different key, so a stale entry is never used, it only drops out at the next save).
+(``tui.core.cache_files``; ``marshal``, keyed by the exact source text; a different text is
+a different key, so a stale entry is never used, it only drops out at the next save).
 
 ``install`` makes ``dataclasses`` compile through the cache (its module-level name ``exec``
 is pointed at ``CodeCache.exec``); ``save_installed`` writes the entries used in this run
 when some were compiled anew. A file that is not this user's, is writable by others, or
-does not read back as code is ignored, as Python treats a stale ``.pyc``: the methods are
-compiled as without the cache.
+does not read back as code is ignored: the methods are compiled as without the cache.
 """
 
 from __future__ import annotations
 
 import builtins
 import dataclasses
-import importlib.util
 import marshal
 import os
-import stat
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from tui.core import locations
+from tui.core.cache_files import cache_path, read_private, write_private
 
 MAX_ENTRIES = 5000
 """Beyond this a run saves nothing more (the first screen needs about 520)."""
@@ -39,8 +35,7 @@ _builtin_exec = builtins.exec
 
 def cache_file(env: Mapping[str, str] = os.environ) -> Path:
     """The cache file for this interpreter's bytecode version."""
-    tag = f"{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}"
-    return locations.cache_dir(env) / f"dataclasses-{tag}.bin"
+    return cache_path("dataclasses", env)
 
 
 class CodeCache:
@@ -59,17 +54,14 @@ class CodeCache:
 
     def load(self) -> None:
         """Read the file if it is ours and intact; otherwise start empty."""
+        data = read_private(self.path)
         try:
-            with open(self.path, "rb") as file:
-                info = os.fstat(file.fileno())
-                if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                    return
-                data = marshal.loads(file.read())
-        except (OSError, EOFError, ValueError, TypeError):
+            table = marshal.loads(data) if data else None
+        except (EOFError, ValueError, TypeError):
             return
-        if isinstance(data, dict):
+        if isinstance(table, dict):
             self.known = {
-                k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, CodeType)
+                k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, CodeType)
             }
 
     def code_for(self, source: str) -> CodeType:
@@ -92,18 +84,8 @@ class CodeCache:
 
     def save(self) -> None:
         """Write the entries used in this run if any was compiled anew (atomically)."""
-        if not self.compiled:
-            return
-        try:
-            locations.ensure_private_dir(self.path.parent)
-            temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as file:
-                file.write(marshal.dumps(dict(self.used)))
-            os.replace(temporary, self.path)
-        except OSError:
-            return  # a cache: the next start compiles again
-        self.compiled = 0
+        if self.compiled and write_private(self.path, marshal.dumps(dict(self.used))):
+            self.compiled = 0
 
 
 _installed: CodeCache | None = None

@@ -23,7 +23,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from tui.core.dataclass_cache import save_installed
+from tui.core import dataclass_cache, regex_cache
 from tui.core.runtime import Options, StartupError, start
 from tui.core.signals import hang_up, on_stop_signals, stop_status, watch_terminal
 from tui.exitcodes import ExitCode
@@ -289,7 +289,9 @@ does not pay for the import on the event loop (markdown-it and Rich's Markdown: 
 def _pay_first_use_costs() -> None:
     for name in LATER_MODULES:
         importlib.import_module(name)
-    save_installed()  # the dataclass methods compiled for the first screen and these modules
+    # What was compiled for the first screen and these modules, for the next start.
+    dataclass_cache.save_installed()
+    regex_cache.save_installed()
     from tui.ui.widgets.code_view import warm_up
 
     warm_up()  # syntax highlighting

@@ -1,0 +1,50 @@
+"""Files that only make start-up faster, in the user's cache directory.
+
+Each holds data that runs as code once loaded (compiled methods, compiled patterns), so it is
+read only when it is this user's and nobody else may write it, as Python treats a ``.pyc``;
+anything else reads as no file. Written atomically, mode 0o600, in a 0o700 directory.
+Deleting the directory loses nothing: the next start compiles again.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import stat
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from tui.core import locations
+
+
+def cache_path(name: str, env: Mapping[str, str] = os.environ) -> Path:
+    """``<cache dir>/<name>-<interpreter tag>.bin``: one file per bytecode version."""
+    tag = f"{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}"
+    return locations.cache_dir(env) / f"{name}-{tag}.bin"
+
+
+def read_private(path: Path) -> bytes | None:
+    """The file's bytes if this user owns it and only this user may write it, else None."""
+    try:
+        with open(path, "rb") as file:
+            info = os.fstat(file.fileno())
+            if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return None
+            return file.read()
+    except OSError:
+        return None
+
+
+def write_private(path: Path, data: bytes) -> bool:
+    """Replace the file with ``data`` (0o600, its directory 0o700); False if it cannot."""
+    try:
+        locations.ensure_private_dir(path.parent)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        return False
+    return True
