@@ -83,6 +83,7 @@ class Home:
                 KEY_ENV: KEY,
                 "CHATTUI_CONFIG": str(self.config),
                 "CHATTUI_DATA_DIR": str(self.data),
+                "CHATTUI_CACHE_DIR": str(self.tmp / "cache"),
                 "CHATTUI_DEMO_DELAY": "0",
                 "PYTHONPATH": str(ROOT),
             }
