@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, get_args
+from typing import Any, Literal, TypeAlias
 
 from providers.events import FinishReason, Usage
+from providers.reasoning import REASONING_LEVELS as REASONING_LEVELS
+from providers.reasoning import Reasoning as Reasoning
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +151,6 @@ class ToolResult:
 
 
 Message: TypeAlias = UserMessage | AssistantMessage | ToolResult
-
-Reasoning: TypeAlias = Literal["off", "low", "medium", "high"]
-"""How hard a reasoning model thinks; each adapter maps it to its API's own field."""
-REASONING_LEVELS: tuple[Reasoning, ...] = get_args(Reasoning)
 
 
 @dataclass(frozen=True, slots=True)

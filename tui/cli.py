@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from providers.conversation import REASONING_LEVELS
+from providers.reasoning import REASONING_LEVELS
 from tui import __version__
 from tui.exitcodes import ExitCode
 

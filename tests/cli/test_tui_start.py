@@ -60,6 +60,12 @@ def test_the_first_screen_imports_no_markdown_highlighter_tool_card_or_palette()
     assert loaded_after("import tui.ui.app", later) == []
 
 
+def test_the_command_line_makes_no_dataclass_before_the_start_up_caches() -> None:
+    """``tui.cli`` installs the caches when the TUI starts: a dataclass made while it was
+    imported (the conversation types, say) would be compiled anew on every start."""
+    assert loaded_after("import tui.cli", ("dataclasses", "providers.conversation")) == []
+
+
 @pytest.mark.parametrize(
     "provider",
     ['kind = "demo"', 'kind = "openai"\nbase_url = "https://api.example.com/v1"'],
