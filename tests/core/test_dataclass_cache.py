@@ -141,3 +141,16 @@ def test_the_cache_lives_in_the_cache_dir_one_file_per_bytecode_version(tmp_path
     path = dataclass_cache.cache_file({"CHATTUI_CACHE_DIR": str(tmp_path)})
     assert path.parent == tmp_path
     assert path.name.startswith("dataclasses-cpython-") and path.suffix == ".bin"
+
+
+def test_a_cache_that_cannot_be_written_leaves_nothing_behind(tmp_path: Path) -> None:
+    from tui.core.cache_files import write_private
+
+    blocked = tmp_path / "file-in-the-way"
+    blocked.write_text("", encoding="utf-8")
+    assert write_private(blocked / "cache.bin", b"data") is False
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    (folder / "cache.bin").mkdir()  # replace() cannot put a file over a directory
+    assert write_private(folder / "cache.bin", b"data") is False
+    assert sorted(p.name for p in folder.iterdir()) == ["cache.bin"]  # no temporary file

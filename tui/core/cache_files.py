@@ -8,6 +8,7 @@ Deleting the directory loses nothing: the next start compiles again.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import stat
@@ -38,13 +39,15 @@ def read_private(path: Path) -> bytes | None:
 
 def write_private(path: Path, data: bytes) -> bool:
     """Replace the file with ``data`` (0o600, its directory 0o700); False if it cannot."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         locations.ensure_private_dir(path.parent)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as file:
             file.write(data)
         os.replace(temporary, path)
     except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()  # a full disk: leave no partial file behind
         return False
     return True
