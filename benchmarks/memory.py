@@ -22,20 +22,17 @@ so they show what is retained.
   this counts what the session made and kept) and the time per turn. Below the table: the
   object types that grew most over the judged turns.
 
-How the answers stream (the profiles). By default (what ``python3 dev.py bench`` runs; the
-session takes 2-4 minutes on a shared 2-core machine) nine answers in ten arrive in
-64-character deltas (4 deltas, cut inside the paragraph and inside the code fence, so the
-open block grows and a fence streams open, as in any answer) and every tenth in 4-character
-deltas (53). ``--fine`` streams every answer in 4-character deltas, about 53,000 fragments:
-about twice as long (the per-turn time is then mostly per-fragment work and its frames).
-Both measure the same thing, because what a turn leaves behind does not depend on how its
-answer was cut: the history entry, the transcript line, the widgets until they are pruned,
-the request's messages and the counts are the same; only transient work (parsing each
-fragment, frames) differs, and it is garbage once the turn ends. What the default would show
-less is state kept per fragment: its judged turns still stream about 8,000 fragments (4,800
-of them 4-character), so a kilobyte kept per fragment would add 8 MB (1.10x).
-``--quick`` is a smoke run (300 turns, sampled every 50, a 50 KB stream, one run of the
-times): its ratio is RSS after 300 turns over after 100.
+How long it takes, and why the full run is the one ``python3 dev.py bench`` runs: the whole
+script takes 5-6.5 minutes at load average 2-9 on a shared 2-core machine, nearly all of it the
+1,000-turn session at 120-440 ms a turn. That time is the app's own fixed cost of a turn, not
+the answer's: on py-spy profiles of the session, 40-50% of the event loop is the full
+collection the app makes once idle after each turn (about 170,000 tracked objects) and 35-43%
+the layout of a conversation holding its 200 top-level widgets; streaming the answers in
+64-character deltas instead of 4 (4 fragments a turn instead of 53) did not shorten it
+(200 turns interleaved, load 2-4: 40 and 48 s against 39 and 54 s). A shorter session
+would need fewer turns or turns that skip part of the app's path, and then it would no longer
+measure 1,000 turns; ``--quick`` (300 turns, sampled every 50, a 50 KB stream, one run of the
+times) is a smoke run whose ratio is RSS after 300 turns over after 100.
 
 Between two turns of the one session the child waits, as a user reading the answer would,
 until the app has made the full garbage collection it defers while a turn streams (it makes
@@ -55,8 +52,8 @@ to 300.
 
 Above the RSS table: the long-session times of ``long_session.py`` (resume and export of the
 1,000-turn transcript, timed from outside beside their floors).
-Run: ``python benchmarks/memory.py [--quick | --fine] [--back-to-back] [--markdown]
-[--times]`` (``--times``: only the long-session times).
+Run: ``python benchmarks/memory.py [--quick] [--back-to-back] [--markdown] [--times]``
+(``--times``: only the long-session times).
 """
 
 from __future__ import annotations
@@ -90,9 +87,7 @@ THIS = Path(__file__).resolve()
 BUDGET_STREAM = 300 * 2**20
 FLAT_GROWTH = 10 * 2**20
 RSS_RATIO = 1.1
-CHUNK = 4  # characters per delta of a finely streamed answer (as tui_stream.py's streams)
-COARSE_CHUNK = 64  # per delta of the other answers of the default session (4 deltas each)
-FINE_EVERY = 10  # in the default session, every 10th answer streams in CHUNK deltas
+CHUNK = 4  # characters per delta of each answer (as tui_stream.py's streams)
 PAUSE = 0.02  # seconds, the compressed pause between turns (see child_turns)
 TURNS_TIMEOUT = 1200.0  # seconds the 1,000-turn child may take
 
@@ -157,8 +152,7 @@ async def child_turns(spec: dict[str, Any]) -> dict[str, Any]:
         app_module.IDLE_COLLECT_DELAY = PAUSE  # type: ignore[attr-defined]
     runtime = start(Options(workspace=Path(spec["workspace"])))
     answer = ANSWER.format(n="n")
-    fine, coarse = text_turn(answer, size=CHUNK), text_turn(answer, size=spec["chunk"])
-    provider = ScriptedProvider(fine)
+    provider = ScriptedProvider(text_turn(answer, size=CHUNK))
     runtime.provider = runtime.session.provider = provider  # type: ignore[assignment]
     app = ChatApp(runtime)
     samples = []
@@ -167,7 +161,6 @@ async def child_turns(spec: dict[str, Any]) -> dict[str, Any]:
             samples.append({"turns": 0, **await _settled(app, pilot), "per_turn": None})
             started = time.perf_counter()
             for turn in range(1, spec["turns"] + 1):
-                provider.scripts = [fine if turn % spec["fine_every"] == 0 else coarse]
                 app.send(f"question {turn}")
                 await wait_until(lambda: not app.busy, 60, "the turn to end")
                 # The fake provider records every request (each holds the whole history):
@@ -208,11 +201,8 @@ def run_resume(turns: int) -> dict[str, Any]:
     return {**result, "file": size}
 
 
-def run_turns(
-    turns: int, every: int, judged_from: int, pause: bool = True, fine: bool = False
-) -> dict[str, Any]:
-    """The many-turns scenario in a fresh child (``fine``: every answer in ``CHUNK`` deltas,
-    else one in ``FINE_EVERY`` and the others in ``COARSE_CHUNK`` deltas)."""
+def run_turns(turns: int, every: int, judged_from: int, pause: bool = True) -> dict[str, Any]:
+    """The many-turns scenario in a fresh child."""
     # 1,000 turns take 2-5 minutes on a loaded 2-core machine, past the cap that
     # ``run_child`` puts on the stream scripts' children (which read it from the module).
     tui_stream.CHILD_TIMEOUT = max(tui_stream.CHILD_TIMEOUT, TURNS_TIMEOUT)
@@ -225,8 +215,6 @@ def run_turns(
             "every": every,
             "judged_from": judged_from,
             "pause": pause,
-            "chunk": CHUNK if fine else COARSE_CHUNK,
-            "fine_every": 1 if fine else FINE_EVERY,
         }
         result, _ = run_child(THIS, spec, demo_env(tmp), tmp)
     return result
@@ -240,15 +228,15 @@ def run_stream(quick: bool) -> dict[str, Any]:
     return {**result, "name": stream.name}
 
 
-def rows(quick: bool, pause: bool = True, fine: bool = False) -> tuple[list[list[str]], str]:
+def rows(quick: bool, pause: bool = True) -> tuple[list[list[str]], str]:
     """Run the scenarios; one row per sample, and the types that grew over the judged turns."""
     turns, every, resumed = (300, 50, 200) if quick else (1000, 100, 1000)
     out = stream_rows(run_stream(quick))
     resume = run_resume(resumed)
     note = f"{resume['file'] / 1e6:.1f} MB file; shown {resume['shown_after']:.2f} s after start"
     out.append(_sample_row(f"after resuming a {resumed:,}-turn transcript", resume, note))
-    session = run_turns(turns, every, judged_from=turns // 2, pause=pause, fine=fine)
-    session_out, grown = session_rows(session, turns, fine)
+    session = run_turns(turns, every, judged_from=turns // 2, pause=pause)
+    session_out, grown = session_rows(session, turns)
     return out + session_out, grown
 
 
@@ -275,15 +263,14 @@ def stream_rows(stream: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-def session_rows(session: dict[str, Any], turns: int, fine: bool) -> tuple[list[list[str]], str]:
+def session_rows(session: dict[str, Any], turns: int) -> tuple[list[list[str]], str]:
     """One row per sample of the one session, its growth over the judged turns and the ratio."""
     samples = session["samples"]
-    deltas = f"{CHUNK}-char deltas" if fine else f"{CHUNK}/{COARSE_CHUNK}-char deltas"
     out = []
     for sample in samples:
         per_turn = sample["per_turn"]
         note = "" if per_turn is None else f"{per_turn * 1000:.0f} ms/turn"
-        label = f"one session ({deltas}), {sample['turns']:,} turns"
+        label = f"one session, {sample['turns']:,} turns"
         out.append(_sample_row(label, sample, note, f"{sample['objects']:,}"))
     half, last = next(s for s in samples if s["turns"] == turns // 2), samples[-1]
     growth = last["VmRSS"] - half["VmRSS"]
@@ -321,11 +308,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="50 KB stream, 300 turns")
     parser.add_argument("--times", action="store_true", help="only resume and export times")
     parser.add_argument(
-        "--fine",
-        action="store_true",
-        help=f"every answer of the one session in {CHUNK}-char deltas (about twice as long)",
-    )
-    parser.add_argument(
         "--back-to-back",
         action="store_true",
         help="one session's turns without the pause in which the app collects garbage",
@@ -339,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.times:
         return 0
     headers = ["scenario", "RSS", "peak RSS", "widgets", "objects", "note"]
-    lines, grown = rows(ns.quick, pause=not ns.back_to_back, fine=ns.fine)
+    lines, grown = rows(ns.quick, pause=not ns.back_to_back)
     print(table(headers, lines, ns.markdown))
     print(f"\n{grown}")
     print(f"pty {SIZE[0]}x{SIZE[1]}; RSS after gc.collect(); each scenario in a fresh process.")
