@@ -4,6 +4,7 @@ again: adjust it, or remove it when upstream fixed the behaviour."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import re
@@ -64,6 +65,23 @@ async def test_textual_still_caches_styles_per_instance_and_forgetting_empties_i
         await pilot.app.query_one("#one").remove()
         compat.forget_removed_styles()
         assert cached.cache_info().currsize == 0  # type: ignore[attr-defined]
+
+
+# -- repaint_pending ----------------------------------------------------------------------------
+
+
+async def test_a_refreshed_widget_waits_for_the_next_refresh_in_the_screens_set() -> None:
+    async with Colours().run_test(size=(20, 4)) as pilot:
+        await pilot.pause()
+        assert not compat.repaint_pending(pilot.app.screen)
+        pilot.app.query_one("#one").refresh()
+        for _ in range(1000):  # the widget hands its repaint to the screen when it is idle
+            if compat.repaint_pending(pilot.app.screen):
+                break
+            await asyncio.sleep(0)
+        assert compat.repaint_pending(pilot.app.screen)
+        await pilot.pause()
+        assert not compat.repaint_pending(pilot.app.screen)
 
 
 # -- prune_closed_watchers -----------------------------------------------------------------------

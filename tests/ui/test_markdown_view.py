@@ -602,3 +602,43 @@ async def test_the_backlog_waits_for_the_end_of_the_turn_then_is_rendered(monkey
         assert view.document.line_text(view.document.height - 1).startswith("The end.")
         await until(pilot, lambda: not view.document.backlog, "the backlog rendered")
         assert view.document.renders - renders >= 250
+
+
+async def test_a_flush_lets_what_waits_to_be_drawn_go_first(monkeypatch) -> None:
+    """Keys before stream work: when something else waits for the next refresh (a key's echo
+    in the prompt), a stream's flush renders only after that refresh has drawn it."""
+    from textual.widgets import Static
+
+    class Counted(Static):
+        renders = 0
+
+        def render(self):  # type: ignore[no-untyped-def]
+            self.renders += 1
+            return super().render()
+
+    class TwoApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Counted("echo")
+            with VerticalScroll():
+                yield view
+
+    view = AssistantText()
+    seen: list[int] = []
+    original = MarkdownView.sync
+
+    def recording(self: MarkdownView) -> None:
+        seen.append(counted.renders)
+        original(self)
+
+    async with TwoApp().run_test(size=(80, 20)) as pilot:
+        counted = pilot.app.query_one(Counted)
+        view.feed("First paragraph.\n\n")
+        await view.flush()
+        await settled(pilot, view)
+        monkeypatch.setattr(MarkdownView, "sync", recording)
+        before = counted.renders
+        counted.update("echo!")  # waits for the next refresh, as a typed key does
+        view.feed("Second paragraph.")
+        await view.flush()
+        assert seen and seen[0] > before
+        assert view.document.line_text(view.document.height - 1).startswith("Second")

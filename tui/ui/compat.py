@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
     from rich.markdown import Markdown
     from textual.app import App
+    from textual.screen import Screen
     from textual.scroll_view import ScrollView
 
 
@@ -45,6 +46,12 @@ class Workaround:
 
 
 WORKAROUNDS = (
+    Workaround(
+        "repaint_pending",
+        "textual",
+        "8.2",
+        "a public way to know that a screen has widgets waiting for its next refresh",
+    ),
     Workaround(
         "forget_removed_styles",
         "textual",
@@ -101,6 +108,12 @@ WORKAROUNDS = (
         "rich.markdown.Markdown accepting parsed tokens (or a parser) instead of text",
     ),
 )
+
+
+def repaint_pending(screen: Screen[Any]) -> bool:
+    """Whether ``screen`` has widgets waiting to be drawn by its next refresh (a key's echo):
+    a widget's ``refresh`` reaches the screen once the widget has been idle."""
+    return bool(getattr(screen, "_dirty_widgets", ()))
 
 
 def installed_line(package: str) -> str:
@@ -363,6 +376,7 @@ __all__ = [
     "init_parsed_markdown",
     "installed_line",
     "prune_closed_watchers",
+    "repaint_pending",
     "run_own_key_binding",
     "set_scroll_range",
     "watcher_count",

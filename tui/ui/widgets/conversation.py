@@ -347,8 +347,7 @@ class TurnRenderer:
     async def _close_last(self) -> None:
         last = self._last
         if isinstance(last, AssistantText | ReasoningBlock):
-            await last.flush()
-            await last.close()
+            await last.close()  # with what is still buffered: no flush (it lets keys go first)
 
     def _run_next(self) -> None:
         """Mark the first complete call as running, unless one is busy or waiting."""
