@@ -136,7 +136,7 @@ class StreamedMarkdown(MarkdownView):
         refresh)."""
         if self._take_pending():
             await let_others_run()
-            if repaint_pending(self.screen):
+            if self.is_attached and repaint_pending(self.screen):  # removed meanwhile: no screen
                 await self._refreshed()
             self.sync_now()
 
