@@ -12,9 +12,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import get_args
+from typing import BinaryIO, get_args
 
 import pytest
 
@@ -54,6 +55,7 @@ from tui.core.transcript import (
     to_markdown,
 )
 from tui.core.transcript import export as transcript_export
+from tui.core.transcript import replay as replay_module
 from tui.core.transcript import writer as transcript_writer
 from tui.core.transcript.codec import dumps
 
@@ -643,6 +645,28 @@ def test_list_and_resolve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(TranscriptNotFound, match=f"recent: {new}, {mid}, {old}"):
         resolve(tmp_path, "nope")
     assert list_transcripts(tmp_path / "missing") == []
+
+
+def test_resolving_reads_no_transcript_past_its_meta_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--resume`` and ``export latest`` find the file from the meta lines alone: reading every
+    saved conversation to count its messages would cost the size of the whole history."""
+    old = make_at(monkeypatch, tmp_path, "2024-01-01T10:00:00", "first")
+    new = make_at(monkeypatch, tmp_path, "2024-01-02T09:00:00", "second")
+    bodies: list[object] = []
+    real = replay_module._lines_raw
+
+    def counted(f: BinaryIO) -> Iterator[bytes]:
+        bodies.append(f)
+        return real(f)
+
+    monkeypatch.setattr(replay_module, "_lines_raw", counted)
+    assert resolve(tmp_path, "latest").stem == new
+    assert resolve(tmp_path, old[:12]).stem == old
+    assert bodies == []
+    assert [i.message_count for i in list_transcripts(tmp_path)] == [2, 2]  # the list counts
+    assert len(bodies) == 2
 
 
 # --- secrets and imports ----------------------------------------------------------------

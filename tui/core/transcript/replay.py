@@ -94,10 +94,16 @@ def list_transcripts(directory: Path) -> list[TranscriptInfo]:
     record, without parsing them. Files without a readable meta line (a new
     conversation that never got a message) are left out.
     """
+    return _listed(directory, counted=True)
+
+
+def _listed(directory: Path, counted: bool) -> list[TranscriptInfo]:
+    """``list_transcripts``; without ``counted``, only each file's meta line is read (its
+    ``message_count`` is then 0): all ``resolve`` needs, however long the transcripts are."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
-    infos = [info for p in directory.glob("*.jsonl") if (info := _info(p)) is not None]
+    infos = [info for p in directory.glob("*.jsonl") if (info := _info(p, counted)) is not None]
     return sorted(infos, key=lambda i: (i.created, i.id), reverse=True)
 
 
@@ -110,7 +116,7 @@ def resolve(directory: Path, ref: str) -> Path:
     """
     if ref.endswith(".jsonl") and Path(ref).is_file():
         return Path(ref)
-    infos = list_transcripts(directory)
+    infos = _listed(directory, counted=False)  # ids and paths only: no file read past its meta
     if ref == "latest" and infos:
         return infos[0].path
     exact = [i for i in infos if i.id == ref]
@@ -368,11 +374,12 @@ def _kept(store: Path, image: ImagePart) -> ImagePart:
     return replace(image, data=data)
 
 
-def _info(path: Path) -> TranscriptInfo | None:
+def _info(path: Path, counted: bool = True) -> TranscriptInfo | None:
     try:
         with open_regular(path) as f:
             first = f.readline(MAX_RECORD_BYTES)
-            count = sum(1 for line in _lines_raw(f) if line.startswith(_MESSAGE_PREFIX))
+            lines = _lines_raw(f) if counted else iter(())
+            count = sum(1 for line in lines if line.startswith(_MESSAGE_PREFIX))
         meta = json.loads(first)
     except (OSError, ValueError, TranscriptError):
         return None
