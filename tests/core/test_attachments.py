@@ -14,6 +14,7 @@ from tui.core.attachments import (
     MAX_TEXT_BYTES,
     AttachmentError,
     from_cwd,
+    may_mention,
     mentions,
     prepare,
 )
@@ -55,6 +56,21 @@ def test_words_that_only_look_like_mentions_stay_text(ws: Workspace) -> None:
     prompt = "mail me@example.com or ask @nobody about @missing.png"
     assert mentions(prompt, ws) == []
     assert prepare(prompt, ws).text == prompt
+
+
+@pytest.mark.parametrize(
+    "prompt", ["notes.md and shots/shot.png, no at sign", "mail me@example.com", "a@notes.md"]
+)
+def test_a_prompt_that_cannot_mention_a_file_is_sent_as_typed(ws: Workspace, prompt: str) -> None:
+    # The app skips prepare (a thread, disk lookups) when may_mention is false: prepare
+    # must have nothing to do for such a prompt, even when it names existing files.
+    assert not may_mention(prompt)
+    assert prepare(prompt, ws).text == prompt
+
+
+@pytest.mark.parametrize("prompt", ["@notes.md", 'see @"my file.txt"', "x\n@pic.webp", "@nobody"])
+def test_every_mention_form_may_mention(prompt: str) -> None:
+    assert may_mention(prompt)
 
 
 def test_outside_the_workspace_is_refused_even_through_a_symlink(

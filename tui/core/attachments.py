@@ -61,6 +61,11 @@ class Prepared:
     names: tuple[str, ...] = ()
 
 
+def may_mention(prompt: str) -> bool:
+    """Whether ``prompt`` has an ``@`` mention at all (without looking at the disk)."""
+    return _MENTION.search(prompt) is not None
+
+
 def mentions(prompt: str, workspace: Workspace) -> list[str]:
     """The ``@`` paths in ``prompt`` that name an existing file inside or outside the workspace.
 

@@ -155,8 +155,16 @@ class TurnApp(App[int]):
 
     async def _attachments(self, prompt: str) -> Prepared | None:
         """The prompt with its ``@`` files applied; None (said, prompt given back) if refused."""
-        from tui.core.attachments import AttachmentError, check_provider, prepare
+        from tui.core.attachments import (
+            AttachmentError,
+            Prepared,
+            check_provider,
+            may_mention,
+            prepare,
+        )
 
+        if not may_mention(prompt):  # no file to read: no thread hop before the request
+            return Prepared(prompt)
         try:
             prepared = await asyncio.to_thread(
                 prepare, prompt, self.runtime.session.tools.workspace
