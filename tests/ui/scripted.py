@@ -141,6 +141,26 @@ async def wait_for(
         await pilot.pause(0.01)
 
 
+async def settled(pilot: Pilot[Any], quiet: float = 0.3, timeout: float = 60.0) -> None:
+    """Wait until the screen stops changing: the same screenshot before and after ``quiet``.
+
+    Every timer due within ``quiet`` seconds runs before the pause ends (the loop runs timers
+    in order), so a screen that did not change meanwhile has nothing pending that draws soon;
+    a busy machine makes this slower, never wrong. For snapshots, instead of a fixed pause.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    before = pilot.app.export_screenshot()
+    while True:
+        await pilot.pause(quiet)
+        after = pilot.app.export_screenshot()
+        if after == before:
+            return
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the screen to settle")
+        before = after
+
+
 async def search_palette(pilot: Pilot[Any], query: str) -> None:
     """Open the command palette, type ``query`` and wait until its results are all listed
     (the palette gathers them in a worker and adds them in batches)."""

@@ -15,6 +15,7 @@ from tests.ui.scripted import (
     idle,
     make_app,
     make_runtime,
+    settled,
     text_reply,
     tool_reply,
     wait_for,
@@ -54,7 +55,7 @@ async def approval_shown(pilot) -> ToolCard:
     )
     card = app.query(ToolCard).last()
     await wait_for(pilot, lambda: card.query_one(CodeView).is_highlight_final)
-    await pilot.pause(0.1)
+    await settled(pilot)
     return card
 
 
@@ -66,7 +67,7 @@ def test_demo_welcome_answer_finished(snap_compare, tmp_path, monkeypatch):
         await approval_shown(pilot)
         await pilot.press("y")
         await idle(pilot)
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -87,7 +88,7 @@ def test_save_file_streaming_mid_way(snap_compare, tmp_path, monkeypatch):
         await send(pilot, "write the rules module")
         await wait_for(pilot, pause.reached.is_set)
         await wait_for(pilot, lambda: "rule 3" in app.query_one(CodeView).text)
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
     pause.release()
@@ -125,7 +126,7 @@ def test_error_note(snap_compare, tmp_path, monkeypatch):
         await send(pilot, "hi")
         await idle(pilot)
         app.clear_notifications()
-        await pilot.pause(0.1)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
@@ -153,7 +154,7 @@ def test_edit_file_diff_streaming_mid_way(snap_compare, tmp_path, monkeypatch):
         await wait_for(pilot, pause.reached.is_set)
         view = app.query_one(DiffView)
         await wait_for(pilot, lambda: "counts" in str(view.rows()))
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
     pause.release()
