@@ -361,7 +361,8 @@ async def test_streaming_renders_what_is_on_screen_then_the_rest() -> None:
         assert view.size.height == view.document.height == 2 * 401 - 1
 
 
-async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted(monkeypatch) -> None:
+async def held_lexer(monkeypatch, name: str) -> threading.Event:
+    """Make ``name``'s lexer load in the loader thread only once the returned event is set."""
     while await markdown_lexers.lexers_loaded():  # an earlier test's loads finish first
         pass
     release = threading.Event()
@@ -372,7 +373,17 @@ async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted(monke
         return load(name)
 
     monkeypatch.setattr(markdown_lexers, "_load_lexer", held_load)
-    markdown_lexers._lexers.pop("erlang", None)
+    monkeypatch.delitem(markdown_lexers._lexers, name, raising=False)
+    return release
+
+
+def highlighted(doc: MarkdownDocument, y: int) -> bool:
+    """Whether line ``y`` has more than one colour (a lexer drew it, not plain text)."""
+    return len({doc.styles.styles[i].color for i in doc.line(y)[1][1::2]}) > 1  # type: ignore[index]
+
+
+async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted(monkeypatch) -> None:
+    release = await held_lexer(monkeypatch, "erlang")
     doc = MarkdownDocument('```erlang\nmain() -> io:format("hi").\n```')
     doc.sync(60, THEME)  # an event loop runs: the lexer loads in a thread
     assert doc.waiting and "erlang" in markdown_lexers._loading
@@ -386,8 +397,44 @@ async def test_a_fence_waits_for_its_lexer_in_a_thread_then_is_highlighted(monke
     assert doc.backlog  # the lexer came: the plain fence waits to be drawn again
     doc.sync(60, THEME)
     assert not doc.waiting
-    styles = {doc.styles.styles[i].color for i in doc.line(0)[1][1::2]}  # type: ignore[index]
-    assert len(styles) > 1
+    assert highlighted(doc, 0)
+
+
+async def test_a_lexer_that_comes_as_the_text_ends_leaves_no_stale_preview(monkeypatch) -> None:
+    # The open fence was drawn plain; its lexer loads while the rest arrives and the text
+    # ends: the lines are the finished text's, none of the old preview after the last line.
+    release = await held_lexer(monkeypatch, "python")
+    doc = MarkdownDocument()
+    doc.append("Some text.\n\n```python\ndef f(x):\n")
+    doc.sync(60, THEME)
+    assert doc.waiting
+    doc.append("    return x * 2\n```\n\nThe last line.\n")
+    doc.finish()
+    release.set()
+    assert await markdown_lexers.lexers_loaded()
+    doc.sync(60, THEME)
+    assert [doc.line_text(y).strip() for y in range(doc.height)] == [
+        "Some text.",
+        "",
+        "def f(x):",
+        "return x * 2",
+        "",
+        "The last line.",
+    ]
+    assert not doc.waiting and highlighted(doc, 2)
+
+
+async def test_a_plain_preview_is_not_reused_for_its_block_once_the_lexer_came(monkeypatch) -> None:
+    release = await held_lexer(monkeypatch, "python")
+    doc = MarkdownDocument()
+    doc.append("- a list item with code:\n\n  ```python\n  def f(x):\n  ```\n")
+    doc.sync(60, THEME)  # the open list, previewed with its fence plain
+    assert doc.waiting
+    release.set()
+    assert await markdown_lexers.lexers_loaded()
+    doc.append("\nAfter.\n")  # the list is finished: the same source as its preview
+    doc.sync(60, THEME)
+    assert not doc.waiting and highlighted(doc, 1)
 
 
 async def test_a_theme_change_renders_the_blocks_again_in_its_colours() -> None:

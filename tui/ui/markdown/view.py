@@ -115,7 +115,8 @@ class MarkdownDocument:
         self._generation = lexer_generation()
         self._open: list[_Piece] = []  # the open block's preview pieces
         self._previews: dict[str, _Piece] = {}  # the previous sync's (a block's last preview)
-        self._open_lines: list[Line] = []
+        self._open_lines: list[Line] = []  # the lines of ``_open``'s pieces
+        self._redraw_open = False  # a lexer came: ``_open``'s plain pieces are drawn again
         self._width = 0
         if text:
             self.append(text)
@@ -255,7 +256,10 @@ class MarkdownDocument:
                 self._fresh[index] = 0
                 heappush(self._todo, -index)
             self._waiting.clear()
-            self._open = [piece for piece in self._open if not piece.waiting]
+            # Pieces drawn plain are drawn again: by _sync_open for the open block (its
+            # lines stay until then), and not reused when their block has just finished.
+            self._redraw_open = any(piece.waiting for piece in self._open)
+            self._previews = {k: p for k, p in self._previews.items() if not p.waiting}
         self._generation = lexer_generation()
 
     def _add_finished(self) -> int | None:
@@ -325,15 +329,19 @@ class MarkdownDocument:
 
     def _sync_open(self) -> int | None:
         sources = [] if self.finished else self.splitter.pieces()
-        old = self._open
-        if len(old) == len(sources) and all(
-            piece.source == source for piece, source in zip(old, sources, strict=True)
+        old, redraw, self._redraw_open = self._open, self._redraw_open, False
+        if (
+            not redraw
+            and len(old) == len(sources)
+            and all(piece.source == source for piece, source in zip(old, sources, strict=True))
         ):
             return None
         self._open = [
             old[index]
-            if index < len(old) and old[index].source == source
-            # A new preview piece, or the last one (it grew): rendered again.
+            if index < len(old)
+            and old[index].source == source
+            and not (redraw and old[index].waiting)
+            # A new preview piece, the last one (it grew), or one whose lexer came: again.
             else self._render_piece(source)
             for index, source in enumerate(sources)
         ]
