@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import marshal
 import os
 import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from tui.core import locations
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+MAX_ENTRIES = 5000
+"""Beyond this a run keeps nothing more (the first screen needs a few hundred)."""
 
 
 def cache_path(name: str, env: Mapping[str, str] = os.environ) -> Path:
@@ -51,3 +59,49 @@ def write_private(path: Path, data: bytes) -> bool:
             temporary.unlink()  # a full disk: leave no partial file behind
         return False
     return True
+
+
+class KeptTable(Generic[K, V]):
+    """A table kept between runs in a private cache file (``marshal``): what start-up compiled.
+
+    ``known`` is what the file held, ``used`` what this run used (the next file's content),
+    ``compiled`` how many entries this run had to make anew; ``save`` writes only then.
+
+    Args:
+        path: the file it is loaded from and saved to.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.known: dict[K, V] = {}
+        self.used: dict[K, V] = {}
+        self.compiled = 0
+        """How many entries were not in the file (made in this run)."""
+
+    def valid(self, key: object, value: object) -> bool:
+        """Whether an entry read from the file has the shape this table keeps."""
+        raise NotImplementedError
+
+    def load(self) -> None:
+        """Read the file if it is ours and intact; otherwise start empty."""
+        data = read_private(self.path)
+        try:
+            table = marshal.loads(data) if data else None
+        except (EOFError, ValueError, TypeError):
+            return
+        if isinstance(table, dict):
+            self.known = {k: v for k, v in table.items() if self.valid(k, v)}
+
+    def keep(self, key: K, value: V) -> None:
+        """Note an entry this run used (up to ``MAX_ENTRIES``)."""
+        if len(self.used) < MAX_ENTRIES:
+            self.used[key] = value
+
+    def save(self) -> None:
+        """Write the entries used in this run if any was made anew (atomically)."""
+        try:
+            data = marshal.dumps(dict(self.used))
+        except ValueError:  # a value marshal cannot write: keep making it
+            return
+        if self.compiled and write_private(self.path, data):
+            self.compiled = 0

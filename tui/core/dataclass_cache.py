@@ -18,17 +18,13 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import marshal
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from tui.core.cache_files import cache_path, read_private, write_private
-
-MAX_ENTRIES = 5000
-"""Beyond this a run saves nothing more (the first screen needs about 520)."""
+from tui.core.cache_files import KeptTable, cache_path
 
 _builtin_exec = builtins.exec
 
@@ -38,31 +34,12 @@ def cache_file(env: Mapping[str, str] = os.environ) -> Path:
     return cache_path("dataclasses", env)
 
 
-class CodeCache:
-    """Code objects compiled from ``dataclasses``' generated source, by source text.
+class CodeCache(KeptTable[str, CodeType]):
+    """Code objects compiled from ``dataclasses``' generated source, by source text."""
 
-    Args:
-        path: the file it is loaded from and saved to.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.known: dict[str, CodeType] = {}
-        self.used: dict[str, CodeType] = {}
-        self.compiled = 0
-        """How many sources were not in the file (compiled in this run)."""
-
-    def load(self) -> None:
-        """Read the file if it is ours and intact; otherwise start empty."""
-        data = read_private(self.path)
-        try:
-            table = marshal.loads(data) if data else None
-        except (EOFError, ValueError, TypeError):
-            return
-        if isinstance(table, dict):
-            self.known = {
-                k: v for k, v in table.items() if isinstance(k, str) and isinstance(v, CodeType)
-            }
+    def valid(self, key: object, value: object) -> bool:
+        """A source text and its code."""
+        return isinstance(key, str) and isinstance(value, CodeType)
 
     def code_for(self, source: str) -> CodeType:
         """The code of ``source``, from the file or compiled now, as ``exec`` would."""
@@ -72,8 +49,7 @@ class CodeCache:
             # not get this module's ``annotations`` future either.
             code = compile(source, "<string>", "exec", dont_inherit=True)
             self.compiled += 1
-        if len(self.used) < MAX_ENTRIES:
-            self.used[source] = code
+        self.keep(source, code)
         return code
 
     def exec(self, source: Any, globals: Any = None, locals: Any = None) -> None:  # noqa: A002
@@ -81,11 +57,6 @@ class CodeCache:
         if isinstance(source, str):
             source = self.code_for(source)
         _builtin_exec(source, globals, locals)
-
-    def save(self) -> None:
-        """Write the entries used in this run if any was compiled anew (atomically)."""
-        if self.compiled and write_private(self.path, marshal.dumps(dict(self.used))):
-            self.compiled = 0
 
 
 _installed: CodeCache | None = None

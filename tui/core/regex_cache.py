@@ -16,7 +16,6 @@ differ (another Python), ``install`` does nothing.
 
 from __future__ import annotations
 
-import marshal
 import os
 import re
 import threading
@@ -24,10 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tui.core.cache_files import cache_path, read_private, write_private
-
-MAX_ENTRIES = 5000
-"""Beyond this a run saves nothing more (the first screen needs about 120)."""
+from tui.core.cache_files import KeptTable, cache_path
 
 Key = tuple[str | bytes, int]
 Arguments = tuple[Any, ...]
@@ -61,7 +57,7 @@ class _Recorder:
         return getattr(self._engine, name)
 
 
-class RegexCache:
+class RegexCache(KeptTable[Key, Arguments]):
     """The engine's arguments for each pattern compiled, by pattern and flags.
 
     Args:
@@ -69,27 +65,13 @@ class RegexCache:
     """
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.known: dict[Key, Arguments] = {}
-        self.used: dict[Key, Arguments] = {}
-        self.compiled = 0
-        """How many patterns were not in the file (compiled in this run)."""
+        super().__init__(path)
         self._original: Callable[..., re.Pattern[Any]] | None = None
         self._seen = threading.local()
 
-    def load(self) -> None:
-        """Read the file if it is ours and intact; otherwise start empty."""
-        data = read_private(self.path)
-        try:
-            table = marshal.loads(data) if data else None
-        except (EOFError, ValueError, TypeError):
-            return
-        if isinstance(table, dict):
-            self.known = {
-                k: v
-                for k, v in table.items()
-                if isinstance(k, tuple) and isinstance(v, tuple) and len(v) == 5
-            }
+    def valid(self, key: object, value: object) -> bool:
+        """A (pattern, flags) key and the engine's five arguments."""
+        return isinstance(key, tuple) and isinstance(value, tuple) and len(value) == 5
 
     def compile(self, pattern: Any, flags: int = 0) -> re.Pattern[Any]:
         """``re._compiler.compile``: a known pattern goes to the engine at once."""
@@ -104,19 +86,15 @@ class RegexCache:
             except (RuntimeError, TypeError, ValueError):  # not a program the engine takes
                 del self.known[key]
             else:
-                self._keep(key, arguments)
+                self.keep(key, arguments)
                 return compiled
         self._seen.arguments = None
         compiled = self._original(pattern, flags)
         recorded = self._seen.arguments
         if recorded is not None:
             self.compiled += 1
-            self._keep(key, recorded)
+            self.keep(key, recorded)
         return compiled
-
-    def _keep(self, key: Key, arguments: Arguments) -> None:
-        if len(self.used) < MAX_ENTRIES:
-            self.used[key] = arguments
 
     def _record(self, arguments: Arguments) -> None:
         # As plain numbers: the program holds int subclasses (re's named opcodes), which
@@ -124,15 +102,6 @@ class RegexCache:
         flags, code, groups, groupindex, indexgroup = arguments
         numbers = [int(op) for op in code]
         self._seen.arguments = (int(flags), numbers, int(groups), dict(groupindex), indexgroup)
-
-    def save(self) -> None:
-        """Write the entries used in this run if any was compiled anew (atomically)."""
-        try:
-            data = marshal.dumps(dict(self.used))
-        except ValueError:  # an argument marshal cannot write: keep compiling it
-            return
-        if self.compiled and write_private(self.path, data):
-            self.compiled = 0
 
     def attach(self) -> bool:
         """Make ``re`` compile through this cache; False where its internals differ."""
