@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import pytest
 
-from providers import create_provider
+from providers import create_provider, readahead
 from providers.conversation import ChatRequest, UserMessage
 from providers.errors import ProviderError, StreamError
 from providers.events import (
@@ -156,9 +157,12 @@ async def test_one_read_carrying_many_fragments_is_one_event(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", sorted(ROUTES))
-async def test_wire_events_that_arrived_together_are_one_event(kind: str) -> None:
+async def test_wire_events_that_arrived_together_are_one_event(kind: str, monkeypatch) -> None:
     # One HTTP chunk per event, all there at once (the network coalesced the writes):
-    # they are one read, so one event, not one per HTTP chunk.
+    # they are one read, so one event, not one per HTTP chunk. The read-ahead's pause after
+    # a slice of wall time (tests/providers/test_readahead.py) would split them on a busy
+    # machine, where taking them can outlast a slice: no slice ends here.
+    monkeypatch.setattr(readahead, "SLICE_SECONDS", math.inf)
     body = text_body(kind, TEXT, 6)
     framing = "ndjson" if kind == "ollama" else "sse"
     events = await events_of(kind, event_pieces(body, framing), together=True)
