@@ -48,15 +48,7 @@ if TYPE_CHECKING:  # imported where used: not needed for the first screen
 
 
 class ChatApp(PaletteActions):
-    """The chat TUI over a ``Runtime``.
-
-    Args:
-        runtime: the assembled session, provider, config and transcript.
-        clock: seconds, for rates and time to first token (snapshot tests fix it).
-        approval_grace: seconds after an approval question appears (and after each key
-            pressed meanwhile) in which y / n / a do not answer it, so keys typed for the
-            prompt as the question takes focus never approve a call.
-    """
+    """The chat TUI over a ``Runtime``; constructed as ``TurnApp`` (its arguments)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "chattui"
