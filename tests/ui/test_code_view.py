@@ -619,3 +619,38 @@ def test_snapshot_small_python_file(snap_compare) -> None:  # type: ignore[no-un
             yield view
 
     assert snap_compare(SnapshotHost(), terminal_size=(60, 14))
+
+
+async def test_a_big_files_final_lex_starts_after_a_delay_not_in_complete(monkeypatch) -> None:
+    """What follows a call's completion (the tool run, the frame with its result) goes
+    before the exact colours: ``complete()`` lexes nothing of a big file, the first slice
+    waits ``FINAL_DELAY_SECONDS`` (the sleep is faked: it records the delay)."""
+    delays: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float, *args: object) -> None:
+        delays.append(seconds)
+        await real_sleep(0)
+
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("big.py")
+        view.append("def f(x):\n    return [x, 'y']\n" * 2_000)
+        await settle(pilot, view)
+        before = view.lexed_lines
+        slices = 0
+        real_step = view._step_final
+
+        def step(job: object, budget: float | None) -> bool:
+            nonlocal slices
+            slices += 1
+            return real_step(job, budget)  # type: ignore[arg-type]
+
+        view._step_final = step  # type: ignore[method-assign]
+        monkeypatch.setattr(code_view_module.asyncio, "sleep", sleep)
+        view.complete()
+        assert slices == 0 and view.is_complete and not view.is_highlight_final
+        await wait_for(pilot, lambda: view.is_highlight_final, what="the final lex")
+        assert delays[0] == code_view_module.FINAL_DELAY_SECONDS and slices > 1
+        assert view.lexed_lines == before + view.line_count

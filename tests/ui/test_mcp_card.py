@@ -52,7 +52,12 @@ async def test_a_call_streams_live_asks_runs_on_the_server_and_returns(tmp_path,
         await type_and_send(pilot, "write it")
         await wait_for(pilot, lambda: pause.reached.is_set(), what="the pause")
         live = card(app)
-        await wait_for(pilot, lambda: "line 5: some" in texts([live]), what="live arguments")
+        # The JSON beside the code view is drawn at its height after a layout: wait for both.
+        await wait_for(
+            pilot,
+            lambda: "line 5: some" in texts([live]) and "todo.txt" in texts(live.query("#args")),
+            what="live arguments",
+        )
         assert live.state == "streaming" and "mcp__t__write_file" in texts([live])
         assert "line 30" not in texts([live])  # not yet sent by the model
         # The long string argument grows in the code view, the others as JSON beside it.

@@ -372,3 +372,89 @@ async def test_progress_of_a_running_call_shows_in_the_header():
         assert header(card).endswith("running · 2/3 step 2")
         card.finish(ToolResult("c1", "mcp__t__slow", "done"))
         assert "2/3" not in header(card)
+
+
+async def test_ready_shows_the_unparsed_tail_from_the_call_without_parsing_it():
+    """The call holds the whole content: the fragments pushed since the last frame are not
+    parsed again (a 200 KB file: ~5 ms of parsing on the way to the tool run); the view
+    gets only the characters it lacks."""
+    card = ToolCard("save_file", "c1")
+    async with Host(card).run_test() as pilot:
+        counting = CountingJSON(card._args.json)
+        card._args.json = counting  # type: ignore[assignment]
+        pulls = 0
+        real_pull = counting.pull
+
+        def pull():  # type: ignore[no-untyped-def]
+            nonlocal pulls
+            pulls += 1
+            return real_pull()
+
+        counting.pull = pull  # type: ignore[method-assign]
+        text = json.dumps({"path": "a.py", "content": CONTENT})
+        half = len(text) // 2
+        card.feed(text[:half])
+        card.flush()
+        assert pulls == 1
+        view = card.query_one(CodeView)
+        shown_before = view.text
+        appended: list[str] = []
+        real_append = view.append
+        view.append = lambda piece: (appended.append(piece), real_append(piece))[1]  # type: ignore[method-assign]
+        card.feed(text[half:])  # pushed, never parsed
+        card.ready(ToolCall("c1", "save_file", {"path": "a.py", "content": CONTENT}))
+        await pilot.pause()
+        assert pulls == 1
+        assert appended == [CONTENT[len(shown_before) :]]
+        assert view.text == CONTENT and view.is_complete and card.state == "ready"
+        assert "a.py" in header(card) and f"{CONTENT.count(chr(10))} lines" in header(card)
+
+
+async def test_a_state_change_restyles_only_the_card_and_its_header():
+    """The state class styles the card and its header; applying the stylesheet to every
+    node under the card (the code view, its scrollbars) cost 2-4 ms a change and a layout
+    of the whole screen. One pass a change, on those two nodes, and none on mount."""
+    card = ToolCard("save_file", "c1")
+    app = Host(card)
+    async with app.run_test() as pilot:
+        header_widget = card.query_one("#header")
+        passes: list[list[object]] = []
+        update_nodes = app.stylesheet.update_nodes
+
+        def counting(nodes, animate=False):  # type: ignore[no-untyped-def]
+            nodes = list(nodes)
+            passes.append(nodes)
+            return update_nodes(nodes, animate=animate)
+
+        app.stylesheet.update_nodes = counting  # type: ignore[method-assign]
+        card.feed('{"path": "a.py", "content": "x = 1\\n"}')
+        assert card.state == "streaming" and card.has_class("-streaming")
+        assert not card.has_class("-receiving")
+        assert passes == [[card, header_widget]]
+        card.ready(ToolCall("c1", "save_file", {"path": "a.py", "content": "x = 1\n"}))
+        await pilot.pause()
+        assert passes[1:] == [[card, header_widget]] and card.has_class("-ready")
+
+
+def test_state_classes_style_only_the_card_and_its_header():
+    """What ``STATE_STYLED`` relies on: no rule selects another node by the card's state."""
+    import re
+    from pathlib import Path
+
+    from tui.ui.widgets.card_state import CardState
+    from tui.ui.widgets.tool_card import STATE_STYLED
+
+    css = (Path(__file__).resolve().parents[2] / "tui" / "ui" / "app.tcss").read_text()
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    states = "|".join(state.value for state in CardState)
+    selectors = [
+        selector.strip()
+        for block in re.findall(r"([^{}]+)\{", css)
+        for selector in block.split(",")
+        if re.search(rf"\.-({states})\b", selector)
+    ]
+    assert selectors  # the stylesheet does style the states
+    for selector in selectors:
+        parts = selector.split()
+        assert re.fullmatch(rf"ToolCard(\.-({states}))+", parts[0]), selector
+        assert parts[1:] in ([], *([s] for s in STATE_STYLED)), selector

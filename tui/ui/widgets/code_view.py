@@ -18,9 +18,10 @@ above instead (exact unless a multi-line string or comment spans that start; `co
 colours in the end). Lines longer than `LONG_LINE` are shown plain.
 
 Exact colours at the end. `complete()` lexes the whole file once (O(n); for big files in
-slices with pauses as long as the slices, so the UI and a tool run stay responsive) and keeps
-the result as two flat arrays (token start offsets and token types); each visible line then
-finds its tokens by bisection.
+slices with pauses as long as the slices, so the UI and a tool run stay responsive, starting
+`FINAL_DELAY_SECONDS` later, after what follows a call's completion) and keeps the result as
+two flat arrays (token start offsets and token types); each visible line then finds its
+tokens by bisection.
 
 Per frame, CSS styles are resolved once (in `render_lines`), and a finished row (gutter plus
 cropped code) is reused while its code strip, scroll offset, width and styles are unchanged, so
@@ -76,6 +77,13 @@ FINAL_SLICE_SECONDS = 0.005
 """Time budget of one slice of the final full-file lex."""
 FINAL_PAUSE_SECONDS = 0.005
 """Pause between two slices of the final lex: at most half of the loop's time goes to it."""
+FINAL_SYNC_CHARS = 2_000
+"""Files up to this size are lexed whole in `complete()` (about 4 ms); bigger ones in slices."""
+FINAL_DELAY_SECONDS = 0.25
+"""Wait before the first slice of a sliced final lex. What follows a call's completion (the
+tool runs, its result is drawn) is what the user waits for; the lines on screen are already
+highlighted, and the exact colours of the rest (~0.4 s of CPU for 200 KB of Python) can
+come later. Slices that started at once delayed the card's result frame by 10-16 ms."""
 WARM_UP_NAMES = ("warm_up.py",)
 """File names whose lexers `warm_up` prepares (Python: the demo's and the most common)."""
 
@@ -467,24 +475,23 @@ class CodeView(ScrollView, can_focus=True):
         self._final = None
         job = _FinalPass(_lex(self._lexer, _display(self.text) + "\n"))
         self._final_job = job
-        if self._step_final(job, FINAL_SLICE_SECONDS if self.is_mounted else None):
+        if not self.is_mounted or self._chars <= FINAL_SYNC_CHARS:
+            self._step_final(job, None)
             return
         self.run_worker(
             self._run_final(job), group="code-view-final", exclusive=True, exit_on_error=False
         )
 
     async def _run_final(self, job: _FinalPass) -> None:
-        # Not sleep(0): with slices back to back (measured on a 200 KB file, ~1 s of them),
-        # each step of other work waited for a slice (a tool run of a dozen awaits took
-        # 150 ms instead of 40), and a thread (the tool's file write) waited for the GIL.
-        # The pause is loop turns as well as time: on a busy machine the timer is often due by
-        # the time the loop looks, and a key's echo needs several turns. The first slice ran
-        # in `complete()`: pause first.
-        while True:
+        # Not sleep(0) between slices: with slices back to back (measured on a 200 KB file,
+        # ~1 s of them), each step of other work waited for a slice (a tool run of a dozen
+        # awaits took 150 ms instead of 40), and a thread (the tool's file write) waited for
+        # the GIL. The pause is loop turns as well as time: on a busy machine the timer is
+        # often due by the time the loop looks, and a key's echo needs several turns.
+        await asyncio.sleep(FINAL_DELAY_SECONDS)
+        while self._final_job is job and not self._step_final(job, FINAL_SLICE_SECONDS):
             await let_others_run()
             await asyncio.sleep(FINAL_PAUSE_SECONDS)
-            if self._final_job is not job or self._step_final(job, FINAL_SLICE_SECONDS):
-                return
 
     def _step_final(self, job: _FinalPass, budget: float | None) -> bool:
         """Lex for about `budget` seconds (None: to the end); return True when finished."""
