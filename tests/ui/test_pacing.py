@@ -1,8 +1,10 @@
-"""FrameBudget: buffered output is applied at most as often as its frames allow."""
+"""FrameBudget: buffered output is applied at most as often as its frames allow; paced: the
+turn worker lets the loop run between slices."""
 
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -73,3 +75,39 @@ def test_turns_back_to_back_make_the_collection_the_last_one_owed(monkeypatch) -
     finally:
         pacing.collect_deferred()
         gc.set_threshold(*before)
+
+
+async def _consume_slowly(
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch, events: list[str], ending: set[str]
+) -> list[str]:
+    """What ``paced`` did when each event took two slices to handle: "turns" where it let
+    the loop run."""
+    log: list[str] = []
+
+    async def source() -> AsyncIterator[str]:
+        for event in events:
+            yield event
+
+    async def turns() -> None:
+        log.append("turns")
+
+    monkeypatch.setattr(pacing, "let_others_run", turns)
+    async for event in pacing.paced(source(), lambda e: e in ending):
+        log.append(event)
+        clock.now += pacing.PUMP_SLICE * 2
+    return log
+
+
+async def test_the_loop_runs_between_slices_but_not_before_the_turn_ends(
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = await _consume_slowly(clock, monkeypatch, ["a", "b", "usage", "end"], {"usage", "end"})
+    # The end comes right after the answer's last event: no frame of a turn still running.
+    assert log == ["a", "turns", "b", "usage", "end"]
+
+
+async def test_without_ending_events_every_slice_lets_the_loop_run(
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = await _consume_slowly(clock, monkeypatch, ["a", "b", "c"], set())
+    assert log == ["a", "turns", "b", "turns", "c"]

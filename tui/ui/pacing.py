@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from time import perf_counter
 from typing import TypeVar
@@ -52,16 +52,22 @@ FIRST_REQUEST_MODULES = ("anyio._backends._asyncio",)
 the loop at the first send, once a stall over 50 ms."""
 
 
-async def paced(events: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+async def paced(
+    events: AsyncIterator[T], ending: Callable[[T], bool] = lambda _: False
+) -> AsyncGenerator[T, None]:
     """``events`` as they come, with ``PUMP_YIELDS`` loop turns after each ``PUMP_SLICE``.
 
     The slice counts the consumer's time too (the generator resumes after the consumer has
-    handled an event). Closing this generator closes ``events``.
+    handled an event). An event for which ``ending`` holds (the turn's last ones) is handed
+    on at once: the loop turns before it drew a frame of the answer still running (the last
+    block's final render had used up the slice), and the frame showing the turn ended then
+    waited for Textual's next 60 Hz refresh: 12-15 ms later, with one more frame drawn.
+    Closing this generator closes ``events``.
     """
     deadline = perf_counter() + PUMP_SLICE
     async with aclosing(events) as stream:  # type: ignore[type-var]
         async for event in stream:
-            if perf_counter() > deadline:
+            if perf_counter() > deadline and not ending(event):
                 await let_others_run()
                 deadline = perf_counter() + PUMP_SLICE
             yield event

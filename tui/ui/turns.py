@@ -22,7 +22,7 @@ from textual import work
 from textual.app import App
 from textual.worker import Worker, WorkerState
 
-from providers.events import ReasoningDelta, TextDelta, ToolCallDelta
+from providers.events import ReasoningDelta, TextDelta, ToolCallDelta, Usage
 from tui.core.pricing import total_cost
 from tui.core.runtime import Runtime
 from tui.core.session import (
@@ -52,9 +52,16 @@ if TYPE_CHECKING:  # imported where used: not needed for the first screen
 
 STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
 """Nearly all events: a tool card's state never changes on one (so nothing to check)."""
+ENDING = (Usage, TurnEnded)
+"""What a request ends with (its usage, and the turn's end): handed on without a frame
+before them (``paced``)."""
 BUSY = "a response is running: press Escape first"
 APPROVAL_GRACE = 0.4
 """Seconds in which y / n / a typed as a question appears (or during a burst) do not answer it."""
+
+
+def _ending(event: SessionEvent) -> bool:
+    return isinstance(event, ENDING)
 
 
 class TurnApp(App[int]):
@@ -183,7 +190,7 @@ class TurnApp(App[int]):
         defer_full_collections()  # made once the app is idle: _collect_when_idle
         status: TurnStatus = TurnStatus.FAILED
         reason: str | None = None
-        async with aclosing(paced(events)) as stream:
+        async with aclosing(paced(events, _ending)) as stream:
             async for event in stream:
                 self.status_bar.observe(event)
                 if renderer.take(event):  # a fragment: buffered, nothing else to do
