@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.events import Usage
+from providers.conversation import ToolCall, ToolResult
+from providers.events import TextDelta, ToolCallDelta, Usage
 from tests.ui.scripted import (
     ScriptedProvider,
     idle,
@@ -18,8 +19,8 @@ from tests.ui.scripted import (
 )
 from tests.ui.test_app import type_and_send
 from tui.core.pricing import Price, Pricer
-from tui.core.session import StepStarted
-from tui.ui.widgets.status import StatusBar
+from tui.core.session import StepStarted, ToolRan
+from tui.ui.widgets.status import BarState, StatusBar
 
 CACHED = Usage(input_tokens=12_300, output_tokens=640, cached_tokens=9_800)
 
@@ -39,6 +40,25 @@ def test_cached_tokens_and_the_cost_of_the_turn_and_conversation() -> None:
     assert "$0.02 turn · $1.02 total" in line
     bar.observe(StepStarted(1))  # the next prompt starts its own turn cost
     assert "$1.02" in str(bar.render_status()) and "turn" not in str(bar.render_status())
+
+
+def test_fragments_set_streaming_the_time_to_first_token_and_the_rate() -> None:
+    now = [10.0]
+    bar = StatusBar("m", clock=lambda: now[0])
+    bar.observe(StepStarted(1))
+    assert bar.state is BarState.WAITING
+    now[0] = 10.5
+    bar.observe(TextDelta("x" * 400))
+    assert bar.state is BarState.STREAMING
+    now[0] = 11.5
+    bar.observe(ToolCallDelta(0, "y" * 400))  # call arguments are output too
+    line = str(bar.render_status())
+    assert "streaming" in line and "ttft 0.50s" in line and "~200 tok/s" in line
+    call = ToolCall("c1", "save_file", {})
+    bar.observe(ToolRan(0, call, ToolResult("c1", "save_file", "saved")))
+    assert bar.state is BarState.WAITING
+    bar.observe(TextDelta("z"))  # the stream goes on: streaming again
+    assert bar.state is BarState.STREAMING
 
 
 def test_no_cost_is_shown_for_an_unpriced_model() -> None:
