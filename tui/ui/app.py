@@ -27,7 +27,7 @@ from tui.core import dataclass_cache, regex_cache
 from tui.core.runtime import Options, StartupError, start
 from tui.core.signals import hang_up, on_stop_signals, stop_status, watch_terminal
 from tui.exitcodes import ExitCode
-from tui.ui.compat import crash_without_locals, drop_frames_when_terminal_gone
+from tui.ui.compat import crash_without_locals, drop_frames_when_terminal_gone, load_default_css
 from tui.ui.pacing import (
     FRAME,
     IDLE_COLLECT_DELAY,
@@ -39,7 +39,7 @@ from tui.ui.palette_actions import PaletteActions, commands_module
 from tui.ui.turns import BUSY
 from tui.ui.widgets.conversation import history_widgets
 from tui.ui.widgets.footer import ChatFooter
-from tui.ui.widgets.messages import UserMessage
+from tui.ui.widgets.messages import AssistantText, UserMessage
 from tui.ui.widgets.prompt import Prompt
 from tui.ui.widgets.safe import one_line
 
@@ -125,6 +125,7 @@ class ChatApp(PaletteActions):
             self.notify(f"MCP server {name!r}: {one_line(note, 300)}", title="mcp", markup=False)
 
     def _warm_up(self) -> None:
+        load_default_css(self, AssistantText)  # else parsed as the first answer streams
         # First-use costs, paid in a thread now rather than on the loop at the first send.
         self.run_worker(_pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False)
         # The provider's connection pool (httpx and the CA bundle); a failure comes back at the

@@ -47,6 +47,12 @@ class Workaround:
 
 WORKAROUNDS = (
     Workaround(
+        "load_default_css",
+        "textual",
+        "8.2",
+        "a public way to load a widget class's default CSS before its first widget mounts",
+    ),
+    Workaround(
         "repaint_pending",
         "textual",
         "8.2",
@@ -108,6 +114,24 @@ WORKAROUNDS = (
         "rich.markdown.Markdown accepting parsed tokens (or a parser) instead of text",
     ),
 )
+
+
+def load_default_css(app: App[Any], *classes: type[Widget]) -> None:
+    """Add the ``DEFAULT_CSS`` of widget classes not mounted yet to ``app``'s stylesheet, and
+    parse it now.
+
+    Textual adds a class's default CSS when its first widget mounts, and the stylesheet is
+    parsed again then: an answer's first text block (``MarkdownView``) cost 3-5 ms on the
+    loop just as the first answer began to stream. Called once the first screen is up.
+    """
+    stylesheet = app.stylesheet
+    for cls in classes:
+        node = cls.__new__(cls)  # not __init__: only its class is read
+        for read_from, css, tie_breaker, scope in node._get_default_css():
+            stylesheet.add_source(
+                css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker, scope=scope
+            )
+    stylesheet.parse()
 
 
 def repaint_pending(screen: Screen[Any]) -> bool:
@@ -375,6 +399,7 @@ __all__ = [
     "forget_removed_styles",
     "init_parsed_markdown",
     "installed_line",
+    "load_default_css",
     "prune_closed_watchers",
     "repaint_pending",
     "run_own_key_binding",
