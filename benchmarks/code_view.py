@@ -8,7 +8,8 @@ whole view, as the compositor does after the view scrolls to the new tail (every
 dirty). The table gives p50 and p99 of that per-frame time, the p99 of lines given to the
 lexer per frame, the mean cost of one `append` during the fill (no rendering), and the one-off
 wall time of `complete()` until its full-file re-highlight is installed (sliced over frames,
-so this includes the frames in between).
+the first slice `FINAL_DELAY_SECONDS` after the call, so this includes that wait and the
+frames in between).
 
 The per-frame columns should stay flat across sizes: cost follows what is visible. The p99
 column includes the interpreter's cyclic garbage collection pauses (the whole process, not this
