@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from providers.events import ReasoningDelta, TextDelta, ToolCallDelta, Usage
@@ -126,15 +127,14 @@ class TurnApp(App[int]):
         session = self.runtime.session
         turn = AssistantTurn()
         prepared: Prepared | None = None
+        shown: list[Widget] = []
         if prompt is not None:
             prepared = await self._attachments(prompt)
             if prepared is None:
                 return
-            await self.conversation.add(
-                UserMessage(prompt, version=version, attached=prepared.names)
-            )
+            shown.append(UserMessage(prompt, version=version, attached=prepared.names))
         self.conversation.follow()
-        await self.conversation.add(turn)
+        await self.conversation.add(*shown, turn)  # one mount: the request waits for it
         renderer = self._renderer = TurnRenderer(
             self.conversation,
             turn,
