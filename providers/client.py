@@ -28,6 +28,12 @@ if TYPE_CHECKING:
     import httpx
 
 PROXY_VARIABLES = "HTTP_PROXY, HTTPS_PROXY, ALL_PROXY"
+KEEPALIVE_SECONDS = 60.0
+"""How long an idle connection is kept for the next request (httpx's default: 5 s). A prompt
+typed after reading an answer comes tens of seconds later; with 5 s its request opened a new
+connection, for a cloud API a TLS handshake (50-300 ms) before the first token. A connection
+the server closed meanwhile is noticed before it is used (httpcore checks it), and a request
+that still meets one is retried (the error comes before any output)."""
 
 
 def check_environment(settings: ProviderSettings, transport: object | None) -> None:
@@ -66,7 +72,12 @@ def make_client(
         if is_loopback(parts.hostname):
             mounts[f"http://{parts.netloc}"] = None  # direct: no environment proxy
     try:
-        return httpx.AsyncClient(timeout=timeout, transport=transport, mounts=mounts or None)
+        limits = httpx.Limits(
+            max_connections=100, max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_SECONDS
+        )
+        return httpx.AsyncClient(
+            timeout=timeout, limits=limits, transport=transport, mounts=mounts or None
+        )
     except ImportError as exc:  # a SOCKS proxy without socksio
         raise SetupError(f"cannot use the proxy in {PROXY_VARIABLES}: {exc}") from None
     except (OSError, ssl.SSLError, ValueError) as exc:

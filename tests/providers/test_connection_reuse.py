@@ -8,9 +8,14 @@ handshake per step). Real adapters, real socket.
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
+import httpcore._async.http11 as http11
 import pytest
 
 from providers import create_provider
+from providers.client import KEEPALIVE_SECONDS
 from providers.conversation import ChatRequest, UserMessage
 from providers.events import Finish, TextDelta
 from tests.support.loopback import Reply, loopback
@@ -35,3 +40,27 @@ async def test_three_requests_go_over_one_connection(kind: str) -> None:
             await provider.aclose()
         ports = [recorded.port for recorded in server.requests]
     assert len(ports) == 3 and len(set(ports)) == 1, ports
+
+
+@pytest.mark.parametrize(("idle", "connections"), [(30.0, 1), (KEEPALIVE_SECONDS + 1, 2)])
+async def test_a_connection_waits_for_the_next_prompt(
+    idle: float, connections: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next prompt comes after the answer was read, tens of seconds later: its request
+    reuses the connection (httpx's default keeps one 5 s), up to ``KEEPALIVE_SECONDS``."""
+    skipped = 0.0  # httpcore's own clock (only it: the event loop keeps real time)
+    fake_time = SimpleNamespace(monotonic=lambda: time.monotonic() + skipped)
+    monkeypatch.setattr(http11, "time", fake_time)
+    prefix, path = ROUTES["openai"]
+    with loopback() as server:
+        server.script(path, Reply([text_body("openai", "hello there", 3)]))
+        provider = create_provider(settings_for("openai", server.base_url + prefix))
+        try:
+            for _ in range(2):
+                events = [e async for e in provider.stream(ChatRequest((UserMessage("hi"),)))]
+                assert isinstance(events[-1], Finish)
+                skipped += idle
+        finally:
+            await provider.aclose()
+        ports = [recorded.port for recorded in server.requests]
+    assert len(ports) == 2 and len(set(ports)) == connections, ports
