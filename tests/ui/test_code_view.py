@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pygments.lexers import get_lexer_for_filename
 from pygments.token import Keyword, Text, Whitespace
 from rich.style import Style
@@ -654,3 +656,66 @@ async def test_a_big_files_final_lex_starts_after_a_delay_not_in_complete(monkey
         await wait_for(pilot, lambda: view.is_highlight_final, what="the final lex")
         assert delays[0] == code_view_module.FINAL_DELAY_SECONDS and slices > 1
         assert view.lexed_lines == before + view.line_count
+
+
+def _reference_width(text: str, tab_size: int = 4) -> int:
+    """The widest line of ``text`` as drawn: controls as U+FFFD, tabs to the next stop."""
+    from rich.cells import cell_len
+
+    widest = 0
+    for line in text.split("\n"):
+        column = 0
+        for index, piece in enumerate(code_view_module._display(line).split("\t")):
+            if index:
+                column += tab_size - column % tab_size
+            column += cell_len(piece)
+        widest = max(widest, column)
+    return widest
+
+
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(
+            ["a", "Z", " ", "\n", "\t", "\x01", "\x7f", "é", "你", "\U0001f600"]
+        ),
+        max_size=200,
+    ),
+    cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=8),
+)
+@settings(max_examples=300, deadline=None)
+def test_widths_and_line_starts_match_a_whole_text_measure_however_it_is_split(
+    text: str, cuts: list[int]
+) -> None:
+    """An ASCII chunk without tabs is measured by line lengths (a cell a character; controls
+    are drawn as U+FFFD), others cell by cell: both give what measuring the whole text gives."""
+    view = CodeView()
+    view._schedule_sync = lambda: None  # type: ignore[method-assign]  # not mounted
+    bounds = sorted({0, len(text), *(min(cut, len(text)) for cut in cuts)})
+    for start, stop in zip(bounds, bounds[1:], strict=False):
+        view.append(text[start:stop])
+    assert view.text == text
+    assert view._max_width == _reference_width(text)
+    offsets = [0]
+    for line in text.split("\n")[:-1]:
+        offsets.append(offsets[-1] + len(line) + 1)
+    assert list(view._starts) == offsets
+
+
+def test_an_ascii_chunk_is_not_measured_cell_by_cell(monkeypatch) -> None:
+    """200 KB appended at once (a call's tail at its completion, a frame's backlog) took
+    ~5 ms measuring each line's cells; an ASCII chunk without tabs needs only lengths."""
+    measured: list[str] = []
+    real = code_view_module._advance
+
+    def advance(column: int, text: str, tab_size: int) -> int:
+        measured.append(text)
+        return real(column, text, tab_size)
+
+    monkeypatch.setattr(code_view_module, "_advance", advance)
+    view = CodeView()
+    view._schedule_sync = lambda: None  # type: ignore[method-assign]
+    view.append("x = 1\n" * 1_000 + "y")
+    assert measured == ["y"]  # only the open last line
+    assert view._max_width == 5 and view.line_count == 1_001
+    view.append("\tz\nw")  # a tab: measured cell by cell
+    assert len(measured) > 1 and view._max_width == 5

@@ -40,6 +40,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from itertools import accumulate
 from time import perf_counter
 from typing import ClassVar
 
@@ -350,23 +351,28 @@ class CodeView(ScrollView, can_focus=True):
             self._open_column = _advance(self._open_column, text, tab_size)
         else:
             parts = text.split("\n")
+            middle = parts[1:-1]
+            self._max_width = max(self._max_width, self._closed_width(text, parts))
             self._open_parts.append(parts[0])
-            width = _advance(self._open_column, parts[0], tab_size)
-            offset = self._chars + len(parts[0]) + 1
             self._lines.append(self._open_text())
-            for part in parts[1:-1]:
-                width = max(width, _advance(0, part, tab_size))
-                self._lines.append(part)
-                self._starts.append(offset)
-                offset += len(part) + 1
-            self._starts.append(offset)
+            self._lines.extend(middle)
+            offset = self._chars + len(parts[0]) + 1
+            self._starts.extend(accumulate((len(part) + 1 for part in middle), initial=offset))
             self._clean.extend(bytes(len(parts) - 1))
-            self._max_width = max(self._max_width, width)
             self._open_parts = [parts[-1]]
             self._open_column = _advance(0, parts[-1], tab_size)
         self._max_width = max(self._max_width, self._open_column)
         self._chars += len(text)
         self._schedule_sync()
+
+    def _closed_width(self, text: str, parts: list[str]) -> int:
+        """The widest of the lines ``text`` closes (``parts``: it split at newlines)."""
+        middle = parts[1:-1]
+        if text.isascii() and "\t" not in text:  # a cell a character (controls show as U+FFFD)
+            return max(self._open_column + len(parts[0]), max(map(len, middle), default=0))
+        tab_size = self.tab_size
+        first = _advance(self._open_column, parts[0], tab_size)
+        return max(first, max((_advance(0, part, tab_size) for part in middle), default=0))
 
     def complete(self) -> None:
         """Mark the content finished: re-highlight the whole file once, for exact colours."""
