@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from providers.conversation import ToolCall, ToolResult, ToolSpec
 from tui.core.mcp.naming import is_mcp_name, split_name
+from tui.core.tools.prepared import PreparedCall
 
 if TYPE_CHECKING:
     from tui.core.mcp.manager import McpManager, McpTool, Progress
-    from tui.core.tools.registry import PreparedCall
 
 _EMPTY_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
 
@@ -47,8 +47,6 @@ class McpTools:
 
     def prepare(self, call: ToolCall, always: Collection[str]) -> PreparedCall | ToolResult:
         """Check one call to an MCP tool: known, allowed by policy, arguments an object."""
-        from tui.core.tools.registry import PreparedCall
-
         tool = self.manager.find(call.name)
         config = self.manager.config(tool.server) if tool else None
         if tool is None or config is None:
