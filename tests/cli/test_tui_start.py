@@ -5,14 +5,12 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.support.imports import loaded_after
-from tests.support.terminal import TerminalRun
+from tests.support.terminal import TerminalRun, wait_until
 from tui import cli
 from tui.core import dataclass_cache, regex_cache
 from tui.core.dataclass_cache import CodeCache
@@ -97,13 +95,6 @@ def demo_home(tmp_path: Path) -> tuple[list[str], dict[str, str], str]:
     )
     argv = [sys.executable, "-m", "tui.cli", "--workspace", str(workspace)]
     return argv, env, str(ROOT)
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
 
 
 def drawn(run: TerminalRun) -> bytes:

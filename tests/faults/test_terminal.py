@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.support.terminal import (
     MOUSE_OFF,
     SHOW_CURSOR,
     TerminalRun,
+    wait_until,
 )
 
 ROUTE = "/v1/chat/completions"
@@ -40,8 +42,8 @@ HELLO = sse({"content": "Hello streamed"})
 DONE = b"data: [DONE]\n\n"
 
 
-def start(home: Home) -> TerminalRun:
-    run = TerminalRun(home.command(), home.env(), str(home.workspace))
+def start(home: Home, *, controlling: bool = False) -> TerminalRun:
+    run = TerminalRun(home.command(), home.env(), str(home.workspace), controlling=controlling)
     run.wait_for(b"Type a message")
     return run
 
@@ -159,3 +161,76 @@ def test_pipe_mode_on_sigterm_saves_the_turn_cancelled_and_says_so(
         "message": "cancelled",
     }
     assert entries(home.latest())[-1] == ("assistant", "cancelled", "Hello streamed")
+
+
+# -- The terminal going away (its window closed, ssh dropped) ---------------------------------
+
+HANGUP = 128 + signal.SIGHUP if hasattr(signal, "SIGHUP") else 0
+ONLY_ORDERLY = (
+    "import sys; from tui.core import signals; "
+    "signals.STOP_GRACE = signals.HANGUP_POLL = 3600.0; "
+    "from tui.cli import main; sys.exit(main())"
+)
+"""``chattui`` as its console script runs it, without two safety nets: the watchdog that
+ends the process 10 s after a stop signal whatever state it is in (saving nothing more),
+and the look every second at whether the terminal is still there. An exit must then come
+from the orderly stop, started by the kernel's SIGHUP or by the first frame that could not
+be written; an app that missed both, or froze, is still running when the test stops
+waiting."""
+
+
+def closing(home: Home, *, controlling: bool) -> TerminalRun:
+    """``ONLY_ORDERLY`` on a pty (its controlling terminal or not), at the empty prompt."""
+    argv = [sys.executable, "-c", ONLY_ORDERLY]
+    run = TerminalRun(argv, home.env(), str(home.workspace), controlling=controlling)
+    run.wait_for(b"Type a message")
+    return run
+
+
+WORDS = [f" w{i}" for i in range(20_000)]
+ANSWER = "Hello streamed" + "".join(WORDS)
+
+
+@pytest.mark.parametrize(
+    "controlling", [True, False], ids=["SIGHUP-and-failed-write", "failed-write-only"]
+)
+def test_a_terminal_closed_mid_stream_saves_the_turn_cancelled_and_exits_129(
+    server: LoopbackServer, tmp_path: Path, controlling: bool
+) -> None:
+    # Before, without a SIGHUP: Textual's writer thread died on the first failed frame and
+    # nothing noticed until a later look at the terminal; by then the 31st frame could have
+    # blocked the event loop, and only the watchdog ended the app, the answer "incomplete".
+    # The answer streams on (frames keep coming) until the app stops reading it.
+    chunks = [HELLO, *(sse({"content": word}) for word in WORDS), DONE]
+    server.script(ROUTE, Reply(chunks, pace=0.005))
+    home = Home(tmp_path, "openai", server.base_url + "/v1", timeout=60)
+    with closing(home, controlling=controlling) as run:
+        ask(run, b"hi there", b"streamed")
+        run.close_terminal()
+        assert run.wait().status == HANGUP
+    (user, (role, status, text)) = entries(home.latest())
+    assert user == ("user", "complete", "hi there")
+    assert (role, status) == ("assistant", "cancelled")
+    assert ANSWER.startswith(text) and "Hello streamed" in text and text != ANSWER
+
+
+@pytest.mark.parametrize("controlling", [True, False], ids=["SIGHUP", "no-SIGHUP"])
+def test_a_terminal_closed_at_the_prompt_exits_129_with_the_conversation_saved(
+    server: LoopbackServer, tmp_path: Path, controlling: bool
+) -> None:
+    server.script(ROUTE, Reply([HELLO, DONE]))
+    home = Home(tmp_path, "openai", server.base_url + "/v1", timeout=60)
+    with closing(home, controlling=controlling) as run:
+        ask(run, b"hi there", b"streamed")
+        wait_until(lambda: entries(home.latest())[-1][1] == "complete", "never complete")
+        run.send(b"not sent yet")
+        run.wait_for(b"not sent yet")
+        run.close_terminal()
+        assert run.wait().status == HANGUP
+    # Text typed but not sent is no message: it is neither sent nor saved (a sent prompt is
+    # on disk before its request goes out; the prompt's Up/Down history lives in memory).
+    assert len(server.requests) == 1
+    assert entries(home.latest()) == [
+        ("user", "complete", "hi there"),
+        ("assistant", "complete", "Hello streamed"),
+    ]

@@ -1,21 +1,26 @@
 """The real ``chattui`` TUI in a pseudo-terminal: keys in, screen bytes out, signals, rusage.
 
-``TerminalRun`` starts the command with a pty as its controlling terminal (its own
-session), drains the screen output in a thread (an app whose output nobody reads would
-block), and reports the exit status with the child's own resource usage (``os.wait4``),
-so a test can bound the peak memory of exactly that process. After the exit,
-``terminal_modes`` reads the pty's line discipline: what a shell would find.
+``TerminalRun`` starts the command in its own session with a pty as its terminal, drains
+the screen output in a thread (an app whose output nobody reads would block), and reports
+the exit status with the child's own resource usage (``os.wait4``), so a test can bound the
+peak memory of exactly that process. After the exit, ``terminal_modes`` reads the pty's
+line discipline: what a shell would find. With ``controlling=True`` the pty is the
+session's controlling terminal, as in a terminal window or an ssh login, and
+``close_terminal`` then hangs it up as closing that window or dropping that connection
+does (the kernel sends the process SIGHUP, and its reads and writes fail).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import select
 import struct
+import sys
 import termios
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -23,6 +28,21 @@ from types import TracebackType
 LEAVE_ALT_SCREEN = b"\x1b[?1049l"
 SHOW_CURSOR = b"\x1b[?25h"
 MOUSE_OFF = b"\x1b[?1000l"
+
+# Run in the child before the command: make its terminal (stdin) the controlling one, which a
+# session leader gets only by asking (posix_spawn's setsid and dup2 leave it without one).
+_TAKE_TERMINAL = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Wait until ``condition()`` holds (fails with ``what`` after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +54,19 @@ class Exit:
 
 
 class TerminalRun:
-    """``argv`` running in a ``columns`` x ``rows`` pseudo-terminal."""
+    """``argv`` running in a ``columns`` x ``rows`` pseudo-terminal.
+
+    ``argv[0]`` is a path (it is not looked up on ``PATH`` when ``controlling`` is set).
+    """
 
     def __init__(
-        self, argv: Sequence[str], env: dict[str, str], cwd: str, size: tuple[int, int] = (100, 30)
+        self,
+        argv: Sequence[str],
+        env: dict[str, str],
+        cwd: str,
+        size: tuple[int, int] = (100, 30),
+        *,
+        controlling: bool = False,
     ) -> None:
         self._master, self._slave = os.openpty()
         columns, rows = size
@@ -45,6 +74,9 @@ class TerminalRun:
         self._sane = termios.tcgetattr(self._slave)
         self.output = bytearray()
         self._lock = threading.Lock()
+        self._closing = threading.Event()
+        if controlling:
+            argv = [sys.executable, "-c", _TAKE_TERMINAL, *argv]
         # posix_spawn, not fork: a forked child starts with its parent's pages resident, and
         # its peak RSS (kept across exec) would report the test process's size, not its own.
         self.pid = os.posix_spawn(
@@ -63,7 +95,11 @@ class TerminalRun:
         self.exit: Exit | None = None
 
     def _drain(self) -> None:
-        while True:
+        # select with a timeout, never a read that blocks: a read in progress keeps the master
+        # open after ``os.close``, and ``close_terminal`` must really close it.
+        while not self._closing.is_set():
+            if not select.select([self._master], [], [], 0.05)[0]:
+                continue
             try:
                 data = os.read(self._master, 65536)
             except OSError:
@@ -126,6 +162,17 @@ class TerminalRun:
         """Send ``signum`` to the process."""
         os.kill(self.pid, signum)
 
+    def close_terminal(self) -> None:
+        """Close the terminal's master side, as a closed window or a dropped ssh does.
+
+        What the app writes after this is lost, and its controlling terminal (if this pty
+        is it) is hung up. Output read before it stays in ``output``.
+        """
+        self._closing.set()
+        self._reader.join()
+        os.close(self._master)
+        self._master = -1
+
     def terminal_modes(self) -> tuple[bool, bool]:
         """``(echo, canonical)`` of the pty now: both True once raw mode was undone."""
         lflag = termios.tcgetattr(self._slave)[3]
@@ -144,6 +191,8 @@ class TerminalRun:
             os.killpg(self.pid, 9)
             os.waitpid(self.pid, 0)
         for fd in (self._master, self._slave):
+            if fd < 0:
+                continue
             try:
                 os.close(fd)
             except OSError:

@@ -26,17 +26,19 @@ STOP_GRACE = 10.0
 """Seconds the orderly stop may take before the process exits anyway (``os._exit``)."""
 
 
-def on_stop_signals(stop: Callable[[int], None], grace: float = STOP_GRACE) -> None:
+def on_stop_signals(stop: Callable[[int], None], grace: float | None = None) -> None:
     """Call ``stop(signum)`` on the running loop when a stop signal arrives.
 
     The orderly stop needs the loop, and a loop can be stuck in a call that never
     returns: when the terminal went away, Textual's frame write waits forever for a
     writer thread that cannot write (found: a TUI whose pty was closed, at 50% CPU for
     an hour, deaf to SIGTERM). So the signal also starts a watchdog: if the process is
-    still alive ``grace`` seconds later, it exits with the signal's status. What the
-    transcript holds was written as it streamed.
+    still alive ``grace`` seconds later (``STOP_GRACE`` when None, read at this call),
+    it exits with the signal's status. What the transcript holds was written as it
+    streamed.
     """
     loop = asyncio.get_running_loop()
+    grace = STOP_GRACE if grace is None else grace
 
     def received(signum: int, frame: FrameType | None) -> None:
         if loop.is_closed():  # the front end that asked is gone: the default action
@@ -69,15 +71,16 @@ HANGUP_POLL = 1.0
 """Seconds between two looks at whether the terminal is still there."""
 
 
-def watch_terminal(fd: int, interval: float = HANGUP_POLL) -> threading.Thread | None:
+def watch_terminal(fd: int, interval: float | None = None) -> threading.Thread | None:
     """Treat a terminal that went away as a hang-up, even when no SIGHUP comes.
 
     A terminal emulator or ssh that closes sends SIGHUP to the processes it controls, but a
     program started on a pseudo-terminal that is not its controlling terminal gets none:
     reads then return end-of-file at once and Textual's input thread spins on them (found:
     an orphaned TUI at 94% CPU for 20 minutes). A thread looks at the terminal every
-    ``interval`` seconds (``tcgetattr``: EIO once it is gone) and then sends this process
-    SIGHUP, which ``on_stop_signals`` turns into the orderly stop (and its watchdog).
+    ``interval`` seconds (``HANGUP_POLL`` when None, read at this call; ``tcgetattr``: EIO
+    once it is gone) and then sends this process SIGHUP, which ``on_stop_signals`` turns
+    into the orderly stop (and its watchdog).
 
     Returns:
         The watching thread (a daemon), or None when ``fd`` is not a terminal.
@@ -86,9 +89,11 @@ def watch_terminal(fd: int, interval: float = HANGUP_POLL) -> threading.Thread |
         return None
     import termios
 
+    pause = HANGUP_POLL if interval is None else interval
+
     def watch() -> None:
         while True:
-            time.sleep(interval)
+            time.sleep(pause)
             try:
                 termios.tcgetattr(fd)
             except (termios.error, OSError) as exc:
