@@ -963,6 +963,32 @@ async def test_what_the_first_screen_leaves_out_is_imported_in_a_thread_after_it
     assert imported == [(name, False) for name in app_module.LATER_MODULES]
 
 
+async def test_the_first_answer_and_tool_card_mount_without_parsing_the_stylesheet(
+    tmp_path, monkeypatch
+):
+    """Their default CSS is loaded after the first screen (Textual parses the stylesheet
+    again when a class's first widget mounts: on the loop, as the first answer streams)."""
+    call = call_events("save_file", {"path": "a.py", "content": LIFE}, size=40)
+    provider = ScriptedProvider(tool_reply(call, text="Writing it."), text_reply("Done."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
+    async with app.run_test(size=SIZE) as pilot:
+        sources = app.stylesheet.source
+        await wait_for(pilot, lambda: any("ToolCard" in where for _, where in sources))
+        parses = 0
+        parse = app.stylesheet.parse
+
+        def counted() -> None:
+            nonlocal parses
+            parses += 1
+            parse()
+
+        monkeypatch.setattr(app.stylesheet, "parse", counted)
+        app.send("write it")
+        await idle(pilot)
+        assert card(app).state == "done" and app.query(AssistantText)
+    assert parses == 0
+
+
 async def test_the_running_tool_check_is_made_for_events_other_than_fragments(
     tmp_path, monkeypatch
 ):

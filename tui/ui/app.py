@@ -127,7 +127,10 @@ class ChatApp(PaletteActions):
     def _warm_up(self) -> None:
         load_default_css(self, AssistantText)  # else parsed as the first answer streams
         # First-use costs, paid in a thread now rather than on the loop at the first send.
-        self.run_worker(_pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False)
+        imports = self.run_worker(
+            _pay_first_use_costs, thread=True, group="warm-up", exit_on_error=False
+        )
+        self.run_worker(self._load_card_css(imports), group="warm-up", exit_on_error=False)
         # The provider's connection pool (httpx and the CA bundle); a failure comes back at the
         # first send, as that request's error.
         prepare = self.runtime.provider.prepare
@@ -135,6 +138,15 @@ class ChatApp(PaletteActions):
         pricer = self.runtime.session.pricer
         if pricer is not None:  # the price table: else a fast first answer waits for it to load
             pricer.warm()
+
+    async def _load_card_css(self, imports: Worker[None]) -> None:
+        """A tool card's CSS, once the warm-up thread has imported its module (its first
+        mount parsed the stylesheet again, about 2 ms, as the first call began to stream)."""
+        await imports.wait()
+        from tui.ui.widgets.code_view import CodeView
+        from tui.ui.widgets.tool_card import ToolCard
+
+        load_default_css(self, ToolCard, CodeView)
 
     # Sending -----------------------------------------------------------------------------
     @on(Prompt.Submitted)
