@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import select
 import struct
 import sys
 import termios
@@ -95,11 +94,7 @@ class TerminalRun:
         self.exit: Exit | None = None
 
     def _drain(self) -> None:
-        # select with a timeout, never a read that blocks: a read in progress keeps the master
-        # open after ``os.close``, and ``close_terminal`` must really close it.
-        while not self._closing.is_set():
-            if not select.select([self._master], [], [], 0.05)[0]:
-                continue
+        while True:
             try:
                 data = os.read(self._master, 65536)
             except OSError:
@@ -108,6 +103,8 @@ class TerminalRun:
                 return
             with self._lock:
                 self.output += data
+            if self._closing.is_set():
+                return
 
     def seen(self, marker: bytes) -> bool:
         """Whether ``marker`` is in the screen output so far."""
@@ -168,7 +165,17 @@ class TerminalRun:
         What the app writes after this is lost, and its controlling terminal (if this pty
         is it) is hung up. Output read before it stays in ``output``.
         """
+        # A read in progress keeps the master open after ``os.close``: end the reader first,
+        # waking its read with a byte written to the terminal (on a descriptor of its own
+        # that does not block: the app's must stay blocking, and the reader may have ended).
         self._closing.set()
+        wake = os.open(os.ttyname(self._slave), os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        try:
+            os.write(wake, b"\0")
+        except BlockingIOError:  # the terminal is full: the reader has something to read
+            pass
+        finally:
+            os.close(wake)
         self._reader.join()
         os.close(self._master)
         self._master = -1
