@@ -179,9 +179,24 @@ be written; an app that missed both, or froze, is still running when the test st
 waiting."""
 
 
-def closing(home: Home, *, controlling: bool) -> TerminalRun:
-    """``ONLY_ORDERLY`` on a pty (its controlling terminal or not), at the empty prompt."""
-    argv = [sys.executable, "-c", ONLY_ORDERLY]
+READS_FAIL = (
+    "import errno, os\n"
+    "real_read = os.read\n"
+    "def read(fd, size):\n"
+    "    data = real_read(fd, size)\n"
+    "    if fd == 0 and not data:\n"
+    "        raise OSError(errno.EIO, os.strerror(errno.EIO))\n"
+    "    return data\n"
+    "os.read = read\n"
+)
+"""Put before ``ONLY_ORDERLY``: a read of the terminal that would see end-of-file fails with
+EIO instead, as one can on Linux while a pseudo-terminal's master closes (the reader is
+woken before the terminal is hung up)."""
+
+
+def closing(home: Home, *, controlling: bool, before: str = "") -> TerminalRun:
+    """``before`` + ``ONLY_ORDERLY`` on a pty (its controlling terminal or not), at the prompt."""
+    argv = [sys.executable, "-c", before + ONLY_ORDERLY]
     run = TerminalRun(argv, home.env(), str(home.workspace), controlling=controlling)
     run.wait_for(b"Type a message")
     return run
@@ -234,3 +249,16 @@ def test_a_terminal_closed_at_the_prompt_exits_129_with_the_conversation_saved(
         ("user", "complete", "hi there"),
         ("assistant", "complete", "Hello streamed"),
     ]
+
+
+def test_a_read_failing_as_the_terminal_closes_is_a_hang_up_not_a_crash(
+    server: LoopbackServer, tmp_path: Path
+) -> None:
+    # Before: Textual's input thread took the failed read for a crash (App.panic) and the
+    # app exited 1 unless a failed frame's hang-up won the race (tests/ui/test_compat.py
+    # checks the input thread itself; this, that the app installs the fix).
+    home = Home(tmp_path, "openai", server.base_url + "/v1")
+    with closing(home, controlling=False, before=READS_FAIL) as run:
+        run.close_terminal()
+        assert run.wait().status == HANGUP
+    assert server.requests == []

@@ -317,6 +317,62 @@ def test_a_write_error_that_is_not_a_gone_terminal_is_not_a_hang_up(monkeypatch)
     assert calls == []
 
 
+class Panics:
+    """The app a driver reports to: what its input thread asked to run later."""
+
+    def __init__(self) -> None:
+        self.later: list[object] = []
+
+    def panic(self, *renderables: object) -> None:
+        raise AssertionError("only called later")
+
+    def call_later(self, callback: object, *args: object) -> None:
+        self.later.append(callback)
+
+
+def input_thread_reading(monkeypatch, err: int) -> tuple[linux_driver.LinuxDriver, Panics]:
+    """A Linux driver whose terminal has input but whose read fails with ``err``."""
+    readable, writable = os.pipe()
+    os.write(writable, b"x")
+    os.close(writable)  # the byte stays readable
+    real_read = os.read
+
+    def read(fd: int, size: int) -> bytes:
+        if fd == readable:
+            raise OSError(err, os.strerror(err))
+        return real_read(fd, size)
+
+    monkeypatch.setattr(os, "read", read)
+    app = Panics()
+    driver = linux_driver.LinuxDriver.__new__(linux_driver.LinuxDriver)
+    driver._app, driver._debug = app, False  # type: ignore[assignment]
+    driver.fileno, driver.exit_event = readable, threading.Event()
+    return driver, app
+
+
+def test_textual_input_thread_still_panics_on_a_failed_read(monkeypatch) -> None:
+    driver, app = input_thread_reading(monkeypatch, errno.EIO)
+    driver._run_input_thread()
+    os.close(driver.fileno)
+    assert app.later == [app.panic]
+
+
+@pytest.mark.parametrize(("err", "hang_up"), [(errno.EIO, True), (errno.EINVAL, False)])
+def test_a_read_of_a_gone_terminal_is_a_hang_up_and_ends_the_input_thread(
+    monkeypatch, err: int, hang_up: bool
+) -> None:
+    monkeypatch.setattr(
+        linux_driver.LinuxDriver, "run_input_thread", linux_driver.LinuxDriver.run_input_thread
+    )  # restored after the test
+    calls: list[str] = []
+    compat.end_input_when_terminal_gone(lambda: calls.append("gone"))
+    compat.end_input_when_terminal_gone(lambda: calls.append("twice"))  # wraps once only
+    driver, app = input_thread_reading(monkeypatch, err)
+    driver._run_input_thread()
+    os.close(driver.fileno)
+    assert (calls, app.later) == ((["gone"], []) if hang_up else ([], [app.panic]))
+
+
 # -- run_own_key_binding -------------------------------------------------------------------------
 
 

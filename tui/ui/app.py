@@ -27,7 +27,12 @@ from tui.core import dataclass_cache, regex_cache
 from tui.core.runtime import Options, StartupError, start
 from tui.core.signals import hang_up, on_stop_signals, stop_status, watch_terminal
 from tui.exitcodes import ExitCode
-from tui.ui.compat import crash_without_locals, drop_frames_when_terminal_gone, load_default_css
+from tui.ui.compat import (
+    crash_without_locals,
+    drop_frames_when_terminal_gone,
+    end_input_when_terminal_gone,
+    load_default_css,
+)
 from tui.ui.pacing import (
     FRAME,
     IDLE_COLLECT_DELAY,
@@ -314,6 +319,7 @@ def run_app(ns: argparse.Namespace) -> int:
     app = ChatApp(runtime)
     watch_terminal(sys.__stdin__.fileno() if sys.__stdin__ else 0)
     drop_frames_when_terminal_gone(hang_up)
+    end_input_when_terminal_gone(hang_up)
     try:
         app.run()
     finally:

@@ -101,6 +101,12 @@ WORKAROUNDS = (
         "Textual's writer thread surviving a failed write (it dies, and its queue fills)",
     ),
     Workaround(
+        "end_input_when_terminal_gone",
+        "textual",
+        "8.2",
+        "Textual's input thread ending quietly when the terminal it reads is gone, not by panic",
+    ),
+    Workaround(
         "run_own_key_binding",
         "textual",
         "8.2",
@@ -389,6 +395,38 @@ def drop_frames_when_terminal_gone(gone: Callable[[], None]) -> None:
     setattr(linux_driver, "WriterThread", GuardedWriterThread)  # noqa: B010 (not exported)
 
 
+def end_input_when_terminal_gone(gone: Callable[[], None]) -> None:
+    """Make a terminal read that fails because the terminal is gone a hang-up, not a crash.
+
+    Textual's input thread (``LinuxDriver.run_input_thread``) reads the terminal, and an
+    error from that read reaches ``LinuxDriver._run_input_thread``, which makes it a crash
+    (``App.panic``): exit status 1 and a traceback written to a terminal that is gone. When
+    a pseudo-terminal's master closes, Linux wakes the reader before it hangs the terminal
+    up, and a read in that window fails with EIO instead of seeing end-of-file: the app then
+    exits 1, not 129 (made to happen in ``tests/faults/test_terminal.py``). The input
+    thread is given a wrapper that calls ``gone`` for such an error and ends quietly; any
+    other error is raised as before. A no-op if the driver no longer has that method.
+    """
+    try:
+        from textual.drivers.linux_driver import LinuxDriver
+    except ImportError:  # Windows, or the module moved
+        return
+    reader = getattr(LinuxDriver, "run_input_thread", None)
+    if reader is None or getattr(reader, "ends_when_gone", False):
+        return  # moved, or already wrapped
+
+    def run_input_thread(driver: LinuxDriver) -> None:
+        try:
+            reader(driver)
+        except OSError as exc:
+            if exc.errno not in GONE_ERRNOS:
+                raise
+            gone()
+
+    run_input_thread.ends_when_gone = True  # type: ignore[attr-defined]
+    setattr(LinuxDriver, "run_input_thread", run_input_thread)  # noqa: B010 (a method)
+
+
 __all__ = [
     "WORKAROUNDS",
     "FooterKey",
@@ -396,6 +434,7 @@ __all__ = [
     "Workaround",
     "crash_without_locals",
     "drop_frames_when_terminal_gone",
+    "end_input_when_terminal_gone",
     "forget_removed_styles",
     "init_parsed_markdown",
     "installed_line",
