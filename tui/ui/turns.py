@@ -270,13 +270,12 @@ class TurnApp(App[int]):
         return Welcome(self.runtime.label, demo=self.runtime.provider_config.kind == "demo")
 
     async def _tick(self) -> None:
-        renderer = self._renderer
-        if not self._frames.due(renderer.fed if renderer is not None else 0):
+        if not self._frames.due():
             return
         started = self._frames.start()
         try:
-            if renderer is not None:
-                await renderer.flush()
+            if self._renderer is not None:
+                await self._renderer.flush()
             self.status_bar.tick()
             self.call_after_refresh(self._frames.drawn, started)
         except Exception as exc:  # never the crash screen from a frame update
