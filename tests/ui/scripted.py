@@ -129,6 +129,19 @@ def make_app(runtime: Runtime, **kwargs: Any) -> ChatApp:
     return ChatApp(runtime, **kwargs)
 
 
+def count_parses(app: Any, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count ``app``'s stylesheet parses from now on: a one-item list, updated in place."""
+    parses = [0]
+    parse = app.stylesheet.parse
+
+    def counted() -> None:
+        parses[0] += 1
+        parse()
+
+    monkeypatch.setattr(app.stylesheet, "parse", counted)
+    return parses
+
+
 async def wait_for(
     pilot: Pilot[Any], predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition"
 ) -> None:

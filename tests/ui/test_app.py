@@ -31,6 +31,7 @@ from tests.ui.scripted import (
     Pause,
     ScriptedProvider,
     call_events,
+    count_parses,
     idle,
     make_app,
     make_runtime,
@@ -973,19 +974,11 @@ async def test_the_first_answer_and_tool_card_mount_without_parsing_the_styleshe
     async with app.run_test(size=SIZE) as pilot:
         sources = app.stylesheet.source
         await wait_for(pilot, lambda: any("ToolCard" in where for _, where in sources))
-        parses = 0
-        parse = app.stylesheet.parse
-
-        def counted() -> None:
-            nonlocal parses
-            parses += 1
-            parse()
-
-        monkeypatch.setattr(app.stylesheet, "parse", counted)
+        parses = count_parses(app, monkeypatch)
         app.send("write it")
         await idle(pilot)
         assert card(app).state == "done" and app.query(AssistantText)
-    assert parses == 0
+    assert parses == [0]
 
 
 async def test_the_running_tool_check_is_made_for_events_other_than_fragments(

@@ -27,6 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
 
+from tests.ui.scripted import count_parses
 from tui.ui import compat
 from tui.ui.compat import WORKAROUNDS, Workaround
 
@@ -74,34 +75,30 @@ class Styled(Widget):
     DEFAULT_CSS = "Styled { height: 3; }"
 
 
-async def _parses_at_first_mount(preload: bool) -> int:
+async def _parses_at_first_mount(preload: bool, monkeypatch: pytest.MonkeyPatch) -> int:
     """How often the stylesheet was parsed while the first ``Styled`` mounted."""
     app = Colours()
     async with app.run_test(size=(20, 6)) as pilot:
         await pilot.pause()
         if preload:
             compat.load_default_css(app, Styled)
-        parses = 0
-        parse = app.stylesheet.parse
-
-        def counted() -> None:
-            nonlocal parses
-            parses += 1
-            parse()
-
-        app.stylesheet.parse = counted  # type: ignore[method-assign]
+        parses = count_parses(app, monkeypatch)
         await app.mount(Styled())
         await pilot.pause()
         assert app.query_one(Styled).size.height == 3  # its default CSS applies either way
-        return parses
+        return parses[0]
 
 
-async def test_textual_still_parses_the_stylesheet_when_a_new_class_first_mounts() -> None:
-    assert await _parses_at_first_mount(preload=False) == 1
+async def test_textual_still_parses_the_stylesheet_when_a_new_class_first_mounts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert await _parses_at_first_mount(False, monkeypatch) == 1
 
 
-async def test_a_class_whose_css_was_loaded_mounts_without_a_parse() -> None:
-    assert await _parses_at_first_mount(preload=True) == 0
+async def test_a_class_whose_css_was_loaded_mounts_without_a_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert await _parses_at_first_mount(True, monkeypatch) == 0
 
 
 # -- repaint_pending ----------------------------------------------------------------------------
