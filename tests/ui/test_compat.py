@@ -101,6 +101,47 @@ async def test_a_class_whose_css_was_loaded_mounts_without_a_parse(
     assert await _parses_at_first_mount(True, monkeypatch) == 0
 
 
+# -- lay_out_again -------------------------------------------------------------------------------
+
+
+class Rows(ScrollView):
+    """A view as tall as its rows (``height: auto``), like an edit's diff."""
+
+    DEFAULT_CSS = "Rows { height: auto; }"
+
+    def __init__(self, workaround: bool) -> None:
+        super().__init__()
+        self.workaround = workaround
+        self.virtual_size = Size(10, 0)  # made empty: a layout request before it mounts
+
+    def set_rows(self, count: int) -> None:
+        self.virtual_size = Size(10, count)
+        if self.workaround:
+            compat.lay_out_again(self)
+
+
+async def _height_after_rows_given_late(workaround: bool) -> int:
+    """Mounted, laid out by a frame before its own idle step, then given 8 rows."""
+    app = Colours()
+    async with app.run_test(size=(20, 12)) as pilot:
+        await pilot.pause()
+        view = Rows(workaround)
+        await app.mount(view)
+        app.screen._refresh_layout()  # a frame drawn before the view handled its request
+        view.set_rows(8)
+        await pilot.pause()
+        await pilot.pause()
+        return view.size.height
+
+
+async def test_textual_still_keeps_the_old_height_after_a_request_made_while_one_pends() -> None:
+    assert await _height_after_rows_given_late(workaround=False) == 0
+
+
+async def test_laid_out_again_a_view_takes_the_height_of_its_new_rows() -> None:
+    assert await _height_after_rows_given_late(workaround=True) == 8
+
+
 # -- repaint_pending ----------------------------------------------------------------------------
 
 

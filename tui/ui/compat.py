@@ -47,6 +47,12 @@ class Workaround:
 
 WORKAROUNDS = (
     Workaround(
+        "lay_out_again",
+        "textual",
+        "8.2",
+        "Widget.refresh(layout=True) counting a request while another is pending",
+    ),
+    Workaround(
         "load_default_css",
         "textual",
         "8.2",
@@ -138,6 +144,23 @@ def load_default_css(app: App[Any], *classes: type[Widget]) -> None:
                 css, read_from=read_from, is_default_css=True, tie_breaker=tie_breaker, scope=scope
             )
     stylesheet.parse()
+
+
+def lay_out_again(widget: Widget) -> None:
+    """Ask for a layout of ``widget`` that measures it again (its content's height changed).
+
+    Textual keeps a widget's measured size under a key that includes a count of the widget's
+    layout requests, and counts a request only when none is pending. A widget that asked for a
+    layout when it was made, was laid out by a frame before its own idle step took that
+    request, and then asked again (new content, a new height) kept the size measured before:
+    an edit's diff given its rows right after it mounted (the call's arguments came in one
+    burst) stayed 0 rows high for good. Counting the request while one is pending fixes it.
+    """
+    if getattr(widget, "_layout_required", False):
+        updates = getattr(widget, "_layout_updates", None)
+        if isinstance(updates, int):
+            widget._layout_updates = updates + 1
+    widget.refresh(layout=True)
 
 
 def repaint_pending(screen: Screen[Any]) -> bool:
@@ -438,6 +461,7 @@ __all__ = [
     "forget_removed_styles",
     "init_parsed_markdown",
     "installed_line",
+    "lay_out_again",
     "load_default_css",
     "prune_closed_watchers",
     "repaint_pending",

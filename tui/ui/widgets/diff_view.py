@@ -33,6 +33,7 @@ from textual.strip import Strip
 
 from tui.core.tools.edit import GAP_TEXT, DiffRow, RowKind
 from tui.core.tools.live_edit import Op, Run
+from tui.ui.compat import lay_out_again
 from tui.ui.widgets.code_view import (
     LONG_LINE,
     _display,
@@ -200,6 +201,7 @@ class DiffView(ScrollView, can_focus=True):
         size = Size(self._gutter_width() + self._max_width + 1, self.row_count)
         if size != self.virtual_size:
             self.virtual_size = size
+            lay_out_again(self)  # its height follows its rows (else it may stay 0 high)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
