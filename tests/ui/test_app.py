@@ -7,6 +7,7 @@ import gc
 import importlib
 import io
 import itertools
+import json
 import os
 import threading
 
@@ -1043,6 +1044,32 @@ async def test_a_fragment_of_a_block_already_streaming_is_buffered_without_a_cor
     fragments = [t for t in handled if t in (TextDelta, ReasoningDelta, ToolCallDelta)]
     assert fragments.count(TextDelta) == 2  # the first of each text block only
     assert fragments.count(ReasoningDelta) == 1 and ToolCallDelta not in fragments
+
+
+async def test_every_character_streamed_is_counted_once_for_the_frame_budget(tmp_path, monkeypatch):
+    """``TurnRenderer.fed`` (what ``FrameBudget.due`` weighs) counts each streamed character
+    of text, reasoning and call arguments once, up to the flush that applies it."""
+    applied: list[int] = []
+    real = conversation_module.TurnRenderer.flush
+
+    async def counted(renderer):  # type: ignore[no-untyped-def]
+        applied.append(renderer.fed)
+        await real(renderer)
+        assert renderer.fed == 0
+
+    monkeypatch.setattr(conversation_module.TurnRenderer, "flush", counted)
+    text = "Some **bold** text.\n\n" * 30
+    arguments = {"path": "a.py", "content": LIFE}
+    call = call_events("save_file", arguments, size=4)
+    reply = [*text_reply("", reasoning="thinking " * 30)[:-2], *tool_reply(call, text=text)]
+    provider = ScriptedProvider(reply, text_reply("Done."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.send("write it")
+        await idle(pilot)
+        assert card(app).state == "done"
+    streamed = len(text) + len("thinking " * 30) + len(json.dumps(arguments)) + len("Done.")
+    assert sum(applied) == streamed
 
 
 async def test_the_status_line_is_redrawn_without_a_screen_layout(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tui.ui import pacing
-from tui.ui.pacing import FRAME, FRAME_SHARE, FrameBudget
+from tui.ui.pacing import BURST_FRAME, BURST_RATE, FRAME, FRAME_SHARE, FrameBudget
 
 
 class FakeTime:
@@ -75,6 +75,23 @@ def test_turns_back_to_back_make_the_collection_the_last_one_owed(monkeypatch) -
     finally:
         pacing.collect_deferred()
         gc.set_threshold(*before)
+
+
+def test_a_burst_is_updated_every_burst_frame_a_model_stream_every_frame(
+    clock: FakeTime,
+) -> None:
+    budget = FrameBudget()
+    started = budget.start()
+    budget.drawn(started)  # a cheap frame: the next one is due a frame later
+    clock.now = started + FRAME
+    model = int(10_000 * FRAME)  # the fastest models: about 10,000 characters a second
+    assert budget.due(model)
+    burst = int(BURST_RATE * FRAME) + 1  # a backlog arriving faster than BURST_RATE
+    assert not budget.due(burst)
+    clock.now = started + BURST_FRAME - 0.001
+    assert not budget.due(int(BURST_RATE * BURST_FRAME))
+    clock.now = started + BURST_FRAME + 1e-9  # (100.0 + 0.1 - 100.0 < 0.1 in floats)
+    assert budget.due(10 * burst)  # a burst still gets its update every BURST_FRAME
 
 
 async def _consume_slowly(

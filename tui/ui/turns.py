@@ -270,12 +270,13 @@ class TurnApp(App[int]):
         return Welcome(self.runtime.label, demo=self.runtime.provider_config.kind == "demo")
 
     async def _tick(self) -> None:
-        if not self._frames.due():
+        renderer = self._renderer
+        if not self._frames.due(renderer.fed if renderer is not None else 0):
             return
         started = self._frames.start()
         try:
-            if self._renderer is not None:
-                await self._renderer.flush()
+            if renderer is not None:
+                await renderer.flush()
             self.status_bar.tick()
             self.call_after_refresh(self._frames.drawn, started)
         except Exception as exc:  # never the crash screen from a frame update

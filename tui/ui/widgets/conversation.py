@@ -211,6 +211,8 @@ class TurnRenderer:
         self._last: Widget | None = None
         self._dirty: dict[int, AssistantText | ReasoningBlock | ToolCard] = {}
         self._approval: ToolCard | None = None
+        self.fed = 0
+        """Characters of output buffered since the last ``flush`` (see ``FrameBudget.due``)."""
 
     def take(self, event: SessionEvent) -> bool:
         """Buffer a fragment for the block or card already streaming; False if ``event``
@@ -226,11 +228,13 @@ class TurnRenderer:
             if block is None:
                 return False
             block.feed(event.text)
+            self.fed += len(event.text)
         elif isinstance(event, ToolCallDelta):
             block = self.cards.get(event.index)
             if block is None:
                 return False
             block.feed(event.arguments)
+            self.fed += len(event.arguments)
         else:
             return False
         self._dirty[id(block)] = block
@@ -243,10 +247,12 @@ class TurnRenderer:
                 block = await self._block(AssistantText)
                 block.feed(text)
                 self._dirty[id(block)] = block
+                self.fed += len(text)
             case ReasoningDelta(text=text):
                 block = await self._block(ReasoningBlock)
                 block.feed(text)
                 self._dirty[id(block)] = block
+                self.fed += len(text)
             case ToolCallStart(index=index, id=call_id, name=name):
                 await self._card(index, call_id, name)
             case ToolCallDelta(index=index, arguments=fragment):
@@ -254,6 +260,7 @@ class TurnRenderer:
                 if card is not None:
                     card.feed(fragment)
                     self._dirty[id(card)] = card
+                    self.fed += len(fragment)
             case CallReady(index=index, call=call):
                 card = self.cards.get(index) or await self._card(index, call.id, call.name)
                 self.cards_by_id[call.id] = card
@@ -295,6 +302,7 @@ class TurnRenderer:
 
     async def flush(self) -> None:
         """Apply buffered updates (once a frame)."""
+        self.fed = 0
         if not self._dirty:
             return
         dirty = list(self._dirty.values())
