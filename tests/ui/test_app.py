@@ -10,6 +10,9 @@ import itertools
 import json
 import os
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -1017,6 +1020,23 @@ async def test_the_running_tool_check_is_made_for_events_other_than_fragments(
     assert checks == events - fragments
 
 
+@asynccontextmanager
+async def reasoning_text_and_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, arguments: dict[str, str]
+) -> AsyncIterator[ChatApp]:
+    """A turn run to its end: reasoning, ``text``, a save_file call (4-char fragments,
+    approved) and the reply "Done."; yields the app, still running, once it is idle."""
+    call = call_events("save_file", arguments, size=4)
+    reply = [*text_reply("", reasoning="thinking " * 30)[:-2], *tool_reply(call, text=text)]
+    provider = ScriptedProvider(reply, text_reply("Done."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.send("write it")
+        await idle(pilot)
+        assert card(app).state == "done"
+        yield app
+
+
 async def test_a_fragment_of_a_block_already_streaming_is_buffered_without_a_coroutine(
     tmp_path, monkeypatch
 ):
@@ -1031,14 +1051,8 @@ async def test_a_fragment_of_a_block_already_streaming_is_buffered_without_a_cor
 
     monkeypatch.setattr(conversation_module.TurnRenderer, "handle", counted)
     text = "Some **bold** text and a list:\n\n- one\n- two\n\n" * 20
-    call = call_events("save_file", {"path": "a.py", "content": LIFE}, size=4)
-    reply = [*text_reply("", reasoning="thinking " * 30)[:-2], *tool_reply(call, text=text)]
-    provider = ScriptedProvider(reply, text_reply("Done."))
-    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
-    async with app.run_test(size=SIZE) as pilot:
-        app.send("write it")
-        await idle(pilot)
-        assert card(app).state == "done"
+    arguments = {"path": "a.py", "content": LIFE}
+    async with reasoning_text_and_call(tmp_path, monkeypatch, text, arguments) as app:
         assert app.query(AssistantText).first().raw == text
         assert app.query(ReasoningBlock).first().source == "thinking " * 30
     fragments = [t for t in handled if t in (TextDelta, ReasoningDelta, ToolCallDelta)]
@@ -1060,14 +1074,8 @@ async def test_every_character_streamed_is_counted_once_for_the_frame_budget(tmp
     monkeypatch.setattr(conversation_module.TurnRenderer, "flush", counted)
     text = "Some **bold** text.\n\n" * 30
     arguments = {"path": "a.py", "content": LIFE}
-    call = call_events("save_file", arguments, size=4)
-    reply = [*text_reply("", reasoning="thinking " * 30)[:-2], *tool_reply(call, text=text)]
-    provider = ScriptedProvider(reply, text_reply("Done."))
-    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
-    async with app.run_test(size=SIZE) as pilot:
-        app.send("write it")
-        await idle(pilot)
-        assert card(app).state == "done"
+    async with reasoning_text_and_call(tmp_path, monkeypatch, text, arguments):
+        pass
     streamed = len(text) + len("thinking " * 30) + len(json.dumps(arguments)) + len("Done.")
     assert sum(applied) == streamed
 
