@@ -19,6 +19,7 @@ from providers.errors import SetupError
 from providers.settings import model_problem
 from tui.core import locations
 from tui.core.config import Config, ConfigError, ProviderConfig, load_config, workspace_problem
+from tui.core.drafts import Draft, draft_path
 from tui.core.keys import resolve_settings
 from tui.core.pricing import Pricer
 from tui.core.sanitize import NOT_UTF8, undecodable, visible
@@ -70,6 +71,8 @@ class Runtime:
     """Providers switched away from; closed by ``aclose`` (a model list may still use one)."""
     mcp: McpManager | None = None
     """The MCP servers (started by ``start_mcp``); None when none is configured."""
+    draft: Draft | None = None
+    """The prompt's unsent text kept for this workspace (``tui.core.drafts``)."""
 
     def start_mcp(self, on_change: Callable[[ServerStatus], None] | None = None) -> None:
         """Start the MCP servers in the background (returns at once; no-op without servers).
@@ -198,6 +201,7 @@ def start(
         env,
         resumed,
         mcp=manager,
+        draft=Draft(draft_path(workspace, env)),
         reasoning=options.reasoning,
     )
 

@@ -48,6 +48,10 @@ from tui.ui.widgets.messages import AssistantText, UserMessage
 from tui.ui.widgets.prompt import Prompt
 from tui.ui.widgets.safe import one_line
 
+DRAFT_EVERY = 2.0
+"""Seconds between saves of the prompt's unsent text (also saved on every exit): a killed
+chattui loses at most this much typing."""
+
 if TYPE_CHECKING:  # imported where used: not needed for the first screen
     from tui.core.mcp.manager import ServerStatus
 
@@ -76,6 +80,8 @@ class ChatApp(PaletteActions):
         Binding("pagedown", "page(1)", "Scroll down", show=False, priority=True),
     ]
 
+    _draft_warned = False
+
     def compose(self) -> ComposeResult:
         yield self.conversation
         yield Static(Text("↓ new output below (click or ctrl+end)"), id="new-below")
@@ -87,6 +93,7 @@ class ChatApp(PaletteActions):
     async def on_mount(self) -> None:
         on_stop_signals(self._stop_by_signal)
         self.set_interval(FRAME, self._tick)
+        self.set_interval(DRAFT_EVERY, self._keep_draft)
         self.call_after_refresh(settle_gc)
         self.call_after_refresh(self._warm_up)
         self.call_after_refresh(self._start_mcp)
@@ -100,6 +107,7 @@ class ChatApp(PaletteActions):
             self.conversation.follow()
         else:
             await self.conversation.add(self._welcome())
+        self._restore_draft()
 
     def _start_mcp(self) -> None:
         # After the first screen: the servers (and the SDK's import) never delay it.
@@ -152,6 +160,27 @@ class ChatApp(PaletteActions):
         from tui.ui.widgets.tool_card import ToolCard
 
         load_default_css(self, ToolCard, CodeView)
+
+    # The unsent text (tui.core.drafts) -----------------------------------------------------
+    def _restore_draft(self) -> None:
+        draft = self.runtime.draft
+        text = draft.load() if draft is not None else ""
+        if text:
+            self.prompt.load_text(text)
+            self.prompt.move_cursor(self.prompt.document.end)
+            self.notify("the text you had not sent is back in the input", markup=False)
+
+    def _keep_draft(self) -> None:
+        """Save what is typed and not sent (queued prompts first); warn once if it cannot be."""
+        draft = self.runtime.draft
+        if draft is None:
+            return
+        unsent = "\n\n".join(part for part in [*self.queue, self.prompt.unsent] if part.strip())
+        if draft.save(unsent) or self._draft_warned:
+            return
+        self._draft_warned = True
+        text = f"cannot keep the unsent text in {draft.path.parent}: it is lost if chattui exits"
+        self.notify(one_line(text, 500), title="drafts", severity="warning", markup=False)
 
     # Sending -----------------------------------------------------------------------------
     @on(Prompt.Submitted)
@@ -277,6 +306,7 @@ class ChatApp(PaletteActions):
         crash_without_locals(self)
 
     async def on_unmount(self) -> None:
+        self._keep_draft()
         collect_deferred()
         try:
             await self.runtime.aclose()

@@ -65,6 +65,15 @@ class Prompt(TextArea):
             event.stop()
             event.prevent_default()
 
+    @property
+    def unsent(self) -> str:
+        """What the user typed and has not sent: the text, or while an unchanged past prompt
+        is recalled (Up), what was being typed before it."""
+        text = self.text
+        if self._index is not None and text == self.past[self._index]:
+            return self._draft
+        return text
+
     def remember(self, text: str) -> None:
         """Add a sent prompt to the history and stop browsing."""
         if text.strip() and (not self.past or self.past[-1] != text):
