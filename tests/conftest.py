@@ -39,6 +39,18 @@ def server() -> Iterator[LoopbackServer]:
         yield srv
 
 
+@pytest.fixture(scope="session")
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_dir(monkeypatch: pytest.MonkeyPatch, _cache_dir: Path) -> None:
+    """The TUI saves what it compiled for its first screen in the cache directory: a test's
+    app writes to the test session's own, never the user's."""
+    monkeypatch.setenv("CHATTUI_CACHE_DIR", str(_cache_dir))
+
+
 @pytest.fixture(autouse=True)
 def _no_real_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests reach only loopback; anything else is a bug in the test."""

@@ -46,7 +46,8 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) 
 
 @dataclass(frozen=True, slots=True)
 class Exit:
-    """How the process ended: its status (or -signal) and its peak resident size."""
+    """How the process ended: its status (or -signal) and its peak resident size (from its
+    rusage: at least its parent's, on Linux; ``TerminalRun.peak_rss_mb`` is its own)."""
 
     status: int
     peak_rss_mb: float
@@ -76,8 +77,9 @@ class TerminalRun:
         self._closing = threading.Event()
         if controlling:
             argv = [sys.executable, "-c", _TAKE_TERMINAL, *argv]
-        # posix_spawn, not fork: a forked child starts with its parent's pages resident, and
-        # its peak RSS (kept across exec) would report the test process's size, not its own.
+        # posix_spawn, not fork: a forked child starts with its parent's pages resident. (Its
+        # exit's rusage still reports the parent's peak RSS when that is larger: see
+        # ``peak_rss_mb``.)
         self.pid = os.posix_spawn(
             "/bin/sh",
             ["sh", "-c", 'cd "$0" && exec "$@"', cwd, *argv],  # posix_spawn has no cwd
@@ -154,6 +156,23 @@ class TerminalRun:
         time.sleep(0.1)  # let the reader take the last bytes
         self.exit = Exit(os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024)
         return self.exit
+
+    def peak_rss_mb(self) -> float | None:
+        """The process's own peak resident size so far, in MB (None where it cannot be read).
+
+        Linux's VmHWM of the process's memory map, read while it runs. Not the rusage
+        ``wait`` gets: Linux keeps in it the largest RSS of every memory map the process has
+        had, and a spawned child's first one is its parent's (shared until the exec), so a
+        test process of 310 MB made every child's peak 310 MB.
+        """
+        try:
+            with open(f"/proc/{self.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, ValueError):
+            return None
+        return None
 
     def signal(self, signum: int) -> None:
         """Send ``signum`` to the process."""
