@@ -680,6 +680,38 @@ async def test_palette_opens_a_saved_transcript_and_resumes_it(tmp_path, monkeyp
         assert len(load(runtime.transcript.path).entries) > 4
 
 
+async def test_a_call_cut_short_shows_what_had_streamed_when_resumed(tmp_path, monkeypatch):
+    # Before: the resumed card said "invalid arguments · 0 B · 0 lines", though the
+    # transcript holds the arguments that had streamed when the turn was cancelled.
+    pause = Pause()
+    arguments = {"path": "life.py", "content": LIFE}
+    call = call_events(
+        "save_file", arguments, pause_at=len(json.dumps(arguments)) - 20, pause=pause
+    )
+    runtime = make_runtime(tmp_path, monkeypatch, ScriptedProvider(tool_reply(call)))
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_and_send(pilot, "write it")
+        await wait_for(pilot, pause.reached.is_set)
+        await wait_for(pilot, lambda: "print('life')" in card(app).query_one(CodeView).text)
+        live = card(app).query_one(CodeView)
+        live_text, live_lines = live.text, live.line_count
+        await pilot.press("escape")
+        await idle(pilot)
+        saved = runtime.transcript.id
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await palette(pilot, f"open transcript {saved}")
+        await wait_for(pilot, lambda: runtime.transcript.id == saved, what="resume")
+        await pilot.pause()
+        resumed = card(app)
+        header = str(resumed.query_one("#header").render())
+        assert resumed.state == "cancelled" and "life.py" in header and "invalid" not in header
+        view = resumed.query_one(CodeView)
+        assert (view.text, view.line_count) == (live_text, live_lines)
+        assert f"{live_lines} lines" in header
+
+
 async def test_demo_end_to_end(tmp_path, monkeypatch):
     runtime = make_runtime(tmp_path, monkeypatch)
     app = make_app(runtime)

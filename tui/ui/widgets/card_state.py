@@ -8,6 +8,7 @@ The states (``ToolCard.state``; each is also a ``-state`` CSS class)::
     ready --(no approval needed)--> running --ToolRan--> done | failed
     ready (call.error) --> invalid --ToolRan--> failed
     any state before a result --Escape--> cancelled
+    (from a transcript) a call cut short by its turn's end --> cancelled, its arguments so far shown
 """
 
 from __future__ import annotations

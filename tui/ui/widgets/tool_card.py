@@ -28,6 +28,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
+from providers.accumulate import INCOMPLETE_CALL
 from providers.conversation import ToolCall, ToolResult
 from tui.core.sanitize import sanitize, visible
 from tui.core.tools.live_edit import Reader
@@ -136,6 +137,12 @@ class ToolCard(ApprovalCard, can_focus=True):
 
     def on_mount(self) -> None:
         self._composed = True
+        if self._saved_call is not None and self._saved_call.error == INCOMPLETE_CALL:
+            # The turn ended (cancelled, failed) mid-call: shown as it was when it ended, its
+            # arguments so far streamed into the card, as the live card showed them.
+            self.feed(self._saved_call.raw_arguments)
+            self.cancel()
+            return
         if self._saved_call is not None:  # from a transcript: show it finished
             self.ready(self._saved_call)
             if self.result is not None:
