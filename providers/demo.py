@@ -69,8 +69,8 @@ AFTER_WRITE = """Done: `demo/life.py` is in your workspace. Try it:
 python demo/life.py --pattern pulsar
 ```
 
-To talk to a real model, create `~/.config/chattui/config.toml` (see the README) or set
-`OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, then start chattui again.
+To talk to a real model, write a config file (`chattui config` says where chattui looks for
+it; see the README) or set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, then start chattui again.
 """
 
 AFTER_REFUSAL = """No problem, nothing was written. That's the approval flow: under
@@ -78,7 +78,7 @@ AFTER_REFUSAL = """No problem, nothing was written. That's the approval flow: un
 goes back to the model.
 
 To talk to a real model, set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, or write a config
-file (see the README).
+file (`chattui config` says where chattui looks for it; see the README).
 """
 
 REVISION = """Sure: here is a revision of `demo/life.py` with a new `blinker` pattern and a
@@ -91,7 +91,7 @@ I'm the **demo provider**, so I can't really answer that. What I can do is show 
 client: ask me to **write a file** and I'll stream one through `save_file` again.
 
 To talk to a real model, set `OPENAI_API_KEY` or `ANTHROPIC_API_KEY`, or write a config
-file (see the README).
+file (`chattui config` says where chattui looks for it; see the README).
 """
 
 
