@@ -651,6 +651,16 @@ async def test_palette_toggles_reasoning(tmp_path, monkeypatch):
         assert not app.query_one(ReasoningBlock).display
 
 
+async def reopen(pilot, runtime) -> None:
+    """Start a new conversation, then open the one before it again from the palette."""
+    saved = runtime.transcript.id
+    await pilot.press("ctrl+n")
+    await pilot.pause()
+    await palette(pilot, f"open transcript {saved}")
+    await wait_for(pilot, lambda: runtime.transcript.id == saved, what="resume")
+    await pilot.pause()
+
+
 async def test_palette_opens_a_saved_transcript_and_resumes_it(tmp_path, monkeypatch):
     provider = ScriptedProvider(
         *save_then_text("notes.md", "# notes\n", "Wrote notes."), text_reply("continuing")
@@ -663,12 +673,7 @@ async def test_palette_opens_a_saved_transcript_and_resumes_it(tmp_path, monkeyp
         await pilot.pause()
         await pilot.press("y")
         await idle(pilot)
-        saved = runtime.transcript.id
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        await palette(pilot, f"open transcript {saved}")
-        await wait_for(pilot, lambda: runtime.transcript.id == saved, what="resume")
-        await pilot.pause()
+        await reopen(pilot, runtime)
         assert [m.source for m in app.query(UserMessage)] == ["remember this"]
         resumed = card(app)
         assert resumed.state == "done" and "notes.md" in str(resumed.query_one("#header").render())
@@ -698,12 +703,7 @@ async def test_a_call_cut_short_shows_what_had_streamed_when_resumed(tmp_path, m
         live_text, live_lines = live.text, live.line_count
         await pilot.press("escape")
         await idle(pilot)
-        saved = runtime.transcript.id
-        await pilot.press("ctrl+n")
-        await pilot.pause()
-        await palette(pilot, f"open transcript {saved}")
-        await wait_for(pilot, lambda: runtime.transcript.id == saved, what="resume")
-        await pilot.pause()
+        await reopen(pilot, runtime)
         resumed = card(app)
         header = str(resumed.query_one("#header").render())
         assert resumed.state == "cancelled" and "life.py" in header and "invalid" not in header
