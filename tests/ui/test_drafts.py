@@ -107,7 +107,7 @@ async def test_a_draft_that_cannot_be_saved_is_said_once(tmp_path, monkeypatch):
         await type_text(pilot, "x")
 
         def warned() -> list[str]:
-            return [n for n in notes(app) if n.startswith("cannot keep the unsent text")]
+            return [n for n in notes(app) if n.startswith("the unsent text is not kept")]
 
         await wait_for(pilot, warned, what="the warning")
         await type_text(pilot, "y")

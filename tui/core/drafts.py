@@ -64,26 +64,30 @@ class Draft:
             self.saved = text
         return text
 
-    def save(self, text: str) -> bool:
+    def save(self, text: str) -> str | None:
         """Keep ``text`` (replacing the file), or forget the draft when ``text`` is blank.
 
         Returns:
-            False when the file could not be written (a full disk, an unwritable data dir).
+            None when the draft is kept (or forgotten), else why it could not be: too big
+            (over ``MAX_DRAFT_BYTES``: it could not be loaded again), or the file could not
+            be written (a full disk, an unwritable data dir).
         """
         if text == (self.saved or ""):
-            return True
+            return None
         if not text.strip():
             if self.saved is not None:
                 try:
                     self.path.unlink()
                 except FileNotFoundError:
                     pass
-                except OSError:
-                    return False
+                except OSError as exc:
+                    return f"cannot delete {self.path}: {exc.strerror or exc}"
                 self.saved = None
-            return True
+            return None
         encoded = text.encode("utf-8", "replace")  # a lone surrogate (a broken paste): '?'
+        if len(encoded) > MAX_DRAFT_BYTES:
+            return f"it is over {MAX_DRAFT_BYTES // (1024 * 1024)} MiB"
         if not write_private(self.path, encoded):
-            return False
+            return f"cannot write in {self.path.parent}"
         self.saved = text
-        return True
+        return None

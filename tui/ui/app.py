@@ -176,10 +176,11 @@ class ChatApp(PaletteActions):
         if draft is None:
             return
         unsent = "\n\n".join(part for part in [*self.queue, self.prompt.unsent] if part.strip())
-        if draft.save(unsent) or self._draft_warned:
+        problem = draft.save(unsent)
+        if problem is None or self._draft_warned:
             return
         self._draft_warned = True
-        text = f"cannot keep the unsent text in {draft.path.parent}: it is lost if chattui exits"
+        text = f"the unsent text is not kept ({problem}): it is lost if chattui exits"
         self.notify(one_line(text, 500), title="drafts", severity="warning", markup=False)
 
     # Sending -----------------------------------------------------------------------------
