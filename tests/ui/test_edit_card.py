@@ -151,3 +151,23 @@ async def test_a_call_fed_whole_before_any_frame_is_still_located(tmp_path, monk
         await pilot.pause()
         assert "old_string found in big.py" in texts(card.query("#where"))
         assert any(row.kind is RowKind.REMOVED for row in card.query_one(DiffView).rows())
+
+
+async def test_the_approval_shows_the_diff_refined_to_the_changed_line(tmp_path, monkeypatch):
+    # Live, every line old_string touches is removed and every new line added; once the call
+    # is complete the card shows what the approval is about: one line changed.
+    old = "".join(f"value_{i} = {i}\n" for i in range(TARGET, TARGET + 10))
+    new = old.replace(f"value_{TARGET + 5} = ", f"value_{TARGET + 5} = 2 * ")
+    app = await start_edit(
+        tmp_path, monkeypatch, {"path": "big.py", "old_string": old, "new_string": new}
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "edit")
+        card = app.query_one(ToolCard)
+        await wait_for(pilot, lambda: card.state == "approval", what="approval")
+        changed = [r for r in app.query_one(DiffView).rows() if r.kind is not RowKind.CONTEXT]
+        assert [(r.kind, r.old, r.new) for r in changed] == [
+            (RowKind.REMOVED, TARGET + 5, None),
+            (RowKind.ADDED, None, TARGET + 5),
+        ]
+        assert "+1 -1" in texts(card.query("*"))

@@ -19,6 +19,7 @@ from typing import Any
 
 from tui.core.tools import edit, files, listing
 from tui.core.tools.paths import FileChanged, Resolved, ToolError, Workspace, file_kind, quoted
+from tui.core.tools.refine import changed_lines, refine
 from tui.core.units import human_size
 
 
@@ -78,11 +79,13 @@ class FileTools:
         data = source.encode(plan.text)
         self._check_size(data, "the edited file would be")
         what = _plural(plan.count, "replacement")
-        title = f"edit_file {quoted(target.rel)} ({what}, +{plan.added} -{plan.removed})"
+        shown = refine(plan.rows)
+        added, removed = changed_lines(shown)
+        title = f"edit_file {quoted(target.rel)} ({what}, +{added} -{removed})"
         before = files.Snapshot(source.digest, len(data), source.mode)
         lines = _plural(_count_lines(plan.text), "line")
         action = partial(self._save, args["path"], target, before, data, lines, "edited")
-        return Plan(title, edit.unified(plan.rows, target.rel), action, diff=plan.rows)
+        return Plan(title, edit.unified(shown, target.rel), action, diff=tuple(shown))
 
     def _save_plan(self, args: dict[str, Any]) -> Plan:
         data = _encode(args["content"])

@@ -11,7 +11,9 @@ file stays CRLF whatever the model sends. Any other file is matched byte for byt
 The diff is a list of ``DiffRow`` (context, removed, added, gap), one hunk per changed block
 of lines: the whole lines the match touches are removed and replaced by the same lines with
 the replacement made. That is exactly what the live card builds while ``new_string`` streams
-(``tui.core.tools.live_edit``), so the diff approved is the diff watched.
+(``tui.core.tools.live_edit``). The approval shows it refined (``tui.core.tools.refine``): the
+lines a block's two sides share become context, so a one-line change inside a long
+``old_string`` shows as one line changed; the card swaps to it when the call is complete.
 """
 
 from __future__ import annotations
@@ -355,22 +357,12 @@ class EditPlan:
     Attributes:
         text: the whole new content (``\n`` newlines when the file is CRLF).
         count: replacements made.
-        rows: the diff.
+        rows: the diff, each changed block whole (what the live card draws).
     """
 
     text: str
     count: int
     rows: tuple[DiffRow, ...]
-
-    @property
-    def added(self) -> int:
-        """Lines added."""
-        return sum(row.kind is RowKind.ADDED for row in self.rows)
-
-    @property
-    def removed(self) -> int:
-        """Lines removed."""
-        return sum(row.kind is RowKind.REMOVED for row in self.rows)
 
 
 def open_for_edit(workspace: Workspace, raw: str, max_bytes: int) -> tuple[Resolved, Source]:
