@@ -49,6 +49,14 @@ async def approve(pilot) -> ToolCard:
     await wait_for(pilot, lambda: app.focused is card, what="the card to take focus")
     assert "run_command" in texts(card.query("#approval-title"))
     assert "every command is asked" in texts(card.query("#approve-prompt"))
+    # Every command is asked: no "Always", as a button, in the footer or on `a`.
+    assert [button.id for button in card.query("#approve-buttons Button")] == ["yes", "no"]
+    assert "Always" not in [
+        shown.binding.description for shown in app.active_bindings.values() if shown.enabled
+    ]
+    await pilot.press("a")
+    await pilot.pause()
+    assert card.state == "approval"
     await pilot.press("y")
     return card
 

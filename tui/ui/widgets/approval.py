@@ -19,7 +19,7 @@ from tui.core.tools.registry import PreparedCall
 from tui.ui.widgets.safe import shown
 
 APPROVE_PROMPT = "Approve? [y] yes  [n] no  [a] always for this tool this session"
-COMMAND_PROMPT = "Run it? [y] yes  [n] no  (every command is asked; [a] approves this one only)"
+COMMAND_PROMPT = "Run it? [y] yes  [n] no  (every command is asked)"
 
 
 class ReasonInput(Input):
@@ -53,9 +53,10 @@ class ApprovalPanel(Vertical):
                 ),
                 id="diff",
             )
-        question = COMMAND_PROMPT if self.prepared.stream is not None else APPROVE_PROMPT
-        yield Static(Text(question), id="approve-prompt")
+        command = self.prepared.stream is not None
+        yield Static(Text(COMMAND_PROMPT if command else APPROVE_PROMPT), id="approve-prompt")
         with Horizontal(id="approve-buttons"):
             yield Button(Text("Yes"), id="yes", variant="success", compact=True)
             yield Button(Text("No"), id="no", variant="error", compact=True)
-            yield Button(Text("Always"), id="always", variant="primary", compact=True)
+            if not command:  # every command is asked: no button may claim otherwise
+                yield Button(Text("Always"), id="always", variant="primary", compact=True)

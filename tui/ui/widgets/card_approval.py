@@ -48,6 +48,7 @@ class ApprovalCard(Vertical):
         self._clock = clock
         self._quiet_since = 0.0  # when the question appeared, or the last key ignored
         self._future: asyncio.Future[Approval] | None = None
+        self._asks_command = False  # the question is a command's (asked every time)
 
     def _before_question(self, prepared: PreparedCall) -> None:
         """Called before the prompt is mounted (the subclass shows its state)."""
@@ -65,6 +66,7 @@ class ApprovalCard(Vertical):
                 other widget, which would stop the conversation following its output.
         """
         self._before_question(prepared)
+        self._asks_command = prepared.stream is not None
         panel = ApprovalPanel(prepared)
         await self.mount(panel)
         self._future = asyncio.get_running_loop().create_future()
@@ -87,6 +89,8 @@ class ApprovalCard(Vertical):
             panel.remove()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "key_answer" and parameters == ("always",) and self._asks_command:
+            return False  # every command is asked: no "always" in the footer or on `a`
         if action in ("answer", "key_answer"):
             return self._future is not None and not self.query("#reason")
         return True
