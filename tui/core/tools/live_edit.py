@@ -11,8 +11,9 @@ is complete the rest of the changed line and the unchanged lines below follow.
 Cost: the file is read and searched once; after that a fragment costs O(its length),
 however long the file. The rows built are exactly ``tui.core.tools.edit.diff_rows`` of the
 final call (``rows_from_ops`` rebuilds them, for checking), except when the replacement
-removes the newline of the last changed line, which joins the next line to the change; a
-view compares the two when the call is complete and reloads the final diff if they differ.
+removes the newline of the last changed line, which joins the next line to the change. The
+approval's diff is these rows refined to the lines that changed (``tui.core.tools.refine``);
+a view compares the two when the call is complete and shows the approval's if they differ.
 """
 
 from __future__ import annotations
