@@ -446,3 +446,61 @@ async def burst_text(area: TextArea) -> str:
 async def test_textual_still_runs_a_bound_key_after_the_key_typed_behind_it() -> None:
     assert await burst_text(TextArea()) == "ba"  # upstream: c inserted, then deleted
     assert await burst_text(InOrderArea()) == "bc"
+
+
+# -- timers_keep_their_slots ----------------------------------------------------------------------
+
+
+class _Target:
+    """What a timer is for (it keeps a weak reference)."""
+
+
+async def _slots_after_a_late_tick(run: Any, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The slots of a 1 s timer's first two ticks when the first tick takes 1.5 s (fake clock)."""
+    from textual import _time, timer
+    from textual.timer import EventTargetGone, Timer
+
+    clock = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(_time, "get_time", lambda: clock[0])
+    monkeypatch.setattr(timer, "sleep", sleep)
+    slots: list[float] = []
+
+    class Late(Timer):
+        async def _tick(self, *, next_timer: float, count: int) -> None:
+            slots.append(next_timer)
+            clock[0] += 1.5
+            if len(slots) == 2:
+                raise EventTargetGone  # ends the timer's loop
+
+    target = _Target()
+    late = Late(target, 1.0)  # type: ignore[arg-type]
+    await run(late)
+    return slots
+
+
+async def test_textual_timers_still_skip_to_the_second_slot_after_a_late_tick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from textual.timer import Timer
+
+    compat.timers_keep_their_slots()
+    upstream = getattr(Timer._run, "replaces", Timer._run)
+    assert await _slots_after_a_late_tick(upstream, monkeypatch) == [1.0, 4.0]
+
+
+async def test_a_timer_after_a_late_tick_ticks_at_the_next_slot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first tick ends at 2.5 s: the next is due at 3 s, not 4 s."""
+    from textual.timer import Timer
+
+    compat.timers_keep_their_slots()
+    compat.timers_keep_their_slots()  # idempotent
+    assert getattr(Timer._run, "replaces", None) is not None
+    assert not getattr(Timer._run.replaces, "keeps_slots", False)
+    assert await _slots_after_a_late_tick(Timer._run, monkeypatch) == [1.0, 3.0]

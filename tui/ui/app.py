@@ -32,6 +32,7 @@ from tui.ui.compat import (
     drop_frames_when_terminal_gone,
     end_input_when_terminal_gone,
     load_default_css,
+    timers_keep_their_slots,
 )
 from tui.ui.pacing import (
     FRAME,
@@ -351,6 +352,7 @@ def run_app(ns: argparse.Namespace) -> int:
     watch_terminal(sys.__stdin__.fileno() if sys.__stdin__ else 0)
     drop_frames_when_terminal_gone(hang_up)
     end_input_when_terminal_gone(hang_up)
+    timers_keep_their_slots()
     try:
         app.run()
     finally:

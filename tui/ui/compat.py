@@ -120,6 +120,12 @@ WORKAROUNDS = (
         "(Textualize/textual#6605)",
     ),
     Workaround(
+        "timers_keep_their_slots",
+        "textual",
+        "8.2",
+        "Timer._run resuming at the first slot after a late tick, not the second",
+    ),
+    Workaround(
         "init_parsed_markdown",
         "rich",
         "15.0",
@@ -450,6 +456,46 @@ def end_input_when_terminal_gone(gone: Callable[[], None]) -> None:
     setattr(LinuxDriver, "run_input_thread", run_input_thread)  # noqa: B010 (a method)
 
 
+def timers_keep_their_slots() -> None:
+    """A timer that fell behind ticks at its next slot, not one slot later (all timers).
+
+    Textual's ``Timer`` skips the slots it missed, but to the second one after now: after a
+    tick longer than its interval (the screen's 60 Hz update drawing a stream's new lines, 10-25
+    ms on a busy machine) the next waited 17-33 ms, and a key typed meanwhile waited for it with
+    the loop idle (echo 55-75 ms while a Markdown answer streamed). Idempotent; call it before
+    the app starts its timers (a running timer keeps the loop it started with).
+    """
+    from textual import _time, timer
+    from textual.timer import EventTargetGone, Timer
+
+    if getattr(Timer._run, "keeps_slots", False):
+        return
+
+    async def run(self: Timer) -> None:
+        count = 0
+        await self._active.wait()
+        start = _time.get_time()
+        while self._repeat is None or count <= self._repeat:
+            now = _time.get_time()
+            if self._skip and start + (count + 1) * self._interval < now:
+                count = int((now - start) / self._interval)  # the next slot is after now
+            next_timer = start + (count + 1) * self._interval
+            await timer.sleep(max(0.0, next_timer - _time.get_time()))
+            count += 1
+            await self._active.wait()
+            if self._reset:
+                start, count, self._reset = _time.get_time(), 0, False
+                continue
+            try:
+                await self._tick(next_timer=next_timer, count=count)
+            except EventTargetGone:
+                break
+
+    run.keeps_slots = True  # type: ignore[attr-defined]
+    run.replaces = Timer._run  # type: ignore[attr-defined]  # upstream's, for the tests
+    setattr(Timer, "_run", run)  # noqa: B010 (a method)
+
+
 __all__ = [
     "WORKAROUNDS",
     "FooterKey",
@@ -467,5 +513,6 @@ __all__ = [
     "repaint_pending",
     "run_own_key_binding",
     "set_scroll_range",
+    "timers_keep_their_slots",
     "watcher_count",
 ]
