@@ -610,6 +610,42 @@ async def test_while_an_answer_streams_its_backlog_is_rendered_without_layouts_o
     assert layouts == 0
 
 
+async def test_while_an_answer_streams_slowly_its_backlog_gets_one_slice_per_drain_idle(
+    monkeypatch,
+) -> None:
+    """Updates further apart than ``DRAIN_IDLE`` (slow frames) are still a stream: the gaps
+    between them are not filled with slices back to back (keys waited behind them), until
+    the text stalls for ``DRAIN_STALLED`` or ends."""
+    from time import perf_counter
+
+    monkeypatch.setattr("tui.ui.markdown.view.DRAIN_IDLE", 0.03)
+    monkeypatch.setattr("tui.ui.markdown.view.DRAIN_STALLED", 60.0)
+    monkeypatch.setattr("tui.ui.markdown.view.FRAME_BUDGET", 0.0005)  # a backlog of slices
+    open_slices: list[float] = []  # when each drain slice ran while the text was open
+    original_slice = MarkdownView._slice
+
+    def recording_slice(self, budget, draining=False, streaming=False):  # type: ignore[no-untyped-def]
+        if draining and not self.document.finished:
+            open_slices.append(perf_counter())
+        return original_slice(self, budget, draining, streaming)
+
+    monkeypatch.setattr(MarkdownView, "_slice", recording_slice)
+    view = AssistantText()
+    async with FollowApp(view).run_test(size=(80, 20)) as pilot:
+        for _ in range(500):  # until the backlog had slices while the text streamed
+            view.feed(UNIT * 3)
+            await view.flush()
+            await asyncio.sleep(0.08)  # more than DRAIN_IDLE between two updates
+            if len(open_slices) >= 4:
+                break
+        assert len(open_slices) >= 4
+        gaps = [b - a for a, b in itertools.pairwise(open_slices)]
+        assert min(gaps) >= 0.025, gaps  # each after a DRAIN_IDLE sleep (0.03 s)
+        await view.close()
+        await settled(pilot, view)  # and once it ended, the rest of the backlog
+        assert view.size.height == view.document.height
+
+
 async def test_a_flush_and_the_close_render_at_once_for_the_next_refresh_to_draw() -> None:
     """A stream's flush (once a frame) and its close render what changed before returning:
     the next refresh draws it. A sync after the refresh needed a second refresh for it, so

@@ -78,6 +78,12 @@ DRAIN_LAYOUT = 0.1
 DRAIN_IDLE = 0.1
 """Blocks off screen are rendered once the text has not grown (or ended) for this many
 seconds: while it streams, and as its turn ends, its frames come first."""
+DRAIN_STALLED = 1.0
+"""While the text is still open, seconds without growth before its backlog is rendered
+slice after slice; until then one slice per ``DRAIN_IDLE``. A stream's updates come 0.1-0.15 s
+apart when its frames are slow (``tui.ui.pacing.FRAME_SHARE``): with ``DRAIN_IDLE`` as the
+limit, the gaps between them filled with slices, 4-5 ms each, and a key typed meanwhile
+waited behind them and the frames (echo 60-80 ms)."""
 
 
 # -- the document: blocks, their lines, what is shown ------------------------------------------
@@ -576,14 +582,12 @@ class MarkdownView(RowsKeptWhenTaller):
                     # The text just ended: the end of its turn and the frame showing it come
                     # first (slices here held the turn's last frame 20-40 ms).
                     await asyncio.sleep(DRAIN_IDLE - quiet)
-                elif quiet < DRAIN_IDLE:
+                elif quiet < DRAIN_STALLED and not self.document.finished:
                     # Text is streaming: its frames come first, the backlog gets a slice now
                     # and then (so a slow stream's blocks are rendered as they scroll away).
-                    # Its new heights are laid out by the stream's next update, not by a
-                    # layout of its own (a whole frame every DRAIN_IDLE taken from the stream).
                     await asyncio.sleep(DRAIN_IDLE)
-                    if self.document.backlog and not self.document.finished:
-                        self._slice(FRAME_BUDGET, draining=True, streaming=True)
+                    if not self._streaming_slice():
+                        break
                 elif self.document.backlog:
                     await let_others_run()  # one turn per slice held a key's echo 50-77 ms
                     self._slice(FRAME_BUDGET, draining=True)
@@ -595,6 +599,23 @@ class MarkdownView(RowsKeptWhenTaller):
                     break
         finally:
             self._drain = None
+
+    def _streaming_slice(self) -> bool:
+        """A slice of the backlog while the text is open; False when nothing is left to do.
+
+        While the text grew in the last ``DRAIN_IDLE``, its new heights are laid out by the
+        stream's next update, not by a layout of their own (a whole frame every
+        ``DRAIN_IDLE`` taken from the stream); in a pause, by the slice.
+        """
+        if self.document.finished:
+            return True  # the loop's next turn waits for the end of the turn
+        streaming = perf_counter() - self._grew_at < DRAIN_IDLE
+        if self.document.backlog:
+            self._slice(FRAME_BUDGET, draining=True, streaming=streaming)
+            return True
+        if self._layout_owed and not streaming:
+            self._slice(0.0)
+        return self._layout_owed or self.document.waiting
 
     def _request_sync(self) -> None:
         """Sync after the next screen refresh (at most once a frame)."""
