@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from tests.ui.scripted import wait_for
+from tui.ui import compat
 from tui.ui.widgets import code_view as code_view_module
 from tui.ui.widgets.code_view import CONTEXT_LINES, GUESS_LINES, LONG_LINE, CodeView
 
@@ -338,6 +339,62 @@ async def test_growing_past_the_view_needs_no_screen_layout() -> None:
         assert view.vertical_scrollbar.window_virtual_size == 80
         assert view.max_scroll_y == 80 - view.scrollable_content_region.height
         assert view.scroll_y == view.max_scroll_y
+
+
+class Card(App[None]):
+    """A CodeView as a tool card holds it: as tall as its text, at most 20 rows."""
+
+    CSS = "CodeView { height: auto; max-height: 20; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = CodeView()
+
+    def compose(self) -> ComposeResult:
+        yield self.view
+
+
+async def _layouts_to_overflow(app: App[None]) -> int:
+    """Screen layouts from text that first overflows the view until all is still again (the
+    app's layouts record new sizes without asking for another, as the chat app's do)."""
+    async with app.run_test(size=(60, 30)) as pilot:
+        compat.lay_out_once(app)
+        view = app.query_one(CodeView)
+        view.append("x = 1\n" * 5)  # shorter than the view: no scrollbar
+        await settle(pilot, view)
+        assert not view.show_vertical_scrollbar
+        screen = app.screen
+        layouts = 0
+        refresh_layout = screen._refresh_layout
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal layouts
+            layouts += 1
+            return refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = counting  # type: ignore[method-assign]
+        view.append("x = 2\n" * 100)  # now taller than 20 rows
+        await settle(pilot, view)
+        await pilot.pause(0.05)
+        assert view.show_vertical_scrollbar and view.vertical_scrollbar.display
+        assert view.size.height == 20
+        assert view.vertical_scrollbar.region.height == 20  # placed, on screen
+        assert view.render_line(19).text.split()[:2] == ["105", "x"]  # the tail shown
+        return layouts
+
+
+async def test_textual_still_lays_out_again_when_a_scrollbar_appears(monkeypatch) -> None:
+    monkeypatch.setattr(CodeView, "_show_scrollbar_early", lambda view, size: None)
+    assert await _layouts_to_overflow(Card()) == 2
+
+
+async def test_text_that_overflows_a_view_with_a_most_rows_shows_its_scrollbar_in_one_layout() -> (
+    None
+):
+    """Textual shows a scrollbar after the layout that made the text overflow, and the
+    scrollbar asks for another layout of the screen; a view whose most rows its styles
+    give shows it before, so the one layout places it."""
+    assert await _layouts_to_overflow(Card()) == 1
 
 
 async def test_complete_lexes_whole_file_once_and_fixes_long_docstrings() -> None:

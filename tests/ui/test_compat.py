@@ -142,6 +142,56 @@ async def test_laid_out_again_a_view_takes_the_height_of_its_new_rows() -> None:
     assert await _height_after_rows_given_late(workaround=True) == 8
 
 
+# -- lay_out_once --------------------------------------------------------------------------------
+
+
+class Growing(App[None]):
+    """A text that grows from one line to three (``height: auto``) inside a container."""
+
+    CSS = "Static { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("one", id="one")
+
+
+async def _layouts_after_growth(once: bool) -> tuple[int, int]:
+    """Screen layouts until still after the text grew, and its height then."""
+    app = Growing()
+    async with app.run_test(size=(20, 8)) as pilot:
+        if once:
+            compat.lay_out_once(app)
+        await pilot.pause()
+        screen = app.screen
+        layouts = 0
+        refresh_layout = screen._refresh_layout
+
+        def counting(*args: Any, **kwargs: Any) -> None:
+            nonlocal layouts
+            layouts += 1
+            refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = counting  # type: ignore[method-assign]
+        text = app.query_one("#one", Static)
+        text.update("one\ntwo\nthree")
+        await pilot.pause()
+        await pilot.pause(0.05)
+        return layouts, text.size.height
+
+
+async def test_textual_still_lays_out_again_after_a_layout_that_changed_a_size() -> None:
+    assert await _layouts_after_growth(once=False) == (2, 3)
+
+
+async def test_laid_out_once_a_layout_that_changed_a_size_is_the_only_one() -> None:
+    assert await _layouts_after_growth(once=True) == (1, 3)
+
+
+async def test_an_app_that_did_not_ask_keeps_textuals_layouts() -> None:
+    other = Growing()
+    compat.lay_out_once(other)  # installed for the process, used by that app only
+    assert await _layouts_after_growth(once=False) == (2, 3)
+
+
 # -- repaint_pending ----------------------------------------------------------------------------
 
 

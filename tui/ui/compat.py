@@ -83,6 +83,12 @@ WORKAROUNDS = (
         "a public way to change a scroll range without a layout of the screen",
     ),
     Workaround(
+        "lay_out_once",
+        "textual",
+        "8.2",
+        "Widget._size_updated not asking for a layout when a layout gives a widget its size",
+    ),
+    Workaround(
         "RowsKeptWhenTaller",
         "textual",
         "8.2",
@@ -253,6 +259,42 @@ def set_scroll_range(widget: ScrollView, size: Size) -> None:
     if widget.show_horizontal_scrollbar:
         widget.horizontal_scrollbar.window_virtual_size = size.width
     widget.refresh()
+
+
+# -- Textual: one layout, not two, when a layout changes sizes ----------------------------------
+
+_LAYS_OUT_ONCE = "_chattui_lays_out_once"
+"""The attribute of an app whose layouts record new sizes without asking for another."""
+
+
+def lay_out_once(app: App[Any]) -> None:
+    """Make a layout of ``app`` that gives widgets new sizes not ask for a second layout.
+
+    Textual's layout records each widget's new size with ``Widget._size_updated``, which
+    assigns the widget's ``virtual_size``: a reactive that asks for a layout. So a layout
+    that changes any size (a tool card that grows, the result mounted under it, the turn
+    around them) is followed by a second layout of the whole screen that changes nothing
+    (the first already arranged everything with the new sizes): 5-15 ms each at 120x40,
+    often between a call's completion and its result. Textual's own scroll-only layout
+    records sizes without that request (``layout=False``); with this, ``app``'s full
+    layouts do too. What still needs a layout asks for it itself: a scrollbar that appears
+    or goes (``show_vertical_scrollbar`` is a layout reactive), new content (``refresh``).
+    Other apps in the process keep Textual's behaviour. A no-op if the internal moved.
+    """
+    setattr(app, _LAYS_OUT_ONCE, True)
+    textual = getattr(Widget, "_size_updated", None)
+    if textual is None or getattr(textual, "lays_out_once", False):
+        return
+
+    def _size_updated(
+        self: Widget, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        if layout and getattr(self.app, _LAYS_OUT_ONCE, False):
+            layout = False
+        return bool(textual(self, size, virtual_size, container_size, layout))
+
+    _size_updated.lays_out_once = True  # type: ignore[attr-defined]
+    setattr(Widget, "_size_updated", _size_updated)  # noqa: B010 (a private method)
 
 
 # -- Textual: rendered rows kept when a widget grows ---------------------------------------------
@@ -508,6 +550,7 @@ __all__ = [
     "init_parsed_markdown",
     "installed_line",
     "lay_out_again",
+    "lay_out_once",
     "load_default_css",
     "prune_closed_watchers",
     "repaint_pending",

@@ -416,6 +416,7 @@ class CodeView(ScrollView, can_focus=True):
         self._sync_scheduled = False
         size = Size(self._gutter_width() + self._max_width, self.line_count)
         if size != self.virtual_size and self._needs_layout(size):
+            self._show_scrollbar_early(size)
             self.virtual_size = size  # a layout refresh repaints every visible line
         elif size != self.virtual_size:
             self._resize_in_place(size)
@@ -442,6 +443,26 @@ class CodeView(ScrollView, can_focus=True):
             and size.height > view.height
             and (old.width > view.width) == (size.width > view.width)
         )
+
+    def _show_scrollbar_early(self, size: Size) -> None:
+        """Show the vertical scrollbar before the layout in which the text overflows.
+
+        Textual decides on a scrollbar after a layout, from the size the layout gave, and a
+        scrollbar that appears asks for a second layout of the screen (10-15 ms, often
+        between a call's completion and its result). The most rows this view can have are
+        known from its styles (a height, or a maximum height, in rows): text taller than
+        that overflows whatever the layout gives, so the scrollbar is shown now and the one
+        layout places it. Any other height is left to Textual.
+        """
+        if self.show_vertical_scrollbar or self.styles.overflow_y != "auto":
+            return
+        height = self.styles.height
+        limit = self.styles.max_height if height is None or height.is_auto else height
+        if limit is None or not limit.is_cells:
+            return
+        if size.height > limit.value - self.styles.gutter.height:
+            self.show_vertical_scrollbar = True
+            self.vertical_scrollbar.display = True
 
     def _resize_in_place(self, size: Size) -> None:
         set_scroll_range(self, size)

@@ -43,7 +43,7 @@ from tui.core.session import (
 from tui.core.tools.live_edit import Reader
 from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import Entry, EntryStatus, Transcript
-from tui.ui.compat import forget_removed_styles
+from tui.ui.compat import forget_removed_styles, lay_out_once
 from tui.ui.markdown.view import MarkdownView
 from tui.ui.widgets.messages import (
     AssistantText,
@@ -114,6 +114,8 @@ class Conversation(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self.anchor()
+        # Output grows the widgets here every frame: one layout a frame, not two.
+        lay_out_once(self.app)
 
     def release_anchor(self) -> None:
         super().release_anchor()
