@@ -485,6 +485,66 @@ async def test_error_note_then_retry(tmp_path, monkeypatch):
         assert app.status_bar.state == "idle"
 
 
+class RequestNoting(ScriptedProvider):
+    """Sets ``requested`` as a request is made."""
+
+    def __init__(self, *scripts) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*scripts)
+        self.requested = asyncio.Event()
+
+    def stream(self, request):  # type: ignore[no-untyped-def]
+        self.requested.set()
+        return super().stream(request)
+
+
+async def test_the_request_leaves_before_the_prompt_and_the_turn_are_mounted(tmp_path, monkeypatch):
+    """The mount (and the frame showing it) overlaps the request's round trip: here the
+    mount cannot finish until the request is made (a request waiting for it would never
+    be); what the reply brings still lands in the turn, after the prompt."""
+    provider = RequestNoting(text_reply("the answer"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        add = app.conversation.add
+
+        async def add_once_requested(*widgets):  # type: ignore[no-untyped-def]
+            await asyncio.wait_for(provider.requested.wait(), 10)
+            await add(*widgets)
+
+        app.conversation.add = add_once_requested  # type: ignore[method-assign]
+        app.send("hi")
+        await idle(pilot)
+        shown = app.conversation.children[-2:]
+        assert isinstance(shown[0], UserMessage) and isinstance(shown[1], AssistantTurn)
+        assert shown[1].source == "the answer"
+        assert app.internal_errors == []
+
+
+async def test_a_request_that_fails_at_once_is_noted_after_the_prompt(tmp_path, monkeypatch):
+    provider = ScriptedProvider([ServerError("server error 500", status=500)])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        app.send("go")
+        await idle(pilot)
+        kinds = [type(widget) for widget in app.conversation.children[-2:]]
+        assert kinds == [UserMessage, ErrorNote]  # the empty turn removed, the note after
+        assert app.internal_errors == []
+
+
+async def test_escape_before_the_turn_is_mounted_cancels_cleanly(tmp_path, monkeypatch):
+    pause = Pause()
+    provider = ScriptedProvider([pause, TextDelta("never"), Finish("stop")])
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        app.send("go")
+        await wait_for(pilot, pause.reached.is_set)  # the request is out: maybe not the mount
+        app.action_cancel()
+        await idle(pilot)
+        assert app.status_bar.state == "cancelled"
+        assert isinstance(app.conversation.children[-1], AssistantTurn | UserMessage)
+        assert app.internal_errors == []
+        assert not app.busy
+
+
 async def test_r_on_the_focused_error_note_retries(tmp_path, monkeypatch):
     provider = ScriptedProvider([RateLimitError("rate limited", status=429)], text_reply("ok!"))
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))

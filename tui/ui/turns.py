@@ -31,6 +31,7 @@ from tui.core.session import (
     PriceUnknown,
     RequestFailed,
     SessionEvent,
+    StepStarted,
     TurnEnded,
     TurnStatus,
 )
@@ -134,7 +135,9 @@ class TurnApp(App[int]):
                 return
             shown.append(UserMessage(prompt, version=version, attached=prepared.names))
         self.conversation.follow()
-        await self.conversation.add(*shown, turn)  # one mount: the request waits for it
+        # The request does not wait for the mount: the mount and its frame overlap the
+        # network round trip (``_pump`` waits for it before the first event needing the turn).
+        mounted = asyncio.ensure_future(self.conversation.add(*shown, turn))
         renderer = self._renderer = TurnRenderer(
             self.conversation,
             turn,
@@ -148,16 +151,19 @@ class TurnApp(App[int]):
             else session.retry()
         )
         try:
-            status, reason = await self._pump(events, renderer)
+            status, reason = await self._pump(events, renderer, mounted)
         except asyncio.CancelledError:
+            await mounted
             await self._end_turn(renderer, TurnStatus.CANCELLED, None)
             raise
         except Exception as exc:  # a bug must cost this turn, never the app
             self.log.error(traceback.format_exc())
             message = f"internal error: {type(exc).__name__}: {exc}"
             self.internal_errors.append(message)
+            await mounted
             await self._end_turn(renderer, TurnStatus.ERROR, message)
         else:
+            await mounted
             await self._end_turn(renderer, status, reason)
 
     async def _attachments(self, prompt: str) -> Prepared | None:
@@ -185,8 +191,13 @@ class TurnApp(App[int]):
             return None
 
     async def _pump(
-        self, events: AsyncIterator[SessionEvent], renderer: TurnRenderer
+        self,
+        events: AsyncIterator[SessionEvent],
+        renderer: TurnRenderer,
+        mounted: asyncio.Future[None],
     ) -> tuple[TurnStatus, str | None]:
+        """Hand ``events`` to ``renderer``; ``mounted``: the turn's mount, awaited before the
+        first event other than ``StepStarted`` (which comes before the request is sent)."""
         defer_full_collections()  # made once the app is idle: _collect_when_idle
         status: TurnStatus = TurnStatus.FAILED
         reason: str | None = None
@@ -195,6 +206,8 @@ class TurnApp(App[int]):
                 self.status_bar.observe(event)
                 if renderer.take(event):  # a fragment: buffered, nothing else to do
                     continue
+                if not mounted.done() and not isinstance(event, StepStarted):
+                    await mounted
                 await renderer.handle(event)
                 if isinstance(event, STREAMED):
                     continue
