@@ -545,6 +545,37 @@ async def test_escape_before_the_turn_is_mounted_cancels_cleanly(tmp_path, monke
         assert not app.busy
 
 
+async def test_escape_while_an_event_waits_for_the_mount_still_ends_the_turn(tmp_path, monkeypatch):
+    # The reply's first event that needs the turn came before its mount was done, and the
+    # worker was cancelled while waiting for it: the mount must not be cancelled with it (the
+    # turn's end waits for the mount, and a cancelled one skipped the end: no "cancelled").
+    provider = ScriptedProvider(text_reply("partial"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        add, gate, waiting = app.conversation.add, asyncio.Event(), asyncio.Event()
+
+        async def add_when_let(*widgets):  # type: ignore[no-untyped-def]
+            waiting.set()
+            await gate.wait()
+            await add(*widgets)
+
+        app.conversation.add = add_when_let  # type: ignore[method-assign]
+        app.send("go")
+        # The reply's first text has reached the pump (the status bar saw it), which waits
+        # for the mount before the text's block can start.
+        await wait_for(pilot, lambda: app.status_bar.state == "streaming", what="the text")
+        await pilot.pause()
+        assert waiting.is_set() and not gate.is_set() and app.busy
+        app.action_cancel()
+        await pilot.pause()
+        gate.set()
+        await idle(pilot)
+        assert app.status_bar.state == "cancelled"
+        turn = app.conversation.children[-1]
+        assert isinstance(turn, AssistantTurn) and "cancelled" in texts(turn.query(TurnNote))
+        assert app.internal_errors == [] and app._renderer is None
+
+
 async def test_r_on_the_focused_error_note_retries(tmp_path, monkeypatch):
     provider = ScriptedProvider([RateLimitError("rate limited", status=429)], text_reply("ok!"))
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))

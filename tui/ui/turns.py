@@ -207,7 +207,9 @@ class TurnApp(App[int]):
                 if renderer.take(event):  # a fragment: buffered, nothing else to do
                     continue
                 if not mounted.done() and not isinstance(event, StepStarted):
-                    await mounted
+                    # Shielded: a cancel here must not cancel the mount, which the turn's
+                    # end waits for.
+                    await asyncio.shield(mounted)
                 await renderer.handle(event)
                 if isinstance(event, STREAMED):
                     continue
