@@ -576,6 +576,26 @@ async def test_escape_while_an_event_waits_for_the_mount_still_ends_the_turn(tmp
         assert app.internal_errors == [] and app._renderer is None
 
 
+async def test_escape_handled_before_the_turn_worker_ran_unsends_the_prompt(tmp_path, monkeypatch):
+    # Enter and Escape read from the terminal together are handled in one go, before the
+    # worker's first step. Before: Textual leaves a worker cancelled then RUNNING for good,
+    # and the app stayed busy (every later prompt queued, never sent).
+    provider = ScriptedProvider(text_reply("never"), text_reply("second answer"))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider))
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.load_text("typed after")
+        app.send("first")
+        app.action_cancel()
+        await wait_for(pilot, lambda: not app.busy, what="the turn to end")
+        assert provider.requests == [] and app.status_bar.state == "cancelled"
+        assert app.prompt.text == "first\n\ntyped after"  # nothing typed is lost
+        assert not app.query(UserMessage)
+        app.prompt.clear()
+        await type_and_send(pilot, "again")
+        await idle(pilot)
+        assert app.query(AssistantTurn).last().source == "never"  # the next prompt is sent
+
+
 async def test_r_on_the_focused_error_note_retries(tmp_path, monkeypatch):
     provider = ScriptedProvider([RateLimitError("rate limited", status=429)], text_reply("ok!"))
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))

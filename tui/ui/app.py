@@ -272,7 +272,8 @@ class ChatApp(PaletteActions):
             return
         if self.busy and not self._cancelling and self._worker is not None:
             self._cancelling = True
-            self._worker.cancel()
+            if self.turn_started:  # else the worker, as it begins, sees _cancelling and stops
+                self._worker.cancel()
 
     def action_retry(self) -> None:
         """Run the last failed or cancelled request again."""

@@ -95,6 +95,9 @@ class TurnApp(App[int]):
         self._worker: Worker[None] | None = None
         self._renderer: TurnRenderer | None = None
         self._cancelling = False
+        self.turn_started = False
+        """Whether the turn worker's coroutine has begun (a worker cancelled before that
+        never ends: Textual leaves it RUNNING, so ``action_cancel`` does not cancel it)."""
         self._last_status = TurnStatus.STOP
         self._models: ModelCatalog | None = None
         self.branching = Branching(runtime)
@@ -119,12 +122,16 @@ class TurnApp(App[int]):
         self._start_turn(text)
 
     def _start_turn(self, prompt: str | None, version: tuple[int, int] | None = None) -> None:
-        self._cancelling = False
+        self._cancelling = self.turn_started = False
         self._worker = self._run_turn(prompt, version)
         self.refresh_bindings()
 
     @work(exclusive=True, group="turn", exit_on_error=False)
     async def _run_turn(self, prompt: str | None, version: tuple[int, int] | None) -> None:
+        self.turn_started = True
+        if self._cancelling:  # Escape came before the worker ran: nothing was sent
+            self._unsend(prompt)
+            return
         session = self.runtime.session
         turn = AssistantTurn()
         prepared: Prepared | None = None
@@ -165,6 +172,15 @@ class TurnApp(App[int]):
         else:
             await mounted
             await self._end_turn(renderer, status, reason)
+
+    def _unsend(self, prompt: str | None) -> None:
+        """A turn cancelled before it began: its prompt goes back to the input, unsent."""
+        self._last_status = TurnStatus.CANCELLED  # queued prompts come back too
+        self.status_bar.set_state(BarState.CANCELLED)
+        if prompt:
+            typed = self.prompt.text
+            self.prompt.load_text(f"{prompt}\n\n{typed}" if typed.strip() else prompt)
+            self.notify("cancelled before it was sent: back in the input", markup=False)
 
     async def _attachments(self, prompt: str) -> Prepared | None:
         """The prompt with its ``@`` files applied; None (said, prompt given back) if refused."""
