@@ -28,8 +28,8 @@ Rows, each the median and maximum over every key of ``--repeats`` runs (pooled):
   (Anthropic framing, 4-character argument fragments) one SSE event per network write at
   ``RATE`` (2,500) fragments a second, paced to a schedule (a late write is not followed by a
   burst beyond the schedule); keys are typed from the request's arrival to the last write.
-* Markdown: the 60 KB Markdown unit of ``tui_stream.py`` (OpenAI framing, 5-character
-  deltas), same rate, same keys.
+* Markdown: the Markdown unit of ``tui_stream.py`` repeated to the same length in time
+  (OpenAI framing, 5-character deltas: 75 KB at the default 6 s), same rate, same keys.
 
 Runs alternate floor and chattui, so a change in machine load hits both; the ratio is
 chattui's median over the floor's. Budgets: while either stream renders, median at most
