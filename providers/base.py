@@ -58,6 +58,7 @@ from providers.errors import (
     ProviderError,
     RateLimitError,
     ServerError,
+    SetupError,
     StreamError,
     Timeout,
 )
@@ -77,6 +78,8 @@ DRAIN_SECONDS = 0.1
 """Bounds on reading past the in-band end of a stream (see ``_drain``)."""
 GET_TIMEOUT = 15.0
 """Seconds a one-off GET (a model list) may take to connect, and between bytes."""
+WARM_TIMEOUT = 10.0
+"""Seconds ``warm_connection`` waits for the host to connect and answer."""
 GET_MAX_BYTES = 8 * 1024 * 1024
 """Largest body a one-off GET reads (a model list is a few hundred KB at most)."""
 _RETRY_STATUSES = {408, 409, 429}
@@ -137,6 +140,32 @@ class HTTPProvider(ABC):
             SetupError: the TLS or proxy environment cannot be used.
         """
         self._client  # noqa: B018 - made as a side effect
+
+    async def warm_connection(self) -> bool:
+        """Open a connection to the API's host before the request needs one.
+
+        A ``HEAD`` of the host's root, without this provider's credentials, its answer
+        (whatever its status) read and dropped: the connection stays in the pool
+        (``providers.client.KEEPALIVE_SECONDS``), so the next request skips the TCP and TLS
+        handshakes (tens to hundreds of ms before a cloud API's first token). Best effort:
+        nothing happens with a given transport (the demo, tests), and any failure is ignored,
+        the request that follows reports its own.
+
+        Returns:
+            Whether the server answered.
+        """
+        if self._transport is not None:
+            return False
+        import httpx
+
+        try:
+            endpoint = httpx.URL(self.url())  # the root: no path, query (a key) or user info
+            root = httpx.URL(scheme=endpoint.scheme, host=endpoint.host, port=endpoint.port)
+            response = await self._client.head(root.copy_with(path="/"), timeout=WARM_TIMEOUT)
+            await response.aclose()
+        except (httpx.HTTPError, SetupError, OSError, ValueError):
+            return False
+        return True
 
     def default_transport(self) -> httpx.AsyncBaseTransport | None:
         """The transport the pool uses: the one given, else httpx's own (None)."""

@@ -64,6 +64,7 @@ class LoopbackServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Recorded] = []
+        self.heads: list[Recorded] = []  # HEAD requests (not in ``requests``)
         self.closed_early = 0  # responses whose client went away before the end
         self._stopping = threading.Event()  # ends stalls, so a long one costs no test time
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -109,6 +110,16 @@ class LoopbackServer:
                 server._serve(self, server._next(self.path))
 
             do_GET = do_POST  # noqa: N815
+
+            def do_HEAD(self) -> None:  # noqa: N802
+                # What a client sends to open a connection early (``warm_connection``):
+                # answered and kept alive as real servers do, counted apart from requests.
+                port = self.client_address[1]
+                headers = dict(self.headers.items())
+                server.heads.append(Recorded(self.command, self.path, headers, b"", port))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
         return Handler
 

@@ -164,10 +164,10 @@ async def test_the_approval_shows_the_diff_refined_to_the_changed_line(tmp_path,
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "edit")
         card = app.query_one(ToolCard)
-        await wait_for(pilot, lambda: card.state == "approval", what="approval")
+        await wait_for(pilot, lambda: card.query("#approval-title"), what="the question")
         changed = [r for r in app.query_one(DiffView).rows() if r.kind is not RowKind.CONTEXT]
         assert [(r.kind, r.old, r.new) for r in changed] == [
             (RowKind.REMOVED, TARGET + 5, None),
             (RowKind.ADDED, None, TARGET + 5),
         ]
-        assert "+1 -1" in texts(card.query("*"))
+        assert "+1 -1" in texts(card.query("#approval-title"))

@@ -23,6 +23,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from providers.client import KEEPALIVE_SECONDS
 from tui.core import dataclass_cache, regex_cache
 from tui.core.runtime import Options, StartupError, start
 from tui.core.signals import hang_up, on_stop_signals, stop_status, watch_terminal
@@ -49,6 +50,9 @@ from tui.ui.widgets.messages import AssistantText, UserMessage
 from tui.ui.widgets.prompt import Prompt
 from tui.ui.widgets.safe import one_line
 
+WARM_AGAIN = KEEPALIVE_SECONDS - 10
+"""Seconds after the connection was opened or used before typing opens one again (a kept
+connection is closed after ``KEEPALIVE_SECONDS`` idle)."""
 DRAFT_EVERY = 2.0
 """Seconds between saves of the prompt's unsent text (also saved on every exit): a killed
 chattui loses at most this much typing."""
@@ -82,6 +86,8 @@ class ChatApp(PaletteActions):
     ]
 
     _draft_warned = False
+    _warm: tuple[object, float] = (None, 0.0)
+    """The provider whose connection was last opened or used, and until when it is kept."""
 
     def compose(self) -> ComposeResult:
         yield self.conversation
@@ -185,6 +191,18 @@ class ChatApp(PaletteActions):
         self.notify(one_line(text, 500), title="drafts", severity="warning", markup=False)
 
     # Sending -----------------------------------------------------------------------------
+    @on(Prompt.Changed, "#prompt")
+    def _warm_connection(self) -> None:
+        """Typing: open the API connection now unless one is kept, so the prompt's request
+        skips the TCP and TLS handshakes (``HTTPProvider.warm_connection``)."""
+        provider, now = self.runtime.provider, self.clock()
+        if self.busy or (provider is self._warm[0] and now < self._warm[1]):
+            return
+        self._warm = (provider, now + WARM_AGAIN)
+        warm = getattr(provider, "warm_connection", None)  # a test's provider may have none
+        if warm is not None:
+            self.run_worker(warm(), group="warm", exit_on_error=False)
+
     @on(Prompt.Submitted)
     async def _on_submitted(self, event: Prompt.Submitted) -> None:
         text = event.text
@@ -210,6 +228,7 @@ class ChatApp(PaletteActions):
             return
         self._worker = None
         self._cancelling = False
+        self._warm = (self.runtime.provider, self.clock() + WARM_AGAIN)  # it was just used
         if not self.screen_stack:  # the app is shutting down
             return
         self.refresh_bindings()

@@ -1,0 +1,63 @@
+"""Typing a prompt opens the API connection, so its request skips the handshakes."""
+
+from __future__ import annotations
+
+from providers import create_provider
+from tests.support.loopback import LoopbackServer, Reply
+from tests.support.replay import settings_for
+from tests.support.wire import text_body
+from tests.ui.scripted import idle, make_app, wait_for
+from tests.ui.test_models_palette import runtime_for, type_text
+from tui.ui.app import WARM_AGAIN
+
+SIZE = (100, 30)
+ROUTE = "/v1/chat/completions"
+
+
+async def test_the_first_key_opens_the_connection_the_request_then_uses(
+    server: LoopbackServer, tmp_path, monkeypatch
+):
+    server.script(ROUTE, Reply([text_body("openai", "hello", 3)]))
+    now = [100.0]
+    app = make_app(
+        runtime_for(tmp_path, monkeypatch, server.base_url + "/v1"), clock=lambda: now[0]
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await type_text(pilot, "h")
+        await wait_for(pilot, lambda: server.heads, what="the connection to be opened")
+        await type_text(pilot, "i there")
+        await pilot.press("enter")
+        await idle(pilot)
+        (head,) = server.heads  # once: the rest of the typing found it open
+        assert head.path == "/" and "authorization" not in {k.lower() for k in head.headers}
+        assert [request.port for request in server.requests] == [head.port]
+        # Typed again within the time a kept connection lives: nothing more.
+        now[0] += WARM_AGAIN - 1
+        await type_text(pilot, "x")
+        await pilot.pause()
+        assert len(server.heads) == 1
+        # Long after the answer: the pool has closed it, so typing opens one again.
+        now[0] += 2
+        await type_text(pilot, "y")
+        await wait_for(pilot, lambda: len(server.heads) == 2, what="a second opening")
+
+
+async def test_a_host_that_does_not_answer_is_no_error():
+    # Port 9 (discard) on loopback: connection refused.
+    provider = create_provider(settings_for("openai", "http://127.0.0.1:9/v1"))
+    try:
+        assert await provider.warm_connection() is False
+    finally:
+        await provider.aclose()
+
+
+async def test_the_demo_and_a_given_transport_open_nothing(server: LoopbackServer):
+    import httpx
+
+    transport = httpx.AsyncHTTPTransport()
+    provider = create_provider(settings_for("openai", server.base_url + "/v1"), transport=transport)
+    try:
+        assert await provider.warm_connection() is False
+        assert server.heads == []
+    finally:
+        await provider.aclose()
