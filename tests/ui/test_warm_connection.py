@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual import events
+
 from providers import create_provider
 from tests.support.loopback import LoopbackServer, Reply
 from tests.support.replay import settings_for
@@ -23,6 +25,10 @@ async def test_the_first_key_opens_the_connection_the_request_then_uses(
         runtime_for(tmp_path, monkeypatch, server.base_url + "/v1"), clock=lambda: now[0]
     )
     async with app.run_test(size=SIZE) as pilot:
+        app.prompt.load_text("text the app puts there (a draft): no sign of a request")
+        await pilot.pause()
+        assert server.heads == []
+        app.prompt.clear()
         await type_text(pilot, "h")
         await wait_for(pilot, lambda: server.heads, what="the connection to be opened")
         await type_text(pilot, "i there")
@@ -40,6 +46,14 @@ async def test_the_first_key_opens_the_connection_the_request_then_uses(
         now[0] += 2
         await type_text(pilot, "y")
         await wait_for(pilot, lambda: len(server.heads) == 2, what="a second opening")
+
+
+async def test_a_paste_opens_the_connection(server: LoopbackServer, tmp_path, monkeypatch):
+    app = make_app(runtime_for(tmp_path, monkeypatch, server.base_url + "/v1"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.post_message(events.Paste("a pasted question"))  # as the terminal driver does
+        await wait_for(pilot, lambda: server.heads, what="the connection to be opened")
+        assert app.prompt.text == "a pasted question"
 
 
 async def test_a_host_that_does_not_answer_is_no_error():

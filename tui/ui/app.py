@@ -105,6 +105,7 @@ class ChatApp(PaletteActions):
         self.call_after_refresh(self._warm_up)
         self.call_after_refresh(self._start_mcp)
         self.watch(self.conversation, "new_below", self._show_new_below)
+        self.prompt.on_typed = self._warm_connection
         self.prompt.focus()
         for warning in self.runtime.config.warnings:
             self.notify(one_line(warning, 500), title="config", severity="warning", markup=False)
@@ -191,10 +192,11 @@ class ChatApp(PaletteActions):
         self.notify(one_line(text, 500), title="drafts", severity="warning", markup=False)
 
     # Sending -----------------------------------------------------------------------------
-    @on(Prompt.Changed, "#prompt")
     def _warm_connection(self) -> None:
-        """Typing: open the API connection now unless one is kept, so the prompt's request
-        skips the TCP and TLS handshakes (``HTTPProvider.warm_connection``)."""
+        """A key typed or a paste (``Prompt.on_typed``): open the API connection now unless one
+        is kept, so the prompt's request skips the TCP and TLS handshakes
+        (``HTTPProvider.warm_connection``). Text set by the app (a draft, a prompt given back)
+        opens none: only the user's typing says a request is coming."""
         provider, now = self.runtime.provider, self.clock()
         if self.busy or (provider is self._warm[0] and now < self._warm[1]):
             return

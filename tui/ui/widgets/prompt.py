@@ -6,6 +6,7 @@ nothing typed is ever lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from textual import events
@@ -44,10 +45,19 @@ class Prompt(TextArea):
         self.past: list[str] = []
         self._index: int | None = None  # position in history while browsing
         self._draft = ""
+        self.on_typed: Callable[[], None] | None = None
+        """Called for each key the prompt gets and each paste (the app opens the API
+        connection while the user types), before the key or paste is applied."""
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        if self.on_typed is not None:  # then TextArea's own _on_paste runs (along the MRO)
+            self.on_typed()
 
     async def _on_key(self, event: events.Key) -> None:
         # Textual runs each class's _on_key along the MRO unless prevent_default() is called,
         # so TextArea's own handler runs after this one for every other key.
+        if self.on_typed is not None:
+            self.on_typed()
         if event.key == "enter":
             event.stop()
             event.prevent_default()
