@@ -53,6 +53,13 @@ approval = "{approval}"
 """
 
 
+def paused_answer(*then: list[Any]) -> tuple[Pause, ScriptedProvider]:
+    """A provider whose first answer streams "one", then waits at the ``Pause`` returned
+    (``pause.release()`` finishes it); ``then``: the replies to the requests after it."""
+    pause = Pause()
+    return pause, ScriptedProvider([TextDelta("one"), pause, Finish("stop")], *then)
+
+
 def text_reply(text: str, *, reasoning: str = "", size: int = 5) -> list[Any]:
     """A reply streaming optional reasoning, then ``text``, then Finish."""
     events: list[Any] = [ReasoningDelta(p) for p in pieces(reasoning, size)]

@@ -39,6 +39,7 @@ from tests.ui.scripted import (
     idle,
     make_app,
     make_runtime,
+    paused_answer,
     pieces,
     screen_text,
     search_palette,
@@ -432,8 +433,7 @@ async def test_escape_while_waiting_for_approval_cancels_without_running(tmp_pat
 
 
 async def test_prompt_sent_while_busy_is_queued_then_sent(tmp_path, monkeypatch):
-    pause = Pause()
-    provider = ScriptedProvider([TextDelta("one"), pause, Finish("stop")], text_reply("two"))
+    pause, provider = paused_answer(text_reply("two"))
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "first")
@@ -451,8 +451,7 @@ async def test_prompt_sent_while_busy_is_queued_then_sent(tmp_path, monkeypatch)
 
 
 async def test_queued_prompt_goes_back_to_the_input_after_cancel(tmp_path, monkeypatch):
-    pause = Pause()
-    provider = ScriptedProvider([TextDelta("one"), pause, Finish("stop")])
+    pause, provider = paused_answer()
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "first")
@@ -671,8 +670,7 @@ async def test_shift_enter_and_ctrl_j_insert_newlines(tmp_path, monkeypatch):
 
 
 async def test_typing_while_streaming_is_kept(tmp_path, monkeypatch):
-    pause = Pause()
-    provider = ScriptedProvider([TextDelta("one"), pause, Finish("stop")])
+    pause, provider = paused_answer()
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "first")

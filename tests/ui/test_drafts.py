@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from providers.events import Finish, TextDelta
 from tests.ui.scripted import (
-    Pause,
     ScriptedProvider,
     make_app,
     make_runtime,
+    paused_answer,
     text_reply,
     wait_for,
 )
@@ -60,8 +59,7 @@ async def test_text_typed_and_not_sent_is_back_at_the_next_start(tmp_path, monke
 
 
 async def test_prompts_queued_behind_an_answer_are_kept_with_the_text(tmp_path, monkeypatch):
-    pause = Pause()
-    provider = ScriptedProvider([TextDelta("one"), pause, Finish("stop")])
+    pause, provider = paused_answer()
     app = make_app(make_runtime(tmp_path, monkeypatch, provider))
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "first")
