@@ -49,3 +49,18 @@ async def test_a_file_outside_the_workspace_is_refused_and_the_prompt_comes_back
         assert app.prompt.text == "see @../secret.png"
         assert provider.requests == []
         assert list(app.conversation.query_children(UserMessage)) == []
+
+
+async def test_a_refused_prompt_comes_back_before_what_was_typed_since(tmp_path, monkeypatch):
+    # Before: with text already typed in the input, the refused prompt was dropped.
+    provider = ScriptedProvider(text_reply("never"))
+    runtime = make_runtime(tmp_path, monkeypatch, provider)
+    (tmp_path / "secret.png").write_bytes(PNG)
+    app = make_app(runtime)
+    async with app.run_test(size=SIZE) as pilot:
+        app.send("see @../secret.png")  # sent: the input is free again
+        app.prompt.load_text("typed meanwhile")
+        await wait_for(pilot, lambda: app.query(ErrorNote), what="the refusal")
+        await idle(pilot)
+        assert app.prompt.text == "see @../secret.png\n\ntyped meanwhile"
+        assert provider.requests == []

@@ -43,7 +43,7 @@ from tui.ui.pacing import (
     settle_gc,
 )
 from tui.ui.palette_actions import PaletteActions, commands_module
-from tui.ui.turns import BUSY
+from tui.ui.turns import BUSY, joined
 from tui.ui.widgets.conversation import history_widgets
 from tui.ui.widgets.footer import ChatFooter
 from tui.ui.widgets.messages import AssistantText, UserMessage
@@ -183,8 +183,7 @@ class ChatApp(PaletteActions):
         draft = self.runtime.draft
         if draft is None:
             return
-        unsent = "\n\n".join(part for part in [*self.queue, self.prompt.unsent] if part.strip())
-        problem = draft.save(unsent)
+        problem = draft.save(joined([*self.queue, self.prompt.unsent]))
         if problem is None or self._draft_warned:
             return
         self._draft_warned = True
@@ -252,12 +251,9 @@ class ChatApp(PaletteActions):
             self.send(text)
             return
         # Cancelled or failed: give the queued prompts back to the user rather than send them.
-        restored = "\n\n".join(
-            [*self.queue, self.prompt.text] if self.prompt.text.strip() else self.queue
-        )
+        self.give_back(*self.queue)
         self.queue.clear()
         await queued.remove_children()
-        self.prompt.load_text(restored)
         self.notify("queued prompts moved back to the input", markup=False)
 
     # Actions -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
@@ -64,6 +64,11 @@ APPROVAL_GRACE = 0.4
 
 def _ending(event: SessionEvent) -> bool:
     return isinstance(event, ENDING)
+
+
+def joined(prompts: Iterable[str]) -> str:
+    """Prompts as one text for the input, a blank line between, blank ones left out."""
+    return "\n\n".join(prompt for prompt in prompts if prompt.strip())
 
 
 class TurnApp(App[int]):
@@ -178,9 +183,12 @@ class TurnApp(App[int]):
         self._last_status = TurnStatus.CANCELLED  # queued prompts come back too
         self.status_bar.set_state(BarState.CANCELLED)
         if prompt:
-            typed = self.prompt.text
-            self.prompt.load_text(f"{prompt}\n\n{typed}" if typed.strip() else prompt)
+            self.give_back(prompt)
             self.notify("cancelled before it was sent: back in the input", markup=False)
+
+    def give_back(self, *prompts: str) -> None:
+        """Put ``prompts`` back in the input, before what is typed there (nothing is lost)."""
+        self.prompt.load_text(joined([*prompts, self.prompt.text]))
 
     async def _attachments(self, prompt: str) -> Prepared | None:
         """The prompt with its ``@`` files applied; None (said, prompt given back) if refused."""
@@ -202,8 +210,7 @@ class TurnApp(App[int]):
             return prepared
         except AttachmentError as exc:
             await self._error_note(str(exc), retry=False)
-            if not self.prompt.text.strip():
-                self.prompt.load_text(prompt)
+            self.give_back(prompt)
             return None
 
     async def _pump(
