@@ -297,10 +297,15 @@ def _between(text: str, previous: Block, block: Block, shift: int) -> list[DiffR
     """Unchanged lines between two blocks: all of them, or both ends around a gap row."""
     lines = split_lines(text[previous.end : block.start])
     first = block.line - len(lines)
-    rows = _rows(RowKind.CONTEXT, lines, first, first + shift)
-    if len(rows) <= 2 * CONTEXT:
-        return rows
-    return [*rows[:CONTEXT], DiffRow(RowKind.GAP, None, None, GAP_TEXT), *rows[-CONTEXT:]]
+    return around_gap(_rows(RowKind.CONTEXT, lines, first, first + shift))
+
+
+def around_gap(context: Sequence[DiffRow]) -> list[DiffRow]:
+    """Unchanged rows between two changes: all of them, or ``CONTEXT`` at each end around a
+    gap row."""
+    if len(context) <= 2 * CONTEXT:
+        return list(context)
+    return [*context[:CONTEXT], DiffRow(RowKind.GAP, None, None, GAP_TEXT), *context[-CONTEXT:]]
 
 
 def diff_rows(text: str, changed: Sequence[Block]) -> list[DiffRow]:

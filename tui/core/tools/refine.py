@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator, Sequence
 
-from tui.core.tools.edit import CONTEXT, GAP_TEXT, DiffRow, RowKind
+from tui.core.tools.edit import CONTEXT, DiffRow, RowKind, around_gap
 
 MAX_PAIRS = 1_000_000
 """Removed x added lines of one block beyond which it is not refined."""
@@ -99,10 +99,7 @@ def _cut_context(rows: Sequence[DiffRow]) -> list[DiffRow]:
             out += run[-CONTEXT:]
         elif last:
             out += run[:CONTEXT]
-        elif len(run) > 2 * CONTEXT:
-            gap = DiffRow(RowKind.GAP, None, None, GAP_TEXT)
-            out += [*run[:CONTEXT], gap, *run[-CONTEXT:]]
         else:
-            out += run
+            out += around_gap(run)
         start = stop
     return out
