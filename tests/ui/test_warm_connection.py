@@ -24,27 +24,37 @@ async def test_the_first_key_opens_the_connection_the_request_then_uses(
     app = make_app(
         runtime_for(tmp_path, monkeypatch, server.base_url + "/v1"), clock=lambda: now[0]
     )
+    # Counted when asked for (a HEAD reaches the server only later: a pause proves nothing).
+    opened: list[float] = []
+    warm = app.runtime.provider.warm_connection
+
+    async def counted() -> bool:
+        opened.append(now[0])
+        return await warm()
+
+    monkeypatch.setattr(app.runtime.provider, "warm_connection", counted)
     async with app.run_test(size=SIZE) as pilot:
         app.prompt.load_text("text the app puts there (a draft): no sign of a request")
         await pilot.pause()
-        assert server.heads == []
+        assert opened == [] and server.heads == []
         app.prompt.clear()
         await type_text(pilot, "h")
         await wait_for(pilot, lambda: server.heads, what="the connection to be opened")
         await type_text(pilot, "i there")
         await pilot.press("enter")
         await idle(pilot)
-        (head,) = server.heads  # once: the rest of the typing found it open
+        assert opened == [100.0]  # once: the rest of the typing found it open
+        (head,) = server.heads
         assert head.path == "/" and "authorization" not in {k.lower() for k in head.headers}
         assert [request.port for request in server.requests] == [head.port]
         # Typed again within the time a kept connection lives: nothing more.
         now[0] += WARM_AGAIN - 1
         await type_text(pilot, "x")
-        await pilot.pause()
-        assert len(server.heads) == 1
+        assert len(opened) == 1
         # Long after the answer: the pool has closed it, so typing opens one again.
         now[0] += 2
         await type_text(pilot, "y")
+        assert opened == [100.0, 100.0 + WARM_AGAIN + 1]
         await wait_for(pilot, lambda: len(server.heads) == 2, what="a second opening")
 
 
