@@ -37,7 +37,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from providers.base import HTTPProvider, describe_error, loads_event
+from providers.base import HTTPProvider
 from providers.conversation import (
     AssistantMessage,
     ChatRequest,
@@ -54,6 +54,7 @@ from providers.errors import StreamError
 from providers.events import Finish, FinishReason, ReasoningSignature, Usage
 from providers.fastpath import INDEX, HotEvents, Sink, ignore, template
 from providers.parser import SSEParser
+from providers.payloads import describe_error, loads_event
 from providers.toolcalls import ToolCalls
 
 API_VERSION = "2023-06-01"

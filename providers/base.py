@@ -7,14 +7,15 @@ Everything else lives here once:
 
 * retries before the first delta for connection errors, timeouts and
   408/409/429/5xx/529, with exponential backoff and jitter, honouring
-  ``retry-after-ms`` / ``retry-after`` (and ``x-should-retry``); never after a
-  delta was yielded, since a retry would duplicate output;
-* httpx errors mapped into ``providers.errors`` with one-line messages that
-  never contain the API key;
+  ``retry-after-ms`` / ``retry-after`` (and ``x-should-retry``; read by
+  ``providers.payloads``); never after a delta was yielded, since a retry would
+  duplicate output;
+* httpx errors and error statuses mapped into ``providers.errors`` with one-line
+  messages that never contain the API key;
 * the body read raw and decoded by ``providers.body`` within the provider's
   ``StreamLimits`` (decompressed size and ratio, total size, wall time; each
   parser bounds its own line and event size), an error response read only as
-  far as its message needs;
+  far as its message needs (``providers.body_reads``);
 * the body read a network read at a time (``providers.readahead``: the HTTP
   chunks that arrived together, joined): each read is fed to the parser and
   what it produced is yielded before the next read is awaited (never held
@@ -28,10 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
-import email.utils
 import json
-import math
 import random
 import re
 import threading
@@ -45,11 +43,12 @@ from collections.abc import (
     Mapping,
 )
 from typing import TYPE_CHECKING, Any, ClassVar, cast
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 from providers.body import ACCEPT_ENCODING, BodyReader
+from providers.body_reads import TooBig, drain, read_capped, read_head, whole
 from providers.client import check_environment
-from providers.conversation import ChatRequest, Reasoning
+from providers.conversation import ChatRequest
 from providers.errors import (
     APIStatusError,
     AuthError,
@@ -64,6 +63,7 @@ from providers.errors import (
 )
 from providers.events import Retrying, StreamEvent, Usage
 from providers.parser import StreamParser
+from providers.payloads import error_detail, key_forms, parse_retry_after, reasoning_refused
 from providers.readahead import ReadAhead
 from providers.settings import ProviderSettings
 
@@ -73,9 +73,6 @@ if TYPE_CHECKING:
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0  # a server asking for longer than this gets an error, not a hang
-DRAIN_BYTES = 65536
-DRAIN_SECONDS = 0.1
-"""Bounds on reading past the in-band end of a stream (see ``_drain``)."""
 GET_TIMEOUT = 15.0
 """Seconds a one-off GET (a model list) may take to connect, and between bytes."""
 WARM_TIMEOUT = 10.0
@@ -260,7 +257,7 @@ class HTTPProvider(ABC):
             ) as response:
                 reader, chunks = self._body(response, deadline)
                 if response.status_code >= 300:  # redirects are not followed: say where
-                    raw = await _read_head(reader, chunks)
+                    raw = await read_head(reader, chunks)
                     raise self.status_error(response.status_code, raw, response.headers)
                 parser = self.parser()
                 parser.limit_events(self.settings.limits.max_event_bytes)
@@ -274,7 +271,7 @@ class HTTPProvider(ABC):
                             if error is not None:
                                 raise error
                             if parser.done:
-                                await _drain(reads)
+                                await drain(reads)
                                 return
                 events, error = parser.push(None)
                 if events:
@@ -301,7 +298,7 @@ class HTTPProvider(ABC):
     ) -> tuple[BodyReader, AsyncIterator[bytes]]:
         """The reader that decodes and bounds the body, and the body's raw reads."""
         if response.is_stream_consumed:  # given whole, already decoded (httpx.MockTransport)
-            return BodyReader("", self.settings.limits, deadline, self._clock), _once(
+            return BodyReader("", self.settings.limits, deadline, self._clock), whole(
                 response.content
             )
         encoding = response.headers.get("content-encoding", "")
@@ -336,16 +333,16 @@ class HTTPProvider(ABC):
             ) as response:
                 reader, chunks = self._body(response, self._clock() + timeout)
                 if response.status_code >= 300:
-                    raw = await _read_head(reader, chunks)
+                    raw = await read_head(reader, chunks)
                     raise self.status_error(response.status_code, raw, response.headers)
-                raw = await _read_capped(reader, chunks, max_bytes)
+                raw = await read_capped(reader, chunks, max_bytes)
         except httpx.TimeoutException:
             raise Timeout(f"no answer from {self._host()} within {timeout:g} s") from None
         except httpx.InvalidURL as exc:
             raise ConnectionFailed(f"invalid API address: {self.scrub(str(exc))}") from None
         except httpx.TransportError as exc:
             raise ConnectionFailed(self._connection_message(exc)) from None
-        except _TooBig:
+        except TooBig:
             raise StreamError(
                 f"the answer from {self._host()} is over {max_bytes:,} bytes"
             ) from None
@@ -435,186 +432,3 @@ class HTTPProvider(ABC):
         are retried only if nothing was yielded yet.
         """
         return StreamError(self.scrub(detail), retryable=retryable)
-
-
-class _TooBig(Exception):
-    """A body passed its size cap (internal to ``get_json``)."""
-
-
-async def _read_capped(body: BodyReader, chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
-    """The whole decoded body, or ``_TooBig`` as soon as it passes ``max_bytes``."""
-    parts: list[bytes] = []
-    size = 0
-    async for raw in chunks:
-        for piece in body.decode(raw):
-            size += len(piece)
-            if size > max_bytes:
-                raise _TooBig
-            parts.append(piece)
-    return b"".join(parts)
-
-
-async def _drain(reads: ReadAhead) -> None:
-    """Read what follows the in-band end, within bounds, so the connection can be reused.
-
-    After ``[DONE]`` or ``message_stop`` only the chunked terminator (or an empty line) is
-    left; reading it lets httpx put the connection back in its pool, so the tool loop's next
-    request skips a new TCP and TLS handshake. A server that keeps sending or stalls costs at
-    most ``DRAIN_BYTES`` / ``DRAIN_SECONDS``; the connection is then closed instead. Nothing
-    read here is parsed, and no error here matters: the response is already complete.
-    """
-    import httpx
-
-    read = 0
-    try:
-        async with asyncio.timeout(DRAIN_SECONDS):
-            async for batch in reads:
-                read += sum(map(len, batch))
-                if read > DRAIN_BYTES:
-                    return
-    except (TimeoutError, httpx.HTTPError):
-        return
-
-
-async def _once(content: bytes) -> AsyncIterator[bytes]:
-    yield content
-
-
-ERROR_BODY_BYTES = 65536  # what is read of an error response: enough for any message
-
-
-async def _read_head(body: BodyReader, chunks: AsyncIterator[bytes]) -> bytes:
-    """The first ``ERROR_BODY_BYTES`` of an error response's decoded body (the rest unread)."""
-    head = bytearray()
-    async for raw in chunks:
-        for piece in body.decode(raw):
-            head += piece[: ERROR_BODY_BYTES - len(head)]
-            if len(head) >= ERROR_BODY_BYTES:
-                return bytes(head)
-    return bytes(head)
-
-
-def key_forms(key: str) -> list[str]:
-    """``key`` as a server may echo it: as is, URL-encoded (both ways), JSON-escaped.
-
-    Longest first, so that no form is left half replaced by a shorter one.
-    """
-    if not key:
-        return []
-    forms = {key, quote(key, safe=""), quote_plus(key), json.dumps(key)[1:-1]}
-    return sorted(forms, key=len, reverse=True)
-
-
-def reasoning_refused(err: ProviderError, reasoning: Reasoning | None) -> ProviderError:
-    """A rejected request that set a reasoning level names the setting (else ``err``).
-
-    A model without reasoning control answers the field with a bare 400, which
-    would not tell the user that their own setting caused it.
-    """
-    if reasoning is None or not isinstance(err, BadRequestError):
-        return err
-    return BadRequestError(
-        f'{err} (the request set reasoning = "{reasoning}": change or remove the'
-        " provider's reasoning setting, or --reasoning, if this model does not take it)",
-        status=err.status,
-    )
-
-
-def error_detail(raw: bytes) -> str:
-    """The human part of an API error body, whatever its shape."""
-    text = raw[:65536].decode("utf-8", errors="replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text[:300]
-    return describe_error(data) or text[:300]
-
-
-def describe_error(data: Any) -> str:
-    """Find the message in ``{"error": {...}}``, ``{"error": "..."}``, lists of them, etc."""
-    if isinstance(data, list) and data:
-        return describe_error(data[0])
-    if not isinstance(data, dict):
-        return str(data) if data else ""
-    error = data.get("error", data)
-    if isinstance(error, str):
-        return error
-    if isinstance(error, dict):
-        message = error.get("message") or data.get("message") or ""
-        kinds = (error.get("type"), error.get("status"), error.get("code"))
-        # A flat error event ({"type": "error", "code", "message"}) names its event type,
-        # not the kind of error: skip it.
-        kind = next((k for k in kinds if k and k != "error"), "")
-        if kind and message and str(kind) not in str(message):
-            return f"{message} ({kind})"
-        return str(message or kind)
-    return ""
-
-
-# Gateways relay the upstream header under their own prefix (LiteLLM proxy:
-# ``llm_provider-retry-after``); it is read only when the plain header is absent.
-_RETRY_AFTER_PREFIXES = ("", "llm_provider-")
-
-
-def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from ``retry-after-ms`` (preferred) or ``retry-after`` (seconds or a date).
-
-    Either may carry a gateway's ``llm_provider-`` prefix; the plain headers win.
-    """
-    for prefix in _RETRY_AFTER_PREFIXES:
-        value = headers.get(f"{prefix}retry-after-ms")
-        if value:
-            millis = _finite(value)
-            if millis is not None:
-                return max(millis / 1000, 0.0)
-        seconds = _retry_after_seconds(headers.get(f"{prefix}retry-after"))
-        if seconds is not None:
-            return seconds
-    return None
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """``retry-after`` in seconds: a number or an HTTP date (None if neither)."""
-    if not value:
-        return None
-    seconds = _finite(value)
-    if seconds is not None:
-        return max(seconds, 0.0)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:  # "-0000" parses naive; HTTP dates are always UTC
-        when = when.replace(tzinfo=datetime.UTC)
-    return max(when.timestamp() - time.time(), 0.0)
-
-
-def _finite(value: str) -> float | None:
-    """``value`` as a finite number; None for dates, garbage, "nan" and "inf"."""
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-_raw_decode = json.JSONDecoder().raw_decode
-
-
-def loads_event(data: str, error: Callable[[str], ProviderError]) -> Any:
-    """Parse one event's JSON; a malformed chunk is a stream error, never ignored."""
-    # For a payload of ~100 bytes, json.loads spends about half its time in its
-    # wrapper (two whitespace regexes, three Python frames): go straight to the
-    # scanner, and leave anything unusual (surrounding whitespace, extra data,
-    # errors and their messages) to json.loads.
-    try:
-        value, end = _raw_decode(data)
-        if end == len(data):
-            return value
-    except ValueError:
-        pass
-    try:
-        return json.loads(data)
-    except ValueError:
-        snippet = data[:60] + ("…" if len(data) > 60 else "")
-        raise error(f"malformed chunk from the server: {snippet!r}") from None

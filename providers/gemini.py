@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from providers.base import HTTPProvider, describe_error, loads_event
+from providers.base import HTTPProvider
 from providers.conversation import (
     AssistantMessage,
     ChatRequest,
@@ -54,6 +54,7 @@ from providers.events import Finish, FinishReason, ReasoningSignature, Usage
 from providers.gemini_framing import Framing
 from providers.gemini_schema import gemini_schema
 from providers.parser import EventBuffer, StreamParser
+from providers.payloads import describe_error, loads_event
 from providers.toolcalls import ToolCalls, canonical_arguments
 
 FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}

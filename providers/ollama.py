@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from providers.base import HTTPProvider, describe_error, loads_event
+from providers.base import HTTPProvider
 from providers.conversation import (
     AssistantMessage,
     ChatRequest,
@@ -40,6 +40,7 @@ from providers.conversation import (
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, FinishReason, Usage
 from providers.parser import StreamParser
+from providers.payloads import describe_error, loads_event
 from providers.settings import ProviderSettings, base_url_problem
 from providers.sse import LineSplitter
 from providers.toolcalls import ToolCalls

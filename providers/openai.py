@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from providers.base import HTTPProvider, describe_error, loads_event
+from providers.base import HTTPProvider
 from providers.conversation import (
     AssistantMessage,
     ChatRequest,
@@ -43,6 +43,7 @@ from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, FinishReason, StreamEvent, Usage
 from providers.fastpath import INDEX, SCALAR, HotEvents, Sink, first_of, ignore, template
 from providers.parser import EventBuffer, SSEParser
+from providers.payloads import describe_error, loads_event
 from providers.toolcalls import ToolCalls, canonical_arguments
 
 ERROR_PREFIX = "Error: "

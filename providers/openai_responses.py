@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from typing import Any
 
-from providers.base import HTTPProvider, describe_error, loads_event
+from providers.base import HTTPProvider
 from providers.conversation import (
     AssistantMessage,
     ChatRequest,
@@ -40,6 +40,7 @@ from providers.errors import StreamError
 from providers.events import Finish, FinishReason, ReasoningSignature, StreamEvent, Usage
 from providers.openai import TRANSIENT_CODES, call_arguments, openai_effort, tool_result_text
 from providers.parser import SSEParser
+from providers.payloads import describe_error, loads_event
 from providers.toolcalls import ToolCalls
 
 _INCOMPLETE: dict[str, FinishReason] = {

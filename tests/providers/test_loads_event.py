@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from providers.base import loads_event
 from providers.errors import StreamError
+from providers.payloads import loads_event
 
 PROFILE = settings(derandomize=True, database=None, deadline=None, max_examples=200)
 

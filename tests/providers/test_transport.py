@@ -25,13 +25,7 @@ import httpx
 import pytest
 
 from providers import base
-from providers.base import (
-    HTTPProvider,
-    describe_error,
-    error_detail,
-    loads_event,
-    parse_retry_after,
-)
+from providers.base import HTTPProvider
 from providers.conversation import ChatRequest, UserMessage
 from providers.errors import (
     AuthError,
@@ -46,6 +40,7 @@ from providers.errors import (
 )
 from providers.events import Finish, Retrying, StreamEvent, TextDelta, Usage
 from providers.parser import StreamParser
+from providers.payloads import describe_error, error_detail, loads_event, parse_retry_after
 from providers.settings import ProviderSettings, Secret
 from providers.sse import SSEDecoder
 from tests.support.imports import loaded_after
