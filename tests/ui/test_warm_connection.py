@@ -86,3 +86,26 @@ async def test_a_given_transport_opens_nothing(server: LoopbackServer):
         assert server.heads == []
     finally:
         await provider.aclose()
+
+
+async def test_enter_sends_without_opening_a_connection_of_its_own(
+    server: LoopbackServer, tmp_path, monkeypatch
+):
+    """Enter is a key, but it sends: a connection opened then raced the request (the
+    request opened a second one). The request's own connection is the only one."""
+    server.script(ROUTE, Reply([text_body("openai", "hello", 3)]))
+    app = make_app(runtime_for(tmp_path, monkeypatch, server.base_url + "/v1"))
+    opened: list[bool] = []
+    warm = app.runtime.provider.warm_connection
+
+    async def counted() -> bool:
+        opened.append(True)
+        return await warm()
+
+    monkeypatch.setattr(app.runtime.provider, "warm_connection", counted)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt.load_text("a prompt set, not typed")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: server.requests, what="the request")
+        await idle(pilot)
+        assert opened == [] and server.heads == []

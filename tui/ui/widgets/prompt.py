@@ -46,8 +46,10 @@ class Prompt(TextArea):
         self._index: int | None = None  # position in history while browsing
         self._draft = ""
         self.on_typed: Callable[[], None] | None = None
-        """Called for each key the prompt gets and each paste (the app opens the API
-        connection while the user types), before the key or paste is applied."""
+        """Called for each key the prompt gets but Enter, and each paste (the app opens the
+        API connection while the user types), before the key or paste is applied. Not for
+        Enter: it sends, and a connection opened then races the request for the loop and
+        the pool (the request opened a second one)."""
 
     async def _on_paste(self, event: events.Paste) -> None:
         if self.on_typed is not None:  # then TextArea's own _on_paste runs (along the MRO)
@@ -56,13 +58,13 @@ class Prompt(TextArea):
     async def _on_key(self, event: events.Key) -> None:
         # Textual runs each class's _on_key along the MRO unless prevent_default() is called,
         # so TextArea's own handler runs after this one for every other key.
-        if self.on_typed is not None:
-            self.on_typed()
-        if event.key == "enter":
+        if event.key == "enter":  # sends: its request opens its own connection (no racing HEAD)
             event.stop()
             event.prevent_default()
             self.post_message(self.Submitted(self, self.text))
             return
+        if self.on_typed is not None:
+            self.on_typed()
         if event.key in ("shift+enter", "ctrl+j"):
             event.stop()
             event.prevent_default()
