@@ -259,8 +259,8 @@ def _config(ns: argparse.Namespace) -> int:
 
 
 def _mcp(ns: argparse.Namespace) -> int:
-    from tui.core.mcp.manager import ServerState
     from tui.core.mcp.report import check_servers, report_lines
+    from tui.core.mcp.status import ServerState
 
     config = _load_config(ns.config)
     if config is None:

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from tui.core.mcp.config import McpServerConfig
-from tui.core.mcp.manager import McpManager, ServerState, ServerStatus
+from tui.core.mcp.manager import McpManager
+from tui.core.mcp.status import ServerState, ServerStatus
 
 SERVER = Path(__file__).resolve().parents[1] / "support" / "mcp_server.py"
 
@@ -234,9 +235,9 @@ class _Lister:
 
 
 async def test_name_collisions_and_too_many_tools_are_noted(tmp_path: Path) -> None:
-    from tui.core.mcp import manager as module
-    from tui.core.mcp.manager import McpTool
+    from tui.core.mcp import listing as module
     from tui.core.mcp.naming import tool_name
+    from tui.core.mcp.status import McpTool
 
     manager = McpManager([stdio("a"), stdio("b")], tmp_path, tmp_path)
     # A tool literally named like another one's reduced name; a name listed twice.
@@ -263,7 +264,7 @@ async def test_name_collisions_and_too_many_tools_are_noted(tmp_path: Path) -> N
 
 
 def test_a_schema_that_is_not_an_object_becomes_an_empty_object() -> None:
-    from tui.core.mcp.manager import McpTool
+    from tui.core.mcp.status import McpTool
     from tui.core.mcp.tools import tool_spec
 
     spec = tool_spec(McpTool("mcp__s__t", "s", "t", "", {"type": "string"}))

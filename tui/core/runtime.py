@@ -34,7 +34,8 @@ from tui.core.transcript import (
 )
 
 if TYPE_CHECKING:  # imported only when a server is configured
-    from tui.core.mcp.manager import McpManager, ServerStatus
+    from tui.core.mcp.manager import McpManager
+    from tui.core.mcp.status import ServerStatus
     from tui.core.mcp.tools import McpTools
 
 

@@ -58,7 +58,7 @@ DRAFT_EVERY = 2.0
 chattui loses at most this much typing."""
 
 if TYPE_CHECKING:  # imported where used: not needed for the first screen
-    from tui.core.mcp.manager import ServerStatus
+    from tui.core.mcp.status import ServerStatus
 
 
 class ChatApp(PaletteActions):
@@ -131,7 +131,7 @@ class ChatApp(PaletteActions):
         self.runtime.start_mcp(changed)
 
     def _mcp_changed(self, status: ServerStatus) -> None:
-        from tui.core.mcp.manager import ServerState  # imported by the runtime (with servers)
+        from tui.core.mcp.status import ServerState
 
         manager = self.runtime.mcp
         if manager is None:

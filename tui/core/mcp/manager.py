@@ -29,74 +29,22 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from providers.conversation import ToolResult
 from tui.core.mcp.config import McpServerConfig
-from tui.core.mcp.naming import tool_name
-from tui.core.mcp.stderr import StderrLog
+from tui.core.mcp.listing import list_tools
+from tui.core.mcp.status import McpTool, Progress, ServerState, ServerStatus
+from tui.core.mcp.stderr import StderrLog, last_line
 from tui.core.sanitize import sanitize
 
 START_TIMEOUT = 30.0
 """Seconds a server has to start, initialize and list its tools."""
-RESTARTS = 1
-"""How many times a failed server is restarted on its next use."""
 CLOSE_TIMEOUT = 8.0
 """Seconds ``close()`` waits for every server to stop (the SDK escalates to SIGKILL by then)."""
-MAX_TOOLS = 256
-"""Tools taken from one server; more are left out with a note (a server controls this number)."""
-MAX_PAGES = 64
-"""``tools/list`` pages read from one server."""
-MAX_DESCRIPTION = 2_000
-"""Characters of a tool description sent to the model."""
 _CONNECTION_CLOSED = -32000  # JSON-RPC error codes the SDK uses (mcp_types.jsonrpc)
 _REQUEST_TIMEOUT = -32001
-
-Progress = Callable[[float, float | None, str | None], None]
-"""Called (from the manager's thread) with progress, total and message while a call runs."""
-
-
-class ServerState(StrEnum):
-    """Where a server is in its lifecycle."""
-
-    STARTING = "starting"
-    READY = "ready"
-    FAILED = "failed"
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True)
-class McpTool:
-    """One tool of one server, under the name the model sees."""
-
-    name: str
-    """``mcp__<server>__<tool>``, reduced by ``tui.core.mcp.naming``."""
-    server: str
-    """The server's table name."""
-    tool: str
-    """The tool's own name on its server (what ``tools/call`` sends)."""
-    description: str
-    """Its description, sanitized and capped."""
-    schema: Mapping[str, Any]
-    """Its input schema, as the server gave it."""
-
-
-@dataclass(frozen=True)
-class ServerStatus:
-    """A snapshot of one server, for the status bar, notices and ``chattui mcp``."""
-
-    name: str
-    state: ServerState
-    tools: tuple[McpTool, ...] = ()
-    error: str | None = None
-    """Why it failed (sanitized, one paragraph), or None."""
-    log: Path | None = None
-    """Its stderr log file (stdio servers)."""
-    restarts_left: int = RESTARTS
-    notes: tuple[str, ...] = ()
-    """What was left out of its tool list and why (too many tools, a name already taken)."""
 
 
 @dataclass
@@ -324,35 +272,7 @@ class McpManager:
     async def _list_tools(
         self, config: McpServerConfig, session: Any
     ) -> tuple[tuple[McpTool, ...], tuple[str, ...]]:
-        """The server's tools (every page, up to ``MAX_TOOLS``) and notes on what was left out."""
-        from mcp_types import PaginatedRequestParams
-
-        listed: list[Any] = []
-        cursor: str | None = None
-        for _page in range(MAX_PAGES):  # a server that pages forever is cut, not waited on
-            params = PaginatedRequestParams(cursor=cursor) if cursor else None
-            page = await session.list_tools(params=params)
-            listed.extend(page.tools)
-            cursor = page.next_cursor
-            if not cursor or len(listed) > MAX_TOOLS:
-                break
-        notes: list[str] = []
-        if len(listed) > MAX_TOOLS:
-            notes.append(f"offers more than {MAX_TOOLS} tools; only the first {MAX_TOOLS} are used")
-        tools: list[McpTool] = []
-        taken = self._names_taken_by_others(config.name)
-        for tool in listed[:MAX_TOOLS]:
-            if tool.name in config.disabled_tools:
-                continue
-            name = tool_name(config.name, tool.name)
-            if name in taken:
-                notes.append(f"tool {sanitize(tool.name)!r} left out: its name {name} is taken")
-                continue
-            taken.add(name)
-            description = sanitize(tool.description or "")[:MAX_DESCRIPTION]
-            schema = tool.input_schema if isinstance(tool.input_schema, dict) else {}
-            tools.append(McpTool(name, config.name, tool.name, description, schema))
-        return tuple(tools), tuple(notes)
+        return await list_tools(config, session, self._names_taken_by_others(config.name))
 
     def _names_taken_by_others(self, server: str) -> set[str]:
         # Server names hold no "__", so only a reduced or cut name can collide; first one wins.
@@ -475,7 +395,7 @@ class McpManager:
             text = f"command not found: {entry.config.command}"
         else:
             text = _describe(exc)
-        tail = _tail(entry.status.log)
+        tail = last_line(entry.status.log)
         return sanitize(f"{text} (stderr: {tail})" if tail else text)
 
     def _set(self, name: str, **changes: Any) -> None:
@@ -495,20 +415,6 @@ def _describe(exc: BaseException) -> str:
         exc = exc.exceptions[0]
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def _tail(log: Path | None) -> str:
-    """The last non-empty line of a server's stderr log (sanitized, capped), or ""."""
-    if log is None:
-        return ""
-    try:
-        with open(log, "rb") as handle:
-            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 4096))
-            data = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    lines = [line.strip() for line in sanitize(data).splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""
 
 
 def _error(call_id: str, name: str, text: str) -> ToolResult:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tui.core import locations
 from tui.core.config import Config
-from tui.core.mcp.manager import McpManager, ServerState, ServerStatus
+from tui.core.mcp.manager import McpManager
+from tui.core.mcp.status import ServerState, ServerStatus
 from tui.core.sanitize import visible
 
 

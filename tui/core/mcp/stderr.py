@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from tui.core.locations import ensure_private_dir
+from tui.core.sanitize import sanitize
 
 LOG_CAP = 1024 * 1024
 """Bytes of one server's stderr kept per run."""
@@ -66,3 +67,17 @@ class StderrLog:
             os.close(self._reader)
             with contextlib.suppress(RuntimeError):  # the loop is already closed
                 self._loop.call_soon_threadsafe(self.ended.set)
+
+
+def last_line(log: Path | None) -> str:
+    """The last non-empty line of a server's stderr log (sanitized, capped), or ""."""
+    if log is None:
+        return ""
+    try:
+        with open(log, "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - 4096))
+            data = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    lines = [line.strip() for line in sanitize(data).splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""

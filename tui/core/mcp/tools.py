@@ -18,7 +18,8 @@ from tui.core.mcp.naming import is_mcp_name, split_name
 from tui.core.tools.prepared import PreparedCall
 
 if TYPE_CHECKING:
-    from tui.core.mcp.manager import McpManager, McpTool, Progress
+    from tui.core.mcp.manager import McpManager
+    from tui.core.mcp.status import McpTool, Progress
 
 _EMPTY_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
 
