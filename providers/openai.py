@@ -16,7 +16,7 @@ Request choices:
   reasoner documentation says a ``reasoning_content`` field in input messages
   is rejected with HTTP 400.
 * Tool results have no error flag in this API, so a failed tool's text is
-  prefixed with ``Error: `` (``tool_result_text``).
+  prefixed with ``Error: `` (``providers.openai_request.tool_result_text``).
 """
 
 from __future__ import annotations
@@ -30,23 +30,16 @@ from urllib.parse import urlsplit
 
 from providers.base import HTTPProvider
 from providers.conversation import (
-    AssistantMessage,
     ChatRequest,
-    Message,
-    Reasoning,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-    UserMessage,
 )
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, FinishReason, StreamEvent, Usage
 from providers.fastpath import INDEX, SCALAR, HotEvents, Sink, first_of, ignore, template
+from providers.openai_request import chat_messages, chat_tool, openai_effort
 from providers.parser import EventBuffer, SSEParser
 from providers.payloads import describe_error, loads_event
 from providers.toolcalls import ToolCalls, canonical_arguments
 
-ERROR_PREFIX = "Error: "
 OPENAI_HOST = "api.openai.com"
 
 _FINISH: dict[str, FinishReason] = {
@@ -96,84 +89,6 @@ HOT_CALL_HEAD = template(
     _HOT_CHOICE + r'"tool_calls"~:~\[~\{~"index"~:~' + INDEX + r'~,~"function"~:~\{~"arguments"~:~"'
 )
 HOT_CALL_TAIL = template(r'"~\}~\}~\]~\}~' + _HOT_END)
-
-
-# -- request ------------------------------------------------------------------------------
-
-
-def tool_result_text(result: ToolResult) -> str:
-    """The text sent back for a tool result; failures are marked in the text itself.
-
-    Neither OpenAI API has an ``is_error`` flag (Anthropic's), so the prefix is
-    the only way the model learns that the call failed.
-    """
-    return f"{ERROR_PREFIX}{result.content}" if result.is_error else result.content
-
-
-def call_arguments(call: ToolCall) -> str:
-    """A call's argument text as sent back to the model.
-
-    The model's own text when it was a valid, non-empty object; otherwise
-    ``{}``: servers that render chat templates (vLLM, llama.cpp) parse this
-    string and would reject the whole request, and the tool result already
-    tells the model what was wrong.
-    """
-    if call.error is None and call.arguments and call.raw_arguments.strip():
-        return call.raw_arguments
-    return json.dumps(dict(call.arguments), ensure_ascii=False)
-
-
-def chat_tool(spec: ToolSpec) -> dict[str, Any]:
-    """A tool definition in Chat Completions form."""
-    function = {
-        "name": spec.name,
-        "description": spec.description,
-        "parameters": dict(spec.parameters),
-    }
-    return {"type": "function", "function": function}
-
-
-def chat_messages(request: ChatRequest) -> list[dict[str, Any]]:
-    """The ``messages`` array: system first, then the conversation in order."""
-    messages: list[dict[str, Any]] = []
-    if request.system:
-        messages.append({"role": "system", "content": request.system})
-    messages.extend(_chat_message(message) for message in request.messages)
-    return messages
-
-
-def _chat_message(message: Message) -> dict[str, Any]:
-    if isinstance(message, UserMessage):
-        if not message.images:
-            return {"role": "user", "content": message.text}
-        images = [
-            {"type": "image_url", "image_url": {"url": image.data_url()}}
-            for image in message.images
-        ]
-        return {"role": "user", "content": [{"type": "text", "text": message.text}, *images]}
-    if isinstance(message, ToolResult):
-        return {
-            "role": "tool",
-            "tool_call_id": message.call_id,
-            "content": tool_result_text(message),
-        }
-    return _assistant_message(message)
-
-
-def _assistant_message(message: AssistantMessage) -> dict[str, Any]:
-    calls = message.tool_calls
-    # content may be null only when tool_calls carries the turn.
-    out: dict[str, Any] = {"role": "assistant", "content": message.text or (None if calls else "")}
-    if calls:
-        out["tool_calls"] = [
-            {
-                "id": c.id,
-                "type": "function",
-                "function": {"name": c.name, "arguments": call_arguments(c)},
-            }
-            for c in calls
-        ]
-    return out
 
 
 # -- response pieces ----------------------------------------------------------------------
@@ -457,8 +372,3 @@ class OpenAIChat(HTTPProvider):
     def parser(self) -> ChatStream:
         """Chat Completions SSE to events; ``[DONE]`` or a finish_reason ends it."""
         return ChatStream(self.stream_error)
-
-
-def openai_effort(reasoning: Reasoning) -> str:
-    """OpenAI's effort word for a reasoning level (``off`` is ``none``; shared with Responses)."""
-    return "none" if reasoning == "off" else reasoning

@@ -38,7 +38,8 @@ from providers.conversation import (
 )
 from providers.errors import StreamError
 from providers.events import Finish, FinishReason, ReasoningSignature, StreamEvent, Usage
-from providers.openai import TRANSIENT_CODES, call_arguments, openai_effort, tool_result_text
+from providers.openai import TRANSIENT_CODES
+from providers.openai_request import call_arguments, openai_effort, tool_result_text
 from providers.parser import SSEParser
 from providers.payloads import describe_error, loads_event
 from providers.toolcalls import ToolCalls

@@ -28,7 +28,8 @@ from providers.conversation import (
 )
 from providers.errors import IncompleteResponse, StreamError
 from providers.events import Finish, StreamEvent, ToolCallDelta
-from providers.gemini import Gemini, gemini_schema
+from providers.gemini import Gemini
+from providers.gemini_schema import gemini_schema
 from tests.support import wire
 from tests.support.golden import check_golden, golden_request
 from tests.support.loopback import LoopbackServer, Reply, split_every
