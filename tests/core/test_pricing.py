@@ -211,3 +211,36 @@ def test_a_local_server_never_loads_the_table(base_url: str, monkeypatch) -> Non
 def test_a_public_server_is_looked_up(base_url: str, monkeypatch) -> None:
     monkeypatch.setattr(pricing, "_table_cost", lambda *a: 0.25)
     assert Pricer("claude-sonnet-4-5", base_url).cost(CACHED) == 0.25
+
+
+@pytest.mark.parametrize(
+    ("pricer", "hops"),
+    [
+        (Pricer("m", "https://x", price=SONNET), 0),  # a configured price
+        (Pricer("local-model", "http://127.0.0.1:9/v1"), 0),  # a local server: no price
+        (Pricer("claude-sonnet-4-5", "https://api.anthropic.com"), 1),  # the table
+    ],
+)
+async def test_the_session_prices_off_the_loop_only_when_the_table_is_consulted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pricer: Pricer, hops: int
+) -> None:
+    # A thread hop as the answer ends lets the UI draw a frame of a turn still running.
+    import asyncio
+
+    import tui.core.session as session_module
+
+    threaded: list[object] = []
+    to_thread = asyncio.to_thread
+
+    async def recording(func, /, *args):  # type: ignore[no-untyped-def]
+        threaded.append(func)
+        return await to_thread(func, *args)
+
+    monkeypatch.setattr(session_module.asyncio, "to_thread", recording)
+    monkeypatch.setattr(pricing, "_table_cost", lambda *a: 0.25)
+    session = _session(tmp_path, ScriptedProvider(REPORTED), pricer)
+    events = [e async for e in session.send("hello")]
+    assert len(threaded) == hops
+    assert [e.cost_usd for e in events if isinstance(e, Usage)] == [
+        SONNET.cost(CACHED) if pricer.price else (0.25 if hops else None)
+    ]

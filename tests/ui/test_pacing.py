@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +129,31 @@ async def test_without_ending_events_every_slice_lets_the_loop_run(
 ) -> None:
     log = await _consume_slowly(clock, monkeypatch, ["a", "b", "c"], set())
     assert log == ["a", "turns", "b", "turns", "c"]
+
+
+async def test_what_a_session_sends_after_the_answer_ends_is_handed_on_without_a_frame(
+    tmp_path: Path,
+) -> None:
+    # A local server's answer with usage: Usage, then the notice that it has no price, then
+    # the turn's end. A frame between them drew the turn still running, and the frame
+    # showing it ended waited for the next refresh (about 20 ms on each first answer).
+    from providers.events import Finish, TextDelta, Usage
+    from tests.support.scripted import ScriptedProvider
+    from tui.core.pricing import Pricer
+    from tui.core.session import PriceUnknown, Session
+    from tui.core.tools.registry import ToolRegistry
+    from tui.core.transcript import TranscriptWriter
+    from tui.ui.turns import _ending
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    transcript = TranscriptWriter.create(
+        tmp_path / "data", provider="p", model="m", workspace=str(workspace)
+    )
+    provider = ScriptedProvider([TextDelta("Hi."), Usage(12, 3), Finish("stop")])
+    pricer = Pricer("local-model", "http://127.0.0.1:9/v1")
+    session = Session(provider, ToolRegistry(workspace), transcript, pricer=pricer)
+    events = [e async for e in session.send("hello")]
+    after = events[[type(e) for e in events].index(Finish) + 1 :]
+    assert PriceUnknown in {type(e) for e in after}
+    assert all(_ending(e) for e in after), after

@@ -97,6 +97,13 @@ class Pricer:
         self._warming = True
         threading.Thread(target=_load_table, name="price-table", daemon=True).start()
 
+    @property
+    def needs_table(self) -> bool:
+        """Whether ``cost`` may consult the price table (whose first use imports it: call
+        ``cost`` off the event loop then). False for a configured price and once the answer
+        is known to be none (a local server, an unknown model): ``cost`` is then immediate."""
+        return self.price is None and self._unknown is None and bool(self.base_url)
+
     def cost(self, usage: Usage) -> float | None:
         """The price of one request's ``usage`` in dollars, or None when unknown.
 

@@ -244,7 +244,10 @@ class Session:
         usage = stream.acc.usage
         if usage is None or self.pricer is None:
             return
-        cost = await asyncio.to_thread(self.pricer.cost, usage)
+        if self.pricer.needs_table:
+            cost = await asyncio.to_thread(self.pricer.cost, usage)
+        else:  # known without the table: a thread hop would let a frame in before the end
+            cost = self.pricer.cost(usage)
         stream.acc.usage = replace(usage, cost_usd=cost)
 
     def _usage_events(self, message: AssistantMessage) -> list[SessionEvent]:

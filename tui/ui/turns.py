@@ -54,9 +54,10 @@ if TYPE_CHECKING:  # imported where used: not needed for the first screen
 
 STREAMED = (TextDelta, ToolCallDelta, ReasoningDelta)
 """Nearly all events: a tool card's state never changes on one (so nothing to check)."""
-ENDING = (Usage, TurnEnded)
-"""What a request ends with (its usage, and the turn's end): handed on without a frame
-before them (``paced``)."""
+ENDING = (Usage, PriceUnknown, TurnEnded)
+"""What a request ends with (its usage, the notice that it has no price, and the turn's
+end): handed on without a frame before them (``paced``). A frame drawn between them showed
+a turn still running, and the frame showing it ended then waited for the next refresh."""
 BUSY = "a response is running: press Escape first"
 APPROVAL_GRACE = 0.4
 """Seconds in which y / n / a typed as a question appears (or during a burst) do not answer it."""
