@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 from providers.events import TextDelta
 from tui.core.session import SessionEvent, TurnEnded, TurnStatus
-from tui.pipe import JsonPrinter, TextPrinter, _drive
+from tui.pipe import _drive
+from tui.pipe_printers import JsonPrinter, TextPrinter
 
 
 class CountingOut(io.StringIO):

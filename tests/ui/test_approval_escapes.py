@@ -18,7 +18,8 @@ from textual.widgets import Static
 from providers.conversation import ToolCall
 from tui.core.session import CallReady
 from tui.core.tools.registry import PreparedCall, ToolRegistry
-from tui.pipe import TextPrinter, _ask_tty
+from tui.pipe import _ask_tty
+from tui.pipe_printers import TextPrinter
 from tui.ui.widgets.tool_card import ToolCard
 
 NEW = "line one\nred \x1b[31mhere\x1b[0m and \u202egnp.exe\n"
