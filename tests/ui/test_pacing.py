@@ -157,3 +157,27 @@ async def test_what_a_session_sends_after_the_answer_ends_is_handed_on_without_a
     after = events[[type(e) for e in events].index(Finish) + 1 :]
     assert PriceUnknown in {type(e) for e in after}
     assert all(_ending(e) for e in after), after
+
+
+def _updates(clock: FakeTime, chars_per_second: float, seconds: float = 1.0) -> int:
+    """Updates ``FrameBudget`` allows while output arrives at ``chars_per_second`` (cheap
+    frames, 1 ms ticks)."""
+    budget = FrameBudget()
+    updates, fed, start = 0, 0.0, clock.now
+    while clock.now - start < seconds:
+        clock.now += 0.001
+        fed += chars_per_second * 0.001
+        if budget.due(int(fed)):
+            budget.drawn(budget.start())
+            updates, fed = updates + 1, 0.0
+    return updates
+
+
+def test_a_burst_gets_one_update_per_burst_frame_a_model_stream_its_frame_rate(
+    clock: FakeTime,
+) -> None:
+    # A local server sending a finished answer: each update is a screenful rendered and laid
+    # out, scrolled away unread by the next.
+    assert 4 <= _updates(clock, 1_000_000) <= 6  # about one per 0.2 s
+    # The fastest models write about 10,000 characters a second: every frame.
+    assert _updates(clock, 10_000) >= round(1 / FRAME) - 1
