@@ -45,6 +45,7 @@ from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import Entry, EntryStatus, Transcript
 from tui.ui.compat import forget_removed_styles, lay_out_once
 from tui.ui.markdown.view import MarkdownView
+from tui.ui.widgets.hold import FrameHold
 from tui.ui.widgets.messages import (
     AssistantText,
     AssistantTurn,
@@ -215,6 +216,8 @@ class TurnRenderer:
         self._approval: ToolCard | None = None
         self.fed = 0
         """Characters of output buffered since the last ``flush`` (see ``FrameBudget.due``)."""
+        self._hold = FrameHold(conversation)
+        """Held from a call's completion to its result (``tui.ui.widgets.hold``)."""
 
     def take(self, event: SessionEvent) -> bool:
         """Buffer a fragment for the block or card already streaming; False if ``event``
@@ -264,18 +267,22 @@ class TurnRenderer:
                     self._dirty[id(card)] = card
                     self.fed += len(fragment)
             case CallReady(index=index, call=call):
+                self._hold.hold()  # its result, if quick, comes in the same frame
                 card = self.cards.get(index) or await self._card(index, call.id, call.name)
                 self.cards_by_id[call.id] = card
                 card.ready(call)
             case ApprovalNeeded(index=index):
+                self._hold.release()  # the question is shown at once
                 await self.flush()
                 self._approval = self.cards.get(index)
             case ToolProgress(index=index, progress=done, total=total, message=message):
+                self._hold.release()  # a running call's news is shown as it comes
                 card = self.cards.get(index)
                 if card is not None:
                     card.progress(done, total, message)
                     self._dirty[id(card)] = card
             case ToolOutput(index=index, call_id=call_id, text=text):
+                self._hold.release()
                 card = self.cards_by_id.get(call_id) or self.cards.get(index)
                 if card is not None:
                     card.add_output(text)
@@ -285,6 +292,7 @@ class TurnRenderer:
                 if card is not None:
                     card.finish(result)
                 self._run_next()
+                self._hold.release()
             case Finish():
                 await self._close_last()
                 self._run_next()
@@ -318,6 +326,7 @@ class TurnRenderer:
 
     async def close(self, status: TurnStatus) -> None:
         """The turn ended: final renders, and open cards marked when cancelled."""
+        self._hold.release()
         await self.flush()
         await self._close_last()
         if status.cut_short:

@@ -1,0 +1,97 @@
+"""A call's completion and its result in one frame (``tui.ui.widgets.hold``), with a cap."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.ui.scripted import (
+    ScriptedProvider,
+    call_events,
+    idle,
+    make_app,
+    make_runtime,
+    text_reply,
+    tool_reply,
+    wait_for,
+)
+from tui.core.tools.prepared import PreparedCall
+from tui.ui.widgets import hold
+from tui.ui.widgets.card_state import CardState
+from tui.ui.widgets.tool_card import ToolCard
+
+SIZE = (100, 40)
+CONTENT = "def f(x):\n    return x * 2\n" * 200
+
+
+def frames_by_state(app: Any) -> list[CardState | None]:
+    """The card's state at each frame the app draws from now on (None: no card yet)."""
+    states: list[CardState | None] = []
+    display = app._display
+
+    def counted(screen: Any, renderable: Any) -> None:
+        display(screen, renderable)
+        if renderable is not None and not app._batch_count:
+            cards = app.query(ToolCard)
+            states.append(cards.last().state if cards else None)
+
+    app._display = counted
+    return states
+
+
+def save_file_app(tmp_path: Any, monkeypatch: Any, approval: str = "auto") -> Any:
+    call = call_events("save_file", {"path": "a.py", "content": CONTENT}, size=16)
+    provider = ScriptedProvider(tool_reply(call), text_reply("Saved."))
+    return make_app(make_runtime(tmp_path, monkeypatch, provider, approval=approval))
+
+
+async def test_no_frame_between_a_quick_calls_completion_and_its_result(tmp_path, monkeypatch):
+    """The frame after the arguments are complete shows the result: none shows the call
+    ready or running (each was a full layout and compositor pass of the screen)."""
+    monkeypatch.setattr(hold, "HOLD_SECONDS", 30.0)  # the cap never decides here
+    app = save_file_app(tmp_path, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        states = frames_by_state(app)
+        app.send("write it")
+        await idle(pilot)
+        assert app.query_one(ToolCard).state is CardState.DONE
+    # The card was drawn before its call was complete (frames were not all held).
+    assert {CardState.RECEIVING, CardState.STREAMING} & set(states)
+    assert CardState.DONE in states
+    assert not {CardState.READY, CardState.RUNNING} & set(states)
+
+
+async def test_a_slow_call_is_drawn_running_once_the_hold_lapses(tmp_path, monkeypatch):
+    monkeypatch.setattr(hold, "HOLD_SECONDS", 0.05)
+    go = asyncio.Event()
+    run = PreparedCall.run_async
+
+    async def slow(prepared: PreparedCall, *args: Any, **kwargs: Any) -> Any:
+        await go.wait()
+        return await run(prepared, *args, **kwargs)
+
+    monkeypatch.setattr(PreparedCall, "run_async", slow)
+    app = save_file_app(tmp_path, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        states = frames_by_state(app)
+        app.send("write it")
+        await wait_for(pilot, lambda: CardState.RUNNING in states, what="the running frame")
+        go.set()
+        await idle(pilot)
+        assert app.query_one(ToolCard).state is CardState.DONE
+    assert CardState.DONE in states
+
+
+async def test_an_approval_question_is_drawn_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(hold, "HOLD_SECONDS", 30.0)
+    app = save_file_app(tmp_path, monkeypatch, approval="ask")
+    async with app.run_test(size=SIZE) as pilot:
+        states = frames_by_state(app)
+        app.send("write it")
+        await wait_for(pilot, lambda: CardState.APPROVAL in states, what="the question drawn")
+        live = app.query_one(ToolCard)
+        await wait_for(pilot, lambda: app.focused is live, what="the question's focus")
+        await pilot.press("y")
+        await idle(pilot)
+        assert app.query_one(ToolCard).state is CardState.DONE
+    assert CardState.DONE in states
