@@ -776,3 +776,29 @@ def test_an_ascii_chunk_is_not_measured_cell_by_cell(monkeypatch) -> None:
     assert view._max_width == 5 and view.line_count == 1_001
     view.append("\tz\nw")  # a tab: measured cell by cell
     assert len(measured) > 1 and view._max_width == 5
+
+
+async def test_complete_of_a_big_file_leaves_joining_its_text_to_the_final_pass(
+    monkeypatch,
+) -> None:
+    """``complete`` comes as a call's completion, before the tool runs: the whole text is
+    joined and cleaned (O(n)) by the final pass, once it starts, not by ``complete``."""
+    joins = 0
+    real = CodeView.text
+
+    def counted(view: CodeView) -> str:
+        nonlocal joins
+        joins += 1
+        return real.fget(view)  # type: ignore[no-any-return, attr-defined]
+
+    app = Host()
+    async with app.run_test() as pilot:
+        view = app.view
+        view.set_language_from_path("big.py")
+        view.append("def f(x):\n    return [x, 'y', {1: 2}]  # z\n" * 2_000)
+        await settle(pilot, view)
+        monkeypatch.setattr(CodeView, "text", property(counted))
+        view.complete()
+        assert joins == 0
+        await wait_for(pilot, lambda: view.is_highlight_final, what="the final lex")
+        assert joins == 1

@@ -554,3 +554,26 @@ async def test_a_timer_after_a_late_tick_ticks_at_the_next_slot(
     assert getattr(Timer._run, "replaces", None) is not None
     assert not getattr(Timer._run.replaces, "keeps_slots", False)
     assert await _slots_after_a_late_tick(Timer._run, monkeypatch) == [1.0, 3.0]
+
+
+async def test_draw_now_draws_a_pending_update_without_waiting_for_the_timer() -> None:
+    from textual.widgets import Static
+
+    from tui.ui.compat import draw_now
+
+    app: App[None] = App()
+    async with app.run_test():
+        frames: list[object] = []
+        display = app._display
+
+        def counted(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                frames.append(renderable)
+
+        app._display = counted  # type: ignore[method-assign]
+        with app.batch_update():  # mounted, not drawn
+            await app.mount(Static("new"))
+        assert frames == []
+        draw_now(app.screen)  # no await: the timer cannot have run
+        assert frames  # drawn (a layout and its repaint), not at the timer's next slot

@@ -15,9 +15,11 @@ from tests.ui.scripted import (
     tool_reply,
     wait_for,
 )
+from tui.core.session import StepStarted
 from tui.core.tools.prepared import PreparedCall
 from tui.ui.widgets import hold
 from tui.ui.widgets.card_state import CardState
+from tui.ui.widgets.conversation import TurnRenderer
 from tui.ui.widgets.tool_card import ToolCard
 
 SIZE = (100, 40)
@@ -95,3 +97,32 @@ async def test_an_approval_question_is_drawn_at_once(tmp_path, monkeypatch):
         await idle(pilot)
         assert app.query_one(ToolCard).state is CardState.DONE
     assert CardState.DONE in states
+
+
+async def test_the_held_frame_is_drawn_before_the_next_request_starts(tmp_path, monkeypatch):
+    """The result's frame comes as the call ends, not at the screen timer's next slot after
+    the session has started its next request (which pipe mode shows the result before too)."""
+    monkeypatch.setattr(hold, "HOLD_SECONDS", 30.0)
+    app = save_file_app(tmp_path, monkeypatch)
+    order: list[str] = []
+    handle = TurnRenderer.handle
+
+    async def noted(renderer: TurnRenderer, event: Any) -> None:
+        if isinstance(event, StepStarted):
+            order.append(f"step {event.step}")
+        await handle(renderer, event)
+
+    monkeypatch.setattr(TurnRenderer, "handle", noted)
+    async with app.run_test(size=SIZE) as pilot:
+        states = frames_by_state(app)
+        display = app._display
+
+        def frame(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None and states and states[-1] is CardState.DONE:
+                order.append("done drawn")
+
+        app._display = frame
+        app.send("write it")
+        await idle(pilot)
+    assert order.index("done drawn") < order.index("step 2")

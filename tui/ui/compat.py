@@ -132,6 +132,12 @@ WORKAROUNDS = (
         "Timer._run resuming at the first slot after a late tick, not the second",
     ),
     Workaround(
+        "draw_now",
+        "textual",
+        "8.2",
+        "a public way to draw a screen's pending update now, not at its timer's next slot",
+    ),
+    Workaround(
         "init_parsed_markdown",
         "rich",
         "15.0",
@@ -179,6 +185,18 @@ def repaint_pending(screen: Screen[Any]) -> bool:
     """Whether ``screen`` has widgets waiting to be drawn by its next refresh (a key's echo):
     a widget's ``refresh`` reaches the screen once the widget has been idle."""
     return bool(getattr(screen, "_dirty_widgets", ()))
+
+
+def draw_now(screen: Screen[Any]) -> None:
+    """Draw ``screen``'s pending update (layout, repaint) now.
+
+    Textual draws from a timer that is paused after each update and resumed when the screen
+    is idle, at its next 60 Hz slot: up to 17 ms after the work that needs drawing, and the
+    loop may take on other work meanwhile (a tool loop's next request). The update is the
+    one that timer would run (``Screen._on_timer_update``)."""
+    update = getattr(screen, "_on_timer_update", None)
+    if update is not None and screen.is_current:
+        update()
 
 
 def installed_line(package: str) -> str:
@@ -545,6 +563,7 @@ __all__ = [
     "RowsKeptWhenTaller",
     "Workaround",
     "crash_without_locals",
+    "draw_now",
     "drop_frames_when_terminal_gone",
     "end_input_when_terminal_gone",
     "forget_removed_styles",

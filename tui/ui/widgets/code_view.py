@@ -38,7 +38,7 @@ import os.path
 import re
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from itertools import accumulate
 from time import perf_counter
@@ -202,12 +202,26 @@ def token_style(theme_name: str, token_type: _TokenType | None) -> Style:
 
 
 class _FinalPass:
-    """State of the one full-file lex started by `CodeView.complete`."""
+    """State of the one full-file lex started by `CodeView.complete`.
 
-    def __init__(self, tokens: Iterator[tuple[int, _TokenType, str]]) -> None:
-        self.tokens = tokens
+    Args:
+        tokens: makes the token stream, called at the pass's first step (for a big file
+            `FINAL_DELAY_SECONDS` after the completion: joining and cleaning the whole text
+            is O(n), a few ms of 200 KB, that would otherwise delay the tool run).
+    """
+
+    def __init__(self, tokens: Callable[[], Iterator[tuple[int, _TokenType, str]]]) -> None:
+        self._make: Callable[[], Iterator[tuple[int, _TokenType, str]]] | None = tokens
+        self._tokens: Iterator[tuple[int, _TokenType, str]] = iter(())
         self.starts: array[int] = array("q")
         self.types: list[_TokenType] = []
+
+    @property
+    def tokens(self) -> Iterator[tuple[int, _TokenType, str]]:
+        """The token stream (made on first use)."""
+        if self._make is not None:
+            self._tokens, self._make = self._make(), None
+        return self._tokens
 
 
 class CodeView(ScrollView, can_focus=True):
@@ -500,7 +514,8 @@ class CodeView(ScrollView, can_focus=True):
 
     def _start_final_pass(self) -> None:
         self._final = None
-        job = _FinalPass(_lex(self._lexer, _display(self.text) + "\n"))
+        lexer = self._lexer
+        job = _FinalPass(lambda: _lex(lexer, _display(self.text) + "\n"))
         self._final_job = job
         if not self.is_mounted or self._chars <= FINAL_SYNC_CHARS:
             self._step_final(job, None)

@@ -289,9 +289,13 @@ class TurnRenderer:
                     self._dirty[id(card)] = card
             case ToolRan(index=index, call=call, result=result):
                 card = self.cards_by_id.get(call.id) or self.cards.get(index)
-                if card is not None:
-                    card.finish(result)
+                shown = card.finish(result) if card is not None else None
                 self._run_next()
+                if self._hold.held and shown is not None:
+                    # The held frame is drawn with the result in it, before the session
+                    # goes on (its next request): what the held frames waited for.
+                    await shown
+                    self._hold.release(now=True)
                 self._hold.release()
             case Finish():
                 await self._close_last()

@@ -17,6 +17,7 @@ from textual.app import App
 from textual.timer import Timer
 from textual.widget import Widget
 
+from tui.ui.compat import draw_now
 from tui.ui.pacing import FRAME
 
 HOLD_SECONDS = FRAME
@@ -55,8 +56,12 @@ class FrameHold:
         cap = HOLD_SECONDS if seconds is None else seconds
         self._timer = app.set_timer(cap, self.release, name="frame-hold")
 
-    def release(self) -> None:
-        """Let the held updates be drawn (the next frame has them all); no-op when not held."""
+    def release(self, now: bool = False) -> None:
+        """Let the held updates be drawn (the next frame has them all); no-op when not held.
+
+        Args:
+            now: draw them at once (``compat.draw_now``), not at the screen timer's next slot.
+        """
         batch, timer = self._batch, self._timer
         self._batch = self._timer = None
         if timer is not None:
@@ -64,5 +69,7 @@ class FrameHold:
         if batch is None or self._app is None:
             return
         batch.__exit__(None, None, None)
-        # The screen skipped its updates while held: its next idle draws them.
-        self._app.screen.check_idle()
+        if now:
+            draw_now(self._app.screen)
+        else:  # the screen skipped its updates while held: its next idle draws them
+            self._app.screen.check_idle()

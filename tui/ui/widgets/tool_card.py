@@ -25,7 +25,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.reactive import var
 from textual.timer import Timer
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Collapsible, Static
 
 from providers.accumulate import INCOMPLETE_CALL
@@ -366,8 +366,8 @@ class ToolCard(ApprovalCard, can_focus=True):
 
     # Result ---------------------------------------------------------------------------------
 
-    def finish(self, result: ToolResult) -> None:
-        """The call ran (or was refused): show its result under it."""
+    def finish(self, result: ToolResult) -> AwaitMount:
+        """The call ran (or was refused): show its result under it (awaitable: its mount)."""
         if self._started is not None:
             self._end = self._clock()
         if not self.refused:
@@ -378,13 +378,12 @@ class ToolCard(ApprovalCard, can_focus=True):
         body = Static(Text(text), classes="result -error" if result.is_error else "result")
         if lines > RESULT_FOLD_LINES or len(text) > RESULT_FOLD_CHARS:
             # The title is parsed as markup by Collapsible: keep untrusted text out of it.
-            self.mount(
+            return self.mount(
                 Collapsible(
                     body, title=f"result · {lines} lines", collapsed=True, classes="result-fold"
                 )
             )
-        else:
-            self.mount(body)
+        return self.mount(body)
 
     def progress(self, done: float, total: float | None, message: str | None) -> None:
         """A running call reported progress (an MCP server): shown in the header."""
