@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from tests.ui.scripted import (
+    Pause,
     ScriptedProvider,
     call_events,
     idle,
@@ -51,14 +52,18 @@ async def test_no_frame_between_a_quick_calls_completion_and_its_result(tmp_path
     """The frame after the arguments are complete shows the result: none shows the call
     ready or running (each was a full layout and compositor pass of the screen)."""
     monkeypatch.setattr(hold, "HOLD_SECONDS", 30.0)  # the cap never decides here
-    app = save_file_app(tmp_path, monkeypatch)
+    pause = Pause()  # mid-arguments: the live card is drawn (frames are not all held)
+    arguments = {"path": "a.py", "content": CONTENT}
+    call = call_events("save_file", arguments, size=16, pause_at=len(CONTENT) // 2, pause=pause)
+    provider = ScriptedProvider(tool_reply(call), text_reply("Saved."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
     async with app.run_test(size=SIZE) as pilot:
         states = frames_by_state(app)
         app.send("write it")
+        await wait_for(pilot, lambda: CardState.STREAMING in states, what="the live card")
+        pause.release()
         await idle(pilot)
         assert app.query_one(ToolCard).state is CardState.DONE
-    # The card was drawn before its call was complete (frames were not all held).
-    assert {CardState.RECEIVING, CardState.STREAMING} & set(states)
     assert CardState.DONE in states
     assert not {CardState.READY, CardState.RUNNING} & set(states)
 
