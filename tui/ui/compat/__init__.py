@@ -22,6 +22,7 @@ from textual.widgets._footer import FooterKey
 from tui.ui.compat.keys import run_own_key_binding, timers_keep_their_slots
 from tui.ui.compat.layout import (
     RowsKeptWhenTaller,
+    ScrollbarsKeptWhenSame,
     draw_now,
     lay_out_again,
     lay_out_once,
@@ -105,6 +106,12 @@ WORKAROUNDS = (
         "Widget._size_updated marking only what a new size changes, not every line",
     ),
     Workaround(
+        "ScrollbarsKeptWhenSame",
+        "textual",
+        "8.2",
+        "Widget._scroll_update refreshing a scrollbar only when its sizes changed",
+    ),
+    Workaround(
         "crash_without_locals",
         "textual",
         "8.2",
@@ -167,6 +174,7 @@ __all__ = [
     "WORKAROUNDS",
     "FooterKey",
     "RowsKeptWhenTaller",
+    "ScrollbarsKeptWhenSame",
     "Workaround",
     "crash_without_locals",
     "draw_now",

@@ -59,7 +59,7 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.ui.compat import set_scroll_range
+from tui.ui.compat import ScrollbarsKeptWhenSame, set_scroll_range
 from tui.ui.pacing import let_others_run
 
 __all__ = ["CodeView", "warm_up"]
@@ -224,7 +224,7 @@ class _FinalPass:
         return self._tokens
 
 
-class CodeView(ScrollView, can_focus=True):
+class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
     """Live view of a file being written: highlighted, numbered, following the tail.
 
     Args:
