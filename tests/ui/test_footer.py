@@ -61,3 +61,31 @@ async def test_a_turn_changes_only_the_footer_keys_that_change(tmp_path, monkeyp
         after = {key.action: key for key in footer.query(FooterKey)}
         assert list(after) == list(before) and all(after[a] is before[a] for a in after)
         assert recomposes == 0
+
+
+async def test_a_turn_refreshes_only_the_footer_key_it_adds(tmp_path, monkeypatch):
+    """When "Cancel" shows, the keys that stay are not drawn again (a style set on the footer
+    refreshed every key under it, twice a turn): only the new key is refreshed."""
+    pause = Pause()
+    app = make_app(make_runtime(tmp_path, monkeypatch, ScriptedProvider([pause, *text_reply("a")])))
+    async with app.run_test(size=SIZE) as pilot:
+        footer = app.query_one(ChatFooter)
+        await idle(pilot)
+        kept = set(footer.query(FooterKey))
+        refreshed: list[FooterKey] = []
+        refresh = FooterKey.refresh
+
+        def counted(self: FooterKey, *args: object, **kwargs: object) -> object:
+            refreshed.append(self)
+            return refresh(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(FooterKey, "refresh", counted)
+        app.send("go")
+        await wait_for(
+            pilot, lambda: "cancel" in [k.action for k in footer.query(FooterKey)], what="Cancel"
+        )
+        await pilot.pause()
+        assert refreshed, "the new key is drawn"
+        assert not kept & set(refreshed)
+        pause.release()
+        await idle(pilot)

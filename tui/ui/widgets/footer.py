@@ -43,7 +43,9 @@ class ChatFooter(Footer):
         screen = self.screen
         self._composed = shown_keys(screen)
         keys = _keys(screen)
-        self.styles.grid_size_columns = len(keys)
+        # Not ``styles.grid_size_columns = len(keys)`` as Textual's ``Footer`` does: the footer
+        # is laid out horizontally (the rule is unused), and setting a style refreshes every
+        # key under the footer, so each turn drew all the keys again twice (start and end).
         for binding, enabled, tooltip in keys.values():
             yield self._key(binding, enabled, tooltip).data_bind(compact=Footer.compact)
         palette = self._palette()
@@ -116,7 +118,6 @@ class ChatFooter(Footer):
             else:
                 await self.mount(key, after=previous)
             previous = key
-        self.styles.grid_size_columns = len(wanted)
         return True
 
     def _draws(self, key: FooterKey, binding: Binding) -> bool:
