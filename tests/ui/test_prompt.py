@@ -3,11 +3,19 @@ typed, editing keys included."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from textual import events
+from textual._text_area_theme import TextAreaTheme
+from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widgets import Button, TextArea
 
 from tests.ui.scripted import ScriptedProvider, make_app, make_runtime, text_reply, wait_for
 from tui.ui.app import ChatApp
+from tui.ui.widgets.prompt import Prompt
 
 SIZE = (100, 30)
 LAST = "ω"  # typed last in each burst: once it is in the prompt, the burst is handled
@@ -55,3 +63,63 @@ async def test_keys_the_prompt_does_not_bind_still_reach_the_app(tmp_path, monke
         app.action_new_conversation = lambda: ran.append("new")  # type: ignore[method-assign]
         await typed(app, pilot, "a", "ctrl+n")
         assert ran == ["new"]
+
+
+class PromptAndButton(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Prompt(id="prompt")
+        yield TextArea(id="textual")
+        yield Button("other")
+
+
+async def test_the_prompt_applies_its_theme_css_only_when_its_styles_change(monkeypatch):
+    """TextArea applied its theme's CSS at every render (each frame that drew the screen's
+    middle); the prompt does when its styles change (focus, app theme), and draws the same."""
+    applied: list[Any] = []
+    apply_css = TextAreaTheme.apply_css
+
+    def counted(theme: TextAreaTheme, text_area: Any) -> None:
+        applied.append(text_area)
+        apply_css(theme, text_area)
+
+    monkeypatch.setattr(TextAreaTheme, "apply_css", counted)
+    async with PromptAndButton().run_test(size=(40, 8)) as pilot:
+        prompt = pilot.app.query_one(Prompt)
+        prompt.focus()
+        await pilot.pause()
+        whole = Region(0, 0, *prompt.size)
+
+        def renders_applying() -> int:
+            """How many of five renders with nothing changed apply the CSS."""
+            applied.clear()
+            for _ in range(5):
+                assert prompt.render_lines(whole) == first
+            return len(applied)
+
+        first = prompt.render_lines(whole)
+        assert renders_applying() == 0
+        textual = pilot.app.query_one("#textual", TextArea)  # Textual's own
+        for _ in range(5):  # applies it each time (if not, ThemeCssKept can go)
+            textual.render_lines(Region(0, 0, *textual.size))
+        assert applied == [textual] * 5
+        for change in ("theme", "focus"):  # a style change: the CSS is applied again
+            before = (prompt._theme.base_style, prompt._theme.cursor_style)
+            applied.clear()
+            if change == "theme":
+                pilot.app.theme = "textual-light"
+            else:
+                pilot.app.query_one(Button).focus()  # :focus no longer applies
+            await pilot.pause()
+            first = prompt.render_lines(whole)
+            assert prompt in applied
+            fresh = copy.copy(prompt._theme)  # what Textual's render would apply now
+            apply_css(fresh, prompt)
+            kept = prompt._theme
+            assert (kept.base_style, kept.cursor_style, kept.selection_style) == (
+                fresh.base_style,
+                fresh.cursor_style,
+                fresh.selection_style,
+            )
+            if change == "theme":
+                assert (kept.base_style, kept.cursor_style) != before
+            assert renders_applying() == 0

@@ -10,7 +10,7 @@ kept, adjusted or removed. Nothing else in the project touches a private Textual
 The modules, by what they work around: ``layout`` (sizes, layouts and when a screen is drawn),
 ``memory`` (what removed widgets keep alive), ``terminal`` (a terminal that went away, the
 crash screen), ``keys`` (key bindings and timers in order with typing), ``rich_markdown``
-(Markdown over parsed tokens). Import them from here.
+(Markdown over parsed tokens), ``text_area`` (the prompt's theme styles). Import them from here.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from tui.ui.compat.terminal import (
     drop_frames_when_terminal_gone,
     end_input_when_terminal_gone,
 )
+from tui.ui.compat.text_area import ThemeCssKept
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,12 @@ WORKAROUNDS = (
         "Widget._scroll_update refreshing a scrollbar only when its sizes changed",
     ),
     Workaround(
+        "ThemeCssKept",
+        "textual",
+        "8.2",
+        "TextArea.render_lines applying its theme's CSS only when its styles changed",
+    ),
+    Workaround(
         "crash_without_locals",
         "textual",
         "8.2",
@@ -175,6 +182,7 @@ __all__ = [
     "FooterKey",
     "RowsKeptWhenTaller",
     "ScrollbarsKeptWhenSame",
+    "ThemeCssKept",
     "Workaround",
     "crash_without_locals",
     "draw_now",

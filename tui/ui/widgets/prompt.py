@@ -11,14 +11,13 @@ from dataclasses import dataclass
 
 from textual import events
 from textual.message import Message
-from textual.widgets import TextArea
 
-from tui.ui.compat import run_own_key_binding
+from tui.ui.compat import ThemeCssKept, run_own_key_binding
 
 HISTORY_LIMIT = 500
 
 
-class Prompt(TextArea):
+class Prompt(ThemeCssKept):
     """The input box.
 
     History: Up on the first line recalls the previous prompt, Down on the last line the
