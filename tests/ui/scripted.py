@@ -172,6 +172,10 @@ async def settled(pilot: Pilot[Any], quiet: float = 0.3, timeout: float = 60.0) 
     deadline = loop.time() + timeout
     before = pilot.app.export_screenshot()
     while True:
+        # Textual resumes a screen's update timer only when the screen next handles a
+        # message; a snapshot's app has its cursor blink off, which would otherwise send one
+        # every 0.5 s: give the screen one, so an update still pending is drawn.
+        pilot.app.screen.check_idle()
         await pilot.pause(quiet)
         after = pilot.app.export_screenshot()
         if after == before:

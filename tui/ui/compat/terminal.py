@@ -105,6 +105,7 @@ def end_input_when_terminal_gone(gone: Callable[[], None]) -> None:
             gone()
 
     run_input_thread.ends_when_gone = True  # type: ignore[attr-defined]
+    run_input_thread.replaces = reader  # type: ignore[attr-defined]  # upstream's, for the tests
     setattr(LinuxDriver, "run_input_thread", run_input_thread)  # noqa: B010 (a method)
 
 
