@@ -582,3 +582,20 @@ async def test_draw_now_draws_a_pending_update_without_waiting_for_the_timer() -
         assert frames == []
         draw_now(app.screen)  # no await: the timer cannot have run
         assert frames  # drawn (a layout and its repaint), not at the timer's next slot
+
+
+async def test_draw_now_inside_a_batch_leaves_the_update_timer_running() -> None:
+    """Textual's update, run inside a batch, pauses the screen's timer and draws nothing;
+    the screen would then wait for its next message to draw what is pending."""
+    from textual.widgets import Static
+
+    from tui.ui.compat import draw_now
+
+    app: App[None] = App()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        with app.batch_update():
+            await app.mount(Static("new"))
+            app.screen._update_timer.resume()  # as a pending update leaves it
+            draw_now(app.screen)
+            assert app.screen._update_timer._active.is_set()

@@ -32,10 +32,7 @@ line; at 0.3, 2.28x (8 interleaved runs each, load 2)."""
 BURST_RATE = 50_000
 """Characters a second of streamed output past which it is a burst (a backlog after a pause,
 a replay, a local server sending a finished answer): the fastest models write about 10,000.
-Nobody reads a burst as it comes, and each update of it costs a frame of new lines (6-10 ms
-at 120x40) taken from reading the rest: a burst is updated every ``BURST_FRAME`` seconds.
-The 60 KB answer sent one event per write drew its last line 1.88-1.95x a plain read of it
-after Enter before, 1.76-1.81x after (6 runs each, interleaved twice, load 4-5)."""
+Nobody reads a burst as it comes: it is updated every ``BURST_FRAME`` seconds."""
 BURST_FRAME = 0.2
 """Seconds between updates while output arrives faster than ``BURST_RATE``. Each update of a
 burst is a render of the screenful it ends with and a frame laying out the grown answer

@@ -60,9 +60,11 @@ def draw_now(screen: Screen[Any]) -> None:
     Textual draws from a timer that is paused after each update and resumed when the screen
     is idle, at its next 60 Hz slot: up to 17 ms after the work that needs drawing, and the
     loop may take on other work meanwhile (a tool loop's next request). The update is the
-    one that timer would run (``Screen._on_timer_update``)."""
+    one that timer would run (``Screen._on_timer_update``). Inside another batch of updates
+    nothing is drawn and the timer is left as it is: that update would pause it, and only
+    the screen's next message would resume it, leaving the pending update undrawn."""
     update = getattr(screen, "_on_timer_update", None)
-    if update is not None and screen.is_current:
+    if update is not None and screen.is_current and not getattr(screen.app, "_batch_count", 0):
         update()
 
 
