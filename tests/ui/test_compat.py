@@ -438,12 +438,15 @@ def input_thread_reading(monkeypatch, err: int) -> tuple[linux_driver.LinuxDrive
     return driver, app
 
 
-def test_textual_input_thread_still_panics_on_a_failed_read(monkeypatch) -> None:
-    # Upstream's reader, even when an app run earlier in this process wrapped it (its
-    # ``gone`` would hang up this very process).
+def upstream_input_thread() -> Any:
+    """Textual's own input reader, even when an app run earlier in this process wrapped it
+    (that wrapper's ``gone`` would hang up this very process)."""
     reader = linux_driver.LinuxDriver.run_input_thread
-    upstream = getattr(reader, "replaces", reader)
-    monkeypatch.setattr(linux_driver.LinuxDriver, "run_input_thread", upstream)
+    return getattr(reader, "replaces", reader)
+
+
+def test_textual_input_thread_still_panics_on_a_failed_read(monkeypatch) -> None:
+    monkeypatch.setattr(linux_driver.LinuxDriver, "run_input_thread", upstream_input_thread())
     driver, app = input_thread_reading(monkeypatch, errno.EIO)
     driver._run_input_thread()
     os.close(driver.fileno)
@@ -455,8 +458,8 @@ def test_a_read_of_a_gone_terminal_is_a_hang_up_and_ends_the_input_thread(
     monkeypatch, err: int, hang_up: bool
 ) -> None:
     monkeypatch.setattr(
-        linux_driver.LinuxDriver, "run_input_thread", linux_driver.LinuxDriver.run_input_thread
-    )  # restored after the test
+        linux_driver.LinuxDriver, "run_input_thread", upstream_input_thread()
+    )  # unwrapped (an app run earlier in this worker may have wrapped it); restored after
     calls: list[str] = []
     compat.end_input_when_terminal_gone(lambda: calls.append("gone"))
     compat.end_input_when_terminal_gone(lambda: calls.append("twice"))  # wraps once only
