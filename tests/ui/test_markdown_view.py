@@ -385,6 +385,28 @@ async def arrived(name: str) -> None:
             await asyncio.sleep(0.001)
 
 
+class InlineLoader:
+    """A loader "thread" quicker than anything: the load is over before ``submit`` returns."""
+
+    def submit(self, fn, *args):
+        fn(*args)
+
+
+async def test_a_load_over_before_it_was_recorded_is_not_waited_for(monkeypatch) -> None:
+    # A lexer Pygments had compiled already loads in microseconds: the loader thread can
+    # finish before the event loop's side has recorded the load. Recorded after it, the name
+    # stayed "loading" for good: fences in that language were never highlighted, and a view
+    # waiting for lexers waited for ever (a CI run hung here for 300 s).
+    while await markdown_lexers.lexers_loaded():  # an earlier test's loads finish first
+        pass
+    monkeypatch.delitem(markdown_lexers._lexers, "erlang", raising=False)
+    monkeypatch.setattr(markdown_lexers, "_loader", InlineLoader())
+    assert markdown_lexers.lexer_for("erlang") is None  # loaded "in a thread"
+    assert "erlang" not in markdown_lexers._loading
+    assert markdown_lexers.lexer_for("erlang") is markdown_lexers._lexers["erlang"]
+    assert not await asyncio.wait_for(markdown_lexers.lexers_loaded(), 60)
+
+
 def highlighted(doc: MarkdownDocument, y: int) -> bool:
     """Whether line ``y`` has more than one colour (a lexer drew it, not plain text)."""
     return len({doc.styles.styles[i].color for i in doc.line(y)[1][1::2]}) > 1  # type: ignore[index]

@@ -20,8 +20,8 @@ LEXER_CACHE = 128
 
 _lexers: dict[str, Lexer] = {}
 _plain: list[Lexer] = []
-_loading: dict[str, Future[Lexer]] = {}
-"""Lexers loading in the worker thread, by name."""
+_loading: dict[str, Future[None]] = {}
+"""Lexers loading in the worker thread, by name: each future is done once its name left."""
 _loader: ThreadPoolExecutor | None = None
 _lexer_generation = 0
 """Lexers loaded in the worker so far: blocks drawn without their lexer are drawn again when
@@ -47,7 +47,11 @@ def lexer_for(name: str) -> Lexer | None:
     global _loader
     if _loader is None:  # one thread: compiling regular expressions holds the GIL anyway
         _loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chattui-lexer")
-    _loading[name] = _loader.submit(_load_in_thread, name)
+    # In ``_loading`` before the thread can start: a load quicker than ``submit``'s return
+    # would otherwise leave its name there, done, and every view would wait for it forever.
+    finished: Future[None] = Future()
+    _loading[name] = finished
+    _loader.submit(_load_in_thread, name, finished)
     return None
 
 
@@ -76,19 +80,25 @@ def lexer_generation() -> int:
     return _lexer_generation
 
 
-def _load_in_thread(name: str) -> Lexer:
+def _load_in_thread(name: str, finished: Future[None]) -> None:
+    """Load ``name``'s lexer, leave ``_loading``, then say so on ``finished``.
+
+    In that order, whatever happens: whoever ``finished`` wakes finds the lexer loaded (or
+    plain text, if loading failed) and the name no longer loading.
+    """
     global _lexer_generation
     try:
-        lexer = _load_lexer(name)
-        _lexer_generation += 1  # before leaving ``_loading``: not loading means it moved
-    finally:  # even if it failed: a finished load left in ``_loading`` would be waited on
+        _load_lexer(name)
+        _lexer_generation += 1
+    finally:
         _loading.pop(name, None)
-    return lexer
+        finished.set_result(None)
 
 
 async def lexers_loaded() -> bool:
     """Wait until a lexer loading now has loaded; False at once if none is loading."""
-    pending = [future for future in _loading.values() if not future.done()]
+    # A copy in one step: the loader thread takes names out of ``_loading`` meanwhile.
+    pending = [future for future in tuple(_loading.values()) if not future.done()]
     if not pending:
         return False
     loop = asyncio.get_running_loop()
