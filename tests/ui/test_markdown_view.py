@@ -395,8 +395,8 @@ class InlineLoader:
 async def test_a_load_over_before_it_was_recorded_is_not_waited_for(monkeypatch) -> None:
     # A lexer Pygments had compiled already loads in microseconds: the loader thread can
     # finish before the event loop's side has recorded the load. Recorded after it, the name
-    # stayed "loading" for good: fences in that language were never highlighted, and a view
-    # waiting for lexers waited for ever (a CI run hung here for 300 s).
+    # stayed "loading" for good, with a finished load: had the lexer been dropped, its fences
+    # would have stayed plain, and a test waiting for it spun (a CI run hung here for 300 s).
     while await markdown_lexers.lexers_loaded():  # an earlier test's loads finish first
         pass
     monkeypatch.delitem(markdown_lexers._lexers, "erlang", raising=False)

@@ -250,6 +250,7 @@ class MarkdownDocument:
 
     def _invalidate(self, width: int, theme: MarkdownTheme) -> None:
         """A new width or theme makes every block stale; a loaded lexer, the plain ones."""
+        generation = lexer_generation()  # read once: the loader thread moves it at any time
         if theme != self.renderer.theme or width != self._width:
             self.renderer = MarkdownRenderer(theme, self.styles)
             self._width = width
@@ -257,7 +258,7 @@ class MarkdownDocument:
             self._todo = [-index for index in range(len(self._rendered) - 1, -1, -1)]
             self._waiting.clear()
             self._open, self._open_lines, self._previews = [], [], {}
-        elif self._generation != lexer_generation():
+        elif self._generation != generation:
             for index in self._waiting:
                 self._fresh[index] = 0
                 heappush(self._todo, -index)
@@ -266,7 +267,7 @@ class MarkdownDocument:
             # lines stay until then), and not reused when their block has just finished.
             self._redraw_open = any(piece.waiting for piece in self._open)
             self._previews = {k: p for k, p in self._previews.items() if not p.waiting}
-        self._generation = lexer_generation()
+        self._generation = generation
 
     def _add_finished(self) -> int | None:
         """Blocks finished since the last sync join with an estimated height."""
