@@ -52,18 +52,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from _common import chattui_command, table
+from _pty import PtyChild, child_env, strip_ansi
+from _streams import END_LINE, Server, markdown_text, source_text, write_config, writes
 from startup import BARE_APP, BARE_MARKER
-from tui_stream import (
-    END_LINE,
-    PtyChild,
-    Server,
-    child_env,
-    markdown_text,
-    source_text,
-    strip_ansi,
-    write_config,
-    writes,
-)
 
 from tests.support.loopback import Reply
 from tests.support.wire import ROUTES, text_body, tool_call_body

@@ -36,14 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from _common import table
-from tui_stream import (
-    END_LINE,
-    Server,
-    Stream,
-    markdown_text,
-    pipe_run,
-    tui_run,
-)
+from _pipe_floor import pipe_run
+from _streams import END_LINE, Server, Stream, markdown_text
+from tui_stream import tui_run
 
 from tests.support.wire import ROUTES, text_body
 

@@ -33,8 +33,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from _common import chattui_command
+from _pty import PtyChild, child_env, strip_ansi
 from startup import _usable, first_screen
-from tui_stream import PtyChild, child_env, strip_ansi
 
 BIG_FILE = 2**20  # one save_file of the transcript writes a file this big
 TIME_BUDGET = 1.0  # seconds, for resume to a usable screen and for export

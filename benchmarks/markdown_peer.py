@@ -29,21 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from _common import table
-from tui_stream import (
-    CHILD_TIMEOUT,
-    END_LINE,
-    Probe,
-    Server,
-    child_env,
-    child_main,
-    markdown_text,
-    rss,
-    run_child,
-    running,
-    stream_once,
-    streams,
-    tui_run,
-)
+from _probe import Probe, rss, running, stream_once
+from _pty import CHILD_TIMEOUT, child_env, child_main, run_child
+from _streams import END_LINE, Server, markdown_text, streams
+from tui_stream import tui_run
 
 from tests.support.wire import ROUTES
 

@@ -68,20 +68,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import tui_stream
 from _common import table
+from _probe import rss, running, wait_until
+from _pty import CHILD_TIMEOUT, SIZE, child_main, run_child
+from _streams import Server, streams
 from long_session import ANSWER, demo_env, session_times, write_transcript
-from tui_stream import (
-    SIZE,
-    Server,
-    child_main,
-    rss,
-    run_child,
-    running,
-    streams,
-    tui_run,
-    wait_until,
-)
+from tui_stream import tui_run
 
 THIS = Path(__file__).resolve()
 BUDGET_STREAM = 300 * 2**20
@@ -203,9 +195,6 @@ def run_resume(turns: int) -> dict[str, Any]:
 
 def run_turns(turns: int, every: int, judged_from: int, pause: bool = True) -> dict[str, Any]:
     """The many-turns scenario in a fresh child."""
-    # 1,000 turns take 2-5 minutes on a loaded 2-core machine, past the cap that
-    # ``run_child`` puts on the stream scripts' children (which read it from the module).
-    tui_stream.CHILD_TIMEOUT = max(tui_stream.CHILD_TIMEOUT, TURNS_TIMEOUT)
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         spec = {
@@ -216,7 +205,10 @@ def run_turns(turns: int, every: int, judged_from: int, pause: bool = True) -> d
             "judged_from": judged_from,
             "pause": pause,
         }
-        result, _ = run_child(THIS, spec, demo_env(tmp), tmp)
+        # 1,000 turns take 2-5 minutes on a loaded 2-core machine, past the cap that
+        # ``run_child`` puts on the stream scripts' children by default.
+        timeout = max(CHILD_TIMEOUT, TURNS_TIMEOUT)
+        result, _ = run_child(THIS, spec, demo_env(tmp), tmp, timeout=timeout)
     return result
 
 

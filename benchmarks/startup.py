@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from _common import ROOT, chattui_command, median_time, ms, table
-from tui_stream import PtyChild, child_env, strip_ansi
+from _pty import PtyChild, child_env, strip_ansi
 
 MODULES = [
     "providers",
