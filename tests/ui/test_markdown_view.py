@@ -21,8 +21,9 @@ from providers.demo import WELCOME
 from tests.ui.scripted import wait_for
 from tui.ui.markdown import lexers as markdown_lexers
 from tui.ui.markdown.blocks import PIECE_CHARS, BlockSplitter
+from tui.ui.markdown.document import MarkdownDocument
 from tui.ui.markdown.render import HREF, MarkdownTheme, strip_of
-from tui.ui.markdown.view import MarkdownDocument, MarkdownView
+from tui.ui.markdown.view import MarkdownView
 from tui.ui.widgets.messages import AssistantText
 
 THEME = MarkdownTheme()

@@ -26,8 +26,8 @@ from tests.ui.scripted import (
     text_reply,
     wait_for,
 )
+from tui.ui.markdown.document import MarkdownDocument
 from tui.ui.markdown.render import HREF, MarkdownTheme
-from tui.ui.markdown.view import MarkdownDocument
 from tui.ui.widgets import conversation as conversation_module
 from tui.ui.widgets.conversation import Conversation, mounted_weight
 from tui.ui.widgets.messages import UserMessage

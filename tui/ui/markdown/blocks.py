@@ -4,7 +4,7 @@ A blank line outside a fenced code block ends a block, unless the next line is i
 (list continuations, nested lists, indented code stay with their block). A fence (backticks
 or tildes, closed by the same character at least as long) or an ATX heading at column 0 is
 a block of its own. Tables and tight lists have no blank lines, so they stay whole. Each
-append costs O(len(fragment)). Used by ``markdown.view``.
+append costs O(len(fragment)). Used by ``markdown.document``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 HTML is off (tags show as text), console markup is never parsed, links carry their target
 in a style's meta instead of a terminal hyperlink, and a fence's lexer is loaded in a worker
-thread on first use (``lexers``). Used by ``markdown.view``. The Rich elements and the
+thread on first use (``lexers``). Used by ``markdown.document``. The Rich elements and the
 markdown-it parser (``elements``) are imported when the first block renders: the first screen
 shows no Markdown and does not wait for them.
 """
