@@ -756,3 +756,24 @@ async def test_a_flush_lets_what_waits_to_be_drawn_go_first(monkeypatch) -> None
         await view.flush()
         assert seen and seen[0] > before
         assert view.document.line_text(view.document.height - 1).startswith("Second")
+
+
+async def test_a_height_asked_for_while_a_layout_is_pending_is_laid_out() -> None:
+    # The view grows and asks for a layout; a frame lays the screen out (another widget
+    # asked) before the view's own idle step has passed its request on; then the view grows
+    # again and asks again. Textual counts a layout request only when none is pending, and
+    # keeps a widget's measured size under that count: the second height was never laid out,
+    # and the end of an answer stayed cut off (a snapshot missed its last 6 rows under load).
+    view = MarkdownView()
+    view.append("one")  # streaming: not finished
+    app = ViewApp(view)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: view.size.height == 1, "the first layout")
+        view.append("\n\ntwo")
+        view.sync_now()
+        assert view._layout_required  # asked, not yet passed on to the screen
+        app.screen._refresh_layout()  # a frame's layout: measures the view, 3 rows
+        assert view.size.height == 3
+        view.append("\n\nthree")
+        view.sync_now()  # asks again while its first request is pending
+        await until(pilot, lambda: view.size.height == 5, "the second height laid out")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.widget import Widget
 
 if TYPE_CHECKING:
@@ -31,21 +31,23 @@ def load_default_css(app: App[Any], *classes: type[Widget]) -> None:
     stylesheet.parse()
 
 
-def lay_out_again(widget: Widget) -> None:
-    """Ask for a layout of ``widget`` that measures it again (its content's height changed).
+def lay_out_again(widget: Widget, *regions: Region) -> None:
+    """Ask for a layout of ``widget`` that measures it again (its content's height changed),
+    repainting ``regions`` of it (all of it if none).
 
     Textual keeps a widget's measured size under a key that includes a count of the widget's
     layout requests, and counts a request only when none is pending. A widget that asked for a
     layout when it was made, was laid out by a frame before its own idle step took that
     request, and then asked again (new content, a new height) kept the size measured before:
     an edit's diff given its rows right after it mounted (the call's arguments came in one
-    burst) stayed 0 rows high for good. Counting the request while one is pending fixes it.
+    burst) stayed 0 rows high for good, and an answer that grew twice around a frame's layout
+    (under load) kept its end cut off. Counting the request while one is pending fixes it.
     """
     if getattr(widget, "_layout_required", False):
         updates = getattr(widget, "_layout_updates", None)
         if isinstance(updates, int):
             widget._layout_updates = updates + 1
-    widget.refresh(layout=True)
+    widget.refresh(*regions, layout=True)
 
 
 def repaint_pending(screen: Screen[Any]) -> bool:

@@ -38,7 +38,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.worker import Worker
 
-from tui.ui.compat import RowsKeptWhenTaller
+from tui.ui.compat import RowsKeptWhenTaller, lay_out_again
 from tui.ui.markdown.document import MarkdownDocument, earliest
 from tui.ui.markdown.render import HREF, Line, MarkdownTheme, lexers_loaded, strip_of
 from tui.ui.pacing import let_others_run
@@ -236,14 +236,21 @@ class MarkdownView(RowsKeptWhenTaller):
         growing answer costs the lines that changed, not every line on screen.
         """
         end = max(self.document.height, self._laid_out)
+        if first is None:
+            regions: tuple[Region, ...] = ()
+        elif first < end:
+            regions = (Region(0, first, self.size.width, end - first),)
+        elif layout:
+            regions = ()
+        else:
+            return
         if layout:
             self._laid_out, self._stale_from = self.document.height, None
-        if first is None:
-            self.refresh(layout=layout)
-        elif first < end:
-            self.refresh(Region(0, first, self.size.width, end - first), layout=layout)
-        elif layout:
-            self.refresh(layout=True)
+            # Counted even while an earlier request is pending: a frame may have measured
+            # this view in between (under load), and Textual would keep that measure.
+            lay_out_again(self, *regions)
+        else:
+            self.refresh(*regions)
 
     async def _drain_backlog(self) -> None:
         """Render blocks off screen in slices, and blocks drawn plain once their lexer came."""
