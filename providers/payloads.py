@@ -15,7 +15,6 @@ and every wire format:
 from __future__ import annotations
 
 import datetime
-import email.utils
 import json
 import math
 import time
@@ -113,6 +112,8 @@ def _retry_after_seconds(value: str | None) -> float | None:
     seconds = _finite(value)
     if seconds is not None:
         return max(seconds, 0.0)
+    import email.utils  # here: 2 ms of imports (email, calendar) the first screen needs not
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -15,6 +15,7 @@ from tui import cli
 from tui.core import dataclass_cache, regex_cache
 from tui.core.dataclass_cache import CodeCache
 from tui.core.regex_cache import RegexCache
+from tui.ui.compat import css_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 ALT_SCREEN = b"\x1b[?1049h"
@@ -80,6 +81,22 @@ def test_the_first_screen_imports_no_http_stack(tmp_path: Path, provider: str) -
     assert loaded_after(code, ("httpx", "urllib.request", "http.client"), env) == []
 
 
+def test_the_first_screen_reads_no_package_metadata_nor_email(tmp_path: Path) -> None:
+    """Both only on demand: Textual's version (``importlib.metadata``, 5 ms of imports with
+    ``email``, ``zipfile`` and ``csv``) is not the stylesheet cache's key, and a
+    ``retry-after`` date (``email.utils``) is parsed only when a server sends one."""
+    config = tmp_path / "config.toml"
+    config.write_text('[providers.demo]\nkind = "demo"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATTUI_")}
+    env.update(CHATTUI_CONFIG=str(config), CHATTUI_CACHE_DIR=str(tmp_path / "cache"))
+    env.update(CHATTUI_DATA_DIR=str(tmp_path / "data"))
+    code = (
+        "from tui.core.runtime import Options, start\nimport tui.ui.app\nstart(Options())\n"
+        "from tui.ui.compat import css_cache\ncss_cache.install()"
+    )
+    assert loaded_after(code, ("email", "email.utils", "importlib.metadata"), env) == []
+
+
 def demo_home(tmp_path: Path) -> tuple[list[str], dict[str, str], str]:
     """argv, environment and cwd of the real ``chattui`` (offline demo) in ``tmp_path``."""
     workspace = tmp_path / "ws"
@@ -120,9 +137,11 @@ def test_keys_typed_before_the_first_screen_reach_the_prompt(tmp_path: Path) -> 
 def test_the_tui_keeps_what_it_compiled_after_the_first_screen(tmp_path: Path) -> None:
     argv, env, cwd = demo_home(tmp_path)
     methods, patterns = dataclass_cache.cache_file(env), regex_cache.cache_file(env)
+    stylesheets = css_cache.cache_file(env)
     with TerminalRun(argv, env, cwd, size=(120, 40)) as run:
         run.wait_for(b"palette")
-        wait_until(lambda: methods.exists() and patterns.exists(), "no cache after the screen")
+        kept = (methods, patterns, stylesheets)
+        wait_until(lambda: all(p.exists() for p in kept), "no cache after the screen")
         run.send(CTRL_Q)
         assert run.wait().status == 0
     code = CodeCache(methods)
@@ -131,3 +150,6 @@ def test_the_tui_keeps_what_it_compiled_after_the_first_screen(tmp_path: Path) -
     regexes = RegexCache(patterns)
     regexes.load()
     assert len(regexes.known) > 50
+    parsed = css_cache.CssCache(stylesheets)
+    parsed.load()
+    assert len(parsed.known) > 10  # app.tcss and the default CSS of every widget on screen

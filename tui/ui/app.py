@@ -30,6 +30,7 @@ from tui.core.signals import hang_up, on_stop_signals, stop_status, watch_termin
 from tui.exitcodes import ExitCode
 from tui.ui.compat import (
     crash_without_locals,
+    css_cache,
     drop_frames_when_terminal_gone,
     end_input_when_terminal_gone,
     load_default_css,
@@ -352,6 +353,7 @@ def _pay_first_use_costs() -> None:
     # What was compiled for the first screen and these modules, for the next start.
     dataclass_cache.save_installed()
     regex_cache.save_installed()
+    css_cache.save_installed()
     from tui.ui.widgets.code_view import warm_up
 
     warm_up()  # syntax highlighting
@@ -366,6 +368,7 @@ def run_app(ns: argparse.Namespace) -> int:
     except StartupError as exc:
         print(f"chattui: {exc}", file=sys.stderr)
         return ExitCode.USAGE
+    css_cache.install()
     app = ChatApp(runtime)
     watch_terminal(sys.__stdin__.fileno() if sys.__stdin__ else 0)
     drop_frames_when_terminal_gone(hang_up)
@@ -374,5 +377,6 @@ def run_app(ns: argparse.Namespace) -> int:
     try:
         app.run()
     finally:
+        css_cache.uninstall()
         runtime.close()
     return app.return_code or ExitCode.OK

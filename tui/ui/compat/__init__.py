@@ -10,7 +10,8 @@ kept, adjusted or removed. Nothing else in the project touches a private Textual
 The modules, by what they work around: ``layout`` (sizes, layouts and when a screen is drawn),
 ``memory`` (what removed widgets keep alive), ``terminal`` (a terminal that went away, the
 crash screen), ``keys`` (key bindings and timers in order with typing), ``rich_markdown``
-(Markdown over parsed tokens), ``text_area`` (the prompt's theme styles). Import them from here.
+(Markdown over parsed tokens), ``text_area`` (the prompt's theme styles), ``css_cache``
+(parsed stylesheets kept between runs). Import them from here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 
 from textual.widgets._footer import FooterKey
 
+from tui.ui.compat import css_cache
+from tui.ui.compat.css_cache import CssCache
 from tui.ui.compat.keys import run_own_key_binding, timers_keep_their_slots
 from tui.ui.compat.layout import (
     RowsKeptWhenTaller,
@@ -162,6 +165,12 @@ WORKAROUNDS = (
         "a public way to draw a screen's pending update now, not at its timer's next slot",
     ),
     Workaround(
+        "CssCache",
+        "textual",
+        "8.2",
+        "a public way to keep a parsed stylesheet between runs (Stylesheet._parse_rules wrapped)",
+    ),
+    Workaround(
         "init_parsed_markdown",
         "rich",
         "15.0",
@@ -179,12 +188,14 @@ def installed_line(package: str) -> str:
 
 __all__ = [
     "WORKAROUNDS",
+    "CssCache",
     "FooterKey",
     "RowsKeptWhenTaller",
     "ScrollbarsKeptWhenSame",
     "ThemeCssKept",
     "Workaround",
     "crash_without_locals",
+    "css_cache",
     "draw_now",
     "drop_frames_when_terminal_gone",
     "end_input_when_terminal_gone",
