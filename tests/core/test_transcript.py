@@ -682,7 +682,7 @@ def test_no_api_key_can_reach_the_transcript(tmp_path: Path) -> None:
         headers={"Authorization": f"Bearer {key}"},
     )
     params = inspect.signature(TranscriptWriter.create).parameters
-    assert list(params) == ["directory", "provider", "model", "workspace"]
+    assert list(params) == ["directory", "provider", "model", "workspace", "syncer"]
     with pytest.raises(TypeError):
         TranscriptWriter.create(  # type: ignore[call-arg]
             tmp_path, provider="p", model="m", workspace="w", api_key=key

@@ -32,6 +32,7 @@ from tui.core.transcript import (
     history_for_request,
     resolve,
 )
+from tui.core.transcript.sync import Syncer
 
 if TYPE_CHECKING:  # imported only when a server is configured
     from tui.core.mcp.manager import McpManager
@@ -140,14 +141,17 @@ class Runtime:
             TranscriptError, OSError: it cannot be read or reopened (nothing changes then).
         """
         old = self.transcript
-        self.transcript, self.resumed_from = _attach_saved(path, self.session)
+        self.transcript, self.resumed_from = _attach_saved(path, self.session, old.syncer)
         old.close()
         return self.resumed_from
 
     def new_conversation(self) -> None:
         """Start a fresh transcript and an empty history."""
-        self.transcript.close()
-        self.transcript = _new_transcript(self.provider_config, self.provider.model, self.session)
+        old = self.transcript
+        old.close()
+        self.transcript = _new_transcript(
+            self.provider_config, self.provider.model, self.session, syncer=old.syncer
+        )
         self.session.transcript = self.transcript
         self.session.history.clear()
 
@@ -156,9 +160,15 @@ def start(
     options: Options,
     approver: Approver = refuse_all,
     env: Mapping[str, str] = os.environ,
+    *,
+    syncer: Syncer | None = None,
     **provider_kwargs: Any,
 ) -> Runtime:
-    """Build the runtime, or raise ``StartupError`` with a one-line reason."""
+    """Build the runtime, or raise ``StartupError`` with a one-line reason.
+
+    ``syncer``: when transcript records are fsync'ed (None: at once; the TUI passes a
+    ``BackgroundSync`` so that no fsync runs on its event loop).
+    """
     if options.model is not None:
         problem = NOT_UTF8 if undecodable(options.model) else model_problem(options.model)
         if problem is not None:
@@ -191,7 +201,9 @@ def start(
         reasoning=options.reasoning or chosen.reasoning,
         pricer=make_pricer(chosen, provider.model),
     )
-    transcript, resumed = _open_transcript(options.resume, chosen, provider.model, session, env)
+    transcript, resumed = _open_transcript(
+        options.resume, chosen, provider.model, session, env, syncer
+    )
     session.transcript = transcript
     return Runtime(
         config,
@@ -262,22 +274,32 @@ def _protected(config: Config, env: Mapping[str, str]) -> list[Path]:
 
 
 def _new_transcript(
-    chosen: ProviderConfig, model: str, session: Session, env: Mapping[str, str] = os.environ
+    chosen: ProviderConfig,
+    model: str,
+    session: Session,
+    env: Mapping[str, str] = os.environ,
+    syncer: Syncer | None = None,
 ) -> TranscriptWriter:
     return TranscriptWriter.create(
         locations.transcripts_dir(env),
         provider=chosen.name,
         model=model,
         workspace=session.tools.workspace.root,
+        syncer=syncer,
     )
 
 
 def _open_transcript(
-    ref: str | None, chosen: ProviderConfig, model: str, session: Session, env: Mapping[str, str]
+    ref: str | None,
+    chosen: ProviderConfig,
+    model: str,
+    session: Session,
+    env: Mapping[str, str],
+    syncer: Syncer | None,
 ) -> tuple[TranscriptWriter, Transcript | None]:
     if ref is None:
         try:
-            return _new_transcript(chosen, model, session, env), None
+            return _new_transcript(chosen, model, session, env, syncer), None
         except OSError as exc:  # a file where the data directory should be, no permission
             where = visible(str(locations.transcripts_dir(env)))
             raise StartupError(
@@ -290,14 +312,16 @@ def _open_transcript(
         if not path.resolve().is_relative_to(folder.resolve()):
             # Resuming appends: only to chattui's own files (export reads any, read-only).
             raise TranscriptError(f"{path} is outside {folder}; only `chattui export` reads it")
-        return _attach_saved(path, session)
+        return _attach_saved(path, session, syncer)
     except (TranscriptError, OSError) as exc:
         raise StartupError(f"cannot resume {ref!r}: {exc}") from None
 
 
-def _attach_saved(path: Path, session: Session) -> tuple[TranscriptWriter, Transcript]:
+def _attach_saved(
+    path: Path, session: Session, syncer: Syncer | None
+) -> tuple[TranscriptWriter, Transcript]:
     """Load a transcript and point the session at it: its history, its file."""
-    writer, transcript = TranscriptWriter.resume(path)
+    writer, transcript = TranscriptWriter.resume(path, syncer)
     session.history[:] = list(history_for_request(transcript))
     session.transcript = writer
     return writer, transcript

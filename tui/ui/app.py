@@ -26,7 +26,9 @@ from textual.worker import Worker, WorkerState
 from providers.client import KEEPALIVE_SECONDS
 from tui.core import dataclass_cache, regex_cache
 from tui.core.runtime import Options, StartupError, start
+from tui.core.sanitize import visible
 from tui.core.signals import hang_up, on_stop_signals, stop_status, watch_terminal
+from tui.core.transcript.sync import BackgroundSync
 from tui.exitcodes import ExitCode
 from tui.ui.compat import (
     crash_without_locals,
@@ -363,8 +365,9 @@ def _pay_first_use_costs() -> None:
 def run_app(ns: argparse.Namespace) -> int:
     """Run the TUI for parsed command-line options; returns the exit code."""
     options = Options(ns.provider, ns.model, ns.config, ns.workspace, ns.resume, ns.reasoning)
+    syncer = BackgroundSync()  # transcripts are fsync'ed off the event loop
     try:
-        runtime = start(options)
+        runtime = start(options, syncer=syncer)
     except StartupError as exc:
         print(f"chattui: {exc}", file=sys.stderr)
         return ExitCode.USAGE
@@ -379,4 +382,13 @@ def run_app(ns: argparse.Namespace) -> int:
     finally:
         css_cache.uninstall()
         runtime.close()
+        _finish_syncs(syncer)
     return app.return_code or ExitCode.OK
+
+
+def _finish_syncs(syncer: BackgroundSync) -> None:
+    """Wait (bounded) for the transcript's last fsync; a failure is said on stderr."""
+    try:
+        syncer.close()
+    except OSError as exc:  # the screen is gone: said like a start-up error
+        print(f"chattui: {visible(str(exc))}", file=sys.stderr)

@@ -25,11 +25,19 @@ with branches sees every message in file order.
   Kind ``model`` (a switch of provider or model mid-conversation) also carries
   ``"provider"`` and ``"model"``.
 
-Durability (a crash or a second chattui on the same file loses nothing): the user
-message is fsync'ed before the request goes out; each record is one
-``os.write`` on an ``O_APPEND`` descriptor under ``flock``, so two processes
-never interleave within a line; finalized messages are fsync'ed, checkpoints
-are not. The file is never rewritten, so no edit can truncate history. The
+Durability (a crash, a SIGKILL or a second chattui on the same file loses
+nothing): each record is one ``os.write`` on an ``O_APPEND`` descriptor under
+``flock``, made by the caller before the call returns, so two processes never
+interleave within a line and a record is in the operating system the moment it
+is written; the user message is written before the request goes out. User
+messages, tool results and finalized answers are also fsync'ed (checkpoints
+and notes are not), by the writer's syncer (``sync``): in the caller by default
+(pipe mode), in one background thread in the TUI, because one fsync can take
+from a fraction of a millisecond to seconds (a busy laptop disk, a network
+home directory) and a frozen screen is worse than what it buys, survival of a
+power cut or an OS crash for the last records. There such a failure can lose
+the records not yet synced; a failed fsync is raised by the next record that
+asks for one. The file is never rewritten, so no edit can truncate history. The
 loader skips a torn or corrupt line and counts it; a writer that finds a torn
 last line starts its record on a new line, so resuming never glues onto it.
 

@@ -26,6 +26,7 @@ from tui.core.transcript.codec import (
     message_to_dict,
 )
 from tui.core.transcript.replay import ATTACHMENTS, _replay, transcript_of
+from tui.core.transcript.sync import Syncer, SyncNow
 
 try:
     import fcntl
@@ -46,6 +47,11 @@ class TranscriptWriter:
     Use ``create`` for a new conversation and ``reopen`` to resume one. Write
     errors (disk full, say) raise ``OSError``: the caller decides whether to
     send a request it could not record. Also a context manager.
+
+    Each record is written by the caller, in order; the ``fsync`` of the records
+    that must survive a power cut is the ``syncer``'s (``tui.core.transcript.sync``):
+    at once by default, in a background thread for the TUI. A failed background
+    sync is raised by the next record that asks for a sync, before it is written.
     """
 
     def __init__(
@@ -58,8 +64,11 @@ class TranscriptWriter:
         turn: int = 0,
         finalized: set[str] | None = None,
         head: str | None = None,
+        syncer: Syncer | None = None,
     ) -> None:
         self.id = conv_id
+        self.syncer: Syncer = syncer if syncer is not None else SyncNow()
+        """Makes the records durable; a new writer for this session takes the same one."""
         self.path = path
         self._fd: int | None = fd
         self._pending_meta = meta
@@ -74,7 +83,13 @@ class TranscriptWriter:
 
     @classmethod
     def create(
-        cls, directory: Path, *, provider: str, model: str, workspace: str
+        cls,
+        directory: Path,
+        *,
+        provider: str,
+        model: str,
+        workspace: str,
+        syncer: Syncer | None = None,
     ) -> TranscriptWriter:
         """Start a new transcript with a fresh id ``YYYYMMDD-HHMMSS-xxxx`` (UTC).
 
@@ -83,6 +98,7 @@ class TranscriptWriter:
             provider: provider name as configured.
             model: model name.
             workspace: the workspace path the tools work in.
+            syncer: when the records are fsync'ed (None: at once, ``SyncNow``).
 
         Returns:
             A writer whose file exists (0o600) but is empty until the first record.
@@ -90,24 +106,29 @@ class TranscriptWriter:
         directory = Path(directory)
         locations.ensure_private_dir(directory)
         now = _utcnow()
-        conv_id, fd = _new_file(directory, f"{now:%Y%m%d-%H%M%S}")
+        syncer = syncer if syncer is not None else SyncNow()
+        conv_id, fd = _new_file(directory, f"{now:%Y%m%d-%H%M%S}", syncer)
         meta: dict[str, Any] = dict(id=conv_id, created=_iso(now), provider=provider, model=model)
         meta.update(workspace=workspace, chattui_version=__version__, title="")
-        return cls(directory / f"{conv_id}.jsonl", fd, conv_id=conv_id, meta=meta)
+        path = directory / f"{conv_id}.jsonl"
+        return cls(path, fd, conv_id=conv_id, meta=meta, syncer=syncer)
 
     @classmethod
-    def reopen(cls, path: Path) -> TranscriptWriter:
+    def reopen(cls, path: Path, syncer: Syncer | None = None) -> TranscriptWriter:
         """Append to an existing transcript (resume): turn numbering continues.
 
         Raises:
             FileNotFoundError: the file does not exist (it is never created here).
         """
-        return cls.resume(path)[0]
+        return cls.resume(path, syncer)[0]
 
     @classmethod
-    def resume(cls, path: Path) -> tuple[TranscriptWriter, Transcript]:
+    def resume(
+        cls, path: Path, syncer: Syncer | None = None
+    ) -> tuple[TranscriptWriter, Transcript]:
         """``load`` and ``reopen`` in one read of the file: what it holds, and a writer
         that appends to it (a long transcript is parsed once, not twice, on resume).
+        ``syncer``: as for ``create``.
 
         Raises:
             FileNotFoundError: the file does not exist (it is never created here).
@@ -124,26 +145,33 @@ class TranscriptWriter:
             turn=state.turn,
             finalized=set(state.finalized),
             head=state.tree.head,
+            syncer=syncer,
         )
         return writer, transcript_of(path, state)
 
     def append_user(self, msg: UserMessage) -> None:
-        """Record the user's message and fsync it; call BEFORE sending the request."""
+        """Record the user's message and have it synced; call BEFORE sending the request.
+
+        It is written (in the operating system: a killed process loses nothing) when
+        this returns; its ``fsync`` is the syncer's, at once or in the background.
+        """
         if not isinstance(msg, UserMessage):
             raise TypeError(f"append_user takes a UserMessage, not {type(msg).__name__}")
+        self.syncer.check()  # an earlier record failed to sync: say so before this one
         self._turn += 1
         for image in msg.images:
-            keep_image(self.path.parent, image)
+            keep_image(self.path.parent, image, self.syncer)
         if self._pending_meta is not None and not self._pending_meta["title"]:
             self._pending_meta["title"] = _title(msg.text)
         record = self._record("message", status="complete", message=message_to_dict(msg))
         self._write(self._node(record), sync=True)
 
     def append(self, msg: Message) -> None:
-        """Record a complete message (assistant or tool result) and fsync it."""
+        """Record a complete message (assistant or tool result) and have it synced."""
         if isinstance(msg, UserMessage):
             self.append_user(msg)
             return
+        self.syncer.check()  # before the record takes its place in the tree
         record = self._record("message", status="complete", message=message_to_dict(msg))
         self._write(self._node(record), sync=True)
 
@@ -182,6 +210,7 @@ class TranscriptWriter:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
         if stream_id in self._finalized:
             return
+        self.syncer.check()
         fields: dict[str, Any] = {"stream_id": stream_id, "status": status}
         if error is not None:
             fields["error"] = error
@@ -235,14 +264,18 @@ class TranscriptWriter:
         return record
 
     def close(self) -> None:
-        """Flush to disk and close; a new transcript that got no record is removed."""
+        """Have the file synced and close it; a new transcript that got no record is removed.
+
+        With a background syncer this returns at once (the file is written; its last sync
+        runs in the syncer's thread, which the end of the process waits for).
+        """
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
         unused = self._created_here and not self._wrote
         try:
             if not unused:
-                os.fsync(fd)
+                self.syncer.sync(fd, str(self.path))
         finally:
             os.close(fd)
         if unused:  # after closing: Windows cannot delete an open file
@@ -274,14 +307,17 @@ class TranscriptWriter:
         self._pending_meta = None
         self._wrote = True
         if sync:
-            os.fsync(self._fd)
+            self.syncer.sync(self._fd, str(self.path))
 
 
-def keep_image(directory: Path, image: ImagePart) -> None:
+def keep_image(directory: Path, image: ImagePart, syncer: Syncer | None = None) -> None:
     """Keep a copy of ``image`` as ``attachments/<sha256>`` beside the transcripts (once).
 
-    Written to a temporary name and renamed, so a crash leaves no half image under
-    the final name; 0o600 like the transcripts.
+    Written to a temporary name and renamed, so a killed process leaves no half image
+    under the final name; 0o600 like the transcripts. Synced before the rename by
+    ``SyncNow`` (the default); a background ``syncer`` syncs it after, so a power cut
+    just then can leave it torn, and the loader, which checks each image's sha256,
+    reports it as no longer available.
     """
     if not image.sha256 or not image.data:
         return
@@ -295,7 +331,7 @@ def keep_image(directory: Path, image: ImagePart) -> None:
         view = memoryview(image.data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        (syncer or SyncNow()).sync(fd, str(target))
     finally:
         os.close(fd)
     os.replace(partial, target)
@@ -322,7 +358,7 @@ def _ends_mid_line(fd: int) -> bool:
     return os.pread(fd, 1, size - 1) != b"\n"
 
 
-def _new_file(directory: Path, stamp: str) -> tuple[str, int]:
+def _new_file(directory: Path, stamp: str, syncer: Syncer) -> tuple[str, int]:
     for _ in range(_ID_ATTEMPTS):
         conv_id = f"{stamp}-{secrets.token_hex(2)}"
         try:
@@ -333,12 +369,12 @@ def _new_file(directory: Path, stamp: str) -> tuple[str, int]:
             continue  # two conversations started in the same second
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o600)  # the umask can only narrow the mode; make it exact
-        _fsync_dir(directory)
+        _sync_dir(directory, syncer)
         return conv_id, fd
     raise TranscriptError(f"could not pick an unused transcript id in {directory}")
 
 
-def _fsync_dir(directory: Path) -> None:
+def _sync_dir(directory: Path, syncer: Syncer) -> None:
     # Makes the new file's directory entry durable. Windows cannot open a
     # directory; there the entry is durable once the file's data is.
     try:
@@ -346,9 +382,9 @@ def _fsync_dir(directory: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(fd)
+        syncer.sync(fd, str(directory), best_effort=True)
     except OSError:
-        pass
+        pass  # the background syncer's fstat or dup: the directory sync is best effort
     finally:
         os.close(fd)
 
