@@ -30,6 +30,7 @@ SUITE = [
     ("markdown_peer", [], ["--repeats", "1", "--cap", "10"]),
     ("memory", [], ["--quick"]),
     ("fuzz", [], ["--quick"]),
+    ("transcript_sync", [], ["--rounds", "20"]),
 ]
 
 

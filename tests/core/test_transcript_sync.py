@@ -9,6 +9,7 @@ record, never lost; and a SIGKILLed process whose fsyncs never finished loses no
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import signal
 import stat
@@ -20,7 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from providers.conversation import AssistantMessage, TextPart, ToolResult, UserMessage
+from providers.conversation import (
+    AssistantMessage,
+    ImagePart,
+    TextPart,
+    ToolResult,
+    UserMessage,
+)
 from tests.support.disk import SAFETY, SlowDisk, slow_disk
 from tui.core.transcript import Entry, TranscriptWriter, load
 from tui.core.transcript.sync import BackgroundSync, SyncNow
@@ -107,6 +114,23 @@ def test_the_quit_wait_is_bounded(tmp_path: Path, disk: SlowDisk, syncer: Backgr
     disk.released.set()
     assert syncer.wait(SAFETY)  # the thread still finishes what it had
     assert disk.done == 2
+
+
+def test_an_attached_image_is_kept_at_once_and_synced_after(
+    tmp_path: Path, disk: SlowDisk, syncer: BackgroundSync
+) -> None:
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64
+    image = ImagePart("image/png", data, "a.png", hashlib.sha256(data).hexdigest())
+    writer = writer_in(tmp_path, syncer)
+    writer.append_user(UserMessage("look", (image,)))  # returns while the disk is stuck
+    assert disk.entered.wait(SAFETY)
+    kept = tmp_path / "attachments" / image.sha256
+    assert kept.read_bytes() == data  # under its final name, whole, before any sync
+    assert load(writer.path).messages == (UserMessage("look", (image,)),)
+    disk.released.set()
+    writer.close()
+    syncer.close(SAFETY)
+    assert kept.stat().st_ino in disk.calls  # the image was synced too
 
 
 def failing_disk(directory: Path, disk: SlowDisk, syncer: BackgroundSync) -> TranscriptWriter:

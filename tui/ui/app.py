@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import sys
 from typing import TYPE_CHECKING
@@ -391,4 +392,5 @@ def _finish_syncs(syncer: BackgroundSync) -> None:
     try:
         syncer.close()
     except OSError as exc:  # the screen is gone: said like a start-up error
-        print(f"chattui: {visible(str(exc))}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # unless the terminal went too (a hang-up)
+            print(f"chattui: {visible(str(exc))}", file=sys.stderr)
