@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import marshal
 import os
@@ -128,11 +129,39 @@ def test_a_file_others_may_write_is_not_loaded(tmp_path: Path) -> None:
     assert list(safe.known) == ["x = 1\n"]
 
 
+def make_tuples() -> list[type]:
+    """Named tuples as Textual and Rich make them (``eval`` of each one's ``__new__``)."""
+    Point = collections.namedtuple("Point", ["x", "y"], defaults=[0])
+    Span = collections.namedtuple("Span", "start end style")
+    return [Point, Span]
+
+
+def test_named_tuples_made_through_the_cache_are_the_ones_made_without_it(tmp_path: Path) -> None:
+    plain = [t.__new__.__code__.co_code for t in make_tuples()]
+    path = tmp_path / "cache.bin"
+    first = dataclass_cache.install(path)
+    assert [t.__new__.__code__.co_code for t in make_tuples()] == plain
+    assert first.compiled == 2
+    dataclass_cache.save_installed()
+    dataclass_cache.uninstall()
+
+    second = dataclass_cache.install(path)
+    point, span = make_tuples()
+    assert second.compiled == 0  # both from the file
+    assert point(1) == (1, 0) and repr(point(1, 2)) == "Point(x=1, y=2)"
+    assert span._make([0, 3, "bold"]).style == "bold"
+    assert point.__new__.__defaults__ == (0,)
+    with pytest.raises(TypeError):
+        span(1, 2)  # the arguments are still checked
+
+
 def test_uninstall_gives_dataclasses_the_builtin_exec_back(tmp_path: Path) -> None:
     dataclass_cache.install(tmp_path / "cache.bin")
     assert dataclasses.exec is not exec  # type: ignore[attr-defined]
+    assert collections.eval is not eval  # type: ignore[attr-defined]
     dataclass_cache.uninstall()
     assert not hasattr(dataclasses, "exec")
+    assert not hasattr(collections, "eval")
     dataclass_cache.save_installed()  # nothing installed: nothing written
     assert not (tmp_path / "cache.bin").exists()
 
