@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from providers.errors import SetupError
 from tui.core.attachments import AttachmentError, check_provider, from_cwd, prepare
-from tui.core.runtime import Options, StartupError, start
+from tui.core.runtime import Options, Runtime, StartupError, start
 from tui.core.sanitize import NOT_UTF8, undecodable, visible, visible_lines
 from tui.core.session import (
     Approval,
@@ -64,22 +64,42 @@ def run_pipe(ns: argparse.Namespace) -> int:
         return ExitCode.USAGE
     for warning in runtime.config.warnings:
         print(f"chattui: warning: {warning}", file=sys.stderr)
-    printer = JsonPrinter(sys.stdout) if ns.json else TextPrinter(sys.stdout, sys.stderr)
     try:
-        workspace = runtime.session.tools.workspace
-        try:
-            prepared = prepare(prompt, workspace, [from_cwd(p, workspace) for p in ns.attach])
-            check_provider(prepared, runtime.provider)
-            runtime.provider.prepare()  # the request goes at once: a broken TLS setup is said now
-        except (AttachmentError, SetupError) as exc:
-            print(f"chattui: {exc}", file=sys.stderr)
-            return ExitCode.USAGE
-        _wait_for_mcp(runtime)
-        send = runtime.session.send(prepared.text, prepared.images)
-        turn = _drive(send, printer, runtime.provider.aclose, sys.stdout)
-        return asyncio.run(_stoppable(turn))
-    finally:
+        code = _send(runtime, prompt, ns)
+    except OSError as exc:  # the transcript could not be written or synced: disk full, EIO
+        _say(exc)
+        code = ExitCode.FAILED
+    except BaseException:
         runtime.close()
+        raise
+    try:
+        runtime.close()  # the transcript's last fsync
+    except OSError as exc:
+        _say(exc)
+        code = ExitCode.FAILED
+    return code
+
+
+def _say(exc: OSError) -> None:
+    """A transcript that cannot be saved: one line on stderr, never a traceback."""
+    print(f"chattui: cannot save the transcript: {visible(str(exc))}", file=sys.stderr)
+
+
+def _send(runtime: Runtime, prompt: str, ns: argparse.Namespace) -> int:
+    """Send the prompt and print the answer; the exit code."""
+    printer = JsonPrinter(sys.stdout) if ns.json else TextPrinter(sys.stdout, sys.stderr)
+    workspace = runtime.session.tools.workspace
+    try:
+        prepared = prepare(prompt, workspace, [from_cwd(p, workspace) for p in ns.attach])
+        check_provider(prepared, runtime.provider)
+        runtime.provider.prepare()  # the request goes at once: a broken TLS setup is said now
+    except (AttachmentError, SetupError) as exc:
+        print(f"chattui: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    _wait_for_mcp(runtime)
+    send = runtime.session.send(prepared.text, prepared.images)
+    turn = _drive(send, printer, runtime.provider.aclose, sys.stdout)
+    return asyncio.run(_stoppable(turn))
 
 
 def _wait_for_mcp(runtime: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
 import signal
 import stat
@@ -29,8 +30,11 @@ from providers.conversation import (
     UserMessage,
 )
 from tests.support.disk import SAFETY, SlowDisk, slow_disk
+from tui import cli, pipe
+from tui.core.session import refuse_all
 from tui.core.transcript import Entry, TranscriptWriter, load
 from tui.core.transcript.sync import BackgroundSync, SyncNow
+from tui.exitcodes import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]
 posix_only = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
@@ -263,3 +267,28 @@ def test_a_killed_process_whose_fsyncs_never_finished_loses_nothing(tmp_path: Pa
         *(Entry(r, "complete") for r in results),
         Entry(answer("the answer"), "complete"),
     ]
+
+
+def test_pipe_mode_says_a_failed_fsync_in_one_line_and_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def eio_for_files(fd: int) -> None:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    (tmp_path / "ws").mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text('default_provider = "demo"\n[providers.demo]\nkind = "demo"\n')
+    monkeypatch.setenv("CHATTUI_CONFIG", str(config))
+    monkeypatch.setenv("CHATTUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CHATTUI_DEMO_DELAY", "0")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    monkeypatch.setattr(pipe, "terminal_approver", lambda: refuse_all)
+    monkeypatch.setattr(os, "fsync", eio_for_files)
+    code = cli.main(["-p", "hi", "--workspace", str(tmp_path / "ws")])
+    err = capsys.readouterr().err
+    assert code == ExitCode.FAILED
+    assert "chattui: cannot save the transcript: [Errno 5] could not sync to disk" in err
+    assert "Traceback" not in err
+    (saved,) = (tmp_path / "data" / "transcripts").glob("*.jsonl")
+    assert load(saved).messages == (UserMessage("hi"),)  # written; only its fsync failed

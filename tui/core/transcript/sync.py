@@ -51,9 +51,9 @@ class SyncNow:
         """``os.fsync(fd)``; see ``Syncer.sync``."""
         try:
             os.fsync(fd)
-        except OSError:
+        except OSError as exc:
             if not best_effort:
-                raise
+                raise sync_error(exc, name) from None
 
     def check(self) -> None:
         """Nothing ran in the background: nothing to report."""
@@ -158,8 +158,12 @@ def _sync_all(batch: list[_Pending]) -> OSError | None:
             os.fsync(job.fd)
         except OSError as exc:
             if not job.best_effort and failure is None:
-                reason = exc.strerror or str(exc)
-                failure = OSError(exc.errno, f"could not sync to disk: {reason}", job.name)
+                failure = sync_error(exc, job.name)
         finally:
             os.close(job.fd)
     return failure
+
+
+def sync_error(exc: OSError, name: str) -> OSError:
+    """A failed ``fsync`` as an error that says so and names the file."""
+    return OSError(exc.errno, f"could not sync to disk: {exc.strerror or exc}", name)
