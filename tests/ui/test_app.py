@@ -194,6 +194,7 @@ async def test_save_file_card_shows_path_and_content_before_the_call_completes(
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "write it")
         await wait_for(pilot, pause.reached.is_set, what="the pause")
+        await wait_for(pilot, lambda: app.query(CodeView), what="the card (by the next frame)")
         view = app.query_one(CodeView)
         await wait_for(pilot, lambda: "def main" in view.text, what="partial content")
         live = card(app)
@@ -807,6 +808,7 @@ async def test_a_call_cut_short_shows_what_had_streamed_when_resumed(tmp_path, m
     async with app.run_test(size=SIZE) as pilot:
         await type_and_send(pilot, "write it")
         await wait_for(pilot, pause.reached.is_set)
+        await wait_for(pilot, lambda: app.query(CodeView), what="the card (by the next frame)")
         await wait_for(pilot, lambda: "print('life')" in card(app).query_one(CodeView).text)
         live = card(app).query_one(CodeView)
         live_text, live_lines = live.text, live.line_count

@@ -62,6 +62,7 @@ async def test_the_diff_grows_with_real_line_numbers_before_the_call_completes(
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "edit")
         await wait_for(pilot, pause.reached.is_set, what="the pause")
+        await wait_for(pilot, lambda: app.query(DiffView), what="the card (by the next frame)")
         view = app.query_one(DiffView)
         # Rows are applied once a frame, and the view is laid out at the next refresh.
         await wait_for(

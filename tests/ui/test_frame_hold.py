@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from tests.ui.scripted import (
     Pause,
     ScriptedProvider,
@@ -18,9 +20,12 @@ from tests.ui.scripted import (
 )
 from tui.core.session import StepStarted
 from tui.core.tools.prepared import PreparedCall
+from tui.ui import pacing
 from tui.ui.widgets import hold
 from tui.ui.widgets.card_state import CardState
+from tui.ui.widgets.code_view import CodeView
 from tui.ui.widgets.conversation import TurnRenderer
+from tui.ui.widgets.live_args import LiveArguments
 from tui.ui.widgets.tool_card import ToolCard
 
 SIZE = (100, 40)
@@ -104,10 +109,14 @@ async def test_an_approval_question_is_drawn_at_once(tmp_path, monkeypatch):
     assert CardState.DONE in states
 
 
-async def test_the_held_frame_is_drawn_before_the_next_request_starts(tmp_path, monkeypatch):
+@pytest.mark.parametrize("cap", [30.0, 0.0], ids=["held", "hold lapsed"])
+async def test_the_results_frame_is_drawn_before_the_next_request_starts(
+    tmp_path, monkeypatch, cap
+):
     """The result's frame comes as the call ends, not at the screen timer's next slot after
-    the session has started its next request (which pipe mode shows the result before too)."""
-    monkeypatch.setattr(hold, "HOLD_SECONDS", 30.0)
+    the session has started its next request (which pipe mode shows the result before too),
+    also when the hold lapsed before the result (a busy machine, a slow tool)."""
+    monkeypatch.setattr(hold, "HOLD_SECONDS", cap)
     app = save_file_app(tmp_path, monkeypatch)
     order: list[str] = []
     handle = TurnRenderer.handle
@@ -131,3 +140,64 @@ async def test_the_held_frame_is_drawn_before_the_next_request_starts(tmp_path, 
         app.send("write it")
         await idle(pilot)
     assert order.index("done drawn") < order.index("step 2")
+
+
+def as_a_burst(monkeypatch: Any) -> None:
+    """No update of the stream's output is due (a burst: ``FrameBudget`` spaces updates by
+    ``BURST_FRAME``) and holds never lapse, so what is drawn does not depend on how fast
+    this machine runs the test."""
+    monkeypatch.setattr(pacing.FrameBudget, "due", lambda budget, fed=0: False)
+    monkeypatch.setattr(hold, "HOLD_SECONDS", 30.0)
+
+
+async def test_a_bursts_card_is_first_drawn_with_its_result(tmp_path, monkeypatch):
+    """A call whose arguments all arrive before the next update of the screen (a local
+    server, a backlog) is mounted with its completion: no frame lays the card out while the
+    burst is read, and its fragments are not parsed on the way (the call holds them)."""
+    as_a_burst(monkeypatch)
+    parsed: list[Any] = []
+    pull = LiveArguments.pull
+
+    def counted(args: LiveArguments) -> Any:
+        growth = pull(args)
+        if growth:
+            parsed.append(growth)
+        return growth
+
+    monkeypatch.setattr(LiveArguments, "pull", counted)
+    pause = Pause()  # mid-arguments, a key is typed and drawn: the card is not
+    arguments = {"path": "a.py", "content": CONTENT}
+    call = call_events("save_file", arguments, size=16, pause_at=len(CONTENT) // 2, pause=pause)
+    provider = ScriptedProvider(tool_reply(call), text_reply("Saved."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
+    async with app.run_test(size=SIZE) as pilot:
+        states = frames_by_state(app)
+        app.send("write it")
+        await wait_for(pilot, pause.reached.is_set, what="the pause")
+        drawn_before = len(states)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: len(states) > drawn_before, what="the key's frame")
+        pause.release()
+        await idle(pilot)
+        assert app.prompt.text == "x"
+        assert app.query_one(ToolCard).state is CardState.DONE
+        assert app.query_one(CodeView).line_count == CONTENT.count("\n")
+    drawn = [state for state in states if state is not None]
+    assert drawn and set(drawn) == {CardState.DONE}
+    assert not parsed
+
+
+async def test_a_card_made_unmounted_keeps_its_place_before_the_next_block(tmp_path, monkeypatch):
+    """Two calls in one burst: each card is mounted before the block after it starts, so the
+    cards stand in the order the calls came."""
+    as_a_burst(monkeypatch)
+    first = call_events("save_file", {"path": "a.py", "content": CONTENT}, index=0, call_id="a")
+    second = call_events("save_file", {"path": "b.py", "content": "x = 1\n"}, index=1, call_id="b")
+    provider = ScriptedProvider(tool_reply(first, second), text_reply("Saved both."))
+    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
+    async with app.run_test(size=SIZE) as pilot:
+        app.send("write them")
+        await idle(pilot)
+        cards = list(app.query(ToolCard))
+        assert [card.path for card in cards] == ["a.py", "b.py"]
+        assert all(card.state is CardState.DONE for card in cards)

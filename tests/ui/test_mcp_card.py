@@ -51,6 +51,7 @@ async def test_a_call_streams_live_asks_runs_on_the_server_and_returns(tmp_path,
         await wait_for(pilot, lambda: "mcp 0/1" not in screen_text(app), what="status bar")
         await type_and_send(pilot, "write it")
         await wait_for(pilot, lambda: pause.reached.is_set(), what="the pause")
+        await wait_for(pilot, lambda: app.query(CodeView), what="the card (by the next frame)")
         live = card(app)
         # The JSON beside the code view is drawn at its height after a layout: wait for both.
         await wait_for(

@@ -87,6 +87,7 @@ def test_save_file_streaming_mid_way(snap_compare, tmp_path, monkeypatch):
     async def run_before(pilot) -> None:
         await send(pilot, "write the rules module")
         await wait_for(pilot, pause.reached.is_set)
+        await wait_for(pilot, lambda: app.query(CodeView))  # mounted by the next frame
         await wait_for(pilot, lambda: "rule 3" in app.query_one(CodeView).text)
         await settled(pilot)
 
@@ -152,6 +153,7 @@ def test_edit_file_diff_streaming_mid_way(snap_compare, tmp_path, monkeypatch):
     async def run_before(pilot) -> None:
         await send(pilot, "make rule 6 the birth rule")
         await wait_for(pilot, pause.reached.is_set)
+        await wait_for(pilot, lambda: app.query(DiffView))  # mounted by the next frame
         view = app.query_one(DiffView)
         await wait_for(pilot, lambda: "counts" in str(view.rows()))
         await settled(pilot)

@@ -43,7 +43,7 @@ from tui.core.session import (
 from tui.core.tools.live_edit import Reader
 from tui.core.tools.registry import PreparedCall
 from tui.core.transcript import Entry, EntryStatus, Transcript
-from tui.ui.compat import forget_removed_styles, lay_out_once
+from tui.ui.compat import draw_now, forget_removed_styles, lay_out_once
 from tui.ui.markdown.view import MarkdownView
 from tui.ui.widgets.hold import FrameHold
 from tui.ui.widgets.messages import (
@@ -218,6 +218,9 @@ class TurnRenderer:
         """Characters of output buffered since the last ``flush`` (see ``FrameBudget.due``)."""
         self._hold = FrameHold(conversation)
         """Held from a call's completion to its result (``tui.ui.widgets.hold``)."""
+        self._unmounted: ToolCard | None = None
+        """A card made for a call that has started, mounted by the next update (``flush``)
+        or when something needs it on screen (see ``_card``)."""
 
     def take(self, event: SessionEvent) -> bool:
         """Buffer a fragment for the block or card already streaming; False if ``event``
@@ -270,7 +273,8 @@ class TurnRenderer:
                 self._hold.hold()  # its result, if quick, comes in the same frame
                 card = self.cards.get(index) or await self._card(index, call.id, call.name)
                 self.cards_by_id[call.id] = card
-                card.ready(call)
+                card.ready(call)  # before its mount, if not mounted yet: see ToolCard.ready
+                await self._mount_card()
             case ApprovalNeeded(index=index):
                 self._hold.release()  # the question is shown at once
                 await self.flush()
@@ -288,14 +292,19 @@ class TurnRenderer:
                     card.add_output(text)
                     self._dirty[id(card)] = card
             case ToolRan(index=index, call=call, result=result):
+                await self._mount_card()
                 card = self.cards_by_id.get(call.id) or self.cards.get(index)
                 shown = card.finish(result) if card is not None else None
                 self._run_next()
-                if self._hold.held and shown is not None:
-                    # The held frame is drawn with the result in it, before the session
-                    # goes on (its next request): what the held frames waited for.
+                if shown is not None:
+                    # The result is drawn (with the held frame, if the hold has not lapsed)
+                    # before the session goes on: its next request's set-up ran first, and
+                    # once the hold had lapsed the result waited for the next step's frame.
                     await shown
-                    self._hold.release(now=True)
+                    if self._hold.held:
+                        self._hold.release(now=True)
+                    else:
+                        draw_now(self.conversation.screen)
                 self._hold.release()
             case Finish():
                 await self._close_last()
@@ -315,8 +324,9 @@ class TurnRenderer:
         return any(card.state is CardState.RUNNING for card in self.cards.values())
 
     async def flush(self) -> None:
-        """Apply buffered updates (once a frame)."""
+        """Apply buffered updates (once a frame); a card not mounted yet is mounted first."""
         self.fed = 0
+        await self._mount_card()
         if not self._dirty:
             return
         dirty = list(self._dirty.values())
@@ -355,17 +365,36 @@ class TurnRenderer:
             edit_reader=self.edit_reader,
             grace=self.approval_grace,
         )
-        await self._start(card)
+        await self._start(card, mount=False)
+        self._unmounted = card
         self.cards[index] = card
         if call_id:
             self.cards_by_id[call_id] = card
         return card
 
-    async def _start(self, widget: Widget) -> None:
+    async def _mount_card(self) -> None:
+        """Mount the card ``_card`` made, if it is not mounted yet.
+
+        A card takes its call's fragments unmounted (they are buffered, parsed when it
+        flushes), so its mount waits for the next update of the screen: at a model's pace
+        that is the next frame; in a burst (``tui.ui.pacing.BURST_RATE``: a local server,
+        a backlog) the next update comes ``BURST_FRAME`` later, or the call is complete
+        first and its card is mounted in the frame that shows its result. Mounted as the
+        call started, the card had a layout of the screen of its own while the burst was
+        read, and was parsed and appended to once more.
+        """
+        card, self._unmounted = self._unmounted, None
+        if card is not None:
+            await self.turn.mount(card)
+            self.conversation.content_grew()
+
+    async def _start(self, widget: Widget, *, mount: bool = True) -> None:
         await self._close_last()
+        await self._mount_card()  # the blocks stay in the order they started
         self._last = widget
-        await self.turn.mount(widget)
-        self.conversation.content_grew()
+        if mount:
+            await self.turn.mount(widget)
+            self.conversation.content_grew()
 
     async def _close_last(self) -> None:
         last = self._last

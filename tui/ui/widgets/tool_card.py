@@ -115,6 +115,7 @@ class ToolCard(ApprovalCard, can_focus=True):
         self.refused = False
         self._composed = False  # children exist (is_mounted is still False in on_mount)
         self._saved_call = call
+        self._ready_call: ToolCall | None = None  # complete before its mount: see ready
         self._progress = ""  # the last progress report of a running call
         self.result: ToolResult | None = None
         """A saved result to show on mount (a loaded transcript)."""
@@ -137,6 +138,9 @@ class ToolCard(ApprovalCard, can_focus=True):
 
     def on_mount(self) -> None:
         self._composed = True
+        if self._ready_call is not None:  # its fragments are replaced, never parsed
+            self.ready(self._ready_call)
+            return
         if self._saved_call is not None and self._saved_call.error == INCOMPLETE_CALL:
             # The turn ended (cancelled, failed) mid-call: shown as it was when it ended, its
             # arguments so far streamed into the card, as the live card showed them.
@@ -301,7 +305,14 @@ class ToolCard(ApprovalCard, can_focus=True):
     # Complete call --------------------------------------------------------------------------
 
     def ready(self, call: ToolCall) -> None:
-        """The arguments are complete and parsed (or ``call.error`` says why not)."""
+        """The arguments are complete and parsed (or ``call.error`` says why not).
+
+        A card not mounted yet (its call came in a burst) takes them as it mounts.
+        """
+        if not self._composed:
+            self._ready_call = call
+            return
+        self._ready_call = None
         self._call = call
         self._dirty = True
         if call.error is not None:
