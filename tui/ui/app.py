@@ -103,7 +103,7 @@ class ChatApp(PaletteActions):
 
     async def on_mount(self) -> None:
         on_stop_signals(self._stop_by_signal)
-        self.set_interval(FRAME, self._tick)
+        self._frame_timer = self.set_interval(FRAME, self._tick, name="frame")
         self.set_interval(DRAFT_EVERY, self._keep_draft)
         self.call_after_refresh(settle_gc)
         self.call_after_refresh(self._warm_up)
@@ -128,6 +128,7 @@ class ChatApp(PaletteActions):
             return
         loop = asyncio.get_running_loop()
         self.status_bar.mcp = manager.counts()
+        self.status_bar.tick()
 
         def changed(status: ServerStatus) -> None:  # in the servers' thread
             loop.call_soon_threadsafe(self._mcp_changed, status)
