@@ -201,3 +201,32 @@ async def test_a_card_made_unmounted_keeps_its_place_before_the_next_block(tmp_p
         cards = list(app.query(ToolCard))
         assert [card.path for card in cards] == ["a.py", "b.py"]
         assert all(card.state is CardState.DONE for card in cards)
+
+
+async def test_a_quick_calls_states_are_styled_once_for_the_frame_that_shows_them(
+    tmp_path, monkeypatch
+):
+    """Ready, running and done follow one another inside the hold, and only done is drawn:
+    the stylesheet pass for the card's state (card and header) is made once, as the held
+    frame is drawn, not once a state."""
+    monkeypatch.setattr(hold, "HOLD_SECONDS", 30.0)
+    app = save_file_app(tmp_path, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        passes: list[set[str]] = []
+        update_nodes = app.stylesheet.update_nodes
+
+        def counted(nodes: Any, animate: bool = False) -> None:
+            nodes = list(nodes)
+            if any(isinstance(node, ToolCard) for node in nodes):
+                passes.append({cls for node in nodes for cls in node.classes})
+            update_nodes(nodes, animate=animate)
+
+        monkeypatch.setattr(app.stylesheet, "update_nodes", counted)
+        states = frames_by_state(app)
+        app.send("write it")
+        await idle(pilot)
+        live = app.query_one(ToolCard)
+        assert live.state is CardState.DONE and live.has_class("-done")
+        assert not live.has_class("-ready") and not live.has_class("-running")
+    assert len(passes) == 1 and "-done" in passes[0]
+    assert CardState.DONE in states

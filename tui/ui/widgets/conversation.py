@@ -216,7 +216,7 @@ class TurnRenderer:
         self._approval: ToolCard | None = None
         self.fed = 0
         """Characters of output buffered since the last ``flush`` (see ``FrameBudget.due``)."""
-        self._hold = FrameHold(conversation)
+        self._hold = FrameHold(conversation, before_release=self._release_styles)
         """Held from a call's completion to its result (``tui.ui.widgets.hold``)."""
         self._unmounted: ToolCard | None = None
         """A card made for a call that has started, mounted by the next update (``flush``)
@@ -273,6 +273,8 @@ class TurnRenderer:
                 self._hold.hold()  # its result, if quick, comes in the same frame
                 card = self.cards.get(index) or await self._card(index, call.id, call.name)
                 self.cards_by_id[call.id] = card
+                if self._hold.held:  # its states until the result are not drawn
+                    card.hold_style()
                 card.ready(call)  # before its mount, if not mounted yet: see ToolCard.ready
                 await self._mount_card()
             case ApprovalNeeded(index=index):
@@ -311,6 +313,11 @@ class TurnRenderer:
                 self._run_next()
             case StepStarted():
                 self.cards = {}
+
+    def _release_styles(self) -> None:
+        """The held frame is about to be drawn: the cards' current states are styled."""
+        for card in {*self.cards_by_id.values(), *self.cards.values()}:
+            card.release_style()
 
     def card_for(self, prepared: PreparedCall) -> ToolCard | None:
         """The card a prepared call belongs to."""

@@ -10,6 +10,7 @@ running state after at most ``HOLD_SECONDS`` (and a key typed meanwhile is echoe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -32,10 +33,13 @@ class FrameHold:
     Args:
         widget: a widget of the app whose screen updates are held (its app is looked up
             when a hold begins: the widget need not be mounted before).
+        before_release: called as a hold ends (by ``release`` or the cap), before the held
+            updates are drawn: what was kept back for the hold is applied there.
     """
 
-    def __init__(self, widget: Widget) -> None:
+    def __init__(self, widget: Widget, before_release: Callable[[], None] | None = None) -> None:
         self._widget = widget
+        self._before_release = before_release
         self._app: App[Any] | None = None
         self._batch: AbstractContextManager[None] | None = None
         self._timer: Timer | None = None
@@ -68,6 +72,8 @@ class FrameHold:
             timer.stop()
         if batch is None or self._app is None:
             return
+        if self._before_release is not None:
+            self._before_release()
         batch.__exit__(None, None, None)
         if now:
             draw_now(self._app.screen)
