@@ -777,3 +777,18 @@ async def test_a_height_asked_for_while_a_layout_is_pending_is_laid_out() -> Non
         view.append("\n\nthree")
         view.sync_now()  # asks again while its first request is pending
         await until(pilot, lambda: view.size.height == 5, "the second height laid out")
+
+
+async def test_a_view_hidden_with_blocks_left_stops_rendering_them_until_shown() -> None:
+    # A collapsed reasoning block's view had blocks left to render: each slice found no width
+    # and asked for a layout, and the next slice came at once, a layout of the whole screen
+    # in a loop (chattui at 100% CPU after the demo's turn, for good).
+    view = MarkdownView(UNIT * 300)
+    app = ViewApp(view)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: view._drain is not None, "the blocks rendered in slices")
+        app.query_one(VerticalScroll).display = False
+        await until(pilot, lambda: view._drain is None, "the slices to stop")
+        assert view.document.backlog  # left for when it is shown
+        app.query_one(VerticalScroll).display = True
+        await until(pilot, lambda: not view.document.backlog, "every block rendered")

@@ -269,6 +269,11 @@ class MarkdownView(RowsKeptWhenTaller):
                         break
                 elif self.document.backlog:
                     await let_others_run()  # one turn per slice held a key's echo 50-77 ms
+                    if not self.is_mounted or self.content_size.width <= 0:
+                        # Hidden (a collapsed reasoning block) or removed: a slice would only
+                        # ask for a layout, the next one at once (a whole screen's layout in a
+                        # loop, 100% CPU for good). Shown again, the view syncs (``on_show``).
+                        break
                     self._slice(FRAME_BUDGET, draining=True)
                 elif self.document.waiting and await lexers_loaded():
                     pass  # a lexer came: the blocks drawn plain are part of the backlog now
@@ -278,6 +283,11 @@ class MarkdownView(RowsKeptWhenTaller):
                     break
         finally:
             self._drain = None
+
+    def on_show(self) -> None:
+        """Shown again (a block expanded): blocks left while hidden are rendered."""
+        if self.document.backlog:
+            self._request_sync()
 
     def _streaming_slice(self) -> bool:
         """A slice of the backlog while the text is open; False when nothing is left to do.
