@@ -1395,3 +1395,31 @@ async def test_a_crash_outside_the_worker_prints_no_local_variables(tmp_path, mo
     printed = "".join(shown)
     assert "RuntimeError" in printed and "explode" in printed
     assert "sk-very-secret-123" not in printed
+
+
+async def test_after_the_demo_turn_the_app_does_no_work_of_its_own(tmp_path, monkeypatch):
+    """An idle chattui waits: no worker runs, the frame timer sleeps, nothing is laid out.
+    (A 30 Hz frame timer ticked while idle; in the real app a collapsed reasoning block's
+    view once laid the screen out in a loop, see test_markdown_view's hidden view.)"""
+    app = make_app(make_runtime(tmp_path, monkeypatch))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.prompt.cursor_blink = False  # the blink's frames are not the app's own work
+        app.prompt.load_text("hello")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.query("#approve-buttons"), what="the question")
+        await pilot.press("y")
+        await idle(pilot)
+        await wait_for(pilot, lambda: not [w for w in app.workers if w.is_running], what="idle")
+        layouts = []
+        refresh_layout = app.screen._refresh_layout
+
+        def counted(*args, **kwargs):
+            layouts.append(1)
+            return refresh_layout(*args, **kwargs)
+
+        app.screen._refresh_layout = counted
+        for _ in range(50):
+            await pilot.pause()
+        assert not [w for w in app.workers if w.is_running]
+        assert not app._frame_timer._active.is_set()
+        assert len(layouts) <= 1
