@@ -82,6 +82,10 @@ class PtyChild:
         self._thread = threading.Thread(target=self._drain, daemon=True)
         self._thread.start()
 
+    def send(self, data: bytes) -> None:
+        """Type ``data`` into the child's terminal."""
+        os.write(self._master, data)
+
     def _drain(self) -> None:
         while True:
             try:

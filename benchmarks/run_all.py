@@ -20,6 +20,7 @@ from _common import machine  # noqa: E402
 # (module, arguments for a full run, arguments for --quick)
 SUITE = [
     ("startup", [], ["--repeats", "3"]),
+    ("idle_cpu", [], ["--repeats", "1", "--window", "2"]),
     ("partial_json", [], ["--quick"]),
     ("code_view", [], ["--quick"]),
     ("live_edit", [], ["--quick"]),
