@@ -14,9 +14,9 @@ import marshal
 import os
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from tui.core import locations
 
@@ -105,3 +105,55 @@ class KeptTable(Generic[K, V]):
             return
         if self.compiled and write_private(self.path, data):
             self.compiled = 0
+
+
+class Attachable(Protocol):
+    """A cache that start-up installs: loaded from its file, attached to what it speeds up."""
+
+    def load(self) -> None: ...  # read the file (see ``KeptTable``)
+
+    def attach(self) -> bool: ...  # False where the internals differ
+
+    def detach(self) -> None: ...
+
+    def save(self) -> None: ...
+
+
+C = TypeVar("C", bound=Attachable)
+
+
+class Installed(Generic[C]):
+    """The one cache of its kind in use now: ``install`` loads and attaches it, ``uninstall``
+    detaches it, ``save`` writes it (the TUI saves after its first screen).
+
+    Args:
+        make: the cache for a file.
+        default: the file when ``install`` is given none.
+    """
+
+    def __init__(self, make: Callable[[Path], C], default: Callable[[], Path]) -> None:
+        self._make, self._default = make, default
+        self.cache: C | None = None
+
+    def install(self, path: Path | None = None) -> C | None:
+        """Load the cache and attach it (until ``uninstall``); None where it cannot attach."""
+        self.uninstall()
+        cache = self._make(self._default() if path is None else path)
+        cache.load()
+        if not cache.attach():
+            return None
+        self.cache = cache
+        return cache
+
+    def uninstall(self) -> None:
+        """Detach the installed cache, if there is one."""
+        if self.cache is not None:
+            self.cache.detach()
+        self.cache = None
+
+    def save(self, uninstall: bool = False) -> None:
+        """Save the installed cache, if there is one (then uninstall it, if asked)."""
+        if self.cache is not None:
+            self.cache.save()
+            if uninstall:
+                self.uninstall()

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-from tui.core.cache_files import KeptTable, cache_path
+from tui.core.cache_files import Installed, KeptTable, cache_path
 
 _builtin_exec = builtins.exec
 _builtin_eval = builtins.eval
@@ -70,6 +70,19 @@ class CodeCache(KeptTable[str, CodeType]):
             source = self.code_for(source)
         _builtin_exec(source, globals, locals)
 
+    def attach(self) -> bool:
+        """Make ``dataclasses`` and ``collections`` compile through this cache."""
+        dataclasses.exec = self.exec  # type: ignore[attr-defined]
+        collections.eval = self.eval  # type: ignore[attr-defined]
+        return True
+
+    def detach(self) -> None:
+        """Give ``dataclasses`` and ``collections`` the builtins back (if still ours)."""
+        if getattr(dataclasses, "exec", None) == self.exec:
+            del dataclasses.exec  # type: ignore[attr-defined]
+        if getattr(collections, "eval", None) == self.eval:
+            del collections.eval  # type: ignore[attr-defined]
+
     def eval(self, source: Any, globals: Any = None, locals: Any = None) -> Any:  # noqa: A002
         """``eval`` for ``collections``: a source string is evaluated as its cached code."""
         if isinstance(source, str):
@@ -77,31 +90,11 @@ class CodeCache(KeptTable[str, CodeType]):
         return _builtin_eval(source, globals, locals)
 
 
-_installed: CodeCache | None = None
-
-
-def install(path: Path | None = None) -> CodeCache:
-    """Load the cache and make ``dataclasses`` compile through it (until ``uninstall``)."""
-    global _installed
-    cache = CodeCache(cache_file() if path is None else path)
-    cache.load()
-    dataclasses.exec = cache.exec  # type: ignore[attr-defined]
-    collections.eval = cache.eval  # type: ignore[attr-defined]
-    _installed = cache
-    return cache
-
-
-def uninstall() -> None:
-    """``dataclasses`` and ``collections`` compile with the builtins again."""
-    global _installed
-    if _installed is not None and getattr(dataclasses, "exec", None) == _installed.exec:
-        del dataclasses.exec  # type: ignore[attr-defined]
-    if _installed is not None and getattr(collections, "eval", None) == _installed.eval:
-        del collections.eval  # type: ignore[attr-defined]
-    _installed = None
-
-
-def save_installed() -> None:
-    """Save the installed cache, if there is one (the TUI calls it after its first screen)."""
-    if _installed is not None:
-        _installed.save()
+_installed: Installed[CodeCache] = Installed(CodeCache, cache_file)
+install = _installed.install
+"""Load the cache and make ``dataclasses`` and ``collections`` compile through it (until
+``uninstall``)."""
+uninstall = _installed.uninstall
+"""``dataclasses`` and ``collections`` compile with the builtins again."""
+save_installed = _installed.save
+"""Save the installed cache, if there is one (the TUI calls it after its first screen)."""

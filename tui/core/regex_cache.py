@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tui.core.cache_files import KeptTable, cache_path
+from tui.core.cache_files import Installed, KeptTable, cache_path
 
 Key = tuple[str | bytes, int]
 Arguments = tuple[Any, ...]
@@ -121,29 +121,10 @@ class RegexCache(KeptTable[Key, Arguments]):
         self._original = None
 
 
-_installed: RegexCache | None = None
-
-
-def install(path: Path | None = None) -> RegexCache | None:
-    """Load the cache and make ``re`` compile through it (until ``uninstall``)."""
-    global _installed
-    cache = RegexCache(cache_file() if path is None else path)
-    cache.load()
-    if not cache.attach():
-        return None
-    _installed = cache
-    return cache
-
-
-def uninstall() -> None:
-    """``re`` compiles on its own again."""
-    global _installed
-    if _installed is not None:
-        _installed.detach()
-    _installed = None
-
-
-def save_installed() -> None:
-    """Save the installed cache, if there is one (the TUI calls it after its first screen)."""
-    if _installed is not None:
-        _installed.save()
+_installed: Installed[RegexCache] = Installed(RegexCache, cache_file)
+install = _installed.install
+"""Load the cache and make ``re`` compile through it (until ``uninstall``)."""
+uninstall = _installed.uninstall
+"""``re`` compiles on its own again."""
+save_installed = _installed.save
+"""Save the installed cache, if there is one (the TUI calls it after its first screen)."""

@@ -25,7 +25,7 @@ from typing import Any
 from textual.css import model, parse, styles
 from textual.css.stylesheet import Stylesheet
 
-from tui.core.cache_files import KeptTable, cache_path
+from tui.core.cache_files import Installed, KeptTable, cache_path
 
 Key = tuple[Any, ...]
 """Textual's modules, the variables, and ``_parse_rules``'s own cache key (all plain data)."""
@@ -136,33 +136,14 @@ class CssCache(KeptTable[Key, bytes]):
         self._original = None
 
 
-_installed: CssCache | None = None
-
-
-def install(path: Path | None = None) -> CssCache | None:
-    """Load the cache and make Textual parse through it (until ``uninstall``)."""
-    global _installed
-    uninstall()
-    cache = CssCache(cache_file() if path is None else path)
-    cache.load()
-    if not cache.attach():
-        return None
-    _installed = cache
-    return cache
-
-
-def uninstall() -> None:
-    """Textual parses on its own again."""
-    global _installed
-    if _installed is not None:
-        _installed.detach()
-    _installed = None
+_installed: Installed[CssCache] = Installed(CssCache, cache_file)
+install = _installed.install
+"""Load the cache and make Textual parse stylesheets through it (until ``uninstall``)."""
+uninstall = _installed.uninstall
+"""Textual parses on its own again."""
 
 
 def save_installed() -> None:
     """Save the installed cache, if there is one, and uninstall it (the TUI calls it after its
     first screen: a later parse, of another theme say, need not be pickled for nothing)."""
-    cache = _installed
-    if cache is not None:
-        cache.save()
-        uninstall()
+    _installed.save(uninstall=True)
