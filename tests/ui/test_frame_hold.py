@@ -47,8 +47,13 @@ def frames_by_state(app: Any) -> list[CardState | None]:
     return states
 
 
-def save_file_app(tmp_path: Any, monkeypatch: Any, approval: str = "auto") -> Any:
-    call = call_events("save_file", {"path": "a.py", "content": CONTENT}, size=16)
+def save_file_app(
+    tmp_path: Any, monkeypatch: Any, approval: str = "auto", pause: Pause | None = None
+) -> Any:
+    """A save_file call then "Saved."; with ``pause``, the arguments stop half way for it."""
+    arguments = {"path": "a.py", "content": CONTENT}
+    halfway = {} if pause is None else {"pause_at": len(CONTENT) // 2, "pause": pause}
+    call = call_events("save_file", arguments, size=16, **halfway)
     provider = ScriptedProvider(tool_reply(call), text_reply("Saved."))
     return make_app(make_runtime(tmp_path, monkeypatch, provider, approval=approval))
 
@@ -58,10 +63,7 @@ async def test_no_frame_between_a_quick_calls_completion_and_its_result(tmp_path
     ready or running (each was a full layout and compositor pass of the screen)."""
     monkeypatch.setattr(hold, "HOLD_SECONDS", 30.0)  # the cap never decides here
     pause = Pause()  # mid-arguments: the live card is drawn (frames are not all held)
-    arguments = {"path": "a.py", "content": CONTENT}
-    call = call_events("save_file", arguments, size=16, pause_at=len(CONTENT) // 2, pause=pause)
-    provider = ScriptedProvider(tool_reply(call), text_reply("Saved."))
-    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
+    app = save_file_app(tmp_path, monkeypatch, pause=pause)
     async with app.run_test(size=SIZE) as pilot:
         states = frames_by_state(app)
         app.send("write it")
@@ -166,10 +168,7 @@ async def test_a_bursts_card_is_first_drawn_with_its_result(tmp_path, monkeypatc
 
     monkeypatch.setattr(LiveArguments, "pull", counted)
     pause = Pause()  # mid-arguments, a key is typed and drawn: the card is not
-    arguments = {"path": "a.py", "content": CONTENT}
-    call = call_events("save_file", arguments, size=16, pause_at=len(CONTENT) // 2, pause=pause)
-    provider = ScriptedProvider(tool_reply(call), text_reply("Saved."))
-    app = make_app(make_runtime(tmp_path, monkeypatch, provider, approval="auto"))
+    app = save_file_app(tmp_path, monkeypatch, pause=pause)
     async with app.run_test(size=SIZE) as pilot:
         states = frames_by_state(app)
         app.send("write it")
