@@ -174,6 +174,9 @@ class TurnApp(App[int]):
             await mounted
             await self._end_turn(renderer, TurnStatus.CANCELLED, None)
             raise
+        except OSError as exc:  # the transcript could not be written or synced (disk full, EIO)
+            await mounted
+            await self._end_turn(renderer, TurnStatus.ERROR, f"cannot save the transcript: {exc}")
         except Exception as exc:  # a bug must cost this turn, never the app
             self.log.error(traceback.format_exc())
             message = f"internal error: {type(exc).__name__}: {exc}"
