@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from tests.ui.scripted import wait_for
 from tui.ui import compat
+from tui.ui.widgets import code_text
 from tui.ui.widgets import code_view as code_view_module
 from tui.ui.widgets.code_view import CONTEXT_LINES, GUESS_LINES, LONG_LINE, CodeView
 
@@ -224,14 +225,14 @@ async def test_unknown_and_odd_file_names_fall_back_to_plain_text() -> None:
 def test_file_name_lookups_are_cached_and_warm_up_fills_the_cache(monkeypatch) -> None:
     """A lookup scans every lexer's patterns and the plugins' metadata: once per base name."""
     calls: list[str] = []
-    real = code_view_module.find_lexer_class_for_filename
+    real = code_text.find_lexer_class_for_filename
     monkeypatch.setattr(
-        code_view_module,
+        code_text,
         "find_lexer_class_for_filename",
         lambda name: calls.append(name) or real(name),
     )
-    code_view_module._lexer_class.cache_clear()
-    code_view_module.warm_up(["warm.py"])
+    code_text._lexer_class.cache_clear()
+    code_text.warm_up(["warm.py"])
     view = CodeView()
     for path in ("a/warm.py", "b/warm.py", "warm.py"):
         view.set_language_from_path(path)
@@ -722,7 +723,7 @@ def _reference_width(text: str, tab_size: int = 4) -> int:
     widest = 0
     for line in text.split("\n"):
         column = 0
-        for index, piece in enumerate(code_view_module._display(line).split("\t")):
+        for index, piece in enumerate(code_text.display(line).split("\t")):
             if index:
                 column += tab_size - column % tab_size
             column += cell_len(piece)
@@ -762,13 +763,13 @@ def test_an_ascii_chunk_is_not_measured_cell_by_cell(monkeypatch) -> None:
     """200 KB appended at once (a call's tail at its completion, a frame's backlog) took
     ~5 ms measuring each line's cells; an ASCII chunk without tabs needs only lengths."""
     measured: list[str] = []
-    real = code_view_module._advance
+    real = code_view_module.advance
 
     def advance(column: int, text: str, tab_size: int) -> int:
         measured.append(text)
         return real(column, text, tab_size)
 
-    monkeypatch.setattr(code_view_module, "_advance", advance)
+    monkeypatch.setattr(code_view_module, "advance", advance)
     view = CodeView()
     view._schedule_sync = lambda: None  # type: ignore[method-assign]
     view.append("x = 1\n" * 1_000 + "y")

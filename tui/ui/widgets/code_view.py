@@ -34,24 +34,19 @@ shown as U+FFFD (callers should sanitize first; this only keeps the widget from 
 from __future__ import annotations
 
 import asyncio
-import os.path
-import re
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator
 from itertools import accumulate
 from time import perf_counter
 from typing import ClassVar
 
 from pygments.lexer import Lexer
-from pygments.lexers import find_lexer_class_for_filename
 from pygments.lexers.special import TextLexer
-from pygments.token import Text, Whitespace, _TokenType, is_token_subtype
+from pygments.token import _TokenType
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
-from rich.syntax import Syntax
 from textual import events
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
@@ -61,6 +56,18 @@ from textual.strip import Strip
 
 from tui.ui.compat import ScrollbarsKeptWhenSame, set_scroll_range
 from tui.ui.pacing import let_others_run
+from tui.ui.widgets.code_text import (
+    advance,
+    display,
+    expand_tabs,
+    is_plain,
+    lex,
+    line_pieces,
+    new_lexer,
+    theme_name,
+    token_style,
+    warm_up,
+)
 
 __all__ = ["CodeView", "warm_up"]
 
@@ -85,120 +92,7 @@ FINAL_DELAY_SECONDS = 0.25
 tool runs, its result is drawn) is what the user waits for; the lines on screen are already
 highlighted, and the exact colours of the rest (~0.4 s of CPU for 200 KB of Python) can
 come later. Slices that started at once delayed the card's result frame by 10-16 ms."""
-WARM_UP_NAMES = ("warm_up.py",)
-"""File names whose lexers `warm_up` prepares (Python: the demo's and the most common)."""
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _Tokens = tuple["array[int]", list[_TokenType]]
-
-
-def _display(text: str) -> str:
-    """Replace characters that must not reach the terminal, keeping offsets unchanged."""
-    return text if _CONTROL.search(text) is None else _CONTROL.sub("\ufffd", text)
-
-
-def _advance(column: int, text: str, tab_size: int) -> int:
-    """Return the cell column after writing `text` from `column`, expanding tabs."""
-    pieces = _display(text).split("\t")
-    for index, piece in enumerate(pieces):
-        if index:
-            column += tab_size - column % tab_size
-        column += cell_len(piece)
-    return column
-
-
-def _expand_tabs(text: str, column: int, tab_size: int) -> tuple[str, int]:
-    """Expand tabs in `text` written from `column`; return the text and the end column."""
-    out: list[str] = []
-    for index, piece in enumerate(text.split("\t")):
-        if index:
-            spaces = tab_size - column % tab_size
-            out.append(" " * spaces)
-            column += spaces
-        out.append(piece)
-        column += cell_len(piece)
-    return "".join(out), column
-
-
-def _line_pieces(
-    line: str, start: int, starts: array[int], types: list[_TokenType]
-) -> list[tuple[_TokenType | None, str]]:
-    """Cut `line` (which begins at offset `start` of the lexed text) into typed pieces.
-
-    Every character of the line is covered exactly once, whatever the lexer produced: gaps
-    or out-of-order tokens only cost colour, never text.
-    """
-    end = start + len(line)
-    count = len(starts)
-    token = bisect_right(starts, start) - 1
-    position = start
-    pieces: list[tuple[_TokenType | None, str]] = []
-    while position < end:
-        while token + 1 < count and starts[token + 1] <= position:
-            token += 1
-        stop = min(end, starts[token + 1]) if token + 1 < count else end
-        pieces.append((types[token] if token >= 0 else None, line[position - start : stop - start]))
-        position = stop
-    return pieces
-
-
-@lru_cache(maxsize=256)
-def _lexer_class(name: str) -> type[Lexer] | None:
-    """The lexer class for a file's base name, or None (cached: see `warm_up`)."""
-    lexer_class: type[Lexer] | None = find_lexer_class_for_filename(name)
-    return lexer_class
-
-
-def _new_lexer(path: str) -> Lexer:
-    lexer_class = _lexer_class(os.path.basename(path)) if path else None
-    if lexer_class is None:
-        return TextLexer()
-    return lexer_class(stripnl=False, ensurenl=False)
-
-
-def warm_up(names: Iterable[str] = WARM_UP_NAMES) -> None:
-    """Pay highlighting's first-use costs now, off the UI thread (a thread worker at start-up).
-
-    The first file-name lookup compiles every lexer's name patterns and reads the installed
-    packages' metadata for plugins (26-75 ms), and a lexer class compiles its regular
-    expressions when first instantiated (Python: ~20 ms). Both used to happen mid-stream,
-    when a card learned its path; so did the code themes' style modules, imported when the
-    first fence of an answer was drawn.
-    """
-    for name in names:
-        for _ in _lex(_new_lexer(name), "x = 1\n"):
-            pass
-    for dark in (True, False):  # each code theme imports its Pygments style module on first
-        Syntax.get_theme(theme_name(dark))  # use: 20-80 ms on the loop as a first fence drew
-
-
-def _lex(lexer: Lexer, text: str) -> Iterator[tuple[int, _TokenType, str]]:
-    # get_tokens_unprocessed skips Pygments' input preprocessing (strip newlines, CRLF
-    # rewriting), so token offsets match our text exactly.
-    return iter(lexer.get_tokens_unprocessed(text))
-
-
-def theme_name(dark: bool) -> str:
-    """The Pygments theme for the app's dark or light theme."""
-    return "monokai" if dark else "default"
-
-
-@lru_cache(maxsize=1024)
-def token_style(theme_name: str, token_type: _TokenType | None) -> Style:
-    """How a token of ``token_type`` is drawn in ``theme_name`` (on the widget's background)."""
-    if token_type is None or _is_plain(token_type):
-        return Style()  # plain text takes the widget's colour
-    theme = Syntax.get_theme(theme_name)
-    themed = theme.get_style_for_token(token_type)
-    # The theme paints its own background on every token; keep the widget's.
-    background = theme.get_background_style().bgcolor
-    return Style(
-        color=themed.color,
-        bgcolor=None if themed.bgcolor == background else themed.bgcolor,
-        bold=themed.bold,
-        italic=themed.italic,
-        underline=themed.underline,
-    )
 
 
 class _FinalPass:
@@ -362,7 +256,7 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
         tab_size = self.tab_size
         if "\n" not in text:
             self._open_parts.append(text)
-            self._open_column = _advance(self._open_column, text, tab_size)
+            self._open_column = advance(self._open_column, text, tab_size)
         else:
             parts = text.split("\n")
             middle = parts[1:-1]
@@ -374,7 +268,7 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
             self._starts.extend(accumulate((len(part) + 1 for part in middle), initial=offset))
             self._clean.extend(bytes(len(parts) - 1))
             self._open_parts = [parts[-1]]
-            self._open_column = _advance(0, parts[-1], tab_size)
+            self._open_column = advance(0, parts[-1], tab_size)
         self._max_width = max(self._max_width, self._open_column)
         self._chars += len(text)
         self._schedule_sync()
@@ -385,8 +279,8 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
         if text.isascii() and "\t" not in text:  # a cell a character (controls show as U+FFFD)
             return max(self._open_column + len(parts[0]), max(map(len, middle), default=0))
         tab_size = self.tab_size
-        first = _advance(self._open_column, parts[0], tab_size)
-        return max(first, max((_advance(0, part, tab_size) for part in middle), default=0))
+        first = advance(self._open_column, parts[0], tab_size)
+        return max(first, max((advance(0, part, tab_size) for part in middle), default=0))
 
     def complete(self) -> None:
         """Mark the content finished: re-highlight the whole file once, for exact colours."""
@@ -407,7 +301,7 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
         Args:
             path: File name or path; unknown or odd names fall back to plain text.
         """
-        self._lexer = _new_lexer(path)
+        self._lexer = new_lexer(path)
         self._strips.clear()
         self._clean = bytearray(len(self._clean))
         self._final = None
@@ -515,7 +409,7 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
     def _start_final_pass(self) -> None:
         self._final = None
         lexer = self._lexer
-        job = _FinalPass(lambda: _lex(lexer, _display(self.text) + "\n"))
+        job = _FinalPass(lambda: lex(lexer, display(self.text) + "\n"))
         self._final_job = job
         if not self.is_mounted or self._chars <= FINAL_SYNC_CHARS:
             self._step_final(job, None)
@@ -569,7 +463,7 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
         column = 0
         for token_type, text in pieces:
             if "\t" in text:
-                text, column = _expand_tabs(text, column, self.tab_size)
+                text, column = expand_tabs(text, column, self.tab_size)
             else:
                 column += cell_len(text)
             segments.append(Segment(text, self._token_style(token_type)))
@@ -579,10 +473,10 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
         strip = self._strips.get(index)
         if strip is not None:
             return strip
-        line = _display(self.line(index))
+        line = display(self.line(index))
         if self._final is not None:
             starts, types = self._final
-            strip = self._make_strip(_line_pieces(line, self._starts[index], starts, types))
+            strip = self._make_strip(line_pieces(line, self._starts[index], starts, types))
         elif len(line) > LONG_LINE:
             strip = self._make_strip([(None, line)])
         else:
@@ -622,11 +516,11 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
     def _highlight_window(self, index: int) -> Strip:
         """Lex a window around line `index`, cache its lines, return line `index`."""
         start, stop = self._window_start(index), self._window_stop(index)
-        lines = [_display(self.line(i)) for i in range(start, stop)]
+        lines = [display(self.line(i)) for i in range(start, stop)]
         starts: array[int] = array("q")
         types: list[_TokenType] = []
         try:
-            for offset, token_type, _value in _lex(self._lexer, "\n".join(lines) + "\n"):
+            for offset, token_type, _value in lex(self._lexer, "\n".join(lines) + "\n"):
                 starts.append(offset)
                 types.append(token_type)
         except Exception:  # noqa: BLE001 - a lexer bug must cost colour, not the app
@@ -639,7 +533,7 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
                 self._note_clean(line_index, offset - 1, starts, types)
             if line_index >= index:
                 self._strips[line_index] = self._make_strip(
-                    _line_pieces(line, offset, starts, types)
+                    line_pieces(line, offset, starts, types)
                 )
             offset += len(line) + 1
         if stop - 1 < closed and stop < len(self._clean):
@@ -651,7 +545,7 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
     ) -> None:
         token = bisect_right(starts, newline) - 1
         token_type = types[token] if token >= 0 else None
-        clean = token_type is not None and _is_plain(token_type)
+        clean = token_type is not None and is_plain(token_type)
         self._clean[line_index] = clean
 
     # Rendering -------------------------------------------------------------------------------
@@ -702,8 +596,3 @@ class CodeView(ScrollbarsKeptWhenSame, ScrollView, can_focus=True):
         row = Strip.join([gutter, body]).crop(0, width)
         self._rows[index] = (code, key, row)
         return row
-
-
-def _is_plain(token_type: _TokenType) -> bool:
-    """Whether a token is plain text or whitespace (drawn in the widget's own colour)."""
-    return is_token_subtype(token_type, Text) or is_token_subtype(token_type, Whitespace)

@@ -34,15 +34,8 @@ from textual.strip import Strip
 from tui.core.tools.edit import GAP_TEXT, DiffRow, RowKind
 from tui.core.tools.live_edit import Op, Run
 from tui.ui.compat import lay_out_again
-from tui.ui.widgets.code_view import (
-    LONG_LINE,
-    _display,
-    _expand_tabs,
-    _lex,
-    _new_lexer,
-    theme_name,
-    token_style,
-)
+from tui.ui.widgets.code_text import display, expand_tabs, lex, new_lexer, theme_name, token_style
+from tui.ui.widgets.code_view import LONG_LINE
 from tui.ui.widgets.safe import shown
 
 __all__ = ["DiffView"]
@@ -112,7 +105,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def set_language_from_path(self, path: str) -> None:
         """Highlight by the language of ``path``'s file name."""
-        self._lexer = _new_lexer(path)
+        self._lexer = new_lexer(path)
         self._strips.clear()
         self.refresh()
 
@@ -253,7 +246,7 @@ class DiffView(ScrollView, can_focus=True):
         return Strip.join([gutter, body]).crop(0, width)
 
     def _code(self, index: int, kind: RowKind) -> Strip:
-        text = GAP_TEXT if kind is RowKind.GAP else _display(shown(self._row_text(index)))
+        text = GAP_TEXT if kind is RowKind.GAP else display(shown(self._row_text(index)))
         key = (index, text)
         strip = self._strips.get(key)
         if strip is None:
@@ -266,9 +259,9 @@ class DiffView(ScrollView, can_focus=True):
             return Strip([Segment(text[:LONG_LINE])])
         segments: list[Segment] = []
         column = 0
-        for _offset, token_type, value in _lex(self._lexer, text):
+        for _offset, token_type, value in lex(self._lexer, text):
             if "\t" in value:
-                value, column = _expand_tabs(value, column, self.tab_size)
+                value, column = expand_tabs(value, column, self.tab_size)
             else:
                 column += cell_len(value)
             segments.append(Segment(value, token_style(self._theme, token_type)))
