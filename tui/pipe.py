@@ -64,19 +64,20 @@ def run_pipe(ns: argparse.Namespace) -> int:
         return ExitCode.USAGE
     for warning in runtime.config.warnings:
         print(f"chattui: warning: {warning}", file=sys.stderr)
+    failure: OSError | None = None
     try:
         code = _send(runtime, prompt, ns)
     except OSError as exc:  # the transcript could not be written or synced: disk full, EIO
-        _say(exc)
-        code = ExitCode.FAILED
+        failure, code = exc, ExitCode.FAILED
     except BaseException:
         runtime.close()
         raise
     try:
         runtime.close()  # the transcript's last fsync
     except OSError as exc:
-        _say(exc)
-        code = ExitCode.FAILED
+        failure, code = failure or exc, ExitCode.FAILED
+    if failure is not None:  # said once: a disk that failed a record fails the close too
+        _say(failure)
     return code
 
 

@@ -289,6 +289,7 @@ def test_pipe_mode_says_a_failed_fsync_in_one_line_and_fails(
     err = capsys.readouterr().err
     assert code == ExitCode.FAILED
     assert "chattui: cannot save the transcript: [Errno 5] could not sync to disk" in err
+    assert err.count("cannot save the transcript") == 1  # not again for the close's sync
     assert "Traceback" not in err
     (saved,) = (tmp_path / "data" / "transcripts").glob("*.jsonl")
     assert load(saved).messages == (UserMessage("hi"),)  # written; only its fsync failed
