@@ -227,5 +227,8 @@ async def test_a_quick_calls_states_are_styled_once_for_the_frame_that_shows_the
         live = app.query_one(ToolCard)
         assert live.state is CardState.DONE and live.has_class("-done")
         assert not live.has_class("-ready") and not live.has_class("-running")
-    assert len(passes) == 1 and "-done" in passes[0]
+    # The passes of the complete call's states (a loaded machine may draw the card while it
+    # streams first: that pass is the streaming state's, drawn before the hold).
+    complete = [p for p in passes if p & {"-ready", "-running", "-done"}]
+    assert len(complete) == 1 and "-done" in complete[0]
     assert CardState.DONE in states
