@@ -31,6 +31,7 @@ from providers.events import (
     ToolCallEnd,
     ToolCallStart,
 )
+from tests.support.spy import spy
 from tests.ui.scripted import (
     Pause,
     ScriptedProvider,
@@ -1410,14 +1411,7 @@ async def test_after_the_demo_turn_the_app_does_no_work_of_its_own(tmp_path, mon
         await pilot.press("y")
         await idle(pilot)
         await wait_for(pilot, lambda: not [w for w in app.workers if w.is_running], what="idle")
-        layouts = []
-        refresh_layout = app.screen._refresh_layout
-
-        def counted(*args, **kwargs):
-            layouts.append(1)
-            return refresh_layout(*args, **kwargs)
-
-        app.screen._refresh_layout = counted
+        layouts = spy(monkeypatch, app.screen, "_refresh_layout")
         for _ in range(50):
             await pilot.pause()
         assert not [w for w in app.workers if w.is_running]

@@ -17,6 +17,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
+from tests.support.spy import spy
 from tests.ui.scripted import wait_for
 from tui.ui import compat
 from tui.ui.widgets import code_text
@@ -762,14 +763,7 @@ def test_widths_and_line_starts_match_a_whole_text_measure_however_it_is_split(
 def test_an_ascii_chunk_is_not_measured_cell_by_cell(monkeypatch) -> None:
     """200 KB appended at once (a call's tail at its completion, a frame's backlog) took
     ~5 ms measuring each line's cells; an ASCII chunk without tabs needs only lengths."""
-    measured: list[str] = []
-    real = code_view_module.advance
-
-    def advance(column: int, text: str, tab_size: int) -> int:
-        measured.append(text)
-        return real(column, text, tab_size)
-
-    monkeypatch.setattr(code_view_module, "advance", advance)
+    measured = spy(monkeypatch, code_view_module, "advance", lambda column, text, tab: text)
     view = CodeView()
     view._schedule_sync = lambda: None  # type: ignore[method-assign]
     view.append("x = 1\n" * 1_000 + "y")

@@ -4,7 +4,6 @@ typed, editing keys included."""
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from textual import events
 from textual._text_area_theme import TextAreaTheme
@@ -13,6 +12,7 @@ from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widgets import Button, TextArea
 
+from tests.support.spy import spy
 from tests.ui.scripted import ScriptedProvider, make_app, make_runtime, text_reply, wait_for
 from tui.ui.app import ChatApp
 from tui.ui.widgets.prompt import Prompt
@@ -75,14 +75,8 @@ class PromptAndButton(App[None]):
 async def test_the_prompt_applies_its_theme_css_only_when_its_styles_change(monkeypatch):
     """TextArea applied its theme's CSS at every render (each frame that drew the screen's
     middle); the prompt does when its styles change (focus, app theme), and draws the same."""
-    applied: list[Any] = []
     apply_css = TextAreaTheme.apply_css
-
-    def counted(theme: TextAreaTheme, text_area: Any) -> None:
-        applied.append(text_area)
-        apply_css(theme, text_area)
-
-    monkeypatch.setattr(TextAreaTheme, "apply_css", counted)
+    applied = spy(monkeypatch, TextAreaTheme, "apply_css", lambda theme, text_area: text_area)
     async with PromptAndButton().run_test(size=(40, 8)) as pilot:
         prompt = pilot.app.query_one(Prompt)
         prompt.focus()

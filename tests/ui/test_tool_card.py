@@ -10,6 +10,7 @@ from textual.reactive import Reactive
 from textual.widgets import Collapsible
 
 from providers.conversation import ToolCall, ToolResult
+from tests.support.spy import spy
 from tests.ui.scripted import pieces, texts
 from tui.core.units import human_size
 from tui.ui.widgets.code_view import CodeView
@@ -100,14 +101,7 @@ async def test_path_shows_as_soon_as_it_is_known_and_picks_the_language():
 async def test_language_is_looked_up_once_from_the_whole_path(monkeypatch):
     """No lookup for the empty path at mount nor for a prefix ("app.p" names another
     language, whose lexer would be loaded mid-stream): once, when the path is whole."""
-    looked_up: list[str] = []
-    real = CodeView.set_language_from_path
-
-    def spy(view: CodeView, path: str) -> None:
-        looked_up.append(path)
-        real(view, path)
-
-    monkeypatch.setattr(CodeView, "set_language_from_path", spy)
+    looked_up = spy(monkeypatch, CodeView, "set_language_from_path", lambda view, path: path)
     card = ToolCard("save_file", "c1")
     async with Host(card).run_test() as pilot:
         for fragment in pieces(json.dumps({"path": "src/app.py", "content": CONTENT}), 1):
