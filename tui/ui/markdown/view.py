@@ -206,10 +206,10 @@ class MarkdownView(RowsKeptWhenTaller):
         layout repaints the whole screen, which would take the time the slices need; while
         the text also streams (``streaming``), not at all: the stream's next update does.
         """
-        width = self.content_size.width
-        if not self.is_mounted or width <= 0:
+        if not self._shown:
             self.refresh(layout=True)  # the layout renders, at its width
             return False
+        width = self.content_size.width
         height, size = self.document.height, self.document.size
         first = self._sync_document(width, budget)
         if size != self._synced_size:
@@ -228,6 +228,11 @@ class MarkdownView(RowsKeptWhenTaller):
         elif first is not None and first < height:
             self._repaint_from(first)
         return backlog or self.document.waiting
+
+    @property
+    def _shown(self) -> bool:
+        """Whether the view has a width to render at (mounted, not hidden)."""
+        return self.is_mounted and self.content_size.width > 0
 
     def _repaint_from(self, first: int | None, layout: bool = False) -> None:
         """Repaint the lines from ``first`` on (all if None), laying out when ``layout``.
@@ -269,7 +274,7 @@ class MarkdownView(RowsKeptWhenTaller):
                         break
                 elif self.document.backlog:
                     await let_others_run()  # one turn per slice held a key's echo 50-77 ms
-                    if not self.is_mounted or self.content_size.width <= 0:
+                    if not self._shown:
                         # Hidden (a collapsed reasoning block) or removed: a slice would only
                         # ask for a layout, the next one at once (a whole screen's layout in a
                         # loop, 100% CPU for good). Shown again, the view syncs (``on_show``).
