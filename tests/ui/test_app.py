@@ -939,7 +939,10 @@ async def test_footer_follows_each_turn_and_leaves_no_keys_behind(tmp_path, monk
             pause.release()
             await idle(pilot)
             await wait_for(pilot, lambda: "cancel" not in actions(), what="Cancel to go")
-            if turn in (1, turns - 1):
+            # From the third turn: up to two removed keys stay alive (0, 1, 2, then 2 for
+            # good) when this app is the first in the process (its start-up keys are frozen
+            # by settle_gc and not counted); a leak grows each turn.
+            if turn in (2, turns - 1):
                 # A recompose may be under way at any one reading (new keys bound, the old
                 # not yet pruned): the least of a few readings is the settled footer.
                 readings = []
@@ -947,7 +950,7 @@ async def test_footer_follows_each_turn_and_leaves_no_keys_behind(tmp_path, monk
                     await pilot.pause(0.02)
                     readings.append((footer.watcher_count, live_keys()))
                 samples.append(tuple(min(values) for values in zip(*readings, strict=True)))
-        assert samples[-1] == samples[0]  # 8 more turns (16 recomposes) left nothing behind
+        assert samples[-1] == samples[0]  # 7 more turns (14 recomposes) left nothing behind
         assert samples[-1][0] <= len(footer.query(FooterKey))  # one binding per key shown
 
 
