@@ -4,6 +4,7 @@ it, a slow consumer bounds the read-ahead, and closing stops the read."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 
 import pytest
@@ -112,12 +113,19 @@ async def test_a_long_run_of_ready_chunks_lets_the_loop_run_between_slices(monke
 
 
 def count_pauses(monkeypatch) -> list[int]:
-    """Count ReadAhead's pauses (its own ``asyncio.sleep`` calls), not the test's awaits."""
+    """Count ReadAhead's pauses (its own ``asyncio.sleep`` calls), not the test's awaits.
+
+    Only on this thread: ``readahead.asyncio`` is the process's ``asyncio``, and an event
+    loop another test left running in a thread (a loopback server) sleeps too (counted, that
+    failed this test under load).
+    """
     pauses = [0]
     real_sleep = asyncio.sleep
+    ours = threading.get_ident()
 
     async def counting_sleep(delay: float) -> None:
-        pauses[0] += 1
+        if threading.get_ident() == ours:
+            pauses[0] += 1
         await real_sleep(delay)
 
     monkeypatch.setattr(readahead.asyncio, "sleep", counting_sleep)
